@@ -1,0 +1,823 @@
+//! The parser: tokens to a [`Script`], by recursive descent for statements and precedence
+//! climbing for expressions.
+//!
+//! Binding, loosest first: `||`, `&&`, the pipes `|` `|*` together with the postfix `?`,
+//! `==` `!=`, `<` `>` `<=` `>=`, `+` `-`, `*` `/` `%`, unary `!` `-`, indexing `[i]`.
+//! So `run("a") | run("b") && run("c")?` is `(a | b) && (c?)`. Redirections are not
+//! operators: they are parsed right after the `run(...)` they apply to, and their target is an
+//! additive expression (`run("p") > dir + "/out"`).
+
+use crate::ast::{
+    BinOp, Block, Expr, ExprKind, Ident, PipeExpr, PipeKind, PipeOp, Redirect, RedirectKind,
+    Script, Span, Stage, Stmt, StmtKind, Ty, TypeExpr, UnOp,
+};
+use crate::diag::Diag;
+use crate::lexer::{lex, TokKind, Token};
+
+/// Parses a whole script.
+///
+/// # Errors
+/// The first lexical or syntax error, as a [`Diag`] pointing at the offending text.
+pub fn parse(text: &str) -> Result<Script, Diag> {
+    let toks = lex(text)?;
+    let mut p = Parser { toks, pos: 0 };
+    let mut stmts = Vec::new();
+    while !p.at(&TokKind::Eof) {
+        stmts.push(p.stmt()?);
+    }
+    Ok(Script { stmts })
+}
+
+/// Precedence of the pipe operators and of the postfix `?`.
+const PIPE_PREC: u8 = 3;
+/// Precedence of `+`/`-`: the loosest binding allowed in a redirection target.
+const ADD_PREC: u8 = 6;
+
+fn binop(kind: &TokKind) -> Option<(u8, BinOp)> {
+    Some(match kind {
+        TokKind::OrOr => (1, BinOp::Or),
+        TokKind::AndAnd => (2, BinOp::And),
+        TokKind::EqEq => (4, BinOp::Eq),
+        TokKind::Ne => (4, BinOp::Ne),
+        TokKind::Lt => (5, BinOp::Lt),
+        TokKind::Gt => (5, BinOp::Gt),
+        TokKind::Le => (5, BinOp::Le),
+        TokKind::Ge => (5, BinOp::Ge),
+        TokKind::Plus => (ADD_PREC, BinOp::Add),
+        TokKind::Minus => (ADD_PREC, BinOp::Sub),
+        TokKind::Star => (7, BinOp::Mul),
+        TokKind::Slash => (7, BinOp::Div),
+        TokKind::Percent => (7, BinOp::Rem),
+        _ => return None,
+    })
+}
+
+struct Parser {
+    toks: Vec<Token>,
+    pos: usize,
+}
+
+type PResult<T> = Result<T, Diag>;
+
+impl Parser {
+    fn peek(&self) -> &Token {
+        // The token list always ends with Eof and `pos` never moves past it.
+        &self.toks[self.pos.min(self.toks.len() - 1)]
+    }
+
+    fn peek_nth(&self, n: usize) -> &Token {
+        &self.toks[(self.pos + n).min(self.toks.len() - 1)]
+    }
+
+    fn at(&self, kind: &TokKind) -> bool {
+        &self.peek().kind == kind
+    }
+
+    fn bump(&mut self) -> Token {
+        let t = self.peek().clone();
+        if self.pos < self.toks.len() - 1 {
+            self.pos += 1;
+        }
+        t
+    }
+
+    fn eat(&mut self, kind: &TokKind) -> Option<Token> {
+        if self.at(kind) {
+            Some(self.bump())
+        } else {
+            None
+        }
+    }
+
+    fn prev_end(&self) -> usize {
+        self.pos
+            .checked_sub(1)
+            .and_then(|i| self.toks.get(i))
+            .map_or(0, |t| t.span.end)
+    }
+
+    fn unexpected(&self, expected: &str) -> Diag {
+        let t = self.peek();
+        Diag::new(
+            "ariash::parse::unexpected_token",
+            format!("expected {expected}, found {}", t.kind),
+            t.span,
+            format!("expected {expected}"),
+        )
+    }
+
+    fn expect(&mut self, kind: TokKind, help: &str) -> PResult<Token> {
+        match self.eat(&kind) {
+            Some(t) => Ok(t),
+            None => {
+                let d = self.unexpected(&kind.to_string());
+                Err(if help.is_empty() { d } else { d.with_help(help) })
+            }
+        }
+    }
+
+    fn semi(&mut self) -> PResult<Token> {
+        if let Some(t) = self.eat(&TokKind::Semi) {
+            return Ok(t);
+        }
+        let at = self.prev_end();
+        let found = &self.peek().kind;
+        let help = match found {
+            TokKind::GtGt | TokKind::Gt | TokKind::Lt => {
+                "redirections go right after the run(...) they apply to, as in run(\"p\") > \"f\";"
+            }
+            TokKind::Assign => "to compare, use `==`; to assign, start a new statement",
+            TokKind::Pipe | TokKind::PipeData => {
+                "`?` must come at the end of the whole pipeline: run(\"a\") | run(\"b\")?;"
+            }
+            _ => "add `;` at the end of the statement",
+        };
+        Err(Diag::new(
+            "ariash::parse::missing_semicolon",
+            format!("expected `;` after the statement, found {found}"),
+            Span::new(at, at),
+            "`;` expected here",
+        )
+        .with_help(help))
+    }
+
+    fn ident(&mut self, what: &str) -> PResult<Ident> {
+        let t = self.peek().clone();
+        match t.kind {
+            TokKind::Ident(name) => {
+                self.bump();
+                Ok(Ident { name, span: t.span })
+            }
+            _ => {
+                let d = self.unexpected(what);
+                Err(if is_keyword(&t.kind) {
+                    d.with_help(format!("{} is a keyword and cannot be a name", t.kind))
+                } else {
+                    d
+                })
+            }
+        }
+    }
+
+    // ---- statements ----
+
+    fn stmt(&mut self) -> PResult<Stmt> {
+        let start = self.peek().span.start;
+        let kind = match self.peek().kind.clone() {
+            TokKind::LBrace => StmtKind::Block(self.block()?),
+            TokKind::If => return self.if_stmt(),
+            TokKind::While => {
+                self.bump();
+                let cond = self.paren_cond("while")?;
+                let body = self.block()?;
+                StmtKind::While { cond, body }
+            }
+            TokKind::For => {
+                self.bump();
+                self.expect(TokKind::LParen, "loops are written: for (x in list) { ... }")?;
+                let var = self.ident("a loop variable name")?;
+                self.expect(TokKind::In, "loops are written: for (x in list) { ... }")?;
+                let iter = self.expr()?;
+                self.expect(TokKind::RParen, "close the loop header with `)`")?;
+                let body = self.block()?;
+                StmtKind::For { var, iter, body }
+            }
+            TokKind::Break => {
+                self.bump();
+                self.semi()?;
+                StmtKind::Break
+            }
+            TokKind::Continue => {
+                self.bump();
+                self.semi()?;
+                StmtKind::Continue
+            }
+            TokKind::Wait => {
+                self.bump();
+                if self.at(&TokKind::LParen) && self.peek_nth(1).kind == TokKind::RParen {
+                    self.bump();
+                    self.bump();
+                }
+                let check = self.eat(&TokKind::Question).is_some();
+                self.semi()?;
+                StmtKind::Wait { check }
+            }
+            TokKind::KwString | TokKind::KwInt | TokKind::KwBool
+                if self.peek_nth(1).kind != TokKind::LParen =>
+            {
+                self.decl()?
+            }
+            TokKind::LBracket => self.decl()?,
+            TokKind::Else => {
+                let t = self.peek();
+                return Err(Diag::new(
+                    "ariash::parse::unexpected_token",
+                    "`else` without a matching `if`",
+                    t.span,
+                    "no `if` before this",
+                )
+                .with_help("`else` must follow the closing `}` of an if block"));
+            }
+            TokKind::Ident(_)
+                if matches!(
+                    self.peek_nth(1).kind,
+                    TokKind::Assign | TokKind::OpAssign(_)
+                ) =>
+            {
+                let name = self.ident("a variable name")?;
+                let op = match self.bump().kind {
+                    TokKind::OpAssign(c) => Some(match c {
+                        '+' => BinOp::Add,
+                        '-' => BinOp::Sub,
+                        '*' => BinOp::Mul,
+                        '/' => BinOp::Div,
+                        _ => BinOp::Rem,
+                    }),
+                    _ => None,
+                };
+                let value = self.expr()?;
+                self.semi()?;
+                StmtKind::Assign { name, op, value }
+            }
+            _ => {
+                let expr = self.expr()?;
+                if let Some(amp) = self.eat(&TokKind::Amp) {
+                    let pipe = match expr.kind {
+                        ExprKind::Pipeline(p) if !matches!(p.kind, PipeKind::Try(_)) => *p,
+                        ExprKind::Pipeline(p) => {
+                            return Err(Diag::new(
+                                "ariash::parse::try_in_background",
+                                "`?` cannot be used on a background job",
+                                p.span,
+                                "checked pipeline started in the background",
+                            )
+                            .with_help(
+                                "drop the `?` and check the jobs with `wait?;`",
+                            ))
+                        }
+                        _ => {
+                            return Err(Diag::new(
+                                "ariash::parse::background_not_pipeline",
+                                "only a pipeline can run in the background",
+                                expr.span.to(amp.span),
+                                "not a run(...) pipeline",
+                            )
+                            .with_help("write run(\"prog\", [args]) &;"))
+                        }
+                    };
+                    self.semi()?;
+                    StmtKind::Background(pipe)
+                } else {
+                    self.semi()?;
+                    StmtKind::Expr(expr)
+                }
+            }
+        };
+        Ok(Stmt {
+            kind,
+            span: Span::new(start, self.prev_end()),
+        })
+    }
+
+    fn if_stmt(&mut self) -> PResult<Stmt> {
+        let start = self.bump().span.start;
+        let cond = self.paren_cond("if")?;
+        let then = self.block()?;
+        let els = if self.eat(&TokKind::Else).is_some() {
+            if self.at(&TokKind::If) {
+                Some(Box::new(self.if_stmt()?))
+            } else {
+                let block = self.block()?;
+                let span = block.span;
+                Some(Box::new(Stmt {
+                    kind: StmtKind::Block(block),
+                    span,
+                }))
+            }
+        } else {
+            None
+        };
+        Ok(Stmt {
+            kind: StmtKind::If { cond, then, els },
+            span: Span::new(start, self.prev_end()),
+        })
+    }
+
+    fn paren_cond(&mut self, keyword: &str) -> PResult<Expr> {
+        self.expect(
+            TokKind::LParen,
+            &format!("conditions are written in parentheses: {keyword} (cond) {{ ... }}"),
+        )?;
+        let cond = self.expr()?;
+        if self.at(&TokKind::Assign) {
+            return Err(self
+                .unexpected("`)`")
+                .with_help("to compare, use `==`; assignments are statements"));
+        }
+        self.expect(TokKind::RParen, "close the condition with `)`")?;
+        Ok(cond)
+    }
+
+    fn block(&mut self) -> PResult<Block> {
+        let open = self.expect(TokKind::LBrace, "blocks are written in braces: { ... }")?;
+        let mut stmts = Vec::new();
+        while !self.at(&TokKind::RBrace) {
+            if self.at(&TokKind::Eof) {
+                return Err(Diag::new(
+                    "ariash::parse::unclosed_block",
+                    "unclosed block",
+                    open.span,
+                    "this `{` is never closed",
+                )
+                .with_help("add a matching `}`"));
+            }
+            stmts.push(self.stmt()?);
+        }
+        let close = self.bump();
+        Ok(Block {
+            stmts,
+            span: open.span.to(close.span),
+        })
+    }
+
+    fn decl(&mut self) -> PResult<StmtKind> {
+        let ty = self.type_expr()?;
+        self.expect(
+            TokKind::Colon,
+            "declarations are written TYPE:name = value; as in string:name = \"x\";",
+        )?;
+        let name = self.ident("a variable name")?;
+        let init = if self.eat(&TokKind::Assign).is_some() {
+            Some(self.expr()?)
+        } else {
+            None
+        };
+        self.semi()?;
+        Ok(StmtKind::Decl { ty, name, init })
+    }
+
+    fn type_expr(&mut self) -> PResult<TypeExpr> {
+        let t = self.bump();
+        let ty = match t.kind {
+            TokKind::KwString => Ty::Str,
+            TokKind::KwInt => Ty::Int,
+            TokKind::KwBool => Ty::Bool,
+            TokKind::LBracket => {
+                let inner = self.type_expr()?;
+                let close = self.expect(TokKind::RBracket, "list types are written [string]")?;
+                return Ok(TypeExpr {
+                    ty: Ty::List(Box::new(inner.ty)),
+                    span: t.span.to(close.span),
+                });
+            }
+            other => {
+                let help = match &other {
+                    TokKind::Ident(n) if n == "str" || n == "String" => {
+                        "the string type is spelled `string`"
+                    }
+                    _ => "types are string, int, bool and lists of them such as [string]",
+                };
+                return Err(Diag::new(
+                    "ariash::parse::unexpected_token",
+                    format!("expected a type, found {other}"),
+                    t.span,
+                    "expected a type",
+                )
+                .with_help(help));
+            }
+        };
+        Ok(TypeExpr { ty, span: t.span })
+    }
+
+    // ---- expressions ----
+
+    fn expr(&mut self) -> PResult<Expr> {
+        self.expr_bp(0)
+    }
+
+    fn expr_bp(&mut self, min_prec: u8) -> PResult<Expr> {
+        let mut lhs = self.unary()?;
+        loop {
+            let tok = self.peek().clone();
+            match tok.kind {
+                TokKind::Pipe | TokKind::PipeData if PIPE_PREC >= min_prec => {
+                    self.bump();
+                    let op = if tok.kind == TokKind::Pipe {
+                        PipeOp::Text
+                    } else {
+                        PipeOp::Data
+                    };
+                    let rhs = self.expr_bp(PIPE_PREC + 1)?;
+                    let l = pipe_operand(lhs, &tok, "left")?;
+                    let r = pipe_operand(rhs, &tok, "right")?;
+                    let span = l.span.to(r.span);
+                    lhs = pipeline_expr(PipeExpr {
+                        kind: PipeKind::Pipe {
+                            op,
+                            lhs: Box::new(l),
+                            rhs: Box::new(r),
+                        },
+                        span,
+                    });
+                }
+                TokKind::Question if PIPE_PREC >= min_prec => {
+                    self.bump();
+                    let span = lhs.span.to(tok.span);
+                    match lhs.kind {
+                        ExprKind::Pipeline(p) if !matches!(p.kind, PipeKind::Try(_)) => {
+                            lhs = pipeline_expr(PipeExpr {
+                                kind: PipeKind::Try(p),
+                                span,
+                            });
+                        }
+                        _ => {
+                            return Err(Diag::new(
+                                "ariash::parse::try_not_pipeline",
+                                "`?` applies to a pipeline",
+                                tok.span,
+                                "nothing to check here",
+                            )
+                            .with_help(
+                                "put `?` once, after a pipeline: run(\"a\") | run(\"b\")?;",
+                            ))
+                        }
+                    }
+                }
+                _ => {
+                    let Some((prec, op)) = binop(&tok.kind) else {
+                        return Ok(lhs);
+                    };
+                    if prec < min_prec {
+                        return Ok(lhs);
+                    }
+                    self.bump();
+                    let rhs = self.expr_bp(prec + 1)?;
+                    let span = lhs.span.to(rhs.span);
+                    lhs = Expr {
+                        kind: ExprKind::Binary {
+                            op,
+                            op_span: tok.span,
+                            lhs: Box::new(lhs),
+                            rhs: Box::new(rhs),
+                        },
+                        span,
+                    };
+                }
+            }
+        }
+    }
+
+    fn unary(&mut self) -> PResult<Expr> {
+        let op = match self.peek().kind {
+            TokKind::Bang => UnOp::Not,
+            TokKind::Minus => UnOp::Neg,
+            _ => return self.postfix(),
+        };
+        let t = self.bump();
+        let expr = self.unary()?;
+        Ok(Expr {
+            span: t.span.to(expr.span),
+            kind: ExprKind::Unary {
+                op,
+                expr: Box::new(expr),
+            },
+        })
+    }
+
+    fn postfix(&mut self) -> PResult<Expr> {
+        let mut e = self.primary()?;
+        while self.at(&TokKind::LBracket) {
+            self.bump();
+            let index = self.expr()?;
+            let close = self.expect(TokKind::RBracket, "close the index with `]`")?;
+            e = Expr {
+                span: e.span.to(close.span),
+                kind: ExprKind::Index {
+                    base: Box::new(e),
+                    index: Box::new(index),
+                },
+            };
+        }
+        Ok(e)
+    }
+
+    fn primary(&mut self) -> PResult<Expr> {
+        let t = self.peek().clone();
+        let kind = match t.kind {
+            TokKind::Int(n) => ExprKind::Int(n),
+            TokKind::Str(s) => ExprKind::Str(s),
+            TokKind::True => ExprKind::Bool(true),
+            TokKind::False => ExprKind::Bool(false),
+            TokKind::LParen => {
+                self.bump();
+                let mut inner = self.expr()?;
+                let close = self.expect(TokKind::RParen, "close the parenthesis with `)`")?;
+                inner.span = t.span.to(close.span);
+                return Ok(inner);
+            }
+            TokKind::LBracket => {
+                self.bump();
+                let (items, close) = self.list(TokKind::RBracket)?;
+                return Ok(Expr {
+                    kind: ExprKind::List(items),
+                    span: t.span.to(close),
+                });
+            }
+            TokKind::Ident(ref name) if self.peek_nth(1).kind == TokKind::LParen => {
+                let name = Ident {
+                    name: name.clone(),
+                    span: t.span,
+                };
+                self.bump();
+                self.bump();
+                let (args, close) = self.list(TokKind::RParen)?;
+                let span = t.span.to(close);
+                if name.name == "run" {
+                    let stage = PipeExpr {
+                        kind: PipeKind::Stage(Stage { args, span }),
+                        span,
+                    };
+                    return Ok(pipeline_expr(self.redirects(stage)?));
+                }
+                return Ok(Expr {
+                    kind: ExprKind::Call { name, args },
+                    span,
+                });
+            }
+            TokKind::KwInt if self.peek_nth(1).kind == TokKind::LParen => {
+                let name = Ident {
+                    name: "int".into(),
+                    span: t.span,
+                };
+                self.bump();
+                self.bump();
+                let (args, close) = self.list(TokKind::RParen)?;
+                return Ok(Expr {
+                    kind: ExprKind::Call { name, args },
+                    span: t.span.to(close),
+                });
+            }
+            TokKind::Ident(name) => ExprKind::Var(name),
+            _ => {
+                let d = self.unexpected("an expression");
+                return Err(match t.kind {
+                    TokKind::Semi | TokKind::RParen | TokKind::Eof => {
+                        d.with_help("an expression is missing here")
+                    }
+                    TokKind::Gt | TokKind::GtGt | TokKind::Lt => d.with_help(
+                        "redirections go right after a run(...) call, as in run(\"p\") > \"f\";",
+                    ),
+                    _ => d,
+                });
+            }
+        };
+        self.bump();
+        Ok(Expr { kind, span: t.span })
+    }
+
+    /// Comma-separated expressions up to `close` (a trailing comma is allowed).
+    fn list(&mut self, close: TokKind) -> PResult<(Vec<Expr>, Span)> {
+        let mut items = Vec::new();
+        loop {
+            if let Some(t) = self.eat(&close) {
+                return Ok((items, t.span));
+            }
+            items.push(self.expr()?);
+            if self.eat(&TokKind::Comma).is_none() {
+                let t = self.expect(close.clone(), "separate items with `,`")?;
+                return Ok((items, t.span));
+            }
+        }
+    }
+
+    /// Redirections written after a `run(...)`: `N> e`, `N>> e`, `N< e`, `N>&M`, `N<&M`.
+    fn redirects(&mut self, mut stage: PipeExpr) -> PResult<PipeExpr> {
+        loop {
+            let first = self.peek().clone();
+            let (fd, op) = match first.kind {
+                TokKind::Int(n) => {
+                    let op = self.peek_nth(1).clone();
+                    if !matches!(op.kind, TokKind::Gt | TokKind::GtGt | TokKind::Lt) {
+                        return Ok(stage);
+                    }
+                    if op.span.start != first.span.end {
+                        return Err(Diag::new(
+                            "ariash::parse::detached_fd",
+                            "a redirection's fd must touch its operator",
+                            first.span.to(op.span),
+                            "space between the fd and the operator",
+                        )
+                        .with_help(format!("write `{n}{}` without a space", op_text(&op.kind))));
+                    }
+                    (Some(check_fd(n, first.span)?), op)
+                }
+                TokKind::Gt | TokKind::GtGt | TokKind::Lt => (None, first.clone()),
+                _ => return Ok(stage),
+            };
+            self.bump();
+            if fd.is_some() {
+                self.bump();
+            }
+            let is_read = op.kind == TokKind::Lt;
+            let fd = fd.unwrap_or(if is_read { 0 } else { 1 });
+            let kind = if self.at(&TokKind::Amp) && op.kind != TokKind::GtGt {
+                self.bump();
+                let t = self.bump();
+                match t.kind {
+                    TokKind::Int(m) => {
+                        let from = check_fd(m, t.span)?;
+                        RedirectKind::Dup { fd, from }
+                    }
+                    _ => {
+                        return Err(Diag::new(
+                            "ariash::parse::bad_fd",
+                            format!("expected an fd number after `&`, found {}", t.kind),
+                            t.span,
+                            "expected a digit 0-9",
+                        )
+                        .with_help("duplicate an fd with N>&M, as in 2>&1"))
+                    }
+                }
+            } else {
+                let target = self.expr_bp(ADD_PREC)?;
+                if is_read {
+                    RedirectKind::Read { fd, target }
+                } else {
+                    RedirectKind::Write {
+                        fd,
+                        target,
+                        append: op.kind == TokKind::GtGt,
+                    }
+                }
+            };
+            let span = first.span.to(Span::new(self.prev_end(), self.prev_end()));
+            stage = PipeExpr {
+                span: stage.span.to(span),
+                kind: PipeKind::Redirect {
+                    inner: Box::new(stage),
+                    redirect: Redirect { kind, span },
+                },
+            };
+        }
+    }
+}
+
+fn op_text(kind: &TokKind) -> &'static str {
+    match kind {
+        TokKind::GtGt => ">>",
+        TokKind::Lt => "<",
+        _ => ">",
+    }
+}
+
+fn check_fd(n: i64, span: Span) -> PResult<u8> {
+    match u8::try_from(n) {
+        Ok(fd) if fd <= 9 => Ok(fd),
+        _ => Err(Diag::new(
+            "ariash::parse::bad_fd",
+            format!("bad redirection fd {n}"),
+            span,
+            "not a single digit 0-9",
+        )
+        .with_help("fds 0 to 9 can be redirected (0-2 standard, 3 debug, 4 data in, 5 data out)")),
+    }
+}
+
+fn is_keyword(kind: &TokKind) -> bool {
+    matches!(
+        kind,
+        TokKind::KwString
+            | TokKind::KwInt
+            | TokKind::KwBool
+            | TokKind::True
+            | TokKind::False
+            | TokKind::If
+            | TokKind::Else
+            | TokKind::While
+            | TokKind::For
+            | TokKind::In
+            | TokKind::Break
+            | TokKind::Continue
+            | TokKind::Wait
+    )
+}
+
+fn pipeline_expr(p: PipeExpr) -> Expr {
+    Expr {
+        span: p.span,
+        kind: ExprKind::Pipeline(Box::new(p)),
+    }
+}
+
+fn pipe_operand(e: Expr, op: &Token, side: &str) -> PResult<PipeExpr> {
+    match e.kind {
+        ExprKind::Pipeline(p) if matches!(p.kind, PipeKind::Try(_)) => Err(Diag::new(
+            "ariash::parse::try_inside_pipeline",
+            "`?` must come at the end of the whole pipeline",
+            p.span,
+            "`?` inside a pipeline",
+        )
+        .with_help("move the `?` after the last stage: run(\"a\") | run(\"b\")?;")),
+        ExprKind::Pipeline(p) => Ok(*p),
+        _ => Err(Diag::new(
+            "ariash::parse::pipe_operand",
+            format!("the {side} side of {} must be a run(...) stage", op.kind),
+            e.span,
+            "not a pipeline",
+        )
+        .with_help("pipes connect programs: run(\"a\") | run(\"b\"); use capture(...) to get output as a string")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_expr(text: &str) -> Expr {
+        let script = parse(text).expect("parses");
+        match script.stmts.into_iter().next().map(|s| s.kind) {
+            Some(StmtKind::Expr(e)) => e,
+            other => panic!("not an expression statement: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn pipes_bind_tighter_than_and_and_question_covers_the_whole_pipeline() {
+        let e = one_expr(r#"run("a") | run("b")? && run("c");"#);
+        let ExprKind::Binary { op, lhs, .. } = e.kind else {
+            panic!("expected &&")
+        };
+        assert_eq!(op, BinOp::And);
+        let ExprKind::Pipeline(p) = lhs.kind else {
+            panic!("expected a pipeline")
+        };
+        let PipeKind::Try(inner) = p.kind else {
+            panic!("expected ?")
+        };
+        assert!(matches!(inner.kind, PipeKind::Pipe { op: PipeOp::Text, .. }));
+    }
+
+    #[test]
+    fn redirections_attach_to_the_stage_before_them() {
+        let e = one_expr(r#"run("a") 2> "e" | run("b") > "o" 2>&1;"#);
+        let ExprKind::Pipeline(p) = e.kind else {
+            panic!("pipeline")
+        };
+        let PipeKind::Pipe { lhs, rhs, .. } = p.kind else {
+            panic!("pipe")
+        };
+        assert!(matches!(
+            lhs.kind,
+            PipeKind::Redirect {
+                redirect: Redirect {
+                    kind: RedirectKind::Write { fd: 2, append: false, .. },
+                    ..
+                },
+                ..
+            }
+        ));
+        let PipeKind::Redirect { inner, redirect } = rhs.kind else {
+            panic!("redirect")
+        };
+        assert_eq!(redirect.kind, RedirectKind::Dup { fd: 2, from: 1 });
+        assert!(matches!(
+            inner.kind,
+            PipeKind::Redirect {
+                redirect: Redirect {
+                    kind: RedirectKind::Write { fd: 1, .. },
+                    ..
+                },
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_spaced_comparison_after_an_int_is_not_a_redirection() {
+        let e = one_expr("print(3 > 2);");
+        let ExprKind::Call { args, .. } = e.kind else {
+            panic!("call")
+        };
+        assert!(matches!(args[0].kind, ExprKind::Binary { op: BinOp::Gt, .. }));
+    }
+
+    #[test]
+    fn multiplication_binds_tighter_than_addition() {
+        let e = one_expr("print(1 + 2 * 3);");
+        let ExprKind::Call { args, .. } = e.kind else {
+            panic!("call")
+        };
+        let ExprKind::Binary { op, rhs, .. } = &args[0].kind else {
+            panic!("binary")
+        };
+        assert_eq!(*op, BinOp::Add);
+        assert!(matches!(rhs.kind, ExprKind::Binary { op: BinOp::Mul, .. }));
+    }
+
+    #[test]
+    fn a_missing_semicolon_points_after_the_statement() {
+        let err = parse("int:n = 1\nprint(n);").expect_err("missing ;");
+        assert_eq!(err.code, "ariash::parse::missing_semicolon");
+        assert_eq!(err.span, Span::new(9, 9));
+    }
+}
