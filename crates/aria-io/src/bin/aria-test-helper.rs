@@ -1,0 +1,125 @@
+//! A tiny multi-purpose program for aria-io's process tests, so they do not depend on the
+//! quirks of system tools. `aria-test-helper MODE [ARGS...]`:
+//!
+//! - `argv ARG...`: prints each argument followed by a NUL byte
+//! - `fds`: prints the numbers of its open descriptors, space-separated
+//! - `emit FD BYTES`: writes BYTES bytes (a repeating pattern) to FD (1-5)
+//! - `interleave BYTES CHUNK`: writes BYTES bytes to each of stdout and stderr, alternating
+//!   chunks of CHUNK bytes
+//! - `exit CODE`: exits with CODE
+//! - `sleep MS`: sleeps MS milliseconds
+//! - `cat`: copies stdin to stdout; `cat-data`: copies fd 4 to fd 5
+//! - `wait-stdin`: reads stdin until end of file, then exits 0
+//! - `grandchild MS`: starts `aria-test-helper sleep MS` with the same stdout, prints its pid
+//!   and exits 0 at once
+//! - `pid-file PATH MS`: writes its pid to PATH, then sleeps MS milliseconds
+//! - `abort`: dies of SIGABRT
+
+use std::io::{self, Read, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+fn pattern(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i % 251) as u8).collect()
+}
+
+fn writer(fd: u32) -> io::Result<Box<dyn Write>> {
+    Ok(match fd {
+        1 => Box::new(io::stdout().lock()),
+        2 => Box::new(io::stderr().lock()),
+        3 => Box::new(aria_io::stdio::stddbg()?),
+        4 => Box::new(aria_io::stdio::stddati()?),
+        5 => Box::new(aria_io::stdio::stddato()?),
+        _ => return Err(io::Error::new(io::ErrorKind::InvalidInput, "fd must be 1-5")),
+    })
+}
+
+fn num<T: std::str::FromStr>(args: &[String], i: usize) -> io::Result<T> {
+    args.get(i)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("argument {i} must be a number")))
+}
+
+fn run(args: &[String]) -> io::Result<u8> {
+    let mode = args.first().map(String::as_str).unwrap_or("");
+    match mode {
+        "argv" => {
+            let mut out = io::stdout().lock();
+            for a in &args[1..] {
+                out.write_all(a.as_bytes())?;
+                out.write_all(b"\0")?;
+            }
+        }
+        "fds" => {
+            let mut fds: Vec<i32> = std::fs::read_dir("/proc/self/fd")?
+                .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .collect();
+            fds.sort();
+            // The directory stream itself is one of them and is closed by now.
+            fds.retain(|fd| std::fs::metadata(format!("/proc/self/fd/{fd}")).is_ok());
+            let s: Vec<String> = fds.iter().map(i32::to_string).collect();
+            println!("{}", s.join(" "));
+        }
+        "emit" => {
+            let fd: u32 = num(args, 1)?;
+            let bytes: usize = num(args, 2)?;
+            let chunk = pattern(64 * 1024);
+            let mut w = writer(fd)?;
+            let mut left = bytes;
+            while left > 0 {
+                let n = left.min(chunk.len());
+                w.write_all(&chunk[..n])?;
+                left -= n;
+            }
+            w.flush()?;
+        }
+        "interleave" => {
+            let bytes: usize = num(args, 1)?;
+            let chunk_len: usize = num(args, 2)?;
+            let chunk = pattern(chunk_len);
+            let (mut out, mut err) = (io::stdout().lock(), io::stderr().lock());
+            let mut left = bytes;
+            while left > 0 {
+                let n = left.min(chunk_len);
+                out.write_all(&chunk[..n])?;
+                err.write_all(&chunk[..n])?;
+                left -= n;
+            }
+        }
+        "exit" => return num::<u8>(args, 1),
+        "sleep" => std::thread::sleep(Duration::from_millis(num(args, 1)?)),
+        "cat" => {
+            io::copy(&mut io::stdin().lock(), &mut io::stdout().lock())?;
+        }
+        "cat-data" => {
+            io::copy(&mut aria_io::stdio::stddati()?, &mut aria_io::stdio::stddato()?)?;
+        }
+        "wait-stdin" => {
+            io::stdin().lock().read_to_end(&mut Vec::new())?;
+        }
+        "grandchild" => {
+            let ms: u64 = num(args, 1)?;
+            let me = std::env::current_exe()?;
+            let gc = std::process::Command::new(me).args(["sleep", &ms.to_string()]).spawn()?;
+            println!("{}", gc.id());
+        }
+        "pid-file" => {
+            std::fs::write(&args[1], std::process::id().to_string())?;
+            std::thread::sleep(Duration::from_millis(num(args, 2)?));
+        }
+        "abort" => std::process::abort(),
+        _ => return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("unknown mode `{mode}`"))),
+    }
+    Ok(0)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("aria-test-helper: {e}");
+            ExitCode::from(101)
+        }
+    }
+}

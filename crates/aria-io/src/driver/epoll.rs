@@ -1,0 +1,96 @@
+//! The epoll backend (Linux): an `epoll` instance created `EPOLL_CLOEXEC` and an `eventfd`
+//! that any thread writes to interrupt a wait in progress.
+//!
+//! # References
+//! epoll(7), epoll_create1(2), epoll_ctl(2), epoll_wait(2), eventfd(2)
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::Duration;
+
+use crate::sys::{cvt, cvt_retry};
+
+/// An epoll instance plus its wake-up eventfd.
+#[derive(Debug)]
+pub(crate) struct Selector {
+    epfd: OwnedFd,
+    eventfd: OwnedFd,
+}
+
+impl Selector {
+    pub(crate) fn new() -> io::Result<Selector> {
+        // SAFETY: epoll_create1 takes only flags.
+        let epfd = cvt(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })?;
+        // SAFETY: the descriptor is fresh and owned by nobody else.
+        let epfd = unsafe { OwnedFd::from_raw_fd(epfd) };
+        // SAFETY: eventfd takes an initial value and flags.
+        let efd = cvt(unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) })?;
+        // SAFETY: the descriptor is fresh and owned by nobody else.
+        let eventfd = unsafe { OwnedFd::from_raw_fd(efd) };
+        Ok(Selector { epfd, eventfd })
+    }
+
+    pub(crate) fn waker_fd(&self) -> RawFd {
+        self.eventfd.as_raw_fd()
+    }
+
+    pub(crate) fn register(&self, fd: RawFd, token: u64, events: u32) -> io::Result<()> {
+        let mut ev = libc::epoll_event { events, u64: token };
+        // SAFETY: `ev` is a valid epoll_event for the call; the kernel copies it.
+        cvt(unsafe { libc::epoll_ctl(self.epfd.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut ev) })?;
+        Ok(())
+    }
+
+    pub(crate) fn deregister(&self, fd: RawFd) -> io::Result<()> {
+        // SAFETY: since Linux 2.6.9 the event pointer may be NULL for EPOLL_CTL_DEL.
+        cvt(unsafe {
+            libc::epoll_ctl(self.epfd.as_raw_fd(), libc::EPOLL_CTL_DEL, fd, std::ptr::null_mut())
+        })?;
+        Ok(())
+    }
+
+    /// Waits for up to `events.capacity()` events; `None` waits without a time limit.
+    /// The timeout is rounded *up* to whole milliseconds so a timer is never early.
+    pub(crate) fn select(&self, events: &mut Vec<libc::epoll_event>, timeout: Option<Duration>) -> io::Result<()> {
+        let ms = match timeout {
+            None => -1,
+            Some(d) => {
+                let ms = d.as_millis();
+                let ms = if Duration::from_millis(ms as u64) < d { ms + 1 } else { ms };
+                ms.min(libc::c_int::MAX as u128) as libc::c_int
+            }
+        };
+        let cap = events.capacity() as libc::c_int;
+        let n = match cvt(unsafe {
+            // SAFETY: the buffer is valid for `cap` events; the kernel writes at most that
+            // many and reports how many it wrote.
+            libc::epoll_wait(self.epfd.as_raw_fd(), events.as_mut_ptr(), cap, ms)
+        }) {
+            Ok(n) => n as usize,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => 0,
+            Err(e) => return Err(e),
+        };
+        // SAFETY: epoll_wait initialised the first `n` entries.
+        unsafe { events.set_len(n) };
+        Ok(())
+    }
+
+    /// Makes a concurrent or the next `select` return. Thread-safe.
+    pub(crate) fn wake(&self) {
+        let one: u64 = 1;
+        // An EAGAIN here means the counter is saturated, i.e. a wake-up is already pending.
+        let _ = cvt_retry(|| {
+            // SAFETY: writes the 8-byte counter increment eventfd(2) expects.
+            unsafe { libc::write(self.eventfd.as_raw_fd(), (&one as *const u64).cast(), 8) }
+        });
+    }
+
+    /// Resets the eventfd counter after a wake-up was observed.
+    pub(crate) fn drain_waker(&self) {
+        let mut buf = 0u64;
+        let _ = cvt_retry(|| {
+            // SAFETY: reads the 8-byte counter into `buf`.
+            unsafe { libc::read(self.eventfd.as_raw_fd(), (&mut buf as *mut u64).cast(), 8) }
+        });
+    }
+}

@@ -1,0 +1,218 @@
+//! Readiness state of one registered descriptor and the waker slots of the tasks waiting on it.
+//!
+//! # Protocol
+//!
+//! `readiness` packs the ready bits (low 16 bits) and a tick (high bits) that the driver
+//! increments on every event. A waiter that found the descriptor not ready (`EAGAIN`) calls
+//! [`Registration::clear_readiness`] with the tick it observed: bits are cleared only if no
+//! newer event arrived in between, so an edge reported while the waiter was busy is never
+//! lost. The driver sets bits *before* taking the waiter lock to wake; a waiter stores its
+//! waker under the lock and re-checks the bits afterwards, so a wake-up cannot fall between
+//! the check and the store.
+
+use std::io;
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+
+use super::{lock, Handle};
+
+/// Readiness bits, as reported by epoll, normalised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Ready(usize);
+
+impl Ready {
+    pub(crate) const READABLE: Ready = Ready(1);
+    pub(crate) const WRITABLE: Ready = Ready(2);
+    pub(crate) const READ_CLOSED: Ready = Ready(4);
+    pub(crate) const WRITE_CLOSED: Ready = Ready(8);
+    pub(crate) const ERROR: Ready = Ready(16);
+
+    pub(crate) fn from_epoll(bits: u32) -> Ready {
+        let bits = bits as libc::c_int;
+        let mut r = 0;
+        if bits & (libc::EPOLLIN | libc::EPOLLPRI) != 0 {
+            r |= Self::READABLE.0;
+        }
+        if bits & libc::EPOLLOUT != 0 {
+            r |= Self::WRITABLE.0;
+        }
+        if bits & (libc::EPOLLHUP | libc::EPOLLRDHUP) != 0 {
+            r |= Self::READ_CLOSED.0;
+        }
+        if bits & libc::EPOLLHUP != 0 || bits & libc::EPOLLERR != 0 {
+            r |= Self::WRITE_CLOSED.0;
+        }
+        if bits & libc::EPOLLERR != 0 {
+            r |= Self::ERROR.0;
+        }
+        Ready(r)
+    }
+
+    fn intersects(self, other: Ready) -> bool {
+        self.0 & other.0 != 0
+    }
+}
+
+/// What an operation waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Interest {
+    Readable,
+    Writable,
+}
+
+impl Interest {
+    /// The bits that satisfy this interest: a closed or failed descriptor is "ready" too,
+    /// so that the retried system call reports EOF or the error.
+    fn mask(self) -> Ready {
+        match self {
+            Interest::Readable => Ready(Ready::READABLE.0 | Ready::READ_CLOSED.0 | Ready::ERROR.0),
+            Interest::Writable => Ready(Ready::WRITABLE.0 | Ready::WRITE_CLOSED.0 | Ready::ERROR.0),
+        }
+    }
+}
+
+const TICK_SHIFT: u32 = 16;
+const READY_MASK: usize = (1 << TICK_SHIFT) - 1;
+
+#[derive(Default)]
+struct Waiters {
+    reader: Option<Waker>,
+    writer: Option<Waker>,
+}
+
+/// Shared between the driver (which sets readiness) and the I/O object (which waits).
+#[derive(Default)]
+pub(crate) struct ScheduledIo {
+    readiness: AtomicUsize,
+    waiters: Mutex<Waiters>,
+}
+
+impl ScheduledIo {
+    /// Called by the driver for every event on this descriptor.
+    pub(crate) fn set_readiness(&self, ready: Ready) {
+        let _ = self.readiness.fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
+            let tick = (cur >> TICK_SHIFT).wrapping_add(1);
+            Some((tick << TICK_SHIFT) | ((cur | ready.0) & READY_MASK))
+        });
+        let (r, w) = {
+            let mut waiters = lock(&self.waiters);
+            let r = if ready.intersects(Interest::Readable.mask()) { waiters.reader.take() } else { None };
+            let w = if ready.intersects(Interest::Writable.mask()) { waiters.writer.take() } else { None };
+            (r, w)
+        };
+        if let Some(r) = r {
+            r.wake();
+        }
+        if let Some(w) = w {
+            w.wake();
+        }
+    }
+}
+
+/// The readiness observed by a poll, with the tick needed to clear it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ReadyEvent {
+    tick: usize,
+    interest: Interest,
+}
+
+/// A descriptor registered with the current runtime's driver.
+pub(crate) struct Registration {
+    handle: Arc<Handle>,
+    key: usize,
+    io: Arc<ScheduledIo>,
+    registered: std::sync::atomic::AtomicBool,
+}
+
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registration").field("key", &self.key).finish_non_exhaustive()
+    }
+}
+
+impl Registration {
+    /// Registers `fd` (which must be non-blocking) with the driver of the runtime running on
+    /// this thread.
+    ///
+    /// # Errors
+    /// `Other` if no runtime is running on this thread; the `epoll_ctl` error otherwise.
+    pub(crate) fn new(fd: RawFd) -> io::Result<Registration> {
+        let handle = crate::runtime::context::driver_handle()?;
+        let (key, io) = handle.register(fd)?;
+        Ok(Registration { handle, key, io, registered: std::sync::atomic::AtomicBool::new(true) })
+    }
+
+    /// Removes the registration (idempotent). Must run before the descriptor is closed.
+    pub(crate) fn deregister(&self, fd: RawFd) {
+        if self.registered.swap(false, Ordering::AcqRel) {
+            self.handle.deregister(self.key, fd);
+        }
+    }
+
+    /// The driver this descriptor is registered with.
+    pub(crate) fn driver(&self) -> &Arc<Handle> {
+        &self.handle
+    }
+
+    /// Polls for readiness; stores the waker if not ready.
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<ReadyEvent> {
+        let cur = self.io.readiness.load(Ordering::Acquire);
+        if Ready(cur & READY_MASK).intersects(interest.mask()) {
+            return Poll::Ready(ReadyEvent { tick: cur >> TICK_SHIFT, interest });
+        }
+        {
+            let mut waiters = lock(&self.io.waiters);
+            let slot = match interest {
+                Interest::Readable => &mut waiters.reader,
+                Interest::Writable => &mut waiters.writer,
+            };
+            match slot {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                _ => *slot = Some(cx.waker().clone()),
+            }
+        }
+        let cur = self.io.readiness.load(Ordering::Acquire);
+        if Ready(cur & READY_MASK).intersects(interest.mask()) {
+            return Poll::Ready(ReadyEvent { tick: cur >> TICK_SHIFT, interest });
+        }
+        Poll::Pending
+    }
+
+    /// Clears the readiness observed in `event` (the system call returned `EAGAIN`), unless
+    /// a newer event arrived since. Closed/error bits are sticky and never cleared.
+    pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
+        let clear = match event.interest {
+            Interest::Readable => Ready::READABLE.0,
+            Interest::Writable => Ready::WRITABLE.0,
+        };
+        let _ = self.io.readiness.fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
+            if cur >> TICK_SHIFT != event.tick {
+                return None;
+            }
+            Some(cur & !clear)
+        });
+    }
+
+    /// Runs the non-blocking `f` until it succeeds or fails with something other than
+    /// `WouldBlock`, waiting for `interest` in between: the readiness half of the backend
+    /// contract.
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+        mut f: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        loop {
+            let ev = match self.poll_ready(cx, interest) {
+                Poll::Ready(ev) => ev,
+                Poll::Pending => return Poll::Pending,
+            };
+            match f() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(ev),
+                res => return Poll::Ready(res),
+            }
+        }
+    }
+}

@@ -1,0 +1,256 @@
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use crate::driver::op::{Op, OpCode};
+use crate::driver::{Interest, IoSource};
+use crate::sys;
+
+/// Creates an anonymous pipe whose two ends are registered with the current runtime.
+/// Both ends are close-on-exec and non-blocking.
+///
+/// # Errors
+/// `EMFILE`/`ENFILE` from pipe2(2); `Other` outside a runtime.
+///
+/// # References
+/// pipe(7), pipe2(2)
+pub fn pipe() -> io::Result<(PipeWriter, PipeReader)> {
+    let (r, w) = sys::pipe()?;
+    Ok((PipeWriter::from_owned_fd(w)?, PipeReader::from_owned_fd(r)?))
+}
+
+fn register(fd: OwnedFd) -> io::Result<Arc<IoSource>> {
+    sys::set_nonblocking(fd.as_fd(), true)?;
+    Ok(Arc::new(IoSource::new(fd)?))
+}
+
+/// Gives the descriptor back in blocking mode, for a child process. The descriptor is
+/// shared with in-flight operations only while one runs, which `&mut`/ownership excludes.
+fn unregister(source: Arc<IoSource>) -> io::Result<OwnedFd> {
+    let fd = match Arc::try_unwrap(source) {
+        Ok(source) => source.into_fd(),
+        Err(shared) => sys::dup_at_least(shared.as_fd(), 0)?,
+    };
+    sys::set_nonblocking(fd.as_fd(), false)?;
+    Ok(fd)
+}
+
+/// The reading end of a pipe (for example a child's stdout), registered with a runtime.
+pub struct PipeReader {
+    source: Arc<IoSource>,
+}
+
+impl PipeReader {
+    /// Takes ownership of `fd` (the read end of a pipe or any other stream descriptor), makes
+    /// it non-blocking and registers it with the current runtime.
+    ///
+    /// # Errors
+    /// `Other` outside a runtime; the fcntl(2) or epoll_ctl(2) error otherwise.
+    pub fn from_owned_fd(fd: OwnedFd) -> io::Result<PipeReader> {
+        Ok(PipeReader { source: register(fd)? })
+    }
+
+    /// Deregisters the descriptor and returns it in blocking mode (to give it to a child).
+    ///
+    /// # Errors
+    /// The fcntl(2) error.
+    pub fn into_blocking_fd(self) -> io::Result<OwnedFd> {
+        unregister(self.source)
+    }
+
+    /// Reads at most `buf.capacity() - buf.len()` bytes, appending them to `buf`, and gives
+    /// `buf` back with the count (`0` at end of file or when there is no spare capacity).
+    /// The buffer is owned by the operation while it is in flight, so the call is the same on
+    /// readiness and completion backends.
+    pub async fn read(&mut self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+        let (res, op) = Op::new(self.source.clone(), ReadOp { buf }).await;
+        (res, op.buf)
+    }
+
+    /// Reads until end of file, appending to `buf`; returns the number of bytes read.
+    /// Grows `buf` geometrically, so the memory touched stays close to the bytes read.
+    ///
+    /// # Errors
+    /// The read(2) error; bytes read before it stay in `buf`.
+    pub async fn read_to_end(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        let start = buf.len();
+        poll_fn(|cx| self.poll_read_to_end(cx, buf)).await?;
+        Ok(buf.len() - start)
+    }
+
+    /// Reads as much as is available into `buf` (growing it); `Ready(Ok(()))` at end of file.
+    pub(crate) fn poll_read_to_end(&self, cx: &mut Context<'_>, buf: &mut Vec<u8>) -> Poll<io::Result<()>> {
+        let fd = self.source.as_fd();
+        loop {
+            if buf.capacity() - buf.len() < 32 * 1024 {
+                buf.reserve(buf.len().clamp(64 * 1024, 64 * 1024 * 1024));
+            }
+            let n = std::task::ready!(self.source.registration().poll_io(cx, Interest::Readable, || {
+                sys::read_into_spare(fd, buf)
+            }))?;
+            if n == 0 {
+                return Poll::Ready(Ok(()));
+            }
+        }
+    }
+
+    /// Asks the kernel to grow the pipe's buffer to at least `bytes` (F_SETPIPE_SZ), which
+    /// reduces the number of reads for bulk transfers. Returns the size granted.
+    ///
+    /// # Errors
+    /// `EPERM` above `/proc/sys/fs/pipe-max-size` for an unprivileged process; `EBADF`/`EINVAL`
+    /// if the descriptor is not a pipe.
+    pub fn set_pipe_size(&self, bytes: usize) -> io::Result<usize> {
+        sys::set_pipe_size(self.source.as_fd(), bytes)
+    }
+}
+
+struct ReadOp {
+    buf: Vec<u8>,
+}
+
+impl OpCode for ReadOp {
+    type Output = usize;
+    fn interest(&self) -> Interest {
+        Interest::Readable
+    }
+    fn perform(&mut self, fd: BorrowedFd<'_>) -> io::Result<usize> {
+        sys::read_into_spare(fd, &mut self.buf)
+    }
+}
+
+impl futures_io::AsyncRead for PipeReader {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let fd = self.source.as_fd();
+        self.source.registration().poll_io(cx, Interest::Readable, || sys::read(fd, buf))
+    }
+}
+
+impl AsFd for PipeReader {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.source.as_fd()
+    }
+}
+
+impl AsRawFd for PipeReader {
+    fn as_raw_fd(&self) -> RawFd {
+        self.source.as_fd().as_raw_fd()
+    }
+}
+
+impl fmt::Debug for PipeReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PipeReader").field("fd", &self.as_raw_fd()).finish()
+    }
+}
+
+/// The writing end of a pipe (for example a child's stdin), registered with a runtime.
+/// Writes to a pipe whose reader has closed fail with `BrokenPipe` (`EPIPE`): the runtime
+/// ignores `SIGPIPE`.
+pub struct PipeWriter {
+    source: Option<Arc<IoSource>>,
+}
+
+impl PipeWriter {
+    /// Takes ownership of `fd`, makes it non-blocking and registers it with the current
+    /// runtime.
+    ///
+    /// # Errors
+    /// `Other` outside a runtime; the fcntl(2) or epoll_ctl(2) error otherwise.
+    pub fn from_owned_fd(fd: OwnedFd) -> io::Result<PipeWriter> {
+        Ok(PipeWriter { source: Some(register(fd)?) })
+    }
+
+    /// Deregisters the descriptor and returns it in blocking mode.
+    ///
+    /// # Errors
+    /// `NotConnected` if already closed; the fcntl(2) error.
+    pub fn into_blocking_fd(mut self) -> io::Result<OwnedFd> {
+        unregister(self.source.take().ok_or_else(closed)?)
+    }
+
+    fn source(&self) -> io::Result<&Arc<IoSource>> {
+        self.source.as_ref().ok_or_else(closed)
+    }
+
+    /// Writes some of `buf` (owned while in flight) and gives it back with the count.
+    pub async fn write(&mut self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+        let source = match self.source() {
+            Ok(s) => s.clone(),
+            Err(e) => return (Err(e), buf),
+        };
+        let (res, op) = Op::new(source, WriteOp { buf }).await;
+        (res, op.buf)
+    }
+
+    /// Writes all of `data`.
+    ///
+    /// # Errors
+    /// `BrokenPipe` when the reader has gone; `WriteZero` if the kernel accepts nothing.
+    pub async fn write_all(&mut self, mut data: &[u8]) -> io::Result<()> {
+        while !data.is_empty() {
+            let n = poll_fn(|cx| self.poll_write_slice(cx, data)).await?;
+            if n == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            data = &data[n..];
+        }
+        Ok(())
+    }
+
+    /// Closes the descriptor now (the reader sees end of file once every other copy of this
+    /// end is closed). Later writes fail with `NotConnected`.
+    pub fn close(&mut self) {
+        self.source = None;
+    }
+
+    fn poll_write_slice(&self, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        let source = self.source()?;
+        let fd = source.as_fd();
+        source.registration().poll_io(cx, Interest::Writable, || sys::write(fd, data))
+    }
+}
+
+fn closed() -> io::Error {
+    io::Error::new(io::ErrorKind::NotConnected, "pipe writer is closed")
+}
+
+struct WriteOp {
+    buf: Vec<u8>,
+}
+
+impl OpCode for WriteOp {
+    type Output = usize;
+    fn interest(&self) -> Interest {
+        Interest::Writable
+    }
+    fn perform(&mut self, fd: BorrowedFd<'_>) -> io::Result<usize> {
+        sys::write(fd, &self.buf)
+    }
+}
+
+impl futures_io::AsyncWrite for PipeWriter {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.poll_write_slice(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(())) // a pipe has no user-space buffer
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut().close();
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl fmt::Debug for PipeWriter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let fd = self.source.as_ref().map(|s| s.as_fd().as_raw_fd());
+        f.debug_struct("PipeWriter").field("fd", &fd).finish()
+    }
+}

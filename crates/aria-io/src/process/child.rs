@@ -1,0 +1,265 @@
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::future::Future;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use super::ExitStatus;
+use crate::driver::op::{Op, OpCode};
+use crate::driver::{Interest, IoSource};
+use crate::io::{PipeReader, PipeWriter};
+use crate::sys;
+
+/// The parent's ends of a child's piped streams.
+#[derive(Default, Debug)]
+pub(crate) struct ChildStreams {
+    pub(crate) stdin: Option<PipeWriter>,
+    pub(crate) stdout: Option<PipeReader>,
+    pub(crate) stderr: Option<PipeReader>,
+    pub(crate) stddbg: Option<PipeReader>,
+    pub(crate) stddati: Option<PipeWriter>,
+    pub(crate) stddato: Option<PipeReader>,
+}
+
+impl ChildStreams {
+    pub(crate) fn set_writer(&mut self, fd: usize, w: PipeWriter) {
+        match fd {
+            0 => self.stdin = Some(w),
+            _ => self.stddati = Some(w),
+        }
+    }
+    pub(crate) fn set_reader(&mut self, fd: usize, r: PipeReader) {
+        match fd {
+            1 => self.stdout = Some(r),
+            2 => self.stderr = Some(r),
+            3 => self.stddbg = Some(r),
+            _ => self.stddato = Some(r),
+        }
+    }
+}
+
+/// A running (or exited, not yet reaped) child process.
+///
+/// The child is tracked by a pidfd opened right after the spawn, so waiting and signalling
+/// can never hit a recycled pid. Dropping a `Child` that was not reaped sends it `SIGKILL` if
+/// [`kill_on_drop`](super::Command::kill_on_drop) was set, and in every case hands it to a
+/// background reaper, so no zombie is left behind.
+pub struct Child {
+    pid: libc::pid_t,
+    pgid: Option<libc::pid_t>,
+    /// `None` only during `drop`.
+    pidfd: Option<Arc<IoSource>>,
+    wait: Option<Op<WaitOp>>,
+    status: Option<ExitStatus>,
+    kill_on_drop: bool,
+    pub(crate) wait_delay: Option<Duration>,
+    /// The writing end of the child's stdin, if it was piped.
+    pub stdin: Option<PipeWriter>,
+    /// The reading end of the child's stdout, if it was piped.
+    pub stdout: Option<PipeReader>,
+    /// The reading end of the child's stderr, if it was piped.
+    pub stderr: Option<PipeReader>,
+    /// The reading end of the child's stddbg (fd 3), if it was piped.
+    pub stddbg: Option<PipeReader>,
+    /// The writing end of the child's stddati (fd 4), if it was piped.
+    pub stddati: Option<PipeWriter>,
+    /// The reading end of the child's stddato (fd 5), if it was piped.
+    pub stddato: Option<PipeReader>,
+}
+
+impl Child {
+    pub(crate) fn new(
+        pid: libc::pid_t,
+        pgid: Option<libc::pid_t>,
+        kill_on_drop: bool,
+        wait_delay: Option<Duration>,
+        streams: ChildStreams,
+    ) -> io::Result<Child> {
+        let pidfd = match sys::pidfd_open(pid).and_then(IoSource::new) {
+            Ok(fd) => Some(Arc::new(fd)),
+            Err(e) => {
+                // Without a pidfd we cannot track the child: kill and reap it now.
+                // SAFETY: plain syscalls on a pid we own and have not reaped.
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                    libc::waitpid(pid, std::ptr::null_mut(), 0);
+                }
+                return Err(e);
+            }
+        };
+        let ChildStreams { stdin, stdout, stderr, stddbg, stddati, stddato } = streams;
+        Ok(Child {
+            pid,
+            pgid,
+            pidfd,
+            wait: None,
+            status: None,
+            kill_on_drop,
+            wait_delay,
+            stdin,
+            stdout,
+            stderr,
+            stddbg,
+            stddati,
+            stddato,
+        })
+    }
+
+    /// The child's process id. After the child is reaped the number may belong to another
+    /// process; use [`signal`](Child::signal), which goes through the pidfd.
+    pub fn id(&self) -> u32 {
+        self.pid as u32
+    }
+
+    /// The process group the child was put in, if [`process_group`](super::Command::process_group)
+    /// or [`new_session`](super::Command::new_session) was used.
+    pub fn pgid(&self) -> Option<i32> {
+        self.pgid
+    }
+
+    /// The pidfd: readable once the child has exited.
+    pub fn pidfd(&self) -> BorrowedFd<'_> {
+        self.source().as_fd()
+    }
+
+    fn source(&self) -> &Arc<IoSource> {
+        self.pidfd.as_ref().expect("the pidfd is present until the Child is dropped")
+    }
+
+    /// Waits for the child to exit and reaps it. Closes the parent's ends of stdin and
+    /// stddati first, so a child reading them sees end of file instead of waiting for ever.
+    /// Cancel-safe: dropping the future and calling `wait` again is fine.
+    ///
+    /// # Errors
+    /// The waitid(2) error, which does not happen for a child of this process.
+    ///
+    /// # References
+    /// waitid(2) with `P_PIDFD` (Linux 5.4)
+    pub async fn wait(&mut self) -> io::Result<ExitStatus> {
+        self.stdin = None;
+        self.stddati = None;
+        poll_fn(|cx| self.poll_wait(cx)).await
+    }
+
+    /// Polls for the child's exit (see [`wait`](Child::wait), without closing stdin).
+    pub fn poll_wait(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<ExitStatus>> {
+        if let Some(status) = self.status {
+            return Poll::Ready(Ok(status));
+        }
+        let source = self.source().clone();
+        let op = self.wait.get_or_insert_with(|| Op::new(source, WaitOp));
+        let (res, _) = std::task::ready!(Pin::new(op).poll(cx));
+        self.wait = None;
+        let status = ExitStatus::from_wait(res?);
+        self.status = Some(status);
+        Poll::Ready(Ok(status))
+    }
+
+    /// Reaps the child if it has exited, without waiting.
+    ///
+    /// # Errors
+    /// The waitid(2) error.
+    pub fn try_wait(&mut self) -> io::Result<Option<ExitStatus>> {
+        if let Some(status) = self.status {
+            return Ok(Some(status));
+        }
+        let status = sys::waitid_pidfd(self.source().as_fd())?.map(ExitStatus::from_wait);
+        self.status = status;
+        Ok(status)
+    }
+
+    /// Sends `SIGKILL`. Succeeds if the child has already exited.
+    ///
+    /// # Errors
+    /// The pidfd_send_signal(2) error.
+    pub fn kill(&mut self) -> io::Result<()> {
+        if self.status.is_some() {
+            return Ok(());
+        }
+        match sys::pidfd_send_signal(self.source().as_fd(), libc::SIGKILL) {
+            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Sends `signo` to the child through its pidfd, which cannot reach a recycled pid.
+    ///
+    /// # Errors
+    /// `InvalidInput` if the child was already reaped; otherwise the pidfd_send_signal(2)
+    /// error (`ESRCH` if it exited but was not reaped yet, `EINVAL` for a bad signal).
+    ///
+    /// # References
+    /// pidfd_send_signal(2)
+    pub fn signal(&self, signo: i32) -> io::Result<()> {
+        if self.status.is_some() {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "the child has already been reaped"));
+        }
+        sys::pidfd_send_signal(self.source().as_fd(), signo)
+    }
+
+    /// Sends `signo` to the child's whole process group (killpg(3)).
+    ///
+    /// # Errors
+    /// `InvalidInput` if the child was not started in a process group of its own (signalling
+    /// this process's group would hit the caller); otherwise the killpg error (`ESRCH` once
+    /// every member has exited and been reaped).
+    pub fn signal_group(&self, signo: i32) -> io::Result<()> {
+        let pgid = self.pgid.ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "the child was not started in its own process group")
+        })?;
+        sys::killpg(pgid, signo)
+    }
+
+    /// Waits for the child while draining every piped output stream (stdout, stderr,
+    /// stddbg, stddato) concurrently; see [`Command::output`](super::Command::output).
+    ///
+    /// # Errors
+    /// Read errors on the pipes, or the wait error.
+    pub async fn wait_with_output(self) -> io::Result<super::Output> {
+        super::output::collect(self).await
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        if self.status.is_some() {
+            return;
+        }
+        if self.kill_on_drop {
+            let _ = sys::pidfd_send_signal(self.source().as_fd(), libc::SIGKILL);
+        }
+        self.wait = None;
+        let Some(Ok(pidfd)) = self.pidfd.take().map(Arc::try_unwrap) else {
+            return;
+        };
+        let handle = pidfd.registration().driver().clone();
+        let fd = pidfd.into_fd();
+        handle.orphans().push(&handle, fd);
+    }
+}
+
+impl fmt::Debug for Child {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Child").field("pid", &self.pid).field("status", &self.status).finish_non_exhaustive()
+    }
+}
+
+/// Waiting for a process exit: readiness backends wait for the pidfd to become readable and
+/// reap with `waitid(P_PIDFD, WNOHANG)`; io_uring will use `IORING_OP_WAITID`.
+#[derive(Debug)]
+pub(crate) struct WaitOp;
+
+impl OpCode for WaitOp {
+    type Output = sys::WaitInfo;
+    fn interest(&self) -> Interest {
+        Interest::Readable
+    }
+    fn perform(&mut self, fd: BorrowedFd<'_>) -> io::Result<sys::WaitInfo> {
+        sys::waitid_pidfd(fd)?.ok_or_else(|| io::ErrorKind::WouldBlock.into())
+    }
+}
+

@@ -1,0 +1,443 @@
+//! Pipelines: stages joined by text pipes (stdout to the next stdin) or data pipes (stddato,
+//! fd 5, to the next stddati, fd 4), each stage with its own redirections, all stages in one
+//! process group.
+//!
+//! The pipes between stages connect the children directly; the parent holds no end of them
+//! once the stages are spawned, so data flows kernel to kernel and the parent only waits.
+//!
+//! # Failure semantics
+//!
+//! Pipefail, with one refinement: a stage that ended because its reader went away
+//! ([`ExitStatus::is_broken_pipe`]) is not a failure when that reader succeeded (or was itself
+//! forgiven for the same reason). So `yes | head -n 1` succeeds and `false | true` fails.
+//! A stage that *exits* with an ordinary error code after an `EPIPE` cannot be told apart from
+//! one that failed for another reason, so it counts as a failure.
+
+use std::fmt;
+use std::io;
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+
+use super::command::{is_input, STREAMS};
+use super::{Child, Command, ExitStatus, Stdio};
+use crate::io::PipeReader;
+use crate::sys;
+
+/// How two adjacent stages are joined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PipeKind {
+    /// `|`: stdout (1) of the left stage to stdin (0) of the right one.
+    Text,
+    /// `|*`: stddato (5) of the left stage to stddati (4) of the right one.
+    Data,
+}
+
+impl PipeKind {
+    fn fds(self) -> (usize, usize) {
+        match self {
+            PipeKind::Text => (1, 0),
+            PipeKind::Data => (5, 4),
+        }
+    }
+}
+
+/// A redirection of one stage's stream, applied left to right like a shell's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redirect {
+    /// `fd> path` (truncate) or `fd>> path` (append); the file is created with mode 0666
+    /// minus the umask.
+    Write {
+        /// The stream (0-5).
+        fd: i32,
+        /// The file.
+        path: PathBuf,
+        /// Append instead of truncating.
+        append: bool,
+    },
+    /// `fd< path`.
+    Read {
+        /// The stream (0-5).
+        fd: i32,
+        /// The file.
+        path: PathBuf,
+    },
+    /// `fd>&from`: stream `fd` goes wherever stream `from` goes at this point.
+    Dup {
+        /// The stream being redirected (0-5).
+        fd: i32,
+        /// The stream whose destination it takes (0-5).
+        from: i32,
+    },
+}
+
+struct Stage {
+    command: Command,
+    redirects: Vec<Redirect>,
+}
+
+/// A pipeline of commands, built left to right.
+///
+/// ```no_run
+/// # async fn demo() -> std::io::Result<()> {
+/// use aria_io::process::{Command, Pipeline, Redirect};
+/// let mut tar = Command::new("tar");
+/// tar.args(["-cf", "/dev/fd/5", "."]);
+/// let mut sum = Command::new("sh");
+/// sum.args(["-c", "sha256sum <&4"]);
+/// let status = Pipeline::new(tar)
+///     .pipe_data(sum)
+///     .redirect(Redirect::Write { fd: 1, path: "sum.txt".into(), append: false })
+///     .status()
+///     .await?;
+/// assert!(status.success());
+/// # Ok(()) }
+/// ```
+pub struct Pipeline {
+    stages: Vec<Stage>,
+    links: Vec<PipeKind>,
+    capture: bool,
+    wait_delay: Option<std::time::Duration>,
+}
+
+impl fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut l = f.debug_list();
+        for s in &self.stages {
+            l.entry(&s.command);
+        }
+        l.finish()
+    }
+}
+
+impl Pipeline {
+    /// A pipeline of one stage.
+    pub fn new(first: Command) -> Pipeline {
+        let wait_delay = first.get_wait_delay();
+        Pipeline { stages: vec![Stage { command: first, redirects: Vec::new() }], links: Vec::new(), capture: false, wait_delay }
+    }
+
+    /// Adds a stage reading the previous stage's stdout on its stdin (`|`).
+    pub fn pipe(self, next: Command) -> Pipeline {
+        self.link(PipeKind::Text, next)
+    }
+
+    /// Adds a stage reading the previous stage's stddato (fd 5) on its stddati (fd 4) (`|*`).
+    pub fn pipe_data(self, next: Command) -> Pipeline {
+        self.link(PipeKind::Data, next)
+    }
+
+    /// Adds a stage joined by `kind`.
+    pub fn link(mut self, kind: PipeKind, next: Command) -> Pipeline {
+        self.links.push(kind);
+        self.stages.push(Stage { command: next, redirects: Vec::new() });
+        self
+    }
+
+    /// Adds a redirection to the last stage added so far. Redirections of a stage apply in
+    /// order, after its pipes, so `> f 2>&1` sends stdout and stderr to `f`.
+    pub fn redirect(mut self, r: Redirect) -> Pipeline {
+        if let Some(last) = self.stages.last_mut() {
+            last.redirects.push(r);
+        }
+        self
+    }
+
+    /// Makes the last stage's stdout a pipe read by [`PipelineChild::wait_with_output`].
+    /// A redirection of the last stage's stdout takes precedence.
+    pub fn capture_stdout(mut self) -> Pipeline {
+        self.capture = true;
+        self
+    }
+
+    /// The number of stages.
+    pub fn len(&self) -> usize {
+        self.stages.len()
+    }
+
+    /// Always false: a pipeline has at least one stage.
+    pub fn is_empty(&self) -> bool {
+        self.stages.is_empty()
+    }
+
+    /// Opens the redirection files, creates the pipes and starts every stage in one new
+    /// process group led by the first stage.
+    ///
+    /// # Errors
+    /// A redirection file that cannot be opened (the error names it), a redirection of a
+    /// stream outside 0-5, or a stage that cannot be spawned (the error names the program).
+    /// Stages already started are killed and reaped in the background; no descriptor leaks.
+    pub fn spawn(self) -> io::Result<PipelineChild> {
+        let Pipeline { stages, links, capture, wait_delay } = self;
+        let n = stages.len();
+        // pipes[i] joins stage i and stage i+1: (read end, write end).
+        let mut pipes: Vec<Option<(OwnedFd, OwnedFd)>> = Vec::with_capacity(links.len());
+        for _ in &links {
+            pipes.push(Some(sys::pipe()?));
+        }
+        let mut children: Vec<Child> = Vec::with_capacity(n);
+        let mut captured = None;
+        let mut pgid = 0;
+        for (i, stage) in stages.into_iter().enumerate() {
+            let result = (|| {
+                let Stage { mut command, redirects } = stage;
+                let mut table: [Option<Target>; STREAMS] = Default::default();
+                if i > 0 {
+                    let (_, to) = links[i - 1].fds();
+                    let (r, _) = pipes[i - 1].as_ref().ok_or_else(|| io::Error::other("pipe already closed"))?;
+                    table[to] = Some(Target::Fd(r.try_clone()?));
+                }
+                if i + 1 < n {
+                    let (from, _) = links[i].fds();
+                    let (_, w) = pipes[i].as_ref().ok_or_else(|| io::Error::other("pipe already closed"))?;
+                    table[from] = Some(Target::Fd(w.try_clone()?));
+                }
+                if capture && i + 1 == n {
+                    table[1] = Some(Target::Piped);
+                }
+                for r in &redirects {
+                    apply(&mut table, r)?;
+                }
+                for (fd, t) in table.into_iter().enumerate() {
+                    match t {
+                        Some(Target::Fd(f)) => {
+                            command.stdio(fd, f);
+                        }
+                        Some(Target::Piped) => {
+                            command.stdio(fd, Stdio::piped());
+                        }
+                        None => {}
+                    }
+                }
+                command.process_group(pgid);
+                command.spawn()
+            })();
+            match result {
+                Ok(mut child) => {
+                    if i == 0 {
+                        pgid = child.id() as i32;
+                    }
+                    if capture && i + 1 == n {
+                        captured = child.stdout.take();
+                    }
+                    children.push(child);
+                }
+                Err(e) => {
+                    if pgid != 0 {
+                        let _ = sys::killpg(pgid, libc::SIGKILL);
+                    }
+                    return Err(e); // dropping `children` hands them to the reaper
+                }
+            }
+            // The parent's copies of the pipe to the left are no longer needed.
+            if i > 0 {
+                pipes[i - 1] = None;
+            }
+        }
+        Ok(PipelineChild { children, pgid, stdout: captured, wait_delay })
+    }
+
+    /// Spawns the pipeline and waits for every stage.
+    ///
+    /// # Errors
+    /// As [`spawn`](Pipeline::spawn) and [`PipelineChild::wait`].
+    pub async fn status(self) -> io::Result<PipelineStatus> {
+        self.spawn()?.wait().await
+    }
+
+    /// Spawns the pipeline with its last stdout captured, and collects it.
+    ///
+    /// # Errors
+    /// As [`spawn`](Pipeline::spawn) and [`PipelineChild::wait_with_output`].
+    pub async fn output(self) -> io::Result<(PipelineStatus, Vec<u8>)> {
+        self.capture_stdout().spawn()?.wait_with_output().await
+    }
+}
+
+enum Target {
+    Fd(OwnedFd),
+    Piped,
+}
+
+fn check_fd(fd: i32) -> io::Result<usize> {
+    usize::try_from(fd).ok().filter(|f| *f < STREAMS).ok_or_else(|| {
+        io::Error::new(io::ErrorKind::InvalidInput, format!("cannot redirect fd {fd}: a child has streams 0-5"))
+    })
+}
+
+fn apply(table: &mut [Option<Target>; STREAMS], r: &Redirect) -> io::Result<()> {
+    match r {
+        Redirect::Write { fd, path, append } => {
+            let fd = check_fd(*fd)?;
+            let mut o = std::fs::OpenOptions::new();
+            o.write(true).create(true);
+            if *append {
+                o.append(true);
+            } else {
+                o.truncate(true);
+            }
+            let f = o.open(path).map_err(|e| {
+                io::Error::new(e.kind(), format!("cannot open `{}` for writing: {e}", path.display()))
+            })?;
+            table[fd] = Some(Target::Fd(f.into()));
+        }
+        Redirect::Read { fd, path } => {
+            let fd = check_fd(*fd)?;
+            let f = std::fs::File::open(path).map_err(|e| {
+                io::Error::new(e.kind(), format!("cannot open `{}` for reading: {e}", path.display()))
+            })?;
+            table[fd] = Some(Target::Fd(f.into()));
+        }
+        Redirect::Dup { fd, from } => {
+            let fd = check_fd(*fd)?;
+            let from = check_fd(*from)?;
+            table[fd] = match &table[from] {
+                Some(Target::Fd(f)) => Some(Target::Fd(f.try_clone()?)),
+                Some(Target::Piped) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!("cannot duplicate fd {from}: it is the captured output"),
+                    ))
+                }
+                // `from` is not redirected: it is inherited from the parent, so `fd` is too,
+                // but under the other number.
+                None if sys::is_inheritable_open(from as i32) => {
+                    Some(Target::Fd(sys::dup_at_least(borrow_raw(from as i32), 6)?))
+                }
+                None => Some(Target::Fd(sys::dup_at_least(sys::dev_null()?, 6)?)),
+            };
+            let _ = is_input(fd);
+        }
+    }
+    Ok(())
+}
+
+fn borrow_raw(fd: i32) -> std::os::fd::BorrowedFd<'static> {
+    // Only called for 0-5 checked open above; the descriptor stays open for the call.
+    crate::sys::borrow_std_stream(fd)
+}
+
+/// A running pipeline.
+pub struct PipelineChild {
+    children: Vec<Child>,
+    pgid: i32,
+    stdout: Option<PipeReader>,
+    wait_delay: Option<std::time::Duration>,
+}
+
+impl PipelineChild {
+    /// The process group shared by every stage (the first stage's pid).
+    pub fn pgid(&self) -> i32 {
+        self.pgid
+    }
+
+    /// The stages' processes, in order.
+    pub fn children(&self) -> &[Child] {
+        &self.children
+    }
+
+    /// Sends `signo` to every stage (and whatever they started in the group).
+    ///
+    /// # Errors
+    /// The killpg(3) error; `ESRCH` once every member has exited and been reaped.
+    pub fn signal_group(&self, signo: i32) -> io::Result<()> {
+        sys::killpg(self.pgid, signo)
+    }
+
+    /// Waits for every stage and reaps it.
+    ///
+    /// # Errors
+    /// The wait error of a stage (not expected for our own children).
+    pub async fn wait(&mut self) -> io::Result<PipelineStatus> {
+        self.stdout = None;
+        let mut statuses = Vec::with_capacity(self.children.len());
+        for c in &mut self.children {
+            statuses.push(c.wait().await?);
+        }
+        Ok(PipelineStatus { statuses })
+    }
+
+    /// Waits for every stage while reading the captured stdout (see
+    /// [`Pipeline::capture_stdout`]) concurrently; empty output if nothing was captured.
+    ///
+    /// # Errors
+    /// Read or wait errors.
+    pub async fn wait_with_output(mut self) -> io::Result<(PipelineStatus, Vec<u8>)> {
+        let mut readers = [(self.stdout.take(), Vec::new())];
+        let children = &mut self.children;
+        let mut next = 0;
+        let mut statuses = Vec::with_capacity(children.len());
+        let (_, _) = super::output::drain_while(&mut readers, self.wait_delay, |cx| {
+            while next < children.len() {
+                let st = std::task::ready!(children[next].poll_wait(cx))?;
+                statuses.push(st);
+                next += 1;
+            }
+            std::task::Poll::Ready(Ok(()))
+        })
+        .await?;
+        let [(_, out)] = readers;
+        Ok((PipelineStatus { statuses }, out))
+    }
+}
+
+impl fmt::Debug for PipelineChild {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PipelineChild").field("pgid", &self.pgid).field("stages", &self.children.len()).finish()
+    }
+}
+
+/// Every stage's exit status, and the pipeline's verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PipelineStatus {
+    statuses: Vec<ExitStatus>,
+}
+
+impl PipelineStatus {
+    /// Builds a verdict from the stages' statuses, in order.
+    pub fn from_statuses(statuses: Vec<ExitStatus>) -> PipelineStatus {
+        PipelineStatus { statuses }
+    }
+
+    /// Every stage's status, in order.
+    pub fn statuses(&self) -> &[ExitStatus] {
+        &self.statuses
+    }
+
+    /// Per stage, whether it counts as failed (see the module docs).
+    pub fn failures(&self) -> Vec<bool> {
+        let n = self.statuses.len();
+        let mut failed = vec![false; n];
+        let mut reader_ok = true; // the last stage has no reader
+        for i in (0..n).rev() {
+            let st = &self.statuses[i];
+            let forgiven = i + 1 < n && st.is_broken_pipe() && reader_ok;
+            failed[i] = !st.success() && !forgiven;
+            reader_ok = !failed[i];
+        }
+        failed
+    }
+
+    /// True when no stage failed (pipefail with the broken-pipe refinement).
+    pub fn success(&self) -> bool {
+        !self.failures().contains(&true)
+    }
+
+    /// The shell-style status: 0 on success, else the code of the rightmost failed stage
+    /// (128 + signal for a stage killed by a signal).
+    pub fn code(&self) -> i32 {
+        let failures = self.failures();
+        (0..self.statuses.len()).rev().find(|i| failures[*i]).map_or(0, |i| self.statuses[i].shell_code())
+    }
+}
+
+impl fmt::Display for PipelineStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, s) in self.statuses.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" | ")?;
+            }
+            write!(f, "{s}")?;
+        }
+        Ok(())
+    }
+}

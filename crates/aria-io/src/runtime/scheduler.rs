@@ -1,0 +1,224 @@
+//! The current-thread scheduler: tasks run on the thread that calls `block_on`, taken from a
+//! thread-local queue (wake-ups on that thread) and a shared injection queue (wake-ups and
+//! spawns from other threads, which also interrupt the driver through its eventfd).
+//!
+//! Between batches of at most `event_interval` polls the driver is turned: with a zero
+//! timeout when more work is queued (so I/O and timers are never starved), otherwise until the
+//! next event or timer deadline, which is how an idle runtime uses no CPU.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use slab::Slab;
+
+use super::context::{self, CONTEXT};
+use crate::driver::{self, lock, Driver};
+use crate::task::raw::Schedule;
+use crate::task::{JoinHandle, RawTask};
+
+/// State shared by the scheduler thread, wakers and handles on other threads.
+pub(crate) struct Shared {
+    pub(crate) driver: Arc<driver::Handle>,
+    inject: Mutex<VecDeque<RawTask>>,
+    inject_len: AtomicUsize,
+    owned: Mutex<Slab<RawTask>>,
+    closed: AtomicBool,
+}
+
+impl Shared {
+    pub(crate) fn new(driver: Arc<driver::Handle>) -> Shared {
+        Shared {
+            driver,
+            inject: Mutex::new(VecDeque::new()),
+            inject_len: AtomicUsize::new(0),
+            owned: Mutex::new(Slab::new()),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    fn is_current(&self) -> bool {
+        context::CONTEXT
+            .try_with(|c| c.scheduler.borrow().as_ref().is_some_and(|s| std::ptr::eq(Arc::as_ptr(s), self)))
+            .unwrap_or(false)
+    }
+
+    pub(crate) fn push_remote(&self, task: RawTask) {
+        lock(&self.inject).push_back(task);
+        self.inject_len.fetch_add(1, Ordering::Release);
+        self.driver.unpark();
+    }
+
+    fn pop_remote(&self) -> Option<RawTask> {
+        if self.inject_len.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        let t = lock(&self.inject).pop_front();
+        if t.is_some() {
+            self.inject_len.fetch_sub(1, Ordering::Release);
+        }
+        t
+    }
+
+    /// Spawns `future` onto this scheduler.
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let scheduler: Arc<dyn Schedule> = self.clone();
+        let (queued, owned, join) = RawTask::new(future, scheduler);
+        let id = {
+            let mut list = lock(&self.owned);
+            if self.closed.load(Ordering::Acquire) {
+                None
+            } else {
+                let id = list.insert(owned.clone());
+                owned.header().owned_id.store(id, Ordering::Relaxed);
+                Some(id)
+            }
+        };
+        if id.is_none() {
+            // The runtime is shutting down: the task is cancelled before it ever runs.
+            owned.shutdown();
+            drop(queued);
+            return JoinHandle::new(join);
+        }
+        drop(owned);
+        self.schedule(queued);
+        JoinHandle::new(join)
+    }
+
+    /// Cancels every task and drops every queued reference (runtime shutdown).
+    fn shutdown(&self) {
+        self.closed.store(true, Ordering::Release);
+        loop {
+            let tasks: Vec<RawTask> = lock(&self.owned).drain().collect();
+            if tasks.is_empty() {
+                break;
+            }
+            for t in &tasks {
+                t.shutdown();
+            }
+        }
+        let _ = CONTEXT.try_with(|c| c.local.borrow_mut().clear());
+        let queued: Vec<RawTask> = lock(&self.inject).drain(..).collect();
+        self.inject_len.store(0, Ordering::Release);
+        drop(queued);
+    }
+}
+
+impl Schedule for Shared {
+    fn schedule(&self, task: RawTask) {
+        if self.closed.load(Ordering::Acquire) {
+            return; // dropping the reference; the task was or will be cancelled
+        }
+        let local = CONTEXT.try_with(|c| {
+            let is_ours =
+                c.scheduler.borrow().as_ref().is_some_and(|s| std::ptr::eq(Arc::as_ptr(s), self));
+            if is_ours {
+                c.local.borrow_mut().push_back(task);
+                None
+            } else {
+                Some(task)
+            }
+        });
+        match local {
+            Ok(None) => {}
+            Ok(Some(task)) => self.push_remote(task),
+            Err(_) => {} // thread-local destroyed: the thread is exiting; drop the reference
+        }
+    }
+
+    fn release(&self, task: &RawTask) {
+        let id = task.header().owned_id.load(Ordering::Relaxed);
+        let removed = lock(&self.owned).try_remove(id);
+        drop(removed);
+    }
+}
+
+/// Wakes the `block_on` future.
+struct MainWaker {
+    woken: AtomicBool,
+    shared: Arc<Shared>,
+}
+
+impl Wake for MainWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::SeqCst);
+        if !self.shared.is_current() {
+            self.shared.driver.unpark();
+        }
+    }
+}
+
+/// The scheduler's thread-owned half.
+pub(crate) struct CurrentThread {
+    pub(crate) shared: Arc<Shared>,
+    driver: Mutex<Driver>,
+    event_interval: u32,
+}
+
+impl CurrentThread {
+    pub(crate) fn new(driver: Driver, event_interval: u32) -> CurrentThread {
+        let shared = Arc::new(Shared::new(driver.handle().clone()));
+        CurrentThread { shared, driver: Mutex::new(driver), event_interval: event_interval.max(1) }
+    }
+
+    pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let Some(_guard) = context::enter(self.shared.clone()) else {
+            panic!("Runtime::block_on called from inside a runtime: a blocking wait there would stall every task; use .await instead");
+        };
+        let mut driver = lock(&self.driver);
+        let main = Arc::new(MainWaker { woken: AtomicBool::new(true), shared: self.shared.clone() });
+        let waker = Waker::from(main.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut future = pin!(future);
+        loop {
+            if main.woken.swap(false, Ordering::AcqRel) {
+                if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                    return out;
+                }
+            }
+            for n in 0..self.event_interval {
+                // Check the shared queue first every 31 polls, so remote work is not starved by
+                // tasks that keep re-waking each other locally.
+                let task = if n % 31 == 30 {
+                    self.shared.pop_remote().or_else(|| pop_local())
+                } else {
+                    pop_local().or_else(|| self.shared.pop_remote())
+                };
+                let Some(task) = task else { break };
+                task.run();
+                if main.woken.load(Ordering::Relaxed) {
+                    break;
+                }
+            }
+            let busy = main.woken.load(Ordering::SeqCst)
+                || self.shared.inject_len.load(Ordering::SeqCst) != 0
+                || CONTEXT.with(|c| !c.local.borrow().is_empty());
+            let wait = if busy { Some(Duration::ZERO) } else { None };
+            if let Err(e) = driver.turn(wait) {
+                panic!("aria-io driver failed: {e}");
+            }
+        }
+    }
+
+    pub(crate) fn shutdown(&self) {
+        let guard = context::enter(self.shared.clone());
+        self.shared.shutdown();
+        drop(guard);
+    }
+}
+
+fn pop_local() -> Option<RawTask> {
+    CONTEXT.with(|c| c.local.borrow_mut().pop_front())
+}

@@ -1,0 +1,122 @@
+//! One `signalfd` per driver, whose mask grows as signals are listened for, and per signal a
+//! generation counter plus the wakers of its listeners.
+
+use std::collections::HashMap;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::sync::Mutex;
+use std::task::Waker;
+
+use slab::Slab;
+
+use crate::driver::lock;
+use crate::sys;
+
+#[derive(Default)]
+struct Slot {
+    generation: u64,
+    wakers: Slab<Waker>,
+}
+
+struct State {
+    mask: libc::sigset_t,
+    slots: HashMap<libc::c_int, Slot>,
+}
+
+pub(crate) struct SignalRegistry {
+    fd: OwnedFd,
+    state: Mutex<State>,
+}
+
+impl SignalRegistry {
+    pub(crate) fn new() -> io::Result<SignalRegistry> {
+        let mask = sys::empty_sigset();
+        // SAFETY: -1 asks for a new descriptor; `mask` is an initialised sigset_t.
+        let fd = sys::cvt(unsafe { libc::signalfd(-1, &mask, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC) })?;
+        // SAFETY: fresh descriptor owned by nobody else.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        Ok(SignalRegistry { fd, state: Mutex::new(State { mask, slots: HashMap::new() }) })
+    }
+
+    pub(crate) fn fd(&self) -> std::os::fd::RawFd {
+        self.fd.as_raw_fd()
+    }
+
+    /// Starts listening for `signo`: blocks it in the calling thread and adds it to the
+    /// signalfd's mask. Returns the current generation.
+    pub(crate) fn listen(&self, signo: libc::c_int) -> io::Result<u64> {
+        let mut state = lock(&self.state);
+        if !state.slots.contains_key(&signo) {
+            let mut one = sys::empty_sigset();
+            sys::sigaddset(&mut one, signo)?;
+            sys::block_signals(&one)?;
+            let mut mask = state.mask;
+            sys::sigaddset(&mut mask, signo)?;
+            // SAFETY: the descriptor is a signalfd and `mask` an initialised sigset_t.
+            sys::cvt(unsafe { libc::signalfd(self.fd.as_raw_fd(), &mask, 0) })?;
+            state.mask = mask;
+            state.slots.insert(signo, Slot::default());
+        }
+        Ok(state.slots.get(&signo).map_or(0, |s| s.generation))
+    }
+
+    /// Returns `true` (and forgets the waker) if `signo` was delivered since generation
+    /// `*seen`; otherwise stores the waker under `*key`.
+    pub(crate) fn poll(&self, signo: libc::c_int, seen: &mut u64, key: &mut Option<usize>, waker: &Waker) -> bool {
+        let mut state = lock(&self.state);
+        let Some(slot) = state.slots.get_mut(&signo) else { return false };
+        if slot.generation > *seen {
+            *seen = slot.generation;
+            if let Some(k) = key.take() {
+                slot.wakers.try_remove(k);
+            }
+            return true;
+        }
+        match key.and_then(|k| slot.wakers.get_mut(k)) {
+            Some(w) => {
+                if !w.will_wake(waker) {
+                    *w = waker.clone();
+                }
+            }
+            None => *key = Some(slot.wakers.insert(waker.clone())),
+        }
+        false
+    }
+
+    pub(crate) fn forget(&self, signo: libc::c_int, key: usize) {
+        if let Some(slot) = lock(&self.state).slots.get_mut(&signo) {
+            slot.wakers.try_remove(key);
+        }
+    }
+
+    /// Reads every pending `signalfd_siginfo` and wakes the listeners of each signal.
+    pub(crate) fn dispatch(&self) {
+        const INFO: usize = std::mem::size_of::<libc::signalfd_siginfo>();
+        let mut buf = [0u8; INFO * 16];
+        let mut wakers = Vec::new();
+        loop {
+            let n = match sys::read(self.fd.as_fd(), &mut buf) {
+                Ok(n) if n >= INFO => n,
+                _ => break,
+            };
+            let mut state = lock(&self.state);
+            for chunk in buf[..n].chunks_exact(INFO) {
+                // ssi_signo is the first field, a u32 in native byte order.
+                let signo = u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]) as libc::c_int;
+                if let Some(slot) = state.slots.get_mut(&signo) {
+                    slot.generation += 1;
+                    wakers.extend(slot.wakers.drain());
+                }
+            }
+        }
+        for w in wakers {
+            w.wake();
+        }
+    }
+}
+
+impl AsFd for SignalRegistry {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}

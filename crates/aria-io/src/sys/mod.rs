@@ -1,0 +1,262 @@
+//! Thin, safe wrappers over the Linux system calls the runtime uses.
+//!
+//! This is one of the three layers allowed to contain `unsafe` (with the driver and the task
+//! layer). Every function here converts the C convention (`-1` and `errno`) into
+//! [`io::Result`] and every file descriptor it creates is `O_CLOEXEC`, so a child started by the
+//! process layer inherits exactly the descriptors it is given and nothing else.
+
+pub(crate) mod spawn;
+
+use std::ffi::CStr;
+use std::io;
+use std::mem::MaybeUninit;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+/// Converts a C return value into an `io::Result`, reading `errno` on `-1`.
+pub(crate) fn cvt<T: Copy + PartialEq + From<i8>>(ret: T) -> io::Result<T> {
+    if ret == T::from(-1) {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// Like [`cvt`], retrying on `EINTR`.
+pub(crate) fn cvt_retry<T, F>(mut f: F) -> io::Result<T>
+where
+    T: Copy + PartialEq + From<i8>,
+    F: FnMut() -> T,
+{
+    loop {
+        match cvt(f()) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            other => return other,
+        }
+    }
+}
+
+/// Creates a pipe with both ends `O_CLOEXEC` and blocking. Returns `(read, write)`.
+///
+/// # References
+/// pipe(2)
+pub(crate) fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: `fds` is a valid, writable array of two ints as pipe2(2) requires.
+    cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
+    // SAFETY: pipe2 succeeded, so both descriptors are open and owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Sets or clears `O_NONBLOCK` on the open file description behind `fd`.
+///
+/// # References
+/// fcntl(2), `F_GETFL`/`F_SETFL`
+pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>, on: bool) -> io::Result<()> {
+    let raw = fd.as_raw_fd();
+    // SAFETY: F_GETFL takes no argument and `raw` is a valid descriptor for the borrow.
+    let flags = cvt(unsafe { libc::fcntl(raw, libc::F_GETFL) })?;
+    let new = if on { flags | libc::O_NONBLOCK } else { flags & !libc::O_NONBLOCK };
+    if new != flags {
+        // SAFETY: F_SETFL takes an int of flags; `raw` is valid for the borrow.
+        cvt(unsafe { libc::fcntl(raw, libc::F_SETFL, new) })?;
+    }
+    Ok(())
+}
+
+/// Asks the kernel for a pipe buffer of at least `bytes` bytes (`F_SETPIPE_SZ`). Returns the
+/// size granted. Unprivileged processes are capped by `/proc/sys/fs/pipe-max-size`.
+pub(crate) fn set_pipe_size(fd: BorrowedFd<'_>, bytes: usize) -> io::Result<usize> {
+    let bytes = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+    // SAFETY: F_SETPIPE_SZ takes an int; `fd` is valid for the borrow.
+    let got = cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETPIPE_SZ, bytes) })?;
+    Ok(got as usize)
+}
+
+/// Returns whether `fd` is open in this process and *not* close-on-exec, i.e. whether it is a
+/// stream this process was given (as opposed to one of its own private descriptors, which
+/// the runtime and std always create with `O_CLOEXEC`).
+pub(crate) fn is_inheritable_open(fd: RawFd) -> bool {
+    // SAFETY: F_GETFD takes no argument; on a closed descriptor it fails with EBADF.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+    flags != -1 && flags & libc::FD_CLOEXEC == 0
+}
+
+/// Duplicates `fd` to the lowest free descriptor `>= min`, with `O_CLOEXEC`.
+pub(crate) fn dup_at_least(fd: BorrowedFd<'_>, min: RawFd) -> io::Result<OwnedFd> {
+    // SAFETY: F_DUPFD_CLOEXEC takes the minimum descriptor number as an int.
+    let new = cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, min) })?;
+    // SAFETY: fcntl returned a fresh descriptor that nobody else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(new) })
+}
+
+/// Opens `path` with `flags | O_CLOEXEC` and mode 0o666 (before umask).
+pub(crate) fn open(path: &CStr, flags: libc::c_int) -> io::Result<OwnedFd> {
+    let fd = cvt_retry(|| {
+        // SAFETY: `path` is a valid NUL-terminated string; the mode argument is read only
+        // when O_CREAT is set.
+        unsafe { libc::open(path.as_ptr(), flags | libc::O_CLOEXEC, 0o666 as libc::c_uint) }
+    })?;
+    // SAFETY: open returned a fresh descriptor that nobody else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// `read(2)` into an initialised buffer. Does not retry `EAGAIN`; retries `EINTR`.
+pub(crate) fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: an initialised byte slice is a valid uninitialised one of the same length, and
+    // `read_uninit` only writes initialised bytes into it.
+    let uninit = unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) };
+    read_uninit(fd, uninit)
+}
+
+/// `read(2)` into possibly uninitialised memory; returns how many bytes are now initialised
+/// at the start of `buf`. Does not retry `EAGAIN`; retries `EINTR`.
+pub(crate) fn read_uninit(fd: BorrowedFd<'_>, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
+    let n = cvt_retry(|| {
+        // SAFETY: `buf` is valid for writes of `buf.len()` bytes for the whole call.
+        unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) }
+    })?;
+    Ok(n as usize)
+}
+
+/// `write(2)`. Does not retry `EAGAIN`; retries `EINTR`. A write to a pipe whose reader has
+/// gone returns `EPIPE` (`BrokenPipe`), because the runtime ignores `SIGPIPE`.
+pub(crate) fn write(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
+    let n = cvt_retry(|| {
+        // SAFETY: `buf` is valid for reads of `buf.len()` bytes for the whole call.
+        unsafe { libc::write(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len()) }
+    })?;
+    Ok(n as usize)
+}
+
+/// `pidfd_open(pid, 0)`: a descriptor that refers to the process itself, not to its number,
+/// so it can never name a recycled pid. Always close-on-exec. Linux 5.3+.
+pub(crate) fn pidfd_open(pid: libc::pid_t) -> io::Result<OwnedFd> {
+    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
+    let fd = cvt(unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) })?;
+    // SAFETY: the kernel returned a fresh descriptor that nobody else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// `pidfd_send_signal(pidfd, sig, NULL, 0)`. Linux 5.1+.
+pub(crate) fn pidfd_send_signal(pidfd: BorrowedFd<'_>, sig: libc::c_int) -> io::Result<()> {
+    // SAFETY: a NULL siginfo means "as kill(2) would"; flags must be 0.
+    cvt(unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            sig,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    })?;
+    Ok(())
+}
+
+/// `killpg(pgid, sig)`.
+pub(crate) fn killpg(pgid: libc::pid_t, sig: libc::c_int) -> io::Result<()> {
+    // SAFETY: killpg takes plain integers.
+    cvt(unsafe { libc::killpg(pgid, sig) })?;
+    Ok(())
+}
+
+/// How a reaped child ended, as `waitid(2)` reports it in `si_code`/`si_status`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct WaitInfo {
+    pub(crate) code: libc::c_int,
+    pub(crate) status: libc::c_int,
+}
+
+/// `waitid(P_PIDFD, pidfd, WEXITED | WNOHANG)`: reaps the child if it has exited.
+/// Returns `Ok(None)` while it is still running. Linux 5.4+.
+pub(crate) fn waitid_pidfd(pidfd: BorrowedFd<'_>) -> io::Result<Option<WaitInfo>> {
+    // SAFETY: siginfo_t is plain old data; all-zero is a valid value.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    cvt_retry(|| {
+        // SAFETY: `info` is a valid, writable siginfo_t for the call.
+        unsafe {
+            libc::waitid(
+                libc::P_PIDFD,
+                pidfd.as_raw_fd() as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOHANG,
+            )
+        }
+    })?;
+    // SAFETY: after a successful waitid the pid and status fields are initialised (zero
+    // when WNOHANG found no state change).
+    let (pid, status) = unsafe { (info.si_pid(), info.si_status()) };
+    if pid == 0 {
+        return Ok(None);
+    }
+    Ok(Some(WaitInfo { code: info.si_code, status }))
+}
+
+/// Blocks every signal in `set` in the calling thread (`pthread_sigmask(SIG_BLOCK)`).
+pub(crate) fn block_signals(set: &libc::sigset_t) -> io::Result<()> {
+    // SAFETY: `set` points to an initialised sigset_t; the old set is not requested.
+    let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, set, std::ptr::null_mut()) };
+    if rc != 0 {
+        return Err(io::Error::from_raw_os_error(rc));
+    }
+    Ok(())
+}
+
+/// An empty signal set.
+pub(crate) fn empty_sigset() -> libc::sigset_t {
+    let mut set = MaybeUninit::<libc::sigset_t>::uninit();
+    // SAFETY: sigemptyset initialises the set it is given.
+    unsafe {
+        libc::sigemptyset(set.as_mut_ptr());
+        set.assume_init()
+    }
+}
+
+/// Adds `sig` to `set`; fails with `EINVAL` for a number that is not a signal.
+pub(crate) fn sigaddset(set: &mut libc::sigset_t, sig: libc::c_int) -> io::Result<()> {
+    // SAFETY: `set` is an initialised sigset_t.
+    cvt(unsafe { libc::sigaddset(set, sig) })?;
+    Ok(())
+}
+
+/// Sets `SIGPIPE` to `SIG_IGN` for the whole process, so a write to a closed pipe fails with
+/// `EPIPE` instead of killing the process. Children get the default back (see `spawn`).
+pub(crate) fn ignore_sigpipe() {
+    // SAFETY: installing SIG_IGN has no memory-safety preconditions.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+}
+
+/// A process-wide descriptor open on `/dev/null` (read-write, close-on-exec, numbered >= 6 so
+/// it never collides with the six standard stream numbers when handed to a child).
+pub(crate) fn dev_null() -> io::Result<BorrowedFd<'static>> {
+    use std::os::fd::AsFd;
+    static NULL: std::sync::OnceLock<OwnedFd> = std::sync::OnceLock::new();
+    if let Some(fd) = NULL.get() {
+        return Ok(fd.as_fd());
+    }
+    let fd = open(c"/dev/null", libc::O_RDWR)?;
+    let fd = if fd.as_raw_fd() < 6 { dup_at_least(fd.as_fd(), 6)? } else { fd };
+    Ok(NULL.get_or_init(|| fd).as_fd())
+}
+
+/// Reads once into the spare capacity of `buf` and extends its length by the bytes read.
+/// Does not retry `EAGAIN`; retries `EINTR`.
+pub(crate) fn read_into_spare(fd: BorrowedFd<'_>, buf: &mut Vec<u8>) -> io::Result<usize> {
+    let n = read_uninit(fd, buf.spare_capacity_mut())?;
+    // SAFETY: read(2) initialised the first `n` bytes of the spare capacity.
+    unsafe { buf.set_len(buf.len() + n) };
+    Ok(n)
+}
+
+/// Borrows one of the process's standard stream descriptors (0-5).
+///
+/// # Panics
+/// If `fd` is outside 0-5: only those are known to stay open for the program's lifetime
+/// (nothing in this crate closes them).
+pub(crate) fn borrow_std_stream(fd: RawFd) -> BorrowedFd<'static> {
+    assert!((0..6).contains(&fd), "not a standard stream: {fd}");
+    // SAFETY: the caller checked the descriptor is open; descriptors 0-5 are never closed by
+    // this crate, so the borrow cannot outlive it in practice.
+    unsafe { BorrowedFd::borrow_raw(fd) }
+}

@@ -1,0 +1,241 @@
+//! Timers: [`sleep`], [`sleep_until`], [`timeout`] and [`interval`].
+//!
+//! Every timer is an entry in the driver's hierarchical timing wheel (`wheel.rs`): 6 levels
+//! of 64 slots with 1 ms resolution, O(1) insert and cancel, no kernel object per timer. The
+//! driver's `epoll_wait` timeout is the wheel's next expiration, so a runtime with only
+//! sleeping tasks makes one system call per expiry and uses no CPU in between.
+//!
+//! Deadlines are rounded *up* to the next millisecond and the clock *down*, so a timer never
+//! fires early; it may fire up to about a millisecond late (plus scheduling delay).
+
+pub(crate) mod wheel;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+pub use std::time::Instant;
+
+use crate::driver::{self, lock, TimerEntry};
+use wheel::TimerKey;
+
+/// Waits until `duration` has elapsed.
+///
+/// # Panics
+/// When first polled outside a runtime.
+pub fn sleep(duration: Duration) -> Sleep {
+    sleep_until(Instant::now().checked_add(duration).unwrap_or_else(far_future))
+}
+
+/// Waits until `deadline`. A deadline in the past completes at the next poll.
+///
+/// # Panics
+/// When first polled outside a runtime.
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep { deadline, entry: None }
+}
+
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86400 * 365 * 30)
+}
+
+/// Future returned by [`sleep`] and [`sleep_until`]. Registers its timer on first poll;
+/// dropping it cancels the timer in O(1).
+pub struct Sleep {
+    deadline: Instant,
+    entry: Option<(Arc<driver::Handle>, TimerKey)>,
+}
+
+impl Sleep {
+    /// The instant this sleep completes at.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Whether the deadline has passed and been observed by the driver.
+    pub fn is_elapsed(&self) -> bool {
+        match &self.entry {
+            Some((h, key)) => lock(&h.time).is_fired(*key),
+            None => false,
+        }
+    }
+
+    /// Moves the deadline (earlier or later) without allocating a new timer.
+    pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
+        let this = self.get_mut();
+        this.deadline = deadline;
+        if let Some((h, key)) = &this.entry {
+            let tick = h.deadline_tick(deadline);
+            lock(&h.time).reset(*key, tick);
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if this.entry.is_none() {
+            let handle = match crate::runtime::context::driver_handle() {
+                Ok(h) => h,
+                Err(e) => panic!("aria_io::time::sleep polled outside a runtime: {e}"),
+            };
+            let tick = handle.deadline_tick(this.deadline);
+            let key = lock(&handle.time).insert(tick, TimerEntry { waker: Some(cx.waker().clone()) });
+            this.entry = Some((handle, key));
+            // A deadline at or before the wheel's position fires on the next driver turn; ask
+            // for that turn to happen promptly.
+            return Poll::Pending;
+        }
+        let Some((handle, key)) = &this.entry else { unreachable!() };
+        let mut wheel = lock(&handle.time);
+        if wheel.is_fired(*key) {
+            return Poll::Ready(());
+        }
+        if let Some(entry) = wheel.get_mut(*key) {
+            match &entry.waker {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                _ => entry.waker = Some(cx.waker().clone()),
+            }
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let Some((handle, key)) = self.entry.take() {
+            lock(&handle.time).remove(key);
+        }
+    }
+}
+
+impl fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sleep").field("deadline", &self.deadline).finish()
+    }
+}
+
+/// The error of a [`timeout`] whose deadline passed first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Elapsed(());
+
+impl fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("deadline has elapsed")
+    }
+}
+
+impl std::error::Error for Elapsed {}
+
+impl From<Elapsed> for std::io::Error {
+    fn from(e: Elapsed) -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::TimedOut, e)
+    }
+}
+
+/// Runs `future` for at most `duration`. If the deadline passes first, `future` is dropped
+/// (cancelling whatever it was doing) and the result is `Err(Elapsed)`.
+pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
+    Timeout { future, sleep: sleep(duration) }
+}
+
+pin_project_lite::pin_project! {
+    /// Future returned by [`timeout`].
+    #[derive(Debug)]
+    pub struct Timeout<F> {
+        #[pin]
+        future: F,
+        sleep: Sleep,
+    }
+}
+
+impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(v) = this.future.poll(cx) {
+            return Poll::Ready(Ok(v));
+        }
+        match Pin::new(this.sleep).poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// What an [`Interval`] does when a tick is late by more than a period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MissedTickBehavior {
+    /// Fire the missed ticks back to back until caught up (the default).
+    #[default]
+    Burst,
+    /// Restart the schedule from now: the next tick is one period after the late one.
+    Delay,
+    /// Skip the missed ticks: the next tick is the next multiple of the period.
+    Skip,
+}
+
+/// Ticks every `period`, the first tick completing immediately.
+///
+/// # Panics
+/// If `period` is zero.
+pub fn interval(period: Duration) -> Interval {
+    assert!(period > Duration::ZERO, "interval period must be non-zero");
+    Interval { next: Instant::now(), period, sleep: None, missed: MissedTickBehavior::Burst }
+}
+
+/// Stream of ticks returned by [`interval`].
+#[derive(Debug)]
+pub struct Interval {
+    next: Instant,
+    period: Duration,
+    sleep: Option<Sleep>,
+    missed: MissedTickBehavior,
+}
+
+impl Interval {
+    /// Sets what happens after a late tick.
+    pub fn set_missed_tick_behavior(&mut self, behavior: MissedTickBehavior) {
+        self.missed = behavior;
+    }
+
+    /// The period.
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+
+    /// Waits for the next tick and returns the instant it was scheduled for.
+    pub async fn tick(&mut self) -> Instant {
+        std::future::poll_fn(|cx| self.poll_tick(cx)).await
+    }
+
+    /// Polls for the next tick.
+    pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
+        let now = Instant::now();
+        if self.next > now {
+            let sleep = self.sleep.get_or_insert_with(|| sleep_until(self.next));
+            if sleep.deadline() != self.next {
+                Pin::new(&mut *sleep).reset(self.next);
+            }
+            std::task::ready!(Pin::new(sleep).poll(cx));
+        }
+        let scheduled = self.next;
+        let now = Instant::now();
+        self.next = match self.missed {
+            MissedTickBehavior::Burst => scheduled + self.period,
+            MissedTickBehavior::Delay if now > scheduled + self.period => now + self.period,
+            MissedTickBehavior::Skip if now > scheduled + self.period => {
+                let behind = now.duration_since(scheduled).as_nanos() / self.period.as_nanos();
+                scheduled + self.period * (behind as u32 + 1)
+            }
+            _ => scheduled + self.period,
+        };
+        Poll::Ready(scheduled)
+    }
+}
