@@ -178,12 +178,10 @@ impl Checker {
                 };
                 let Some(vt) = vt else { return };
                 let vt = match op {
-                    Some(op) => {
-                        match self.binary_ty(*op, &target, &vt, name.span, value.span) {
-                            Some(t) => t,
-                            None => return,
-                        }
-                    }
+                    Some(op) => match self.binary_ty(*op, &target, &vt, name.span, value.span) {
+                        Some(t) => t,
+                        None => return,
+                    },
                     None => vt,
                 };
                 self.expect_assignable(&target, &vt, value.span, &name.name);
@@ -223,12 +221,15 @@ impl Checker {
                 let elem = match self.expr(iter) {
                     Some(Ty::List(t)) => Some(*t),
                     Some(Ty::EmptyList) => {
-                        self.error(Diag::new(
-                            "ariash::check::type_mismatch",
-                            "cannot loop over an empty list literal",
-                            iter.span,
-                            "element type unknown",
-                        ).with_help("loop over a declared list variable instead"));
+                        self.error(
+                            Diag::new(
+                                "ariash::check::type_mismatch",
+                                "cannot loop over an empty list literal",
+                                iter.span,
+                                "element type unknown",
+                            )
+                            .with_help("loop over a declared list variable instead"),
+                        );
                         None
                     }
                     Some(t) => {
@@ -404,8 +405,16 @@ impl Checker {
                 let r = self.expr(rhs);
                 let (l, r) = (l?, r?);
                 if matches!(op, BinOp::And | BinOp::Or) {
-                    self.expect_boolish(&l, lhs.span, &format!("the left operand of `{}`", op.symbol()));
-                    self.expect_boolish(&r, rhs.span, &format!("the right operand of `{}`", op.symbol()));
+                    self.expect_boolish(
+                        &l,
+                        lhs.span,
+                        &format!("the left operand of `{}`", op.symbol()),
+                    );
+                    self.expect_boolish(
+                        &r,
+                        rhs.span,
+                        &format!("the right operand of `{}`", op.symbol()),
+                    );
                     return Some(Ty::Bool);
                 }
                 self.binary_ty(*op, &l, &r, *op_span, e.span)
@@ -496,8 +505,8 @@ impl Checker {
                 (*l == Ty::Int && *r == Ty::Int).then_some(Ty::Int)
             }
             BinOp::Eq | BinOp::Ne => {
-                let comparable = !matches!(l, Ty::Pipeline | Ty::Void)
-                    && (assignable(l, r) || assignable(r, l));
+                let comparable =
+                    !matches!(l, Ty::Pipeline | Ty::Void) && (assignable(l, r) || assignable(r, l));
                 comparable.then_some(Ty::Bool)
             }
             BinOp::Lt | BinOp::Gt | BinOp::Le | BinOp::Ge => {
@@ -724,7 +733,9 @@ impl Checker {
                             self.error(
                                 Diag::new(
                                     "ariash::check::type_mismatch",
-                                    format!("the arguments of run(...) must be [string], found {t}"),
+                                    format!(
+                                        "the arguments of run(...) must be [string], found {t}"
+                                    ),
                                     a.span,
                                     "expected [string]",
                                 )

@@ -9,6 +9,7 @@ use std::io::IsTerminal;
 
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan,
+    ThemeCharacters, ThemeStyles,
 };
 
 use crate::ast::Span;
@@ -100,7 +101,13 @@ pub fn render(diags: &[Diag], source: &Source) -> String {
     let theme = if fancy {
         GraphicalTheme::unicode()
     } else {
-        GraphicalTheme::ascii()
+        // Plain ASCII with a `^` caret even under a one-character span.
+        let mut characters = ThemeCharacters::ascii();
+        characters.underbar = '^';
+        GraphicalTheme {
+            characters,
+            styles: ThemeStyles::none(),
+        }
     };
     let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(1);
     let mut out = String::new();

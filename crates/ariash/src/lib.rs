@@ -14,8 +14,13 @@
 pub mod ast;
 pub mod check;
 pub mod diag;
+mod interp;
 pub mod lexer;
 pub mod parser;
+pub mod signals;
+pub mod value;
+
+use std::sync::Arc;
 
 pub use diag::{Diag, Source};
 
@@ -27,4 +32,21 @@ pub fn compile(source: &Source) -> Result<ast::Script, Vec<Diag>> {
     let script = parser::parse(&source.text).map_err(|d| vec![d])?;
     check::check(&script)?;
     Ok(script)
+}
+
+/// Runs a checked script on a new `aria_io` runtime and returns ariash's exit status.
+///
+/// `args` becomes the script's `[string]:args`. `SIGINT` and `SIGTERM` are handled for the
+/// duration (see [`signals`]): they are forwarded to the running pipelines and jobs, and the
+/// status is then `128 + signal`.
+///
+/// # Errors
+/// Creating the runtime or installing the signal watcher failed.
+pub fn run(source: &Source, script: &ast::Script, args: Vec<String>) -> std::io::Result<i32> {
+    let runtime = aria_io::Runtime::new()?;
+    let groups = Arc::new(signals::Groups::default());
+    runtime.block_on(async {
+        signals::watch(Arc::clone(&groups), signals::grace_from_env())?;
+        Ok(interp::Interp::new(source, args, groups).run(script).await)
+    })
 }

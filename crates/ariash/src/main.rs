@@ -1,1 +1,70 @@
-fn main() {}
+//! The `ariash` command line: run a script file or a `-c` string.
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+/// Run an ariash script: a small typed, C-style language for orchestrating processes.
+///
+/// Script arguments are available to the script as `[string]:args`.
+#[derive(Debug, Parser)]
+#[command(name = "ariash", version, about, long_about = None)]
+struct Cli {
+    /// Run TEXT as the script instead of reading a file.
+    #[arg(short = 'c', value_name = "TEXT")]
+    command: Option<String>,
+
+    /// Only parse and type-check the script; run nothing.
+    #[arg(long)]
+    check: bool,
+
+    /// The script FILE (omitted with -c), followed by the arguments given to the script.
+    #[arg(
+        value_name = "FILE [ARGS]",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    rest: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let (source, args) = match cli.command {
+        Some(text) => (ariash::Source::new("<command>", text), cli.rest),
+        None => {
+            let mut rest = cli.rest.into_iter();
+            let Some(path) = rest.next() else {
+                Cli::command()
+                    .error(
+                        clap::error::ErrorKind::MissingRequiredArgument,
+                        "a script FILE or -c TEXT is required",
+                    )
+                    .exit();
+            };
+            match std::fs::read_to_string(&path) {
+                Ok(text) => (ariash::Source::new(path, text), rest.collect()),
+                Err(e) => {
+                    eprintln!("ariash: cannot read `{path}`: {e}");
+                    return ExitCode::from(127);
+                }
+            }
+        }
+    };
+    let script = match ariash::compile(&source) {
+        Ok(script) => script,
+        Err(diags) => {
+            eprint!("{}", ariash::diag::render(&diags, &source));
+            return ExitCode::from(2);
+        }
+    };
+    if cli.check {
+        return ExitCode::SUCCESS;
+    }
+    match ariash::run(&source, &script, args) {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(255)),
+        Err(e) => {
+            eprintln!("ariash: cannot start the runtime: {e}");
+            ExitCode::from(70)
+        }
+    }
+}

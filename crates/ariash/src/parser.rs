@@ -111,7 +111,11 @@ impl Parser {
             Some(t) => Ok(t),
             None => {
                 let d = self.unexpected(&kind.to_string());
-                Err(if help.is_empty() { d } else { d.with_help(help) })
+                Err(if help.is_empty() {
+                    d
+                } else {
+                    d.with_help(help)
+                })
             }
         }
     }
@@ -174,7 +178,10 @@ impl Parser {
             }
             TokKind::For => {
                 self.bump();
-                self.expect(TokKind::LParen, "loops are written: for (x in list) { ... }")?;
+                self.expect(
+                    TokKind::LParen,
+                    "loops are written: for (x in list) { ... }",
+                )?;
                 let var = self.ident("a loop variable name")?;
                 self.expect(TokKind::In, "loops are written: for (x in list) { ... }")?;
                 let iter = self.expr()?;
@@ -251,9 +258,7 @@ impl Parser {
                                 p.span,
                                 "checked pipeline started in the background",
                             )
-                            .with_help(
-                                "drop the `?` and check the jobs with `wait?;`",
-                            ))
+                            .with_help("drop the `?` and check the jobs with `wait?;`"))
                         }
                         _ => {
                             return Err(Diag::new(
@@ -754,7 +759,13 @@ mod tests {
         let PipeKind::Try(inner) = p.kind else {
             panic!("expected ?")
         };
-        assert!(matches!(inner.kind, PipeKind::Pipe { op: PipeOp::Text, .. }));
+        assert!(matches!(
+            inner.kind,
+            PipeKind::Pipe {
+                op: PipeOp::Text,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -770,7 +781,11 @@ mod tests {
             lhs.kind,
             PipeKind::Redirect {
                 redirect: Redirect {
-                    kind: RedirectKind::Write { fd: 2, append: false, .. },
+                    kind: RedirectKind::Write {
+                        fd: 2,
+                        append: false,
+                        ..
+                    },
                     ..
                 },
                 ..
@@ -798,7 +813,10 @@ mod tests {
         let ExprKind::Call { args, .. } = e.kind else {
             panic!("call")
         };
-        assert!(matches!(args[0].kind, ExprKind::Binary { op: BinOp::Gt, .. }));
+        assert!(matches!(
+            args[0].kind,
+            ExprKind::Binary { op: BinOp::Gt, .. }
+        ));
     }
 
     #[test]

@@ -1,0 +1,364 @@
+//! The interpreter: one async walker over the checked syntax tree, running on `aria_io`.
+//!
+//! Statements and expressions are evaluated here; pipelines are built and run in
+//! [`pipeline`]; builtin functions live in [`builtins`]. Control flow that leaves a statement
+//! early (`break`, `continue`, `exit`, a failed `?`, a runtime error, a termination signal)
+//! travels as the `Err` side of [`Flow`].
+//!
+//! Exit status: `exit(n)`; else the status of a pipeline that failed under `?`; else the
+//! status of the last pipeline run (0 if none ran). A runtime error exits with 1, a
+//! termination signal with `128 + signal`. When the script ends, for whatever reason, ariash
+//! first waits for its background jobs, so no child outlives it.
+
+mod builtins;
+mod pipeline;
+
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::OsString;
+use std::future::Future;
+use std::io::Write;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use crate::ast::{BinOp, Block, Expr, ExprKind, Script, Span, Stmt, StmtKind, UnOp};
+use crate::diag::{Diag, Source};
+use crate::signals::Groups;
+use crate::value::Value;
+
+pub(crate) use pipeline::Job;
+
+/// Why evaluation stopped early.
+#[derive(Debug)]
+pub(crate) enum Flow {
+    /// `break;`
+    Break,
+    /// `continue;`
+    Continue,
+    /// `exit(n)` or a failed `?`: stop with this status.
+    Exit(i32),
+    /// A runtime error: report it and exit with status 1.
+    Error(Diag),
+    /// A termination signal arrived: exit with `128 + signal`.
+    Signal(i32),
+}
+
+type Eval<T> = Result<T, Flow>;
+type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// A runtime error at `span`.
+pub(crate) fn runtime_error(span: Span, message: impl Into<String>, label: &str) -> Flow {
+    Flow::Error(Diag::new("ariash::runtime", message, span, label))
+}
+
+/// The interpreter state.
+pub(crate) struct Interp<'a> {
+    source: &'a Source,
+    scopes: Vec<HashMap<String, Value>>,
+    /// Status of the last pipeline run (shell-style).
+    status: i32,
+    /// Background jobs not yet waited for, in start order.
+    jobs: Vec<Job>,
+    /// Environment changes made by `setenv`/`unsetenv`, applied to every child.
+    env: BTreeMap<OsString, Option<OsString>>,
+    groups: Arc<Groups>,
+}
+
+impl<'a> Interp<'a> {
+    pub(crate) fn new(source: &'a Source, args: Vec<String>, groups: Arc<Groups>) -> Interp<'a> {
+        let mut globals = HashMap::new();
+        globals.insert(
+            "args".to_string(),
+            Value::List(args.into_iter().map(Value::Str).collect()),
+        );
+        Interp {
+            source,
+            scopes: vec![globals],
+            status: 0,
+            jobs: Vec::new(),
+            env: BTreeMap::new(),
+            groups,
+        }
+    }
+
+    /// Runs the script and returns ariash's exit status.
+    pub(crate) async fn run(mut self, script: &Script) -> i32 {
+        let flow = self.stmts(&script.stmts).await;
+        let code = match flow {
+            Ok(()) => self.status,
+            Err(Flow::Exit(code)) => code,
+            Err(Flow::Error(diag)) => {
+                eprint!("{}", diag.render(self.source));
+                1
+            }
+            Err(Flow::Signal(signo)) => 128 + signo,
+            // The checker rejects break/continue outside loops.
+            Err(Flow::Break | Flow::Continue) => self.status,
+        };
+        self.reap_jobs().await;
+        if let Some(signo) = self.groups.terminating() {
+            return 128 + signo;
+        }
+        code
+    }
+
+    /// Stops if a termination signal has arrived.
+    fn check_signal(&self) -> Eval<()> {
+        match self.groups.terminating() {
+            Some(signo) => Err(Flow::Signal(signo)),
+            None => Ok(()),
+        }
+    }
+
+    fn lookup(&self, name: &str) -> Option<&Value> {
+        self.scopes.iter().rev().find_map(|s| s.get(name))
+    }
+
+    fn lookup_mut(&mut self, name: &str) -> Option<&mut Value> {
+        self.scopes.iter_mut().rev().find_map(|s| s.get_mut(name))
+    }
+
+    fn declare(&mut self, name: &str, value: Value) {
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.insert(name.to_string(), value);
+        }
+    }
+
+    async fn stmts(&mut self, stmts: &[Stmt]) -> Eval<()> {
+        for stmt in stmts {
+            self.check_signal()?;
+            self.stmt(stmt).await?;
+        }
+        Ok(())
+    }
+
+    fn block<'s>(&'s mut self, block: &'s Block) -> BoxFut<'s, Eval<()>> {
+        Box::pin(async move {
+            self.scopes.push(HashMap::new());
+            let r = self.stmts(&block.stmts).await;
+            self.scopes.pop();
+            r
+        })
+    }
+
+    /// One loop iteration's housekeeping: let the signal watcher run, and stop if it fired.
+    async fn loop_tick(&self) -> Eval<()> {
+        aria_io::yield_now().await;
+        self.check_signal()
+    }
+
+    fn stmt<'s>(&'s mut self, stmt: &'s Stmt) -> BoxFut<'s, Eval<()>> {
+        Box::pin(async move {
+            match &stmt.kind {
+                StmtKind::Decl { ty, name, init } => {
+                    let value = match init {
+                        Some(e) => self.eval(e).await?,
+                        None => Value::zero(&ty.ty),
+                    };
+                    self.declare(&name.name, value);
+                }
+                StmtKind::Assign { name, op, value } => {
+                    let rhs = self.eval(value).await?;
+                    let new = match op {
+                        Some(op) => {
+                            let cur = self.lookup(&name.name).cloned().unwrap_or(Value::Int(0));
+                            arith(*op, cur, rhs, stmt.span)?
+                        }
+                        None => rhs,
+                    };
+                    if let Some(slot) = self.lookup_mut(&name.name) {
+                        *slot = new;
+                    }
+                }
+                StmtKind::Expr(e) => {
+                    self.eval(e).await?;
+                }
+                StmtKind::Background(p) => self.background(p).await?,
+                StmtKind::If { cond, then, els } => {
+                    if self.truth(cond).await? {
+                        self.block(then).await?;
+                    } else if let Some(els) = els {
+                        self.stmt(els).await?;
+                    }
+                }
+                StmtKind::While { cond, body } => loop {
+                    self.loop_tick().await?;
+                    if !self.truth(cond).await? {
+                        break;
+                    }
+                    match self.block(body).await {
+                        Ok(()) | Err(Flow::Continue) => {}
+                        Err(Flow::Break) => break,
+                        Err(other) => return Err(other),
+                    }
+                },
+                StmtKind::For { var, iter, body } => {
+                    let Value::List(items) = self.eval(iter).await? else {
+                        return Err(runtime_error(iter.span, "not a list", "expected a list"));
+                    };
+                    for item in items {
+                        self.loop_tick().await?;
+                        self.scopes.push(HashMap::new());
+                        self.declare(&var.name, item);
+                        let r = self.stmts(&body.stmts).await;
+                        self.scopes.pop();
+                        match r {
+                            Ok(()) | Err(Flow::Continue) => {}
+                            Err(Flow::Break) => break,
+                            Err(other) => return Err(other),
+                        }
+                    }
+                }
+                StmtKind::Break => return Err(Flow::Break),
+                StmtKind::Continue => return Err(Flow::Continue),
+                StmtKind::Wait { check } => self.wait_jobs(*check, stmt.span).await?,
+                StmtKind::Block(b) => self.block(b).await?,
+            }
+            Ok(())
+        })
+    }
+
+    async fn truth(&mut self, e: &Expr) -> Eval<bool> {
+        match self.eval(e).await? {
+            Value::Bool(b) => Ok(b),
+            _ => Err(runtime_error(e.span, "not a bool", "expected a bool")),
+        }
+    }
+
+    fn eval<'s>(&'s mut self, e: &'s Expr) -> BoxFut<'s, Eval<Value>> {
+        Box::pin(async move {
+            Ok(match &e.kind {
+                ExprKind::Int(n) => Value::Int(*n),
+                ExprKind::Str(s) => Value::Str(s.clone()),
+                ExprKind::Bool(b) => Value::Bool(*b),
+                ExprKind::List(items) => {
+                    let mut out = Vec::with_capacity(items.len());
+                    for item in items {
+                        out.push(self.eval(item).await?);
+                    }
+                    Value::List(out)
+                }
+                ExprKind::Var(name) => self.lookup(name).cloned().ok_or_else(|| {
+                    runtime_error(e.span, format!("unknown variable `{name}`"), "unknown")
+                })?,
+                ExprKind::Unary { op, expr } => match (op, self.eval(expr).await?) {
+                    (UnOp::Not, Value::Bool(b)) => Value::Bool(!b),
+                    (UnOp::Neg, Value::Int(n)) => {
+                        Value::Int(n.checked_neg().ok_or_else(|| {
+                            runtime_error(e.span, "integer overflow", "overflows")
+                        })?)
+                    }
+                    _ => return Err(runtime_error(e.span, "bad operand", "bad operand")),
+                },
+                ExprKind::Binary {
+                    op: op @ (BinOp::And | BinOp::Or),
+                    lhs,
+                    rhs,
+                    ..
+                } => {
+                    let l = self.truth(lhs).await?;
+                    if l == (*op == BinOp::Or) {
+                        Value::Bool(l)
+                    } else {
+                        Value::Bool(self.truth(rhs).await?)
+                    }
+                }
+                ExprKind::Binary { op, lhs, rhs, .. } => {
+                    let l = self.eval(lhs).await?;
+                    let r = self.eval(rhs).await?;
+                    arith(*op, l, r, e.span)?
+                }
+                ExprKind::Index { base, index } => {
+                    let b = self.eval(base).await?;
+                    let i = self.eval(index).await?;
+                    match (b, i) {
+                        (Value::List(items), Value::Int(i)) => {
+                            let len = items.len();
+                            usize::try_from(i)
+                                .ok()
+                                .and_then(|i| items.into_iter().nth(i))
+                                .ok_or_else(|| {
+                                    runtime_error(
+                                        index.span,
+                                        format!("index {i} is out of range for a list of {len}"),
+                                        "out of range",
+                                    )
+                                })?
+                        }
+                        _ => return Err(runtime_error(e.span, "bad index", "bad index")),
+                    }
+                }
+                ExprKind::Call { name, args } => self.call(name, args, e.span).await?,
+                ExprKind::Pipeline(p) => Value::Bool(self.foreground(p, false).await?.success),
+            })
+        })
+    }
+
+    /// `print`: the values separated by spaces, a newline, then a flush so the text is not
+    /// reordered with output children write to the same fd.
+    fn print(&self, values: &[Value], span: Span) -> Eval<()> {
+        let mut line = String::new();
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                line.push(' ');
+            }
+            line.push_str(&v.to_string());
+        }
+        line.push('\n');
+        let mut out = std::io::stdout().lock();
+        out.write_all(line.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(|e| runtime_error(span, format!("cannot write to stdout: {e}"), "print"))
+    }
+}
+
+/// Evaluates a non-logical binary operator on two values the checker has vetted.
+fn arith(op: BinOp, l: Value, r: Value, span: Span) -> Eval<Value> {
+    let overflow = || {
+        runtime_error(
+            span,
+            "integer overflow",
+            "the result does not fit in an int",
+        )
+    };
+    Ok(match (op, l, r) {
+        (BinOp::Add, Value::Int(a), Value::Int(b)) => {
+            Value::Int(a.checked_add(b).ok_or_else(overflow)?)
+        }
+        (BinOp::Sub, Value::Int(a), Value::Int(b)) => {
+            Value::Int(a.checked_sub(b).ok_or_else(overflow)?)
+        }
+        (BinOp::Mul, Value::Int(a), Value::Int(b)) => {
+            Value::Int(a.checked_mul(b).ok_or_else(overflow)?)
+        }
+        (BinOp::Div | BinOp::Rem, Value::Int(_), Value::Int(0)) => {
+            return Err(runtime_error(span, "division by zero", "divisor is 0"))
+        }
+        (BinOp::Div, Value::Int(a), Value::Int(b)) => {
+            Value::Int(a.checked_div(b).ok_or_else(overflow)?)
+        }
+        (BinOp::Rem, Value::Int(a), Value::Int(b)) => {
+            Value::Int(a.checked_rem(b).ok_or_else(overflow)?)
+        }
+        (BinOp::Add, Value::Str(a), Value::Str(b)) => Value::Str(a + &b),
+        (BinOp::Add, Value::List(mut a), Value::List(b)) => {
+            a.extend(b);
+            Value::List(a)
+        }
+        (BinOp::Eq, a, b) => Value::Bool(a == b),
+        (BinOp::Ne, a, b) => Value::Bool(a != b),
+        (op @ (BinOp::Lt | BinOp::Gt | BinOp::Le | BinOp::Ge), a, b) => {
+            let ord = match (a, b) {
+                (Value::Int(a), Value::Int(b)) => a.cmp(&b),
+                (Value::Str(a), Value::Str(b)) => a.cmp(&b),
+                _ => return Err(runtime_error(span, "cannot compare", "bad operands")),
+            };
+            Value::Bool(match op {
+                BinOp::Lt => ord.is_lt(),
+                BinOp::Gt => ord.is_gt(),
+                BinOp::Le => ord.is_le(),
+                _ => ord.is_ge(),
+            })
+        }
+        _ => return Err(runtime_error(span, "bad operands", "bad operands")),
+    })
+}

@@ -1,0 +1,145 @@
+//! Termination on `SIGINT`/`SIGTERM`: no child outlives ariash.
+//!
+//! The protocol, shared between the interpreter and a watcher task running on the same
+//! runtime:
+//!
+//! - The interpreter [`register`](Groups::register)s the process group of every pipeline it
+//!   spawns (foreground or background) and [`deregister`](Groups::deregister)s it only after
+//!   the pipeline has been reaped, so a registered pgid always names a live (or zombie,
+//!   unreaped) group and cannot have been reused.
+//! - On the first signal, the watcher marks the registry as terminating and forwards the
+//!   signal to every registered group, under the registry's lock. A group registered after
+//!   that point is signalled at registration, so a spawn racing with the signal is covered.
+//! - The interpreter checks [`terminating`](Groups::terminating) before each statement, after
+//!   each wait, and on each loop iteration; once set, it starts nothing new, reaps every job,
+//!   and exits with `128 + signal`.
+//! - After the grace period the watcher sends `SIGKILL` to the groups still registered (and
+//!   so does a second signal, at once). Groups registered later are killed at registration.
+//! - As a last resort, if the interpreter has still not exited one more grace period after
+//!   the `SIGKILL` (for example, blocked reading the output of a grandchild that escaped
+//!   into its own process group), the watcher exits the process with `128 + signal`.
+
+use std::collections::BTreeSet;
+use std::io;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use aria_io::signal::{signal, SignalKind};
+
+/// The process groups of the pipelines and jobs ariash is running, and whether it is
+/// shutting down.
+#[derive(Debug, Default)]
+pub struct Groups {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    pgids: BTreeSet<i32>,
+    /// The signal that started termination, if any.
+    signal: Option<i32>,
+    /// Set once the survivors have been sent `SIGKILL`.
+    killed: bool,
+}
+
+fn killpg(pgid: i32, signo: i32) {
+    // SAFETY: killpg has no memory-safety preconditions; `pgid` is a group we spawned and
+    // have not reaped yet (see the module docs), so it cannot name someone else's group.
+    // ESRCH (the group already exited) is expected and ignored.
+    unsafe {
+        libc::killpg(pgid, signo);
+    }
+}
+
+impl Groups {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding this lock cannot leave the set inconsistent; keep going.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records a freshly spawned process group. If termination has begun, the group is
+    /// signalled at once.
+    pub fn register(&self, pgid: i32) {
+        let mut inner = self.lock();
+        inner.pgids.insert(pgid);
+        if let Some(signo) = inner.signal {
+            killpg(pgid, if inner.killed { libc::SIGKILL } else { signo });
+        }
+    }
+
+    /// Forgets a group after all its processes have been reaped.
+    pub fn deregister(&self, pgid: i32) {
+        self.lock().pgids.remove(&pgid);
+    }
+
+    /// The signal ariash is terminating on, if any.
+    pub fn terminating(&self) -> Option<i32> {
+        self.lock().signal
+    }
+
+    /// Begins termination on `signo`, forwarding it to every group. Returns false if
+    /// termination had already begun.
+    fn begin(&self, signo: i32) -> bool {
+        let mut inner = self.lock();
+        if inner.signal.is_some() {
+            return false;
+        }
+        inner.signal = Some(signo);
+        for &pgid in &inner.pgids {
+            killpg(pgid, signo);
+        }
+        true
+    }
+
+    /// Sends `SIGKILL` to every group still registered.
+    fn kill_all(&self) {
+        let mut inner = self.lock();
+        inner.killed = true;
+        for &pgid in &inner.pgids {
+            killpg(pgid, libc::SIGKILL);
+        }
+    }
+}
+
+/// Starts the watcher tasks for `SIGINT` and `SIGTERM` on the current runtime.
+///
+/// Must be called inside the runtime, before any pipeline is spawned.
+///
+/// # Errors
+/// The error of [`aria_io::signal::signal`].
+pub fn watch(groups: Arc<Groups>, grace: Duration) -> io::Result<()> {
+    for kind in [SignalKind::interrupt(), SignalKind::terminate()] {
+        let mut sig = signal(kind)?;
+        let groups = Arc::clone(&groups);
+        let signo = kind.as_raw();
+        drop(aria_io::spawn(async move {
+            while sig.recv().await.is_some() {
+                if groups.begin(signo) {
+                    let groups = Arc::clone(&groups);
+                    drop(aria_io::spawn(escalate(groups, signo, grace)));
+                } else {
+                    // A second signal: do not wait out the grace period.
+                    groups.kill_all();
+                }
+            }
+        }));
+    }
+    Ok(())
+}
+
+async fn escalate(groups: Arc<Groups>, signo: i32, grace: Duration) {
+    aria_io::time::sleep(grace).await;
+    groups.kill_all();
+    aria_io::time::sleep(grace.max(Duration::from_millis(500))).await;
+    groups.kill_all();
+    std::process::exit(128 + signo);
+}
+
+/// The grace period between forwarding a signal and `SIGKILL`: `ARIASH_KILL_GRACE_MS`
+/// milliseconds if set, else 2 seconds.
+pub fn grace_from_env() -> Duration {
+    std::env::var("ARIASH_KILL_GRACE_MS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(Duration::from_secs(2), Duration::from_millis)
+}
