@@ -1,0 +1,40 @@
+//! Shared helpers for the integration tests.
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::time::Duration;
+
+/// The path of the test helper program (see `src/bin/aria-test-helper.rs`).
+pub const HELPER: &str = env!("CARGO_BIN_EXE_aria-test-helper");
+
+/// A generous guard against hangs; never an assertion about speed.
+pub const HANG_GUARD: Duration = Duration::from_secs(120);
+
+/// Runs `f` on a fresh runtime, failing (instead of hanging) if it does not finish.
+pub fn run<F: Future>(f: F) -> F::Output {
+    let rt = aria_io::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        match aria_io::time::timeout(HANG_GUARD, f).await {
+            Ok(v) => v,
+            Err(_) => panic!("test did not finish within the hang guard"),
+        }
+    })
+}
+
+pub fn helper(args: &[&str]) -> aria_io::process::Command {
+    let mut c = aria_io::process::Command::new(HELPER);
+    c.args(args);
+    c
+}
+
+/// Whether a process with this pid still exists (as a zombie or running).
+pub fn exists(pid: u32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Polls until the process is gone (reaped); the hang guard bounds it.
+pub async fn until_reaped(pid: u32) {
+    while exists(pid) {
+        aria_io::time::sleep(Duration::from_millis(5)).await;
+    }
+}
