@@ -131,6 +131,7 @@ impl Parser {
                 "redirections go right after the run(...) they apply to, as in run(\"p\") > \"f\";"
             }
             TokKind::Assign => "to compare, use `==`; to assign, start a new statement",
+            TokKind::Colon => "declarations are written TYPE:name, with a type of string, int, bool or [string]",
             TokKind::Pipe | TokKind::PipeData => {
                 "`?` must come at the end of the whole pipeline: run(\"a\") | run(\"b\")?;"
             }
@@ -157,7 +158,7 @@ impl Parser {
                 Err(if is_keyword(&t.kind) {
                     d.with_help(format!("{} is a keyword and cannot be a name", t.kind))
                 } else {
-                    d
+                    d.with_help("names start with a letter or `_`")
                 })
             }
         }
@@ -572,7 +573,9 @@ impl Parser {
                     TokKind::Gt | TokKind::GtGt | TokKind::Lt => d.with_help(
                         "redirections go right after a run(...) call, as in run(\"p\") > \"f\";",
                     ),
-                    _ => d,
+                    _ => d.with_help(
+                        "a value is a literal, a variable, a call, a [list] or run(...)",
+                    ),
                 });
             }
         };
