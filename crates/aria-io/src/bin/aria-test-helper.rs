@@ -14,6 +14,8 @@
 //!   and exits 0 at once
 //! - `pid-file PATH MS`: writes its pid to PATH, then sleeps MS milliseconds
 //! - `abort`: dies of SIGABRT
+//! - `signals SIGNO COUNT`: on an aria-io runtime, listens for SIGNO (twice, two streams),
+//!   prints `ready`, and prints `got N` after each of COUNT deliveries seen by both streams
 
 use std::io::{self, Read, Write};
 use std::process::ExitCode;
@@ -108,6 +110,23 @@ fn run(args: &[String]) -> io::Result<u8> {
             std::thread::sleep(Duration::from_millis(num(args, 2)?));
         }
         "abort" => std::process::abort(),
+        "signals" => {
+            let signo: i32 = num(args, 1)?;
+            let count: usize = num(args, 2)?;
+            let rt = aria_io::Runtime::new()?;
+            rt.block_on(async {
+                let kind = aria_io::signal::SignalKind::from_raw(signo);
+                let mut a = aria_io::signal::signal(kind)?;
+                let mut b = aria_io::signal::signal(kind)?;
+                println!("ready");
+                for n in 1..=count {
+                    a.recv().await;
+                    b.recv().await;
+                    println!("got {n}");
+                }
+                Ok::<_, io::Error>(())
+            })?;
+        }
         _ => return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("unknown mode `{mode}`"))),
     }
     Ok(0)

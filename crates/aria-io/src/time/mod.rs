@@ -80,6 +80,9 @@ impl Future for Sleep {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         if this.entry.is_none() {
+            if this.deadline <= Instant::now() {
+                return Poll::Ready(());
+            }
             let handle = match crate::runtime::context::driver_handle() {
                 Ok(h) => h,
                 Err(e) => panic!("aria_io::time::sleep polled outside a runtime: {e}"),
@@ -87,8 +90,6 @@ impl Future for Sleep {
             let tick = handle.deadline_tick(this.deadline);
             let key = lock(&handle.time).insert(tick, TimerEntry { waker: Some(cx.waker().clone()) });
             this.entry = Some((handle, key));
-            // A deadline at or before the wheel's position fires on the next driver turn; ask
-            // for that turn to happen promptly.
             return Poll::Pending;
         }
         let Some((handle, key)) = &this.entry else { unreachable!() };

@@ -1,0 +1,49 @@
+//! Signals through signalfd. Each test runs the listener in a single-threaded helper process:
+//! the test harness has other threads in which the signal is not blocked (see the `signal`
+//! module docs), so the kernel could deliver it there.
+
+mod support;
+
+use aria_io::process::Stdio;
+use aria_io::signal::{signal, SignalKind};
+use futures_util::io::{AsyncBufReadExt, BufReader};
+use futures_util::StreamExt;
+use support::{helper, run};
+
+#[test]
+fn signals_sent_to_a_runtime_reach_every_listener_once_per_delivery() {
+    run(async {
+        let mut c = helper(&["signals", "10", "3"]);
+        c.stdout(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        assert_eq!(lines.next().await.unwrap().unwrap(), "ready");
+        for n in 1..=3 {
+            child.signal(10).unwrap();
+            assert_eq!(lines.next().await.unwrap().unwrap(), format!("got {n}"));
+        }
+        assert!(child.wait().await.unwrap().success());
+    });
+}
+
+#[test]
+fn sigterm_is_received_instead_of_killing_the_runtime() {
+    run(async {
+        let mut c = helper(&["signals", "15", "1"]);
+        c.stdout(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        assert_eq!(lines.next().await.unwrap().unwrap(), "ready");
+        child.signal(15).unwrap();
+        assert_eq!(lines.next().await.unwrap().unwrap(), "got 1");
+        assert!(child.wait().await.unwrap().success());
+    });
+}
+
+#[test]
+fn uncatchable_signals_are_refused_with_a_clear_error() {
+    run(async {
+        let err = signal(SignalKind::from_raw(9)).unwrap_err();
+        assert!(err.to_string().contains("SIGKILL"), "{err}");
+    });
+}
