@@ -1,0 +1,156 @@
+//! SIGTERM and SIGINT: ariash forwards the signal to its pipelines and background jobs,
+//! kills what remains after the grace period, reaps everything and exits with 128 + signal.
+//! No child outlives it.
+//!
+//! The tests learn that a child is running from a pid file it writes itself, so they never
+//! depend on timing; the only timeouts are hang guards.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::{ariash, finish, tempdir, HANG_GUARD};
+
+/// Waits (with the hang guard) until `name` in `dir` holds a pid, and returns it.
+fn wait_for_pid(dir: &Path, name: &str) -> i32 {
+    let start = Instant::now();
+    loop {
+        if let Ok(text) = std::fs::read_to_string(dir.join(name)) {
+            if let Ok(pid) = text.trim().parse() {
+                return pid;
+            }
+        }
+        assert!(start.elapsed() < HANG_GUARD, "{name} never appeared");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The live (not zombie) processes in process group `pgid`, from /proc.
+fn live_members(pgid: i32) -> Vec<i32> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // After the command name in parentheses: state, ppid, pgrp, ...
+        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let (state, pgrp) = (fields.first(), fields.get(2).and_then(|f| f.parse::<i32>().ok()));
+        if pgrp == Some(pgid) && !matches!(state, Some(&"Z") | Some(&"X")) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// True if a process in group `pgid` is still alive. A process that was sent SIGKILL may
+/// take a moment to be torn down by the kernel, so this waits (under the hang guard) for the
+/// group to empty rather than asserting an instant.
+fn group_alive(pgid: i32) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < HANG_GUARD {
+        if live_members(pgid).is_empty() {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    true
+}
+
+/// Starts `script` with `ariash -c`, waits for the pid files, sends `signo` to ariash, and
+/// returns ariash's status and the pids (which lead their process groups).
+fn signal_while_running(script: &str, pid_files: &[&str], signo: i32) -> (i32, Vec<i32>) {
+    let dir = tempdir();
+    let child = ariash(dir.path())
+        .arg("-c")
+        .arg(script)
+        .spawn()
+        .expect("spawn ariash");
+    let ariash_pid = child.id() as i32;
+    let pids: Vec<i32> = pid_files
+        .iter()
+        .map(|f| wait_for_pid(dir.path(), f))
+        .collect();
+    // SAFETY: signalling our own unreaped child.
+    assert_eq!(unsafe { libc::kill(ariash_pid, signo) }, 0);
+    let run = finish(child);
+    (run.status, pids)
+}
+
+#[test]
+fn sigterm_during_a_foreground_sleep_exits_143_and_kills_the_sleep() {
+    let (status, pids) = signal_while_running(
+        r#"run("sh", ["-c", "echo $$ > fg.pid; exec sleep 1000"]); run("touch", ["after"]);"#,
+        &["fg.pid"],
+        libc::SIGTERM,
+    );
+    assert_eq!(status, 143);
+    assert!(!group_alive(pids[0]), "the sleep outlived ariash");
+}
+
+#[test]
+fn sigterm_kills_background_jobs_as_well_as_the_foreground() {
+    let (status, pids) = signal_while_running(
+        r#"run("sh", ["-c", "echo $$ > bg.pid; exec sleep 1000"]) &;
+           run("sh", ["-c", "echo $$ > fg.pid; exec sleep 1000"]);"#,
+        &["bg.pid", "fg.pid"],
+        libc::SIGTERM,
+    );
+    assert_eq!(status, 143);
+    for pid in pids {
+        assert!(!group_alive(pid), "a sleep outlived ariash");
+    }
+}
+
+#[test]
+fn sigterm_while_only_background_jobs_run_exits_143() {
+    let (status, pids) = signal_while_running(
+        r#"run("sh", ["-c", "echo $$ > bg.pid; exec sleep 1000"]) &; wait;"#,
+        &["bg.pid"],
+        libc::SIGTERM,
+    );
+    assert_eq!(status, 143);
+    assert!(!group_alive(pids[0]));
+}
+
+#[test]
+fn a_child_that_ignores_sigterm_is_killed_after_the_grace_period() {
+    // The sh ignores TERM, and so does its sleep (ignored signals survive exec).
+    let (status, pids) = signal_while_running(
+        r#"run("sh", ["-c", "trap '' TERM; echo $$ > fg.pid; sleep 1000; echo survived"]);"#,
+        &["fg.pid"],
+        libc::SIGTERM,
+    );
+    assert_eq!(status, 143);
+    assert!(!group_alive(pids[0]), "the group outlived ariash");
+}
+
+#[test]
+fn sigint_exits_130_and_kills_the_pipeline() {
+    let (status, pids) = signal_while_running(
+        r#"run("sh", ["-c", "echo $$ > fg.pid; exec sleep 1000"]) | run("cat");"#,
+        &["fg.pid"],
+        libc::SIGINT,
+    );
+    assert_eq!(status, 130);
+    assert!(!group_alive(pids[0]));
+}
+
+#[test]
+fn sigterm_stops_a_loop_that_runs_no_program() {
+    let (status, _) = signal_while_running(
+        r#"run("sh", ["-c", "echo $$ > started.pid"]); while (true) { }"#,
+        &["started.pid"],
+        libc::SIGTERM,
+    );
+    assert_eq!(status, 143);
+}
