@@ -46,7 +46,10 @@ pub fn run(source: &Source, script: &ast::Script, args: Vec<String>) -> std::io:
     let runtime = aria_io::Runtime::new()?;
     let groups = Arc::new(signals::Groups::default());
     runtime.block_on(async {
-        signals::watch(Arc::clone(&groups), signals::grace_from_env())?;
-        Ok(interp::Interp::new(source, args, groups).run(script).await)
+        let grace = signals::grace_from_env();
+        signals::watch(Arc::clone(&groups), grace)?;
+        Ok(interp::Interp::new(source, args, groups, grace)
+            .run(script)
+            .await)
     })
 }

@@ -1,14 +1,20 @@
 //! The `ariash` command line: run a script file or a `-c` string.
+#![deny(clippy::unwrap_used)]
 
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
 /// Run an ariash script: a small typed, C-style language for orchestrating processes.
-///
-/// Script arguments are available to the script as `[string]:args`.
 #[derive(Debug, Parser)]
-#[command(name = "ariash", version, about, long_about = None)]
+#[command(
+    name = "ariash",
+    version,
+    after_help = "The script's arguments are available in it as the predeclared `[string]:args`.\n\
+                  Exit status: exit(n), else that of a pipeline that failed under `?`, else that of \
+                  the last pipeline run; 2 for a parse or type error, 1 for a runtime error, \
+                  128+N when stopped by signal N."
+)]
 struct Cli {
     /// Run TEXT as the script instead of reading a file.
     #[arg(short = 'c', value_name = "TEXT")]
@@ -19,11 +25,7 @@ struct Cli {
     check: bool,
 
     /// The script FILE (omitted with -c), followed by the arguments given to the script.
-    #[arg(
-        value_name = "FILE [ARGS]",
-        trailing_var_arg = true,
-        allow_hyphen_values = true
-    )]
+    #[arg(value_name = "FILE [ARGS]", trailing_var_arg = true)]
     rest: Vec<String>,
 }
 

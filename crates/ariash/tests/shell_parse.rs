@@ -15,7 +15,11 @@ fn rejects(body: &str, loc: &str, hint: &str) {
     let at = format!("{SCRIPT}:{loc}");
     assert!(r.stderr.contains(&at), "no `{at}` in:\n{}", r.stderr);
     assert!(r.stderr.contains('^'), "no caret in:\n{}", r.stderr);
-    assert!(r.stderr.contains(hint), "no hint `{hint}` in:\n{}", r.stderr);
+    assert!(
+        r.stderr.contains(hint),
+        "no hint `{hint}` in:\n{}",
+        r.stderr
+    );
     assert!(
         !dir.path().join("ran").exists(),
         "the script ran although it has an error"
@@ -91,7 +95,11 @@ fn a_wrong_argument_count_shows_the_usage() {
 
 #[test]
 fn break_outside_a_loop_is_rejected() {
-    rejects("break;", "2:1", "can only be used inside a while or for loop");
+    rejects(
+        "break;",
+        "2:1",
+        "can only be used inside a while or for loop",
+    );
 }
 
 #[test]
@@ -146,7 +154,11 @@ fn question_mark_inside_a_pipeline_is_rejected() {
 
 #[test]
 fn only_run_stages_can_be_piped() {
-    rejects("print(\"x\") | run(\"cat\");", "2:1", "pipes connect programs");
+    rejects(
+        "print(\"x\") | run(\"cat\");",
+        "2:1",
+        "pipes connect programs",
+    );
 }
 
 #[test]
@@ -176,7 +188,11 @@ fn an_integer_literal_too_large_is_rejected() {
 
 #[test]
 fn a_misspelled_type_gets_a_declaration_hint() {
-    rejects("str:x = \"a\";", "2:4", "declarations are written TYPE:name");
+    rejects(
+        "str:x = \"a\";",
+        "2:4",
+        "declarations are written TYPE:name",
+    );
 }
 
 #[test]

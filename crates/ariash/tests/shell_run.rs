@@ -32,10 +32,7 @@ fn compound_assignment_updates_the_variable() {
 
 #[test]
 fn string_escapes_are_decoded() {
-    assert_eq!(
-        stdout_of(r#"print("a\tb\\c\"d\n");"#),
-        "a\tb\\c\"d\n\n"
-    );
+    assert_eq!(stdout_of(r#"print("a\tb\\c\"d\n");"#), "a\tb\\c\"d\n\n");
 }
 
 #[test]
@@ -289,7 +286,10 @@ fn extended_streams_redirect_to_files() {
 #[test]
 fn a_missing_input_file_fails_the_pipeline_with_status_1_and_names_the_file() {
     let dir = tempdir();
-    let r = run_script(dir.path(), "run(\"cat\") < \"missing.txt\";\nprint(status());");
+    let r = run_script(
+        dir.path(),
+        "run(\"cat\") < \"missing.txt\";\nprint(status());",
+    );
     assert_eq!(r.stdout, "1\n", "{r:#?}");
     assert!(r.stderr.contains("missing.txt"), "{}", r.stderr);
     assert!(r.stderr.contains(&format!("{SCRIPT}:1:1")), "{}", r.stderr);
@@ -332,9 +332,15 @@ fn exit_sets_the_status_and_stops() {
 fn the_status_is_that_of_the_last_pipeline() {
     let dir = tempdir();
     assert_eq!(run_c(dir.path(), "run(\"false\");").status, 1);
-    assert_eq!(run_c(dir.path(), "run(\"false\"); run(\"true\");").status, 0);
+    assert_eq!(
+        run_c(dir.path(), "run(\"false\"); run(\"true\");").status,
+        0
+    );
     assert_eq!(run_c(dir.path(), "print(\"no pipeline\");").status, 0);
-    assert_eq!(run_c(dir.path(), "run(\"sh\", [\"-c\", \"exit 7\"]); exit();").status, 7);
+    assert_eq!(
+        run_c(dir.path(), "run(\"sh\", [\"-c\", \"exit 7\"]); exit();").status,
+        7
+    );
 }
 
 #[test]
@@ -370,7 +376,11 @@ fn a_runtime_error_is_located_and_exits_1() {
     assert!(r.stderr.contains(&format!("{SCRIPT}:2:7")), "{}", r.stderr);
     let r = run_script(dir.path(), "int:n = int(\"twelve\");");
     assert_eq!(r.status, 1, "{r:#?}");
-    assert!(r.stderr.contains("`twelve` is not an integer"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("`twelve` is not an integer"),
+        "{}",
+        r.stderr
+    );
 }
 
 // ---- jobs ----
@@ -474,7 +484,10 @@ fn cd_changes_the_directory_of_later_runs() {
 #[test]
 fn cd_to_a_missing_directory_is_a_runtime_error_naming_it() {
     let dir = tempdir();
-    let r = run_script(dir.path(), "print(\"before\");\ncd(\"nowhere\");\nprint(\"after\");");
+    let r = run_script(
+        dir.path(),
+        "print(\"before\");\ncd(\"nowhere\");\nprint(\"after\");",
+    );
     assert_eq!(r.status, 1, "{r:#?}");
     assert_eq!(r.stdout, "before\n");
     assert!(r.stderr.contains("nowhere"), "{}", r.stderr);

@@ -44,7 +44,10 @@ fn live_members(pgid: i32) -> Vec<i32> {
             continue;
         };
         let fields: Vec<&str> = rest.split_whitespace().collect();
-        let (state, pgrp) = (fields.first(), fields.get(2).and_then(|f| f.parse::<i32>().ok()));
+        let (state, pgrp) = (
+            fields.first(),
+            fields.get(2).and_then(|f| f.parse::<i32>().ok()),
+        );
         if pgrp == Some(pgid) && !matches!(state, Some(&"Z") | Some(&"X")) {
             out.push(pid);
         }
@@ -153,4 +156,50 @@ fn sigterm_stops_a_loop_that_runs_no_program() {
         libc::SIGTERM,
     );
     assert_eq!(status, 143);
+}
+
+/// Runs `script` to completion and returns its status and the pid in `bg.pid`.
+fn run_to_end(script: &str) -> (i32, i32) {
+    let dir = tempdir();
+    let run = finish(
+        ariash(dir.path())
+            .arg("-c")
+            .arg(script)
+            .spawn()
+            .expect("spawn ariash"),
+    );
+    (run.status, wait_for_pid(dir.path(), "bg.pid"))
+}
+
+/// Waits in the foreground until the background job has written its pid file.
+const SYNC: &str = r#"run("sh", ["-c", "while [ ! -s bg.pid ]; do sleep 0.01; done"]);"#;
+
+#[test]
+fn a_failed_question_mark_terminates_background_jobs() {
+    let (status, pid) = run_to_end(&format!(
+        r#"run("sh", ["-c", "echo $$ > bg.pid; exec sleep 1000"]) &; {SYNC}
+           run("sh", ["-c", "exit 4"])?;"#
+    ));
+    assert_eq!(status, 4);
+    assert!(!group_alive(pid), "the background job outlived ariash");
+}
+
+#[test]
+fn exit_terminates_background_jobs_even_if_they_ignore_sigterm() {
+    let (status, pid) = run_to_end(&format!(
+        r#"run("sh", ["-c", "trap '' TERM; echo $$ > bg.pid; sleep 1000"]) &; {SYNC}
+           exit(0);"#
+    ));
+    assert_eq!(status, 0);
+    assert!(!group_alive(pid), "the background job outlived ariash");
+}
+
+#[test]
+fn a_runtime_error_terminates_background_jobs() {
+    let (status, pid) = run_to_end(&format!(
+        r#"run("sh", ["-c", "echo $$ > bg.pid; exec sleep 1000"]) &; {SYNC}
+           int:zero = 0; print(1 / zero);"#
+    ));
+    assert_eq!(status, 1);
+    assert!(!group_alive(pid), "the background job outlived ariash");
 }

@@ -7,8 +7,11 @@
 //!
 //! Exit status: `exit(n)`; else the status of a pipeline that failed under `?`; else the
 //! status of the last pipeline run (0 if none ran). A runtime error exits with 1, a
-//! termination signal with `128 + signal`. When the script ends, for whatever reason, ariash
-//! first waits for its background jobs, so no child outlives it.
+//! termination signal with `128 + signal`.
+//!
+//! No child outlives ariash: when the script runs to its end, ariash waits for the background
+//! jobs still running; when it stops early (`exit`, a failed `?`, a runtime error) it sends
+//! them `SIGTERM`, then `SIGKILL` after the grace period, and reaps them.
 
 mod builtins;
 mod pipeline;
@@ -19,6 +22,7 @@ use std::future::Future;
 use std::io::Write;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::ast::{BinOp, Block, Expr, ExprKind, Script, Span, Stmt, StmtKind, UnOp};
 use crate::diag::{Diag, Source};
@@ -61,10 +65,17 @@ pub(crate) struct Interp<'a> {
     /// Environment changes made by `setenv`/`unsetenv`, applied to every child.
     env: BTreeMap<OsString, Option<OsString>>,
     groups: Arc<Groups>,
+    /// How long stopped jobs get between `SIGTERM` and `SIGKILL`.
+    grace: Duration,
 }
 
 impl<'a> Interp<'a> {
-    pub(crate) fn new(source: &'a Source, args: Vec<String>, groups: Arc<Groups>) -> Interp<'a> {
+    pub(crate) fn new(
+        source: &'a Source,
+        args: Vec<String>,
+        groups: Arc<Groups>,
+        grace: Duration,
+    ) -> Interp<'a> {
         let mut globals = HashMap::new();
         globals.insert(
             "args".to_string(),
@@ -77,12 +88,18 @@ impl<'a> Interp<'a> {
             jobs: Vec::new(),
             env: BTreeMap::new(),
             groups,
+            grace,
         }
     }
 
     /// Runs the script and returns ariash's exit status.
     pub(crate) async fn run(mut self, script: &Script) -> i32 {
         let flow = self.stmts(&script.stmts).await;
+        if flow.is_ok() {
+            self.reap_jobs().await;
+        } else {
+            self.terminate_jobs().await;
+        }
         let code = match flow {
             Ok(()) => self.status,
             Err(Flow::Exit(code)) => code,
@@ -94,7 +111,6 @@ impl<'a> Interp<'a> {
             // The checker rejects break/continue outside loops.
             Err(Flow::Break | Flow::Continue) => self.status,
         };
-        self.reap_jobs().await;
         if let Some(signo) = self.groups.terminating() {
             return 128 + signo;
         }

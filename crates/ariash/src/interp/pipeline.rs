@@ -7,6 +7,7 @@
 
 use std::io;
 use std::path::PathBuf;
+use std::time::Instant;
 
 use aria_io::process::{Command, Pipeline, PipelineChild, PipelineStatus, Redirect};
 
@@ -281,6 +282,27 @@ impl Interp<'_> {
                 Err(self.stopped(code, job_span))
             }
             _ => Ok(()),
+        }
+    }
+
+    /// Stops every remaining background job: `SIGTERM` to its group, `SIGKILL` if it is still
+    /// running after the grace period, then reaps it.
+    pub(crate) async fn terminate_jobs(&mut self) {
+        for job in &self.jobs {
+            // ESRCH (the job already exited) is fine.
+            let _ = job.child.signal_group(libc::SIGTERM);
+        }
+        let deadline = Instant::now() + self.grace;
+        for mut job in std::mem::take(&mut self.jobs) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if aria_io::time::timeout(left, job.child.wait())
+                .await
+                .is_err()
+            {
+                let _ = job.child.signal_group(libc::SIGKILL);
+                let _ = job.child.wait().await;
+            }
+            self.groups.deregister(job.pgid);
         }
     }
 
