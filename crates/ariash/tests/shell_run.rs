@@ -514,3 +514,23 @@ fn indexing_out_of_range_is_a_runtime_error() {
 fn a_shebang_line_is_ignored() {
     assert_eq!(stdout_of("#!/usr/bin/env ariash\nprint(\"ok\");"), "ok\n");
 }
+
+#[test]
+fn an_input_fd_can_be_duplicated_from_another() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("in"), "via fd 4\n").expect("write");
+    let r = run_script(dir.path(), "run(\"cat\") 4< \"in\" 0<&4;");
+    assert_eq!(r.stdout, "via fd 4\n", "{r:#?}");
+}
+
+#[test]
+#[ignore = "aria-io redirects a child's streams 0-5 only; ariash parses 0-9"]
+fn fds_six_to_nine_can_be_redirected() {
+    let dir = tempdir();
+    let r = run_script(
+        dir.path(),
+        "run(\"sh\", [\"-c\", \"echo seven >&7\"]) 7> \"f\";",
+    );
+    assert_eq!(r.status, 0, "{r:#?}");
+    assert_eq!(read(dir.path(), "f"), "seven\n");
+}
