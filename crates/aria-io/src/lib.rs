@@ -55,5 +55,10 @@ pub mod time;
 pub use runtime::{spawn, yield_now, Builder, Handle, Runtime};
 pub use task::{JoinError, JoinHandle};
 
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
+
 #[cfg(feature = "macros")]
 pub use aria_io_macros::{main, test};
