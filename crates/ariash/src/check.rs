@@ -178,7 +178,7 @@ impl Checker {
                 };
                 let Some(vt) = vt else { return };
                 let vt = match op {
-                    Some(op) => match self.binary_ty(*op, &target, &vt, name.span, value.span) {
+                    Some(op) => match self.binary_ty(*op, &target, &vt, value.span) {
                         Some(t) => t,
                         None => return,
                     },
@@ -417,7 +417,7 @@ impl Checker {
                     );
                     return Some(Ty::Bool);
                 }
-                self.binary_ty(*op, &l, &r, *op_span, e.span)
+                self.binary_ty(*op, &l, &r, *op_span)
             }
             ExprKind::Index { base, index } => {
                 let b = self.expr(base);
@@ -491,7 +491,7 @@ impl Checker {
         })
     }
 
-    fn binary_ty(&mut self, op: BinOp, l: &Ty, r: &Ty, op_span: Span, span: Span) -> Option<Ty> {
+    fn binary_ty(&mut self, op: BinOp, l: &Ty, r: &Ty, op_span: Span) -> Option<Ty> {
         let result = match op {
             BinOp::Add => match (l, r) {
                 (Ty::Int, Ty::Int) => Some(Ty::Int),
@@ -540,7 +540,6 @@ impl Checker {
             )
             .with_help(help),
         );
-        let _ = span;
         None
     }
 

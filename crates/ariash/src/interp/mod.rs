@@ -226,7 +226,7 @@ impl<'a> Interp<'a> {
                 }
                 StmtKind::Break => return Err(Flow::Break),
                 StmtKind::Continue => return Err(Flow::Continue),
-                StmtKind::Wait { check } => self.wait_jobs(*check, stmt.span).await?,
+                StmtKind::Wait { check } => self.wait_jobs(*check).await?,
                 StmtKind::Block(b) => self.block(b).await?,
             }
             Ok(())

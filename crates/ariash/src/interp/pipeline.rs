@@ -249,7 +249,7 @@ impl Interp<'_> {
 
     /// `wait;`: waits for every background job. The status becomes 0 if all succeeded, else
     /// that of the last-started job that failed; with `?` that failure stops the script.
-    pub(crate) async fn wait_jobs(&mut self, check: bool, span: Span) -> Eval<()> {
+    pub(crate) async fn wait_jobs(&mut self, check: bool) -> Eval<()> {
         let mut failed: Option<(i32, Span)> = None;
         let mut error = None;
         for mut job in std::mem::take(&mut self.jobs) {
@@ -277,10 +277,7 @@ impl Interp<'_> {
         self.check_signal()?;
         self.status = failed.map_or(0, |(code, _)| code);
         match failed {
-            Some((code, job_span)) if check => {
-                let _ = span;
-                Err(self.stopped(code, job_span))
-            }
+            Some((code, job_span)) if check => Err(self.stopped(code, job_span)),
             _ => Ok(()),
         }
     }
