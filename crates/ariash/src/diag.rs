@@ -109,7 +109,12 @@ pub fn render(diags: &[Diag], source: &Source) -> String {
             styles: ThemeStyles::none(),
         }
     };
-    let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(1);
+    // Never break a word: `FILE:LINE:COL` must stay greppable however long the path is.
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_context_lines(1)
+        .with_links(false)
+        .with_break_words(false)
+        .with_wrap_lines(fancy);
     let mut out = String::new();
     for diag in diags {
         let report = Report {

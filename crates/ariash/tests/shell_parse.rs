@@ -227,3 +227,24 @@ fn the_library_api_parses_and_checks_without_running() {
     assert_eq!(diags[0].code, "ariash::check::type_mismatch");
     assert!(diags[0].render(&bad).contains("t:1:9"));
 }
+
+#[test]
+fn a_long_script_path_is_printed_whole() {
+    let dir = tempdir();
+    let deep = dir
+        .path()
+        .join("a-rather-long-directory-name-to-push-the-location-past-any-terminal-width")
+        .join("and-another-one-for-good-measure");
+    std::fs::create_dir_all(&deep).expect("mkdir");
+    let path = deep.join("script.ariash");
+    std::fs::write(&path, "int:n = \"x\";\n").expect("write");
+    let r = common::finish(
+        common::ariash(dir.path())
+            .arg(&path)
+            .spawn()
+            .expect("spawn ariash"),
+    );
+    assert_eq!(r.status, 2);
+    let at = format!("{}:1:9", path.display());
+    assert!(r.stderr.contains(&at), "no `{at}` in:\n{}", r.stderr);
+}

@@ -56,6 +56,7 @@ impl Interp<'_> {
                             format!("cannot change directory to `{dir}`: {e}"),
                             "cd failed",
                         )
+                        .with_help("check with exists(...) before changing directory")
                     })?;
                     void
                 }
@@ -115,6 +116,7 @@ impl Interp<'_> {
                             format!("`{text}` is not an integer"),
                             "cannot convert to int",
                         )
+                        .with_help("int(...) accepts decimal digits with an optional sign")
                     })?;
                     Value::Int(n)
                 }
@@ -145,7 +147,8 @@ fn check_env_name(key: &str, span: Span) -> Eval<()> {
             span,
             format!("`{key}` is not a valid environment variable name"),
             "bad name",
-        ));
+        )
+        .with_help("names are non-empty and contain no `=` or NUL"));
     }
     Ok(())
 }

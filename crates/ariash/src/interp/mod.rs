@@ -54,6 +54,16 @@ pub(crate) fn runtime_error(span: Span, message: impl Into<String>, label: &str)
     Flow::Error(Diag::new("ariash::runtime", message, span, label))
 }
 
+impl Flow {
+    /// Adds a hint to a runtime error.
+    pub(crate) fn with_help(self, help: &str) -> Flow {
+        match self {
+            Flow::Error(d) => Flow::Error(d.with_help(help)),
+            other => other,
+        }
+    }
+}
+
 /// The interpreter state.
 pub(crate) struct Interp<'a> {
     source: &'a Source,
@@ -258,11 +268,10 @@ impl<'a> Interp<'a> {
                 })?,
                 ExprKind::Unary { op, expr } => match (op, self.eval(expr).await?) {
                     (UnOp::Not, Value::Bool(b)) => Value::Bool(!b),
-                    (UnOp::Neg, Value::Int(n)) => {
-                        Value::Int(n.checked_neg().ok_or_else(|| {
-                            runtime_error(e.span, "integer overflow", "overflows")
-                        })?)
-                    }
+                    (UnOp::Neg, Value::Int(n)) => Value::Int(n.checked_neg().ok_or_else(|| {
+                        runtime_error(e.span, "integer overflow", "overflows")
+                            .with_help("ints are 64-bit signed")
+                    })?),
                     _ => return Err(runtime_error(e.span, "bad operand", "bad operand")),
                 },
                 ExprKind::Binary {
@@ -298,6 +307,7 @@ impl<'a> Interp<'a> {
                                         format!("index {i} is out of range for a list of {len}"),
                                         "out of range",
                                     )
+                                    .with_help("check the index against len(...) first")
                                 })?
                         }
                         _ => return Err(runtime_error(e.span, "bad index", "bad index")),
@@ -347,7 +357,8 @@ fn arith(op: BinOp, l: Value, r: Value, span: Span) -> Eval<Value> {
             Value::Int(a.checked_mul(b).ok_or_else(overflow)?)
         }
         (BinOp::Div | BinOp::Rem, Value::Int(_), Value::Int(0)) => {
-            return Err(runtime_error(span, "division by zero", "divisor is 0"))
+            return Err(runtime_error(span, "division by zero", "divisor is 0")
+                .with_help("check that the divisor is not 0 before dividing"))
         }
         (BinOp::Div, Value::Int(a), Value::Int(b)) => {
             Value::Int(a.checked_div(b).ok_or_else(overflow)?)
