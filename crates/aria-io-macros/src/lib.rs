@@ -27,10 +27,14 @@ pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
 fn error(msg: &str, span: Span) -> TokenStream {
     format!("::core::compile_error!({msg:?});").parse::<TokenStream>().map_or_else(
         |_| TokenStream::new(),
-        |ts| ts.into_iter().map(|mut t| {
-            t.set_span(span);
-            t
-        }).collect(),
+        |ts| {
+            ts.into_iter()
+                .map(|mut t| {
+                    t.set_span(span);
+                    t
+                })
+                .collect()
+        },
     )
 }
 
@@ -39,7 +43,8 @@ fn expand(attr: TokenStream, item: TokenStream, test: bool) -> TokenStream {
         return error("this attribute takes no arguments", t.span());
     }
     let mut tokens: Vec<TokenTree> = item.into_iter().collect();
-    let Some(pos) = tokens.iter().position(|t| matches!(t, TokenTree::Ident(i) if i.to_string() == "async")) else {
+    let Some(pos) = tokens.iter().position(|t| matches!(t, TokenTree::Ident(i) if i.to_string() == "async"))
+    else {
         return error("the function must be `async fn`", Span::call_site());
     };
     let is_fn = matches!(tokens.get(pos + 1), Some(TokenTree::Ident(i)) if i.to_string() == "fn");
@@ -55,7 +60,11 @@ fn expand(attr: TokenStream, item: TokenStream, test: bool) -> TokenStream {
     }
     let wrapped: TokenStream = format!(
         "::aria_io::Runtime::new().expect(\"failed to start the aria-io runtime\").block_on(async move {})",
-        body.stream().to_string().chars().next().map_or_else(|| "{}".to_string(), |_| format!("{{ {} }}", body.stream()))
+        body.stream()
+            .to_string()
+            .chars()
+            .next()
+            .map_or_else(|| "{}".to_string(), |_| format!("{{ {} }}", body.stream()))
     )
     .parse()
     .unwrap_or_default();

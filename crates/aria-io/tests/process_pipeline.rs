@@ -14,7 +14,8 @@ fn cmd(prog: &str, args: &[&str]) -> Command {
 #[test]
 fn yes_into_head_finishes_and_succeeds() {
     run(async {
-        let (st, out) = Pipeline::new(cmd("yes", &[])).pipe(cmd("head", &["-n", "1"])).output().await.unwrap();
+        let (st, out) =
+            Pipeline::new(cmd("yes", &[])).pipe(cmd("head", &["-n", "1"])).output().await.unwrap();
         assert_eq!(out, b"y\n");
         assert_eq!(st.statuses()[0].signal(), Some(13));
         assert!(st.success());
@@ -48,7 +49,12 @@ fn a_broken_pipe_is_a_failure_when_the_reader_failed() {
 #[test]
 fn the_code_is_the_rightmost_failing_stage() {
     run(async {
-        let st = Pipeline::new(helper(&["exit", "3"])).pipe(helper(&["exit", "5"])).pipe(cmd("true", &[])).status().await.unwrap();
+        let st = Pipeline::new(helper(&["exit", "3"]))
+            .pipe(helper(&["exit", "5"]))
+            .pipe(cmd("true", &[]))
+            .status()
+            .await
+            .unwrap();
         assert_eq!(st.code(), 5);
     });
 }
@@ -64,7 +70,10 @@ fn a_four_stage_text_pipeline_produces_what_bash_does() {
             .await
             .unwrap();
         assert!(st.success());
-        let bash = std::process::Command::new("bash").args(["-c", "printf 'b\\na\\nb\\nc\\nb\\n' | sort | uniq -c | sort -rn"]).output().unwrap();
+        let bash = std::process::Command::new("bash")
+            .args(["-c", "printf 'b\\na\\nb\\nc\\nb\\n' | sort | uniq -c | sort -rn"])
+            .output()
+            .unwrap();
         assert_eq!(out, bash.stdout);
     });
 }
@@ -88,10 +97,22 @@ fn every_redirection_form_works() {
     let p = |n: &str| dir.path().join(n);
     run(async {
         // > and >>
-        Pipeline::new(cmd("echo", &["one"])).redirect(Redirect::Write { fd: 1, path: p("o"), append: false }).status().await.unwrap();
-        Pipeline::new(cmd("echo", &["two"])).redirect(Redirect::Write { fd: 1, path: p("o"), append: true }).status().await.unwrap();
+        Pipeline::new(cmd("echo", &["one"]))
+            .redirect(Redirect::Write { fd: 1, path: p("o"), append: false })
+            .status()
+            .await
+            .unwrap();
+        Pipeline::new(cmd("echo", &["two"]))
+            .redirect(Redirect::Write { fd: 1, path: p("o"), append: true })
+            .status()
+            .await
+            .unwrap();
         // <
-        let (_, out) = Pipeline::new(cmd("cat", &[])).redirect(Redirect::Read { fd: 0, path: p("o") }).output().await.unwrap();
+        let (_, out) = Pipeline::new(cmd("cat", &[]))
+            .redirect(Redirect::Read { fd: 0, path: p("o") })
+            .output()
+            .await
+            .unwrap();
         assert_eq!(out, b"one\ntwo\n");
         // 2> and 2>&1 (left to right: > f 2>&1 sends both to f)
         Pipeline::new(cmd("sh", &["-c", "echo out; echo err >&2"]))
@@ -100,14 +121,35 @@ fn every_redirection_form_works() {
             .status()
             .await
             .unwrap();
-        Pipeline::new(cmd("sh", &["-c", "echo err >&2"])).redirect(Redirect::Write { fd: 2, path: p("e"), append: false }).status().await.unwrap();
+        Pipeline::new(cmd("sh", &["-c", "echo err >&2"]))
+            .redirect(Redirect::Write { fd: 2, path: p("e"), append: false })
+            .status()
+            .await
+            .unwrap();
         // 3>, 5>, 4<
-        Pipeline::new(helper(&["emit", "3", "10"])).redirect(Redirect::Write { fd: 3, path: p("dbg"), append: false }).status().await.unwrap();
-        Pipeline::new(helper(&["emit", "5", "20"])).redirect(Redirect::Write { fd: 5, path: p("bin"), append: false }).status().await.unwrap();
-        let (_, out) = Pipeline::new(cmd("sh", &["-c", "wc -c <&4"])).redirect(Redirect::Read { fd: 4, path: p("bin") }).output().await.unwrap();
+        Pipeline::new(helper(&["emit", "3", "10"]))
+            .redirect(Redirect::Write { fd: 3, path: p("dbg"), append: false })
+            .status()
+            .await
+            .unwrap();
+        Pipeline::new(helper(&["emit", "5", "20"]))
+            .redirect(Redirect::Write { fd: 5, path: p("bin"), append: false })
+            .status()
+            .await
+            .unwrap();
+        let (_, out) = Pipeline::new(cmd("sh", &["-c", "wc -c <&4"]))
+            .redirect(Redirect::Read { fd: 4, path: p("bin") })
+            .output()
+            .await
+            .unwrap();
         assert_eq!(String::from_utf8_lossy(&out).trim(), "20");
         // 2>&1 into the pipe to the next stage
-        let (_, out) = Pipeline::new(cmd("sh", &["-c", "echo err >&2"])).redirect(Redirect::Dup { fd: 2, from: 1 }).pipe(cmd("tr", &["a-z", "A-Z"])).output().await.unwrap();
+        let (_, out) = Pipeline::new(cmd("sh", &["-c", "echo err >&2"]))
+            .redirect(Redirect::Dup { fd: 2, from: 1 })
+            .pipe(cmd("tr", &["a-z", "A-Z"]))
+            .output()
+            .await
+            .unwrap();
         assert_eq!(out, b"ERR\n");
     });
     let read = |n: &str| std::fs::read_to_string(p(n)).unwrap();
@@ -120,9 +162,13 @@ fn every_redirection_form_works() {
 #[test]
 fn redirection_errors_name_the_file_and_the_fd() {
     run(async {
-        let err = Pipeline::new(cmd("cat", &[])).redirect(Redirect::Read { fd: 0, path: "/no/such/file".into() }).spawn().unwrap_err();
+        let err = Pipeline::new(cmd("cat", &[]))
+            .redirect(Redirect::Read { fd: 0, path: "/no/such/file".into() })
+            .spawn()
+            .unwrap_err();
         assert!(err.to_string().contains("/no/such/file"), "{err}");
-        let err = Pipeline::new(cmd("cat", &[])).redirect(Redirect::Dup { fd: 7, from: 1 }).spawn().unwrap_err();
+        let err =
+            Pipeline::new(cmd("cat", &[])).redirect(Redirect::Dup { fd: 7, from: 1 }).spawn().unwrap_err();
         assert!(err.to_string().contains("fd 7"), "{err}");
     });
 }
@@ -130,7 +176,10 @@ fn redirection_errors_name_the_file_and_the_fd() {
 #[test]
 fn a_stage_that_cannot_spawn_fails_the_pipeline_and_the_started_stages_are_reaped() {
     run(async {
-        let err = Pipeline::new(helper(&["sleep", "600000"])).pipe(cmd("no-such-prog-aria", &[])).spawn().unwrap_err();
+        let err = Pipeline::new(helper(&["sleep", "600000"]))
+            .pipe(cmd("no-such-prog-aria", &[]))
+            .spawn()
+            .unwrap_err();
         assert!(err.to_string().contains("no-such-prog-aria"), "{err}");
     });
 }
@@ -147,7 +196,8 @@ fn all_stages_share_one_process_group() {
         let _ = &mut child;
         let (st, out) = child.wait_with_output().await.unwrap();
         assert!(st.success());
-        let groups: Vec<i32> = String::from_utf8(out).unwrap().split_whitespace().map(|s| s.parse().unwrap()).collect();
+        let groups: Vec<i32> =
+            String::from_utf8(out).unwrap().split_whitespace().map(|s| s.parse().unwrap()).collect();
         assert_eq!(groups, vec![pgid, pgid]);
     });
 }

@@ -42,9 +42,16 @@ fn an_argument_with_shell_metacharacters_reaches_the_child_verbatim() {
 fn environment_can_be_set_removed_and_cleared() {
     run(async {
         let mut c = Command::new("sh");
-        c.args(["-c", "echo \"$A|${B-unset}|${HOME-nohome}\""]).env("A", "1").env_remove("B").env("B", "2").env_remove("B");
+        c.args(["-c", "echo \"$A|${B-unset}|${HOME-nohome}\""])
+            .env("A", "1")
+            .env_remove("B")
+            .env("B", "2")
+            .env_remove("B");
         let out = c.output().await.unwrap();
-        assert_eq!(String::from_utf8_lossy(&out.stdout), "1|unset|".to_string() + &std::env::var("HOME").unwrap_or("nohome".into()) + "\n");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "1|unset|".to_string() + &std::env::var("HOME").unwrap_or("nohome".into()) + "\n"
+        );
 
         let mut c = Command::new("/bin/sh");
         c.args(["-c", "echo \"${HOME-none} $X\""]).env_clear().env("X", "y");

@@ -51,7 +51,11 @@ impl Selector {
 
     /// Waits for up to `events.capacity()` events; `None` waits without a time limit.
     /// The timeout is rounded *up* to whole milliseconds so a timer is never early.
-    pub(crate) fn select(&self, events: &mut Vec<libc::epoll_event>, timeout: Option<Duration>) -> io::Result<()> {
+    pub(crate) fn select(
+        &self,
+        events: &mut Vec<libc::epoll_event>,
+        timeout: Option<Duration>,
+    ) -> io::Result<()> {
         let ms = match timeout {
             None => -1,
             Some(d) => {

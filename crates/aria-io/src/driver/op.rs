@@ -45,7 +45,8 @@ impl<T: OpCode> Future for Op<T> {
         let op = this.op.as_mut().expect("Op polled after completion");
         let interest = op.interest();
         let source = &this.source;
-        let res = std::task::ready!(source.registration().poll_io(cx, interest, || op.perform(source.as_fd())));
+        let res =
+            std::task::ready!(source.registration().poll_io(cx, interest, || op.perform(source.as_fd())));
         let op = this.op.take().expect("Op polled after completion");
         Poll::Ready((res, op))
     }

@@ -89,9 +89,10 @@ impl PipeReader {
             if buf.capacity() - buf.len() < 32 * 1024 {
                 buf.reserve(buf.len().clamp(64 * 1024, 64 * 1024 * 1024));
             }
-            let n = std::task::ready!(self.source.registration().poll_io(cx, Interest::Readable, || {
-                sys::read_into_spare(fd, buf)
-            }))?;
+            let n = std::task::ready!(self
+                .source
+                .registration()
+                .poll_io(cx, Interest::Readable, || { sys::read_into_spare(fd, buf) }))?;
             if n == 0 {
                 return Poll::Ready(Ok(()));
             }

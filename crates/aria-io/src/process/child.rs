@@ -1,7 +1,7 @@
 use std::fmt;
 use std::future::poll_fn;
-use std::io;
 use std::future::Future;
+use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -262,4 +262,3 @@ impl OpCode for WaitOp {
         sys::waitid_pidfd(fd)?.ok_or_else(|| io::ErrorKind::WouldBlock.into())
     }
 }
-

@@ -10,8 +10,8 @@ use std::time::Duration;
 use super::stdio::{Inner, Stdio};
 use super::{Child, ChildStreams, Output};
 use crate::io::{PipeReader, PipeWriter};
-use crate::sys::spawn::{self, FdSource, SpawnRequest};
 use crate::sys;
+use crate::sys::spawn::{self, FdSource, SpawnRequest};
 
 /// Number of standard streams every child gets.
 pub(crate) const STREAMS: usize = 6;
@@ -220,13 +220,16 @@ impl Command {
         let driver = crate::runtime::context::driver_handle()?;
         drop(driver);
         let path = self.resolve_program()?;
-        let argv: Vec<CString> =
-            std::iter::once(&self.program).chain(&self.args).map(|a| cstring(a.as_bytes())).collect::<io::Result<_>>()?;
+        let argv: Vec<CString> = std::iter::once(&self.program)
+            .chain(&self.args)
+            .map(|a| cstring(a.as_bytes()))
+            .collect::<io::Result<_>>()?;
         let envp = self.build_env()?;
         let cwd = match &self.cwd {
             Some(dir) => {
-                let meta = std::fs::metadata(dir)
-                    .map_err(|e| io::Error::new(e.kind(), format!("working directory `{}`: {e}", dir.display())))?;
+                let meta = std::fs::metadata(dir).map_err(|e| {
+                    io::Error::new(e.kind(), format!("working directory `{}`: {e}", dir.display()))
+                })?;
                 if !meta.is_dir() {
                     return Err(io::Error::new(
                         io::ErrorKind::NotADirectory,
@@ -268,7 +271,8 @@ impl Command {
             };
             if let Some(fd) = child_fd {
                 // Sources must be >= 6 so a dup2 onto 0-5 never clobbers another source.
-                let fd = if fd.as_raw_fd() < STREAMS as RawFd { sys::dup_at_least(fd.as_fd(), 6)? } else { fd };
+                let fd =
+                    if fd.as_raw_fd() < STREAMS as RawFd { sys::dup_at_least(fd.as_fd(), 6)? } else { fd };
                 fds[target] = FdSource::Dup(fd.as_raw_fd());
                 keep.push(fd);
             }

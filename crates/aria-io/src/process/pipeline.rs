@@ -113,7 +113,12 @@ impl Pipeline {
     /// A pipeline of one stage.
     pub fn new(first: Command) -> Pipeline {
         let wait_delay = first.get_wait_delay();
-        Pipeline { stages: vec![Stage { command: first, redirects: Vec::new() }], links: Vec::new(), capture: false, wait_delay }
+        Pipeline {
+            stages: vec![Stage { command: first, redirects: Vec::new() }],
+            links: Vec::new(),
+            capture: false,
+            wait_delay,
+        }
     }
 
     /// Adds a stage reading the previous stage's stdout on its stdin (`|`).
@@ -183,7 +188,8 @@ impl Pipeline {
                 let mut table: [Option<Target>; STREAMS] = Default::default();
                 if i > 0 {
                     let (_, to) = links[i - 1].fds();
-                    let (r, _) = pipes[i - 1].as_ref().ok_or_else(|| io::Error::other("pipe already closed"))?;
+                    let (r, _) =
+                        pipes[i - 1].as_ref().ok_or_else(|| io::Error::other("pipe already closed"))?;
                     table[to] = Some(Target::Fd(r.try_clone()?));
                 }
                 if i + 1 < n {
@@ -260,7 +266,10 @@ enum Target {
 
 fn check_fd(fd: i32) -> io::Result<usize> {
     usize::try_from(fd).ok().filter(|f| *f < STREAMS).ok_or_else(|| {
-        io::Error::new(io::ErrorKind::InvalidInput, format!("cannot redirect fd {fd}: a child has streams 0-5"))
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("cannot redirect fd {fd}: a child has streams 0-5"),
+        )
     })
 }
 
@@ -382,7 +391,10 @@ impl PipelineChild {
 
 impl fmt::Debug for PipelineChild {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PipelineChild").field("pgid", &self.pgid).field("stages", &self.children.len()).finish()
+        f.debug_struct("PipelineChild")
+            .field("pgid", &self.pgid)
+            .field("stages", &self.children.len())
+            .finish()
     }
 }
 

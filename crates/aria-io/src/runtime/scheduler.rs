@@ -118,8 +118,7 @@ impl Schedule for Shared {
             return; // dropping the reference; the task was or will be cancelled
         }
         let local = CONTEXT.try_with(|c| {
-            let is_ours =
-                c.scheduler.borrow().as_ref().is_some_and(|s| std::ptr::eq(Arc::as_ptr(s), self));
+            let is_ours = c.scheduler.borrow().as_ref().is_some_and(|s| std::ptr::eq(Arc::as_ptr(s), self));
             if is_ours {
                 c.local.borrow_mut().push_back(task);
                 None
@@ -192,7 +191,7 @@ impl CurrentThread {
                 // Check the shared queue first every 31 polls, so remote work is not starved by
                 // tasks that keep re-waking each other locally.
                 let task = if n % 31 == 30 {
-                    self.shared.pop_remote().or_else(|| pop_local())
+                    self.shared.pop_remote().or_else(pop_local)
                 } else {
                     pop_local().or_else(|| self.shared.pop_remote())
                 };

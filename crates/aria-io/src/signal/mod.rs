@@ -93,7 +93,9 @@ pub struct Signal {
 /// not a signal; `Other` outside a runtime.
 pub fn signal(kind: SignalKind) -> io::Result<Signal> {
     let signo = kind.0;
-    if [libc::SIGKILL, libc::SIGSTOP, libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE].contains(&signo) {
+    if [libc::SIGKILL, libc::SIGSTOP, libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE]
+        .contains(&signo)
+    {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("signal {signo} ({}) cannot be listened for", crate::process::signal_name(signo)),

@@ -62,7 +62,13 @@ impl SignalRegistry {
 
     /// Returns `true` (and forgets the waker) if `signo` was delivered since generation
     /// `*seen`; otherwise stores the waker under `*key`.
-    pub(crate) fn poll(&self, signo: libc::c_int, seen: &mut u64, key: &mut Option<usize>, waker: &Waker) -> bool {
+    pub(crate) fn poll(
+        &self,
+        signo: libc::c_int,
+        seen: &mut u64,
+        key: &mut Option<usize>,
+        waker: &Waker,
+    ) -> bool {
         let mut state = lock(&self.state);
         let Some(slot) = state.slots.get_mut(&signo) else { return false };
         if slot.generation > *seen {

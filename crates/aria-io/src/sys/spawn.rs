@@ -110,9 +110,7 @@ pub(crate) fn spawn(req: &SpawnRequest<'_>) -> io::Result<libc::pid_t> {
         if let FdSource::Dup(src) = *source {
             debug_assert!(src >= 6, "sources must not collide with the targets 0-5");
             // SAFETY: actions is initialised; both are plain descriptor numbers.
-            check(unsafe {
-                libc::posix_spawn_file_actions_adddup2(&mut actions.0, src, target as RawFd)
-            })?;
+            check(unsafe { libc::posix_spawn_file_actions_adddup2(&mut actions.0, src, target as RawFd) })?;
         }
     }
     // SAFETY: actions is initialised.

@@ -261,7 +261,10 @@ where
         (Err(_), Err(panic)) => Err(JoinError::panic(panic)),
     };
     *stage = Stage::Finished(result);
-    cell.header.state.fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| Some((s & !RUNNING) | COMPLETE)).ok();
+    cell.header
+        .state
+        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| Some((s & !RUNNING) | COMPLETE))
+        .ok();
     let waker = lock(&cell.header.join_waker).take();
     if let Some(w) = waker {
         w.wake();
@@ -347,7 +350,8 @@ fn wake_by_ref(ptr: NonNull<Header>) {
     }
 }
 
-static WAKER_VTABLE: RawWakerVTable = RawWakerVTable::new(waker_clone, waker_wake, waker_wake_by_ref, waker_drop);
+static WAKER_VTABLE: RawWakerVTable =
+    RawWakerVTable::new(waker_clone, waker_wake, waker_wake_by_ref, waker_drop);
 
 fn raw_waker(ptr: NonNull<Header>) -> RawWaker {
     RawWaker::new(ptr.as_ptr() as *const (), &WAKER_VTABLE)

@@ -127,10 +127,7 @@ impl<T> Wheel<T> {
     pub(crate) fn new() -> Self {
         Wheel {
             entries: Slab::new(),
-            levels: std::array::from_fn(|_| Level {
-                occupied: 0,
-                heads: [None; SLOTS],
-            }),
+            levels: std::array::from_fn(|_| Level { occupied: 0, heads: [None; SLOTS] }),
             due: None,
             elapsed: 0,
         }
@@ -192,9 +189,7 @@ impl<T> Wheel<T> {
         if self.due.is_some() {
             return Some(self.elapsed);
         }
-        (0..NUM_LEVELS)
-            .filter_map(|level| self.next_slot(level).map(|(_, start)| start))
-            .min()
+        (0..NUM_LEVELS).filter_map(|level| self.next_slot(level).map(|(_, start)| start)).min()
     }
 
     /// Advances to `now` (a `now < elapsed` is treated as `elapsed`) and calls
@@ -207,8 +202,7 @@ impl<T> Wheel<T> {
             self.fire_entry(key, &mut fire);
         }
         // By the invariants the lowest non-empty level holds the earliest slot.
-        let earliest =
-            |w: &Self| (0..NUM_LEVELS).find_map(|l| w.next_slot(l).map(|(s, t)| (l, s, t)));
+        let earliest = |w: &Self| (0..NUM_LEVELS).find_map(|l| w.next_slot(l).map(|(s, t)| (l, s, t)));
         while let Some((level, slot, start)) = earliest(self).filter(|&(_, _, t)| t <= now) {
             debug_assert!(start > self.elapsed);
             self.elapsed = start;
@@ -232,9 +226,7 @@ impl<T> Wheel<T> {
 
     /// Whether `key` is a live entry that has fired (and not been reset).
     pub(crate) fn is_fired(&self, key: TimerKey) -> bool {
-        self.entries
-            .get(key)
-            .is_some_and(|e| e.location == Location::Fired)
+        self.entries.get(key).is_some_and(|e| e.location == Location::Fired)
     }
 
     /// Number of entries in the slab (pending + fired-not-removed).
@@ -263,8 +255,7 @@ impl<T> Wheel<T> {
         let shift = shift(level);
         let own = ((self.elapsed >> shift) as usize) & (SLOTS - 1);
         let first = (own + 1) & (SLOTS - 1);
-        let slot =
-            (first + occupied.rotate_right(first as u32).trailing_zeros() as usize) & (SLOTS - 1);
+        let slot = (first + occupied.rotate_right(first as u32).trailing_zeros() as usize) & (SLOTS - 1);
         let window = 1u64 << (shift + 6);
         let mut start = (self.elapsed & !(window - 1)) + ((slot as u64) << shift);
         if start <= self.elapsed {
@@ -286,10 +277,7 @@ impl<T> Wheel<T> {
             let slot = ((p >> shift(level)) as usize) & (SLOTS - 1);
             let lvl = &mut self.levels[level];
             lvl.occupied |= 1 << slot;
-            let location = Location::Slot {
-                level: level as u8,
-                slot: slot as u8,
-            };
+            let location = Location::Slot { level: level as u8, slot: slot as u8 };
             (location, &mut lvl.heads[slot])
         };
         entry.location = location;
@@ -400,17 +388,8 @@ mod tests {
     #[test]
     fn single_entry_at_various_distances() {
         let small = [0, 1, 2, 63, 64, 65, 127, 4095, 4096, 4097, 262_143, 262_144];
-        let big = [
-            1 << 30,
-            (1 << 30) + 1,
-            MAX_AHEAD - 1,
-            MAX_AHEAD,
-            MAX_AHEAD + 1,
-        ];
-        let dists = small
-            .into_iter()
-            .chain(big)
-            .chain([(1 << 36) + 12_345, 1 << 38]);
+        let big = [1 << 30, (1 << 30) + 1, MAX_AHEAD - 1, MAX_AHEAD, MAX_AHEAD + 1];
+        let dists = small.into_iter().chain(big).chain([(1 << 36) + 12_345, 1 << 38]);
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
         for dist in dists {
             check_single(0, dist);
@@ -540,10 +519,7 @@ mod tests {
                         assert_eq!(w.is_fired(*k), e.1);
                     }
                     if Some(now) == ne {
-                        assert!(
-                            !matches!(w.next_expiration(), Some(n) if n <= now),
-                            "no progress"
-                        );
+                        assert!(!matches!(w.next_expiration(), Some(n) if n <= now), "no progress");
                     }
                 }
             }
