@@ -13,8 +13,8 @@
 use std::collections::HashMap;
 
 use crate::ast::{
-    BinOp, Block, Expr, ExprKind, Ident, PipeExpr, PipeKind, RedirectKind, Script, Span, Stmt,
-    StmtKind, Ty, UnOp,
+    BinOp, Block, Expr, ExprKind, Ident, PipeExpr, PipeKind, RedirectKind, Script, Span, Stmt, StmtKind, Ty,
+    UnOp,
 };
 use crate::diag::{suggest, Diag};
 
@@ -40,11 +40,7 @@ pub const BUILTINS: &[(&str, &str)] = &[
 /// # Errors
 /// All the problems found, in source order.
 pub fn check(script: &Script) -> Result<(), Vec<Diag>> {
-    let mut c = Checker {
-        scopes: vec![HashMap::new()],
-        loops: 0,
-        errors: Vec::new(),
-    };
+    let mut c = Checker { scopes: vec![HashMap::new()], loops: 0, errors: Vec::new() };
     c.declare_builtin_var("args", Ty::List(Box::new(Ty::Str)));
     c.scopes.push(HashMap::new());
     for stmt in &script.stmts {
@@ -98,10 +94,7 @@ impl Checker {
     }
 
     fn visible_names(&self) -> Vec<&str> {
-        self.scopes
-            .iter()
-            .flat_map(|s| s.keys().map(String::as_str))
-            .collect()
+        self.scopes.iter().flat_map(|s| s.keys().map(String::as_str)).collect()
     }
 
     fn error(&mut self, d: Diag) {
@@ -109,21 +102,14 @@ impl Checker {
     }
 
     fn declare(&mut self, name: &Ident, ty: Ty) {
-        let prev = self
-            .scopes
-            .last()
-            .and_then(|s| s.get(&name.name))
-            .map(|v| v.span);
+        let prev = self.scopes.last().and_then(|s| s.get(&name.name)).map(|v| v.span);
         if let Some(prev) = prev {
             let help = match prev {
                 Some(_) => format!(
                     "`{0}` is already declared in this block; assign with `{0} = ...;` or pick another name",
                     name.name
                 ),
-                None => format!(
-                    "`{}` is predeclared (the script's arguments); pick another name",
-                    name.name
-                ),
+                None => format!("`{}` is predeclared (the script's arguments); pick another name", name.name),
             };
             self.error(
                 Diag::new(
@@ -137,13 +123,7 @@ impl Checker {
             return;
         }
         if let Some(scope) = self.scopes.last_mut() {
-            scope.insert(
-                name.name.clone(),
-                Var {
-                    ty,
-                    span: Some(name.span),
-                },
-            );
+            scope.insert(name.name.clone(), Var { ty, span: Some(name.span) });
         }
     }
 
@@ -259,11 +239,7 @@ impl Checker {
             }
             StmtKind::Break | StmtKind::Continue => {
                 if self.loops == 0 {
-                    let word = if stmt.kind == StmtKind::Break {
-                        "break"
-                    } else {
-                        "continue"
-                    };
+                    let word = if stmt.kind == StmtKind::Break { "break" } else { "continue" };
                     self.error(
                         Diag::new(
                             "ariash::check::outside_loop",
@@ -369,10 +345,7 @@ impl Checker {
             ExprKind::Int(_) => Some(Ty::Int),
             ExprKind::Str(_) => Some(Ty::Str),
             ExprKind::Bool(_) => Some(Ty::Bool),
-            ExprKind::Var(name) => self.var_ty(&Ident {
-                name: name.clone(),
-                span: e.span,
-            }),
+            ExprKind::Var(name) => self.var_ty(&Ident { name: name.clone(), span: e.span }),
             ExprKind::List(items) => self.list(items),
             ExprKind::Unary { op, expr } => {
                 let t = self.expr(expr)?;
@@ -395,26 +368,13 @@ impl Checker {
                     }
                 }
             }
-            ExprKind::Binary {
-                op,
-                op_span,
-                lhs,
-                rhs,
-            } => {
+            ExprKind::Binary { op, op_span, lhs, rhs } => {
                 let l = self.expr(lhs);
                 let r = self.expr(rhs);
                 let (l, r) = (l?, r?);
                 if matches!(op, BinOp::And | BinOp::Or) {
-                    self.expect_boolish(
-                        &l,
-                        lhs.span,
-                        &format!("the left operand of `{}`", op.symbol()),
-                    );
-                    self.expect_boolish(
-                        &r,
-                        rhs.span,
-                        &format!("the right operand of `{}`", op.symbol()),
-                    );
+                    self.expect_boolish(&l, lhs.span, &format!("the left operand of `{}`", op.symbol()));
+                    self.expect_boolish(&r, rhs.span, &format!("the right operand of `{}`", op.symbol()));
                     return Some(Ty::Bool);
                 }
                 self.binary_ty(*op, &l, &r, *op_span)
@@ -547,16 +507,10 @@ impl Checker {
         if (range.0..=range.1).contains(&args.len()) {
             return true;
         }
-        let want = if range.0 == range.1 {
-            format!("{}", range.0)
-        } else {
-            format!("{} to {}", range.0, range.1)
-        };
+        let want =
+            if range.0 == range.1 { format!("{}", range.0) } else { format!("{} to {}", range.0, range.1) };
         let plural = if range == (1, 1) { "" } else { "s" };
-        let usage = BUILTINS
-            .iter()
-            .find(|(n, _)| *n == name.name)
-            .map_or("", |(_, u)| u);
+        let usage = BUILTINS.iter().find(|(n, _)| *n == name.name).map_or("", |(_, u)| u);
         self.error(
             Diag::new(
                 "ariash::check::arg_count",
@@ -712,10 +666,7 @@ impl Checker {
     fn pipeline(&mut self, p: &PipeExpr) {
         match &p.kind {
             PipeKind::Stage(stage) => {
-                let name = Ident {
-                    name: "run".into(),
-                    span: stage.span,
-                };
+                let name = Ident { name: "run".into(), span: stage.span };
                 if !self.arity(&name, &stage.args, stage.span, (1, 2)) {
                     return;
                 }
@@ -732,9 +683,7 @@ impl Checker {
                             self.error(
                                 Diag::new(
                                     "ariash::check::type_mismatch",
-                                    format!(
-                                        "the arguments of run(...) must be [string], found {t}"
-                                    ),
+                                    format!("the arguments of run(...) must be [string], found {t}"),
                                     a.span,
                                     "expected [string]",
                                 )
@@ -766,14 +715,8 @@ impl Checker {
 fn has_effect(e: &Expr) -> bool {
     match &e.kind {
         ExprKind::Call { .. } | ExprKind::Pipeline(_) => true,
-        ExprKind::Binary {
-            op: BinOp::And | BinOp::Or,
-            ..
-        } => true,
-        ExprKind::Unary {
-            op: UnOp::Not,
-            expr,
-        } => has_effect(expr),
+        ExprKind::Binary { op: BinOp::And | BinOp::Or, .. } => true,
+        ExprKind::Unary { op: UnOp::Not, expr } => has_effect(expr),
         _ => false,
     }
 }

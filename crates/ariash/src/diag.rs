@@ -26,10 +26,7 @@ pub struct Source {
 impl Source {
     /// A source named `name` with contents `text`.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Source {
-        Source {
-            name: name.into(),
-            text: text.into(),
-        }
+        Source { name: name.into(), text: text.into() }
     }
 
     /// The 1-based line and column (in characters) of byte `offset`.
@@ -66,19 +63,8 @@ pub struct Diag {
 
 impl Diag {
     /// A diagnostic with the given code, message, span and label, and no hint.
-    pub fn new(
-        code: &'static str,
-        message: impl Into<String>,
-        span: Span,
-        label: impl Into<String>,
-    ) -> Diag {
-        Diag {
-            code,
-            message: message.into(),
-            span,
-            label: label.into(),
-            help: None,
-        }
+    pub fn new(code: &'static str, message: impl Into<String>, span: Span, label: impl Into<String>) -> Diag {
+        Diag { code, message: message.into(), span, label: label.into(), help: None }
     }
 
     /// Adds a hint.
@@ -104,10 +90,7 @@ pub fn render(diags: &[Diag], source: &Source) -> String {
         // Plain ASCII with a `^` caret even under a one-character span.
         let mut characters = ThemeCharacters::ascii();
         characters.underbar = '^';
-        GraphicalTheme {
-            characters,
-            styles: ThemeStyles::none(),
-        }
+        GraphicalTheme { characters, styles: ThemeStyles::none() }
     };
     // Never break a word: `FILE:LINE:COL` must stay greppable however long the path is.
     let handler = GraphicalReportHandler::new_themed(theme)
@@ -157,10 +140,7 @@ impl Diagnostic for Report<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.diag
-            .help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.diag.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -169,10 +149,7 @@ impl Diagnostic for Report<'_> {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let span = SourceSpan::new(self.diag.span.start.into(), self.diag.span.len());
-        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
-            Some(self.diag.label.clone()),
-            span,
-        ))))
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(Some(self.diag.label.clone()), span))))
     }
 }
 

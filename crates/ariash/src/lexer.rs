@@ -179,12 +179,7 @@ pub struct Token {
 /// The first lexical error: an unterminated string or block comment, an unknown escape, an
 /// integer that does not fit in 64 bits, or a character that starts no token.
 pub fn lex(text: &str) -> Result<Vec<Token>, Diag> {
-    Lexer {
-        text,
-        bytes: text.as_bytes(),
-        pos: 0,
-    }
-    .run()
+    Lexer { text, bytes: text.as_bytes(), pos: 0 }.run()
 }
 
 struct Lexer<'a> {
@@ -207,10 +202,7 @@ impl Lexer<'_> {
             self.skip_trivia()?;
             let start = self.pos;
             let Some(c) = self.text.get(start..).and_then(|s| s.chars().next()) else {
-                out.push(Token {
-                    kind: TokKind::Eof,
-                    span: Span::new(start, start),
-                });
+                out.push(Token { kind: TokKind::Eof, span: Span::new(start, start) });
                 return Ok(out);
             };
             let kind = if c == '"' {
@@ -222,10 +214,7 @@ impl Lexer<'_> {
             } else {
                 self.punct(c)?
             };
-            out.push(Token {
-                kind,
-                span: Span::new(start, self.pos),
-            });
+            out.push(Token { kind, span: Span::new(start, self.pos) });
         }
     }
 
@@ -274,8 +263,7 @@ impl Lexer<'_> {
                 '\n' => return Err(unterminated(start)),
                 '\\' => {
                     let esc_start = self.pos;
-                    let Some(e) = self.text.get(self.pos + 1..).and_then(|s| s.chars().next())
-                    else {
+                    let Some(e) = self.text.get(self.pos + 1..).and_then(|s| s.chars().next()) else {
                         return Err(unterminated(start));
                     };
                     let decoded = match e {
@@ -287,11 +275,7 @@ impl Lexer<'_> {
                         '"' => '"',
                         '\'' => '\'',
                         _ => {
-                            let shown = if e == '\n' {
-                                "\\<newline>".to_string()
-                            } else {
-                                format!("\\{e}")
-                            };
+                            let shown = if e == '\n' { "\\<newline>".to_string() } else { format!("\\{e}") };
                             return Err(Diag::new(
                                 "ariash::parse::bad_escape",
                                 format!("unknown escape `{shown}` in string literal"),
@@ -438,11 +422,7 @@ mod tests {
     use super::*;
 
     fn kinds(text: &str) -> Vec<TokKind> {
-        lex(text)
-            .expect("lexes")
-            .into_iter()
-            .map(|t| t.kind)
-            .collect()
+        lex(text).expect("lexes").into_iter().map(|t| t.kind).collect()
     }
 
     #[test]
@@ -468,18 +448,12 @@ mod tests {
 
     #[test]
     fn string_escapes_are_decoded() {
-        assert_eq!(
-            kinds(r#""a\n\t\\\"b""#),
-            vec![TokKind::Str("a\n\t\\\"b".into()), TokKind::Eof]
-        );
+        assert_eq!(kinds(r#""a\n\t\\\"b""#), vec![TokKind::Str("a\n\t\\\"b".into()), TokKind::Eof]);
     }
 
     #[test]
     fn comments_and_shebang_are_skipped() {
-        assert_eq!(
-            kinds("#!/usr/bin/env ariash\n// hi\n/* x */ 1"),
-            vec![TokKind::Int(1), TokKind::Eof]
-        );
+        assert_eq!(kinds("#!/usr/bin/env ariash\n// hi\n/* x */ 1"), vec![TokKind::Int(1), TokKind::Eof]);
     }
 
     #[test]

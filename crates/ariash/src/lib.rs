@@ -8,8 +8,8 @@
 //! let source = ariash::Source::new("example.ariash", "int:n = 1; n = n + 1;");
 //! assert!(ariash::compile(&source).is_ok());
 //! ```
-#![deny(clippy::unwrap_used)]
-#![warn(missing_docs, missing_debug_implementations)]
+#![deny(clippy::unwrap_used, unsafe_op_in_unsafe_fn, unused_must_use)]
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub, clippy::undocumented_unsafe_blocks)]
 
 pub mod ast;
 pub mod check;
@@ -48,8 +48,6 @@ pub fn run(source: &Source, script: &ast::Script, args: Vec<String>) -> std::io:
     runtime.block_on(async {
         let grace = signals::grace_from_env();
         signals::watch(Arc::clone(&groups), grace)?;
-        Ok(interp::Interp::new(source, args, groups, grace)
-            .run(script)
-            .await)
+        Ok(interp::Interp::new(source, args, groups, grace).run(script).await)
     })
 }

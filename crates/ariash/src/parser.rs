@@ -8,8 +8,8 @@
 //! additive expression (`run("p") > dir + "/out"`).
 
 use crate::ast::{
-    BinOp, Block, Expr, ExprKind, Ident, PipeExpr, PipeKind, PipeOp, Redirect, RedirectKind,
-    Script, Span, Stage, Stmt, StmtKind, Ty, TypeExpr, UnOp,
+    BinOp, Block, Expr, ExprKind, Ident, PipeExpr, PipeKind, PipeOp, Redirect, RedirectKind, Script, Span,
+    Stage, Stmt, StmtKind, Ty, TypeExpr, UnOp,
 };
 use crate::diag::Diag;
 use crate::lexer::{lex, TokKind, Token};
@@ -90,10 +90,7 @@ impl Parser {
     }
 
     fn prev_end(&self) -> usize {
-        self.pos
-            .checked_sub(1)
-            .and_then(|i| self.toks.get(i))
-            .map_or(0, |t| t.span.end)
+        self.pos.checked_sub(1).and_then(|i| self.toks.get(i)).map_or(0, |t| t.span.end)
     }
 
     fn unexpected(&self, expected: &str) -> Diag {
@@ -111,11 +108,7 @@ impl Parser {
             Some(t) => Ok(t),
             None => {
                 let d = self.unexpected(&kind.to_string());
-                Err(if help.is_empty() {
-                    d
-                } else {
-                    d.with_help(help)
-                })
+                Err(if help.is_empty() { d } else { d.with_help(help) })
             }
         }
     }
@@ -181,10 +174,7 @@ impl Parser {
             }
             TokKind::For => {
                 self.bump();
-                self.expect(
-                    TokKind::LParen,
-                    "loops are written: for (x in list) { ... }",
-                )?;
+                self.expect(TokKind::LParen, "loops are written: for (x in list) { ... }")?;
                 let var = self.ident("a loop variable name")?;
                 self.expect(TokKind::In, "loops are written: for (x in list) { ... }")?;
                 let iter = self.expr()?;
@@ -228,12 +218,7 @@ impl Parser {
                 )
                 .with_help("`else` must follow the closing `}` of an if block"));
             }
-            TokKind::Ident(_)
-                if matches!(
-                    self.peek_nth(1).kind,
-                    TokKind::Assign | TokKind::OpAssign(_)
-                ) =>
-            {
+            TokKind::Ident(_) if matches!(self.peek_nth(1).kind, TokKind::Assign | TokKind::OpAssign(_)) => {
                 let name = self.ident("a variable name")?;
                 let op = match self.bump().kind {
                     TokKind::OpAssign(c) => Some(match c {
@@ -281,10 +266,7 @@ impl Parser {
                 }
             }
         };
-        Ok(Stmt {
-            kind,
-            span: Span::new(start, self.prev_end()),
-        })
+        Ok(Stmt { kind, span: Span::new(start, self.prev_end()) })
     }
 
     fn if_stmt(&mut self) -> PResult<Stmt> {
@@ -297,18 +279,12 @@ impl Parser {
             } else {
                 let block = self.block()?;
                 let span = block.span;
-                Some(Box::new(Stmt {
-                    kind: StmtKind::Block(block),
-                    span,
-                }))
+                Some(Box::new(Stmt { kind: StmtKind::Block(block), span }))
             }
         } else {
             None
         };
-        Ok(Stmt {
-            kind: StmtKind::If { cond, then, els },
-            span: Span::new(start, self.prev_end()),
-        })
+        Ok(Stmt { kind: StmtKind::If { cond, then, els }, span: Span::new(start, self.prev_end()) })
     }
 
     fn paren_cond(&mut self, keyword: &str) -> PResult<Expr> {
@@ -318,9 +294,7 @@ impl Parser {
         )?;
         let cond = self.expr()?;
         if self.at(&TokKind::Assign) {
-            return Err(self
-                .unexpected("`)`")
-                .with_help("to compare, use `==`; assignments are statements"));
+            return Err(self.unexpected("`)`").with_help("to compare, use `==`; assignments are statements"));
         }
         self.expect(TokKind::RParen, "close the condition with `)`")?;
         Ok(cond)
@@ -342,10 +316,7 @@ impl Parser {
             stmts.push(self.stmt()?);
         }
         let close = self.bump();
-        Ok(Block {
-            stmts,
-            span: open.span.to(close.span),
-        })
+        Ok(Block { stmts, span: open.span.to(close.span) })
     }
 
     fn decl(&mut self) -> PResult<StmtKind> {
@@ -355,11 +326,7 @@ impl Parser {
             "declarations are written TYPE:name = value; as in string:name = \"x\";",
         )?;
         let name = self.ident("a variable name")?;
-        let init = if self.eat(&TokKind::Assign).is_some() {
-            Some(self.expr()?)
-        } else {
-            None
-        };
+        let init = if self.eat(&TokKind::Assign).is_some() { Some(self.expr()?) } else { None };
         self.semi()?;
         Ok(StmtKind::Decl { ty, name, init })
     }
@@ -373,16 +340,11 @@ impl Parser {
             TokKind::LBracket => {
                 let inner = self.type_expr()?;
                 let close = self.expect(TokKind::RBracket, "list types are written [string]")?;
-                return Ok(TypeExpr {
-                    ty: Ty::List(Box::new(inner.ty)),
-                    span: t.span.to(close.span),
-                });
+                return Ok(TypeExpr { ty: Ty::List(Box::new(inner.ty)), span: t.span.to(close.span) });
             }
             other => {
                 let help = match &other {
-                    TokKind::Ident(n) if n == "str" || n == "String" => {
-                        "the string type is spelled `string`"
-                    }
+                    TokKind::Ident(n) if n == "str" || n == "String" => "the string type is spelled `string`",
                     _ => "types are string, int, bool and lists of them such as [string]",
                 };
                 return Err(Diag::new(
@@ -410,21 +372,13 @@ impl Parser {
             match tok.kind {
                 TokKind::Pipe | TokKind::PipeData if PIPE_PREC >= min_prec => {
                     self.bump();
-                    let op = if tok.kind == TokKind::Pipe {
-                        PipeOp::Text
-                    } else {
-                        PipeOp::Data
-                    };
+                    let op = if tok.kind == TokKind::Pipe { PipeOp::Text } else { PipeOp::Data };
                     let rhs = self.expr_bp(PIPE_PREC + 1)?;
                     let l = pipe_operand(lhs, &tok, "left")?;
                     let r = pipe_operand(rhs, &tok, "right")?;
                     let span = l.span.to(r.span);
                     lhs = pipeline_expr(PipeExpr {
-                        kind: PipeKind::Pipe {
-                            op,
-                            lhs: Box::new(l),
-                            rhs: Box::new(r),
-                        },
+                        kind: PipeKind::Pipe { op, lhs: Box::new(l), rhs: Box::new(r) },
                         span,
                     });
                 }
@@ -433,10 +387,7 @@ impl Parser {
                     let span = lhs.span.to(tok.span);
                     match lhs.kind {
                         ExprKind::Pipeline(p) if !matches!(p.kind, PipeKind::Try(_)) => {
-                            lhs = pipeline_expr(PipeExpr {
-                                kind: PipeKind::Try(p),
-                                span,
-                            });
+                            lhs = pipeline_expr(PipeExpr { kind: PipeKind::Try(p), span });
                         }
                         _ => {
                             return Err(Diag::new(
@@ -445,9 +396,7 @@ impl Parser {
                                 tok.span,
                                 "nothing to check here",
                             )
-                            .with_help(
-                                "put `?` once, after a pipeline: run(\"a\") | run(\"b\")?;",
-                            ))
+                            .with_help("put `?` once, after a pipeline: run(\"a\") | run(\"b\")?;"))
                         }
                     }
                 }
@@ -483,13 +432,7 @@ impl Parser {
         };
         let t = self.bump();
         let expr = self.unary()?;
-        Ok(Expr {
-            span: t.span.to(expr.span),
-            kind: ExprKind::Unary {
-                op,
-                expr: Box::new(expr),
-            },
-        })
+        Ok(Expr { span: t.span.to(expr.span), kind: ExprKind::Unary { op, expr: Box::new(expr) } })
     }
 
     fn postfix(&mut self) -> PResult<Expr> {
@@ -500,10 +443,7 @@ impl Parser {
             let close = self.expect(TokKind::RBracket, "close the index with `]`")?;
             e = Expr {
                 span: e.span.to(close.span),
-                kind: ExprKind::Index {
-                    base: Box::new(e),
-                    index: Box::new(index),
-                },
+                kind: ExprKind::Index { base: Box::new(e), index: Box::new(index) },
             };
         }
         Ok(e)
@@ -526,44 +466,26 @@ impl Parser {
             TokKind::LBracket => {
                 self.bump();
                 let (items, close) = self.list(TokKind::RBracket)?;
-                return Ok(Expr {
-                    kind: ExprKind::List(items),
-                    span: t.span.to(close),
-                });
+                return Ok(Expr { kind: ExprKind::List(items), span: t.span.to(close) });
             }
             TokKind::Ident(ref name) if self.peek_nth(1).kind == TokKind::LParen => {
-                let name = Ident {
-                    name: name.clone(),
-                    span: t.span,
-                };
+                let name = Ident { name: name.clone(), span: t.span };
                 self.bump();
                 self.bump();
                 let (args, close) = self.list(TokKind::RParen)?;
                 let span = t.span.to(close);
                 if name.name == "run" {
-                    let stage = PipeExpr {
-                        kind: PipeKind::Stage(Stage { args, span }),
-                        span,
-                    };
+                    let stage = PipeExpr { kind: PipeKind::Stage(Stage { args, span }), span };
                     return Ok(pipeline_expr(self.redirects(stage)?));
                 }
-                return Ok(Expr {
-                    kind: ExprKind::Call { name, args },
-                    span,
-                });
+                return Ok(Expr { kind: ExprKind::Call { name, args }, span });
             }
             TokKind::KwInt if self.peek_nth(1).kind == TokKind::LParen => {
-                let name = Ident {
-                    name: "int".into(),
-                    span: t.span,
-                };
+                let name = Ident { name: "int".into(), span: t.span };
                 self.bump();
                 self.bump();
                 let (args, close) = self.list(TokKind::RParen)?;
-                return Ok(Expr {
-                    kind: ExprKind::Call { name, args },
-                    span: t.span.to(close),
-                });
+                return Ok(Expr { kind: ExprKind::Call { name, args }, span: t.span.to(close) });
             }
             TokKind::Ident(name) => ExprKind::Var(name),
             _ => {
@@ -572,12 +494,10 @@ impl Parser {
                     TokKind::Semi | TokKind::RParen | TokKind::Eof => {
                         d.with_help("an expression is missing here")
                     }
-                    TokKind::Gt | TokKind::GtGt | TokKind::Lt => d.with_help(
-                        "redirections go right after a run(...) call, as in run(\"p\") > \"f\";",
-                    ),
-                    _ => d.with_help(
-                        "a value is a literal, a variable, a call, a [list] or run(...)",
-                    ),
+                    TokKind::Gt | TokKind::GtGt | TokKind::Lt => {
+                        d.with_help("redirections go right after a run(...) call, as in run(\"p\") > \"f\";")
+                    }
+                    _ => d.with_help("a value is a literal, a variable, a call, a [list] or run(...)"),
                 });
             }
         };
@@ -653,20 +573,13 @@ impl Parser {
                 if is_read {
                     RedirectKind::Read { fd, target }
                 } else {
-                    RedirectKind::Write {
-                        fd,
-                        target,
-                        append: op.kind == TokKind::GtGt,
-                    }
+                    RedirectKind::Write { fd, target, append: op.kind == TokKind::GtGt }
                 }
             };
             let span = first.span.to(Span::new(self.prev_end(), self.prev_end()));
             stage = PipeExpr {
                 span: stage.span.to(span),
-                kind: PipeKind::Redirect {
-                    inner: Box::new(stage),
-                    redirect: Redirect { kind, span },
-                },
+                kind: PipeKind::Redirect { inner: Box::new(stage), redirect: Redirect { kind, span } },
             };
         }
     }
@@ -713,10 +626,7 @@ fn is_keyword(kind: &TokKind) -> bool {
 }
 
 fn pipeline_expr(p: PipeExpr) -> Expr {
-    Expr {
-        span: p.span,
-        kind: ExprKind::Pipeline(Box::new(p)),
-    }
+    Expr { span: p.span, kind: ExprKind::Pipeline(Box::new(p)) }
 }
 
 fn pipe_operand(e: Expr, op: &Token, side: &str) -> PResult<PipeExpr> {
@@ -735,6 +645,8 @@ fn pipe_operand(e: Expr, op: &Token, side: &str) -> PResult<PipeExpr> {
             e.span,
             "not a pipeline",
         )
-        .with_help("pipes connect programs: run(\"a\") | run(\"b\"); use capture(...) to get output as a string")),
+        .with_help(
+            "pipes connect programs: run(\"a\") | run(\"b\"); use capture(...) to get output as a string",
+        )),
     }
 }

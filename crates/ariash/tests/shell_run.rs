@@ -16,18 +16,13 @@ fn stdout_of(text: &str) -> String {
 
 #[test]
 fn variables_and_arithmetic_follow_precedence() {
-    let out = stdout_of(
-        "int:n = 3;\nn = n * 2 + 1;\nprint(n, n % 4, -n / 2, (1 + 2) * 3, 10 - 2 - 3);\n",
-    );
+    let out = stdout_of("int:n = 3;\nn = n * 2 + 1;\nprint(n, n % 4, -n / 2, (1 + 2) * 3, 10 - 2 - 3);\n");
     assert_eq!(out, "7 3 -3 9 5\n");
 }
 
 #[test]
 fn compound_assignment_updates_the_variable() {
-    assert_eq!(
-        stdout_of("int:n = 5; n += 2; n *= 3; string:s = \"a\"; s += \"b\"; print(n, s);"),
-        "21 ab\n"
-    );
+    assert_eq!(stdout_of("int:n = 5; n += 2; n *= 3; string:s = \"a\"; s += \"b\"; print(n, s);"), "21 ab\n");
 }
 
 #[test]
@@ -78,10 +73,7 @@ fn declarations_without_initializer_take_the_zero_value() {
 
 #[test]
 fn inner_blocks_may_shadow_outer_variables() {
-    assert_eq!(
-        stdout_of("int:n = 1; { int:n = 2; print(n); } print(n);"),
-        "2\n1\n"
-    );
+    assert_eq!(stdout_of("int:n = 1; { int:n = 2; print(n); } print(n);"), "2\n1\n");
 }
 
 // ---- control flow ----
@@ -167,9 +159,7 @@ fn a_list_variable_can_be_the_argument_list_and_literals_mix_variables() {
 #[test]
 fn a_text_pipe_connects_stdout_to_stdin_across_three_stages() {
     assert_eq!(
-        stdout_of(
-            "run(\"printf\", [\"b\\na\\nc\\n\"]) | run(\"sort\") | run(\"head\", [\"-n\", \"2\"]);"
-        ),
+        stdout_of("run(\"printf\", [\"b\\na\\nc\\n\"]) | run(\"sort\") | run(\"head\", [\"-n\", \"2\"]);"),
         "a\nb\n"
     );
 }
@@ -177,9 +167,7 @@ fn a_text_pipe_connects_stdout_to_stdin_across_three_stages() {
 #[test]
 fn a_data_pipe_connects_fd_5_to_fd_4() {
     assert_eq!(
-        stdout_of(
-            "run(\"sh\", [\"-c\", \"printf abc >&5\"]) |* run(\"sh\", [\"-c\", \"cat <&4\"]);"
-        ),
+        stdout_of("run(\"sh\", [\"-c\", \"printf abc >&5\"]) |* run(\"sh\", [\"-c\", \"cat <&4\"]);"),
         "abc"
     );
 }
@@ -187,10 +175,7 @@ fn a_data_pipe_connects_fd_5_to_fd_4() {
 #[test]
 fn yes_into_head_succeeds() {
     let dir = tempdir();
-    let r = run_script(
-        dir.path(),
-        "run(\"yes\") | run(\"head\", [\"-n\", \"1\"])?;\nprint(status());",
-    );
+    let r = run_script(dir.path(), "run(\"yes\") | run(\"head\", [\"-n\", \"1\"])?;\nprint(status());");
     assert_eq!((r.status, r.stdout.as_str()), (0, "y\n0\n"), "{r:#?}");
 }
 
@@ -286,10 +271,7 @@ fn extended_streams_redirect_to_files() {
 #[test]
 fn a_missing_input_file_fails_the_pipeline_with_status_1_and_names_the_file() {
     let dir = tempdir();
-    let r = run_script(
-        dir.path(),
-        "run(\"cat\") < \"missing.txt\";\nprint(status());",
-    );
+    let r = run_script(dir.path(), "run(\"cat\") < \"missing.txt\";\nprint(status());");
     assert_eq!(r.stdout, "1\n", "{r:#?}");
     assert!(r.stderr.contains("missing.txt"), "{}", r.stderr);
     assert!(r.stderr.contains(&format!("{SCRIPT}:1:1")), "{}", r.stderr);
@@ -312,10 +294,7 @@ fn question_mark_stops_the_script_with_the_pipeline_status() {
 #[test]
 fn question_mark_covers_the_whole_pipeline() {
     let dir = tempdir();
-    let r = run_script(
-        dir.path(),
-        "run(\"false\") | run(\"true\")?;\nrun(\"touch\", [\"after\"]);",
-    );
+    let r = run_script(dir.path(), "run(\"false\") | run(\"true\")?;\nrun(\"touch\", [\"after\"]);");
     assert_eq!(r.status, 1, "{r:#?}");
     assert!(!dir.path().join("after").exists());
 }
@@ -332,15 +311,9 @@ fn exit_sets_the_status_and_stops() {
 fn the_status_is_that_of_the_last_pipeline() {
     let dir = tempdir();
     assert_eq!(run_c(dir.path(), "run(\"false\");").status, 1);
-    assert_eq!(
-        run_c(dir.path(), "run(\"false\"); run(\"true\");").status,
-        0
-    );
+    assert_eq!(run_c(dir.path(), "run(\"false\"); run(\"true\");").status, 0);
     assert_eq!(run_c(dir.path(), "print(\"no pipeline\");").status, 0);
-    assert_eq!(
-        run_c(dir.path(), "run(\"sh\", [\"-c\", \"exit 7\"]); exit();").status,
-        7
-    );
+    assert_eq!(run_c(dir.path(), "run(\"sh\", [\"-c\", \"exit 7\"]); exit();").status, 7);
 }
 
 #[test]
@@ -376,11 +349,7 @@ fn a_runtime_error_is_located_and_exits_1() {
     assert!(r.stderr.contains(&format!("{SCRIPT}:2:7")), "{}", r.stderr);
     let r = run_script(dir.path(), "int:n = int(\"twelve\");");
     assert_eq!(r.status, 1, "{r:#?}");
-    assert!(
-        r.stderr.contains("`twelve` is not an integer"),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.contains("`twelve` is not an integer"), "{}", r.stderr);
 }
 
 // ---- jobs ----
@@ -415,10 +384,7 @@ fn wait_reports_a_failed_job_and_wait_question_stops() {
 #[test]
 fn background_jobs_still_running_at_the_end_are_waited_for() {
     let dir = tempdir();
-    let r = run_script(
-        dir.path(),
-        "run(\"sh\", [\"-c\", \"sleep 0.2; touch late\"]) &;",
-    );
+    let r = run_script(dir.path(), "run(\"sh\", [\"-c\", \"sleep 0.2; touch late\"]) &;");
     assert_eq!(r.status, 0, "{r:#?}");
     assert!(dir.path().join("late").exists());
 }
@@ -484,10 +450,7 @@ fn cd_changes_the_directory_of_later_runs() {
 #[test]
 fn cd_to_a_missing_directory_is_a_runtime_error_naming_it() {
     let dir = tempdir();
-    let r = run_script(
-        dir.path(),
-        "print(\"before\");\ncd(\"nowhere\");\nprint(\"after\");",
-    );
+    let r = run_script(dir.path(), "print(\"before\");\ncd(\"nowhere\");\nprint(\"after\");");
     assert_eq!(r.status, 1, "{r:#?}");
     assert_eq!(r.stdout, "before\n");
     assert!(r.stderr.contains("nowhere"), "{}", r.stderr);
@@ -527,10 +490,25 @@ fn an_input_fd_can_be_duplicated_from_another() {
 #[ignore = "aria-io redirects a child's streams 0-5 only; ariash parses 0-9"]
 fn fds_six_to_nine_can_be_redirected() {
     let dir = tempdir();
-    let r = run_script(
-        dir.path(),
-        "run(\"sh\", [\"-c\", \"echo seven >&7\"]) 7> \"f\";",
-    );
+    let r = run_script(dir.path(), "run(\"sh\", [\"-c\", \"echo seven >&7\"]) 7> \"f\";");
     assert_eq!(r.status, 0, "{r:#?}");
     assert_eq!(read(dir.path(), "f"), "seven\n");
+}
+
+#[test]
+fn printing_into_a_closed_pipe_stops_quietly_with_141() {
+    use std::io::BufRead;
+    let dir = tempdir();
+    let mut child = common::ariash(dir.path())
+        .args(["-c", "while (true) { print(\"y\"); }"])
+        .spawn()
+        .expect("spawn ariash");
+    let stdout = child.stdout.take().expect("stdout piped");
+    let mut first = String::new();
+    std::io::BufReader::new(stdout).read_line(&mut first).expect("read a line");
+    assert_eq!(first, "y\n");
+    // The reader is dropped here; the loop's next print fails with EPIPE.
+    let r = common::finish(child);
+    assert_eq!(r.status, 141, "{r:#?}");
+    assert_eq!(r.stderr, "");
 }

@@ -51,12 +51,8 @@ impl Interp<'_> {
                 "cd" => {
                     let [dir] = self.strings(args).await?.try_into().map_err(bad_args)?;
                     std::env::set_current_dir(&dir).map_err(|e| {
-                        runtime_error(
-                            span,
-                            format!("cannot change directory to `{dir}`: {e}"),
-                            "cd failed",
-                        )
-                        .with_help("check with exists(...) before changing directory")
+                        runtime_error(span, format!("cannot change directory to `{dir}`: {e}"), "cd failed")
+                            .with_help("check with exists(...) before changing directory")
                     })?;
                     void
                 }
@@ -67,11 +63,7 @@ impl Interp<'_> {
                         Some(v) => v.clone(),
                         None => std::env::var_os(&key),
                     };
-                    Value::Str(
-                        value
-                            .map(|v| v.to_string_lossy().into_owned())
-                            .unwrap_or_default(),
-                    )
+                    Value::Str(value.map(|v| v.to_string_lossy().into_owned()).unwrap_or_default())
                 }
                 "setenv" => {
                     let [key, value] = self.strings(args).await?.try_into().map_err(bad_args)?;
@@ -126,11 +118,7 @@ impl Interp<'_> {
                 }
                 "status" => Value::Int(i64::from(self.status)),
                 other => {
-                    return Err(runtime_error(
-                        name.span,
-                        format!("unknown function `{other}`"),
-                        "unknown",
-                    ))
+                    return Err(runtime_error(name.span, format!("unknown function `{other}`"), "unknown"))
                 }
             })
         })

@@ -87,10 +87,7 @@ impl<'a> Interp<'a> {
         grace: Duration,
     ) -> Interp<'a> {
         let mut globals = HashMap::new();
-        globals.insert(
-            "args".to_string(),
-            Value::List(args.into_iter().map(Value::Str).collect()),
-        );
+        globals.insert("args".to_string(), Value::List(args.into_iter().map(Value::Str).collect()));
         Interp {
             source,
             scopes: vec![globals],
@@ -263,9 +260,10 @@ impl<'a> Interp<'a> {
                     }
                     Value::List(out)
                 }
-                ExprKind::Var(name) => self.lookup(name).cloned().ok_or_else(|| {
-                    runtime_error(e.span, format!("unknown variable `{name}`"), "unknown")
-                })?,
+                ExprKind::Var(name) => self
+                    .lookup(name)
+                    .cloned()
+                    .ok_or_else(|| runtime_error(e.span, format!("unknown variable `{name}`"), "unknown"))?,
                 ExprKind::Unary { op, expr } => match (op, self.eval(expr).await?) {
                     (UnOp::Not, Value::Bool(b)) => Value::Bool(!b),
                     (UnOp::Neg, Value::Int(n)) => Value::Int(n.checked_neg().ok_or_else(|| {
@@ -274,12 +272,7 @@ impl<'a> Interp<'a> {
                     })?),
                     _ => return Err(runtime_error(e.span, "bad operand", "bad operand")),
                 },
-                ExprKind::Binary {
-                    op: op @ (BinOp::And | BinOp::Or),
-                    lhs,
-                    rhs,
-                    ..
-                } => {
+                ExprKind::Binary { op: op @ (BinOp::And | BinOp::Or), lhs, rhs, .. } => {
                     let l = self.truth(lhs).await?;
                     if l == (*op == BinOp::Or) {
                         Value::Bool(l)
@@ -298,17 +291,16 @@ impl<'a> Interp<'a> {
                     match (b, i) {
                         (Value::List(items), Value::Int(i)) => {
                             let len = items.len();
-                            usize::try_from(i)
-                                .ok()
-                                .and_then(|i| items.into_iter().nth(i))
-                                .ok_or_else(|| {
+                            usize::try_from(i).ok().and_then(|i| items.into_iter().nth(i)).ok_or_else(
+                                || {
                                     runtime_error(
                                         index.span,
                                         format!("index {i} is out of range for a list of {len}"),
                                         "out of range",
                                     )
                                     .with_help("check the index against len(...) first")
-                                })?
+                                },
+                            )?
                         }
                         _ => return Err(runtime_error(e.span, "bad index", "bad index")),
                     }
@@ -331,41 +323,29 @@ impl<'a> Interp<'a> {
         }
         line.push('\n');
         let mut out = std::io::stdout().lock();
-        out.write_all(line.as_bytes())
-            .and_then(|()| out.flush())
-            .map_err(|e| runtime_error(span, format!("cannot write to stdout: {e}"), "print"))
+        match out.write_all(line.as_bytes()).and_then(|()| out.flush()) {
+            Ok(()) => Ok(()),
+            // The reader went away (`ariash script | head -n 1`): stop quietly, with the status
+            // a shell killed by SIGPIPE would have.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Flow::Exit(128 + libc::SIGPIPE)),
+            Err(e) => Err(runtime_error(span, format!("cannot write to stdout: {e}"), "print")),
+        }
     }
 }
 
 /// Evaluates a non-logical binary operator on two values the checker has vetted.
 fn arith(op: BinOp, l: Value, r: Value, span: Span) -> Eval<Value> {
-    let overflow = || {
-        runtime_error(
-            span,
-            "integer overflow",
-            "the result does not fit in an int",
-        )
-    };
+    let overflow = || runtime_error(span, "integer overflow", "the result does not fit in an int");
     Ok(match (op, l, r) {
-        (BinOp::Add, Value::Int(a), Value::Int(b)) => {
-            Value::Int(a.checked_add(b).ok_or_else(overflow)?)
-        }
-        (BinOp::Sub, Value::Int(a), Value::Int(b)) => {
-            Value::Int(a.checked_sub(b).ok_or_else(overflow)?)
-        }
-        (BinOp::Mul, Value::Int(a), Value::Int(b)) => {
-            Value::Int(a.checked_mul(b).ok_or_else(overflow)?)
-        }
+        (BinOp::Add, Value::Int(a), Value::Int(b)) => Value::Int(a.checked_add(b).ok_or_else(overflow)?),
+        (BinOp::Sub, Value::Int(a), Value::Int(b)) => Value::Int(a.checked_sub(b).ok_or_else(overflow)?),
+        (BinOp::Mul, Value::Int(a), Value::Int(b)) => Value::Int(a.checked_mul(b).ok_or_else(overflow)?),
         (BinOp::Div | BinOp::Rem, Value::Int(_), Value::Int(0)) => {
             return Err(runtime_error(span, "division by zero", "divisor is 0")
                 .with_help("check that the divisor is not 0 before dividing"))
         }
-        (BinOp::Div, Value::Int(a), Value::Int(b)) => {
-            Value::Int(a.checked_div(b).ok_or_else(overflow)?)
-        }
-        (BinOp::Rem, Value::Int(a), Value::Int(b)) => {
-            Value::Int(a.checked_rem(b).ok_or_else(overflow)?)
-        }
+        (BinOp::Div, Value::Int(a), Value::Int(b)) => Value::Int(a.checked_div(b).ok_or_else(overflow)?),
+        (BinOp::Rem, Value::Int(a), Value::Int(b)) => Value::Int(a.checked_rem(b).ok_or_else(overflow)?),
         (BinOp::Add, Value::Str(a), Value::Str(b)) => Value::Str(a + &b),
         (BinOp::Add, Value::List(mut a), Value::List(b)) => {
             a.extend(b);

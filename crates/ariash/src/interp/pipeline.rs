@@ -99,10 +99,8 @@ impl Interp<'_> {
                     stages.push((program.clone(), stage.span));
                     let cmd = self.command(program, args);
                     Ok(match acc {
-                        None if background => Pipeline::new(cmd).redirect(Redirect::Read {
-                            fd: 0,
-                            path: PathBuf::from("/dev/null"),
-                        }),
+                        None if background => Pipeline::new(cmd)
+                            .redirect(Redirect::Read { fd: 0, path: PathBuf::from("/dev/null") }),
                         None => Pipeline::new(cmd),
                         Some((pl, PipeOp::Text)) => pl.pipe(cmd),
                         Some((pl, PipeOp::Data)) => pl.pipe_data(cmd),
@@ -120,14 +118,12 @@ impl Interp<'_> {
                             path: self.path(target).await?,
                             append: *append,
                         },
-                        RedirectKind::Read { fd, target } => Redirect::Read {
-                            fd: i32::from(*fd),
-                            path: self.path(target).await?,
-                        },
-                        RedirectKind::Dup { fd, from } => Redirect::Dup {
-                            fd: i32::from(*fd),
-                            from: i32::from(*from),
-                        },
+                        RedirectKind::Read { fd, target } => {
+                            Redirect::Read { fd: i32::from(*fd), path: self.path(target).await? }
+                        }
+                        RedirectKind::Dup { fd, from } => {
+                            Redirect::Dup { fd: i32::from(*fd), from: i32::from(*from) }
+                        }
                     };
                     Ok(pl.redirect(r))
                 }
@@ -160,11 +156,7 @@ impl Interp<'_> {
 
     /// Runs `p` in the foreground, updating the last status. With `capture`, the last stage's
     /// stdout is collected instead of inherited. A failed `?` pipeline stops the script.
-    pub(crate) fn foreground<'s>(
-        &'s mut self,
-        p: &'s PipeExpr,
-        capture: bool,
-    ) -> BoxFut<'s, Eval<Outcome>> {
+    pub(crate) fn foreground<'s>(&'s mut self, p: &'s PipeExpr, capture: bool) -> BoxFut<'s, Eval<Outcome>> {
         Box::pin(async move {
             let check = matches!(p.kind, PipeKind::Try(_));
             self.check_signal()?;
@@ -181,10 +173,7 @@ impl Interp<'_> {
                     if check {
                         return Err(self.stopped(code, p.span));
                     }
-                    return Ok(Outcome {
-                        success: false,
-                        output: Vec::new(),
-                    });
+                    return Ok(Outcome { success: false, output: Vec::new() });
                 }
             };
             let pgid = child.pgid();
@@ -196,21 +185,14 @@ impl Interp<'_> {
             };
             self.groups.deregister(pgid);
             let (status, output) = result.map_err(|e| {
-                runtime_error(
-                    p.span,
-                    format!("waiting for the pipeline failed: {e}"),
-                    "here",
-                )
+                runtime_error(p.span, format!("waiting for the pipeline failed: {e}"), "here")
             })?;
             self.status = status_code(&status);
             self.check_signal()?;
             if check && self.status != 0 {
                 return Err(self.stopped(self.status, p.span));
             }
-            Ok(Outcome {
-                success: self.status == 0,
-                output,
-            })
+            Ok(Outcome { success: self.status == 0, output })
         })
     }
 
@@ -233,11 +215,7 @@ impl Interp<'_> {
             Ok(child) => {
                 let pgid = child.pgid();
                 self.groups.register(pgid);
-                self.jobs.push(Job {
-                    child,
-                    pgid,
-                    span: p.span,
-                });
+                self.jobs.push(Job { child, pgid, span: p.span });
                 self.status = 0;
             }
             Err(err) => {
@@ -292,10 +270,7 @@ impl Interp<'_> {
         let deadline = Instant::now() + self.grace;
         for mut job in std::mem::take(&mut self.jobs) {
             let left = deadline.saturating_duration_since(Instant::now());
-            if aria_io::time::timeout(left, job.child.wait())
-                .await
-                .is_err()
-            {
+            if aria_io::time::timeout(left, job.child.wait()).await.is_err() {
                 let _ = job.child.signal_group(libc::SIGKILL);
                 let _ = job.child.wait().await;
             }

@@ -39,7 +39,8 @@ pub fn ariash(dir: &Path) -> Command {
 /// Waits for a spawned ariash with the hang guard, collecting its output.
 pub fn finish(mut child: Child) -> Run {
     let pid = child.id() as i32;
-    let mut out = child.stdout.take().expect("stdout piped");
+    // The caller may have taken stdout to read it itself.
+    let mut out = child.stdout.take();
     let mut err = child.stderr.take().expect("stderr piped");
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -49,7 +50,9 @@ pub fn finish(mut child: Child) -> Run {
             let _ = err.read_to_string(&mut stderr);
             stderr
         });
-        let _ = out.read_to_string(&mut stdout);
+        if let Some(out) = out.as_mut() {
+            let _ = out.read_to_string(&mut stdout);
+        }
         let stderr = t.join().unwrap_or_default();
         let status = child.wait().expect("wait for ariash");
         let _ = tx.send((status, stdout, stderr));
@@ -60,25 +63,14 @@ pub fn finish(mut child: Child) -> Run {
         panic!("ariash did not finish within {HANG_GUARD:?}");
     };
     use std::os::unix::process::ExitStatusExt;
-    let status = status
-        .code()
-        .or_else(|| status.signal().map(|s| 128 + s))
-        .expect("exit code or signal");
-    Run {
-        status,
-        stdout,
-        stderr,
-    }
+    let status = status.code().or_else(|| status.signal().map(|s| 128 + s)).expect("exit code or signal");
+    Run { status, stdout, stderr }
 }
 
 /// Runs `text` as a script file named [`SCRIPT`] in `dir`, with `args`.
 pub fn run_script_with(dir: &Path, text: &str, args: &[&str]) -> Run {
     std::fs::write(dir.join(SCRIPT), text).expect("write script");
-    let child = ariash(dir)
-        .arg(SCRIPT)
-        .args(args)
-        .spawn()
-        .expect("spawn ariash");
+    let child = ariash(dir).arg(SCRIPT).args(args).spawn().expect("spawn ariash");
     finish(child)
 }
 
@@ -89,11 +81,7 @@ pub fn run_script(dir: &Path, text: &str) -> Run {
 
 /// Runs `ariash -c text` in `dir`.
 pub fn run_c(dir: &Path, text: &str) -> Run {
-    let child = ariash(dir)
-        .arg("-c")
-        .arg(text)
-        .spawn()
-        .expect("spawn ariash");
+    let child = ariash(dir).arg("-c").arg(text).spawn().expect("spawn ariash");
     finish(child)
 }
 
