@@ -23,10 +23,7 @@ fn help_describes_the_usage_and_exits_0() {
 fn version_prints_the_crate_version() {
     let r = cli(&["--version"]);
     assert_eq!(r.status, 0);
-    assert_eq!(
-        r.stdout.trim(),
-        format!("ariash {}", env!("CARGO_PKG_VERSION"))
-    );
+    assert_eq!(r.stdout.trim(), format!("ariash {}", env!("CARGO_PKG_VERSION")));
 }
 
 #[test]

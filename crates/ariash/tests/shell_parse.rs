@@ -15,15 +15,8 @@ fn rejects(body: &str, loc: &str, hint: &str) {
     let at = format!("{SCRIPT}:{loc}");
     assert!(r.stderr.contains(&at), "no `{at}` in:\n{}", r.stderr);
     assert!(r.stderr.contains('^'), "no caret in:\n{}", r.stderr);
-    assert!(
-        r.stderr.contains(hint),
-        "no hint `{hint}` in:\n{}",
-        r.stderr
-    );
-    assert!(
-        !dir.path().join("ran").exists(),
-        "the script ran although it has an error"
-    );
+    assert!(r.stderr.contains(hint), "no hint `{hint}` in:\n{}", r.stderr);
+    assert!(!dir.path().join("ran").exists(), "the script ran although it has an error");
     assert_eq!(r.stdout, "");
 }
 
@@ -50,11 +43,7 @@ fn a_missing_semicolon_points_after_the_statement() {
 
 #[test]
 fn an_unknown_variable_suggests_a_close_name() {
-    rejects(
-        "string:name = \"x\";\nprint(nmae);",
-        "3:7",
-        "did you mean `name`?",
-    );
+    rejects("string:name = \"x\";\nprint(nmae);", "3:7", "did you mean `name`?");
 }
 
 #[test]
@@ -95,11 +84,7 @@ fn a_wrong_argument_count_shows_the_usage() {
 
 #[test]
 fn break_outside_a_loop_is_rejected() {
-    rejects(
-        "break;",
-        "2:1",
-        "can only be used inside a while or for loop",
-    );
+    rejects("break;", "2:1", "can only be used inside a while or for loop");
 }
 
 #[test]
@@ -154,11 +139,7 @@ fn question_mark_inside_a_pipeline_is_rejected() {
 
 #[test]
 fn only_run_stages_can_be_piped() {
-    rejects(
-        "print(\"x\") | run(\"cat\");",
-        "2:1",
-        "pipes connect programs",
-    );
+    rejects("print(\"x\") | run(\"cat\");", "2:1", "pipes connect programs");
 }
 
 #[test]
@@ -188,11 +169,7 @@ fn an_integer_literal_too_large_is_rejected() {
 
 #[test]
 fn a_misspelled_type_gets_a_declaration_hint() {
-    rejects(
-        "str:x = \"a\";",
-        "2:4",
-        "declarations are written TYPE:name",
-    );
+    rejects("str:x = \"a\";", "2:4", "declarations are written TYPE:name");
 }
 
 #[test]
@@ -201,11 +178,7 @@ fn every_type_error_is_reported_not_just_the_first() {
     let r = run_script(dir.path(), "int:a = \"x\";\nstring:b = 1;\nprint(c);\n");
     assert_eq!(r.status, 2);
     for loc in ["1:9", "2:12", "3:7"] {
-        assert!(
-            r.stderr.contains(&format!("{SCRIPT}:{loc}")),
-            "missing {loc} in:\n{}",
-            r.stderr
-        );
+        assert!(r.stderr.contains(&format!("{SCRIPT}:{loc}")), "missing {loc} in:\n{}", r.stderr);
     }
 }
 
@@ -238,12 +211,7 @@ fn a_long_script_path_is_printed_whole() {
     std::fs::create_dir_all(&deep).expect("mkdir");
     let path = deep.join("script.ariash");
     std::fs::write(&path, "int:n = \"x\";\n").expect("write");
-    let r = common::finish(
-        common::ariash(dir.path())
-            .arg(&path)
-            .spawn()
-            .expect("spawn ariash"),
-    );
+    let r = common::finish(common::ariash(dir.path()).arg(&path).spawn().expect("spawn ariash"));
     assert_eq!(r.status, 2);
     let at = format!("{}:1:9", path.display());
     assert!(r.stderr.contains(&at), "no `{at}` in:\n{}", r.stderr);

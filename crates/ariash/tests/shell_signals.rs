@@ -44,10 +44,7 @@ fn live_members(pgid: i32) -> Vec<i32> {
             continue;
         };
         let fields: Vec<&str> = rest.split_whitespace().collect();
-        let (state, pgrp) = (
-            fields.first(),
-            fields.get(2).and_then(|f| f.parse::<i32>().ok()),
-        );
+        let (state, pgrp) = (fields.first(), fields.get(2).and_then(|f| f.parse::<i32>().ok()));
         if pgrp == Some(pgid) && !matches!(state, Some(&"Z") | Some(&"X")) {
             out.push(pid);
         }
@@ -73,16 +70,9 @@ fn group_alive(pgid: i32) -> bool {
 /// returns ariash's status and the pids (which lead their process groups).
 fn signal_while_running(script: &str, pid_files: &[&str], signo: i32) -> (i32, Vec<i32>) {
     let dir = tempdir();
-    let child = ariash(dir.path())
-        .arg("-c")
-        .arg(script)
-        .spawn()
-        .expect("spawn ariash");
+    let child = ariash(dir.path()).arg("-c").arg(script).spawn().expect("spawn ariash");
     let ariash_pid = child.id() as i32;
-    let pids: Vec<i32> = pid_files
-        .iter()
-        .map(|f| wait_for_pid(dir.path(), f))
-        .collect();
+    let pids: Vec<i32> = pid_files.iter().map(|f| wait_for_pid(dir.path(), f)).collect();
     // SAFETY: signalling our own unreaped child.
     assert_eq!(unsafe { libc::kill(ariash_pid, signo) }, 0);
     let run = finish(child);
@@ -161,13 +151,7 @@ fn sigterm_stops_a_loop_that_runs_no_program() {
 /// Runs `script` to completion and returns its status and the pid in `bg.pid`.
 fn run_to_end(script: &str) -> (i32, i32) {
     let dir = tempdir();
-    let run = finish(
-        ariash(dir.path())
-            .arg("-c")
-            .arg(script)
-            .spawn()
-            .expect("spawn ariash"),
-    );
+    let run = finish(ariash(dir.path()).arg("-c").arg(script).spawn().expect("spawn ariash"));
     (run.status, wait_for_pid(dir.path(), "bg.pid"))
 }
 
