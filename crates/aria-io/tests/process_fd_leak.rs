@@ -30,7 +30,8 @@ fn failed_spawns_leak_no_descriptor() {
                 .pipe(Command::new("no-such-program-aria"))
                 .redirect(Redirect::Write { fd: 3, path: "/dev/null".into(), append: false });
             assert!(p.spawn().is_err());
-            let p = Pipeline::new(helper(&["cat"])).redirect(Redirect::Read { fd: 0, path: "/no/such/file".into() });
+            let p = Pipeline::new(helper(&["cat"]))
+                .redirect(Redirect::Read { fd: 0, path: "/no/such/file".into() });
             assert!(p.spawn().is_err());
         }
         // Stages started before a failing one are reaped in the background; wait for their

@@ -47,3 +47,18 @@ fn uncatchable_signals_are_refused_with_a_clear_error() {
         assert!(err.to_string().contains("SIGKILL"), "{err}");
     });
 }
+
+#[test]
+fn a_signal_landing_on_a_thread_that_does_not_block_it_is_still_received() {
+    // The test harness's other threads do not block SIGUSR1, so the kernel may deliver it
+    // there: the fallback handler must forward it instead of the process dying.
+    run(async {
+        let mut s = signal(SignalKind::user_defined1()).unwrap();
+        let me = std::process::id().to_string();
+        for _ in 0..3 {
+            let st = aria_io::process::Command::new("kill").args(["-USR1", &me]).status().await.unwrap();
+            assert!(st.success());
+            assert_eq!(s.recv().await, Some(()));
+        }
+    });
+}

@@ -245,6 +245,11 @@ impl Handle {
         let _ = self.selector.deregister(fd.as_raw_fd());
     }
 
+    /// Adds the signal fallback eventfd to the interest list (see `sys::sighandler`).
+    pub(crate) fn register_signal_fallback(&self, fd: RawFd) -> io::Result<()> {
+        self.selector.register(fd, TOKEN_SIGNAL, libc::EPOLLIN as u32)
+    }
+
     pub(crate) fn orphans(&self) -> &crate::process::orphan::OrphanQueue {
         &self.orphans
     }

@@ -1,14 +1,17 @@
 //! Unix signals as async streams: [`signal`] and [`ctrl_c`].
 //!
 //! Signals are received through one `signalfd` per runtime, registered with its driver, so a
-//! signal is an ordinary event handled on the runtime's thread: no handler runs in signal
-//! context. For that to work the signal must be *blocked* in every thread (otherwise the
-//! kernel delivers it to a thread that has it unblocked and its default action runs). The
-//! first [`signal`] call for a kind blocks it in the calling thread, which for a
-//! current-thread runtime is the runtime's thread; threads created afterwards inherit the
-//! mask. Threads that already existed keep their masks: block the signal in them yourself,
-//! or create them after the first call. Blocking is never undone, like the handlers tokio
-//! installs.
+//! signal is an ordinary event handled on the runtime's thread. The first [`signal`] call for
+//! a kind blocks it in the calling thread (for a current-thread runtime, the runtime's
+//! thread; threads created afterwards inherit the mask) and adds it to the signalfd.
+//!
+//! The kernel only queues a process-directed signal for the signalfd when every thread
+//! blocks it; otherwise it delivers it to a thread that does not. So the first call also
+//! installs a process-wide `sigaction` handler, which catches deliveries on such threads (a
+//! test harness, a thread pool created earlier) and forwards them to every listening runtime
+//! through an eventfd. Either way each delivery reaches the listeners once. As with tokio,
+//! once a signal is listened for, its default action (for `SIGINT`, terminating the process)
+//! no longer happens, for the rest of the process's life.
 //!
 //! Children spawned by [`crate::process`] start with an empty signal mask and default
 //! dispositions, so they are not affected.
@@ -102,7 +105,7 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
         ));
     }
     let driver = crate::runtime::context::driver_handle()?;
-    let seen = driver.signals.listen(signo)?;
+    let seen = driver.signals.listen(signo, |fd| driver.register_signal_fallback(fd))?;
     Ok(Signal { driver, signo, seen, key: None })
 }
 

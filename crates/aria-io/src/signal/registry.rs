@@ -1,9 +1,11 @@
 //! One `signalfd` per driver, whose mask grows as signals are listened for, and per signal a
-//! generation counter plus the wakers of its listeners.
+//! generation counter plus the wakers of its listeners. Deliveries that land on threads not
+//! blocking the signal arrive through the fallback handler (`sys::sighandler`) instead, and
+//! are merged here under the same token.
 
 use std::collections::HashMap;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::Mutex;
 use std::task::Waker;
 
@@ -11,6 +13,7 @@ use slab::Slab;
 
 use crate::driver::lock;
 use crate::sys;
+use crate::sys::sighandler;
 
 #[derive(Default)]
 struct Slot {
@@ -21,6 +24,10 @@ struct Slot {
 struct State {
     mask: libc::sigset_t,
     slots: HashMap<libc::c_int, Slot>,
+    /// Per signal, the handler generation already turned into a delivery.
+    handler_seen: HashMap<libc::c_int, u64>,
+    /// This driver's slot in the fallback handler's wake list (see `sys::sighandler`).
+    wake: Option<sighandler::WakeSlot>,
 }
 
 pub(crate) struct SignalRegistry {
@@ -35,17 +42,35 @@ impl SignalRegistry {
         let fd = sys::cvt(unsafe { libc::signalfd(-1, &mask, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC) })?;
         // SAFETY: fresh descriptor owned by nobody else.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        Ok(SignalRegistry { fd, state: Mutex::new(State { mask, slots: HashMap::new() }) })
+        Ok(SignalRegistry {
+            fd,
+            state: Mutex::new(State {
+                mask,
+                slots: HashMap::new(),
+                handler_seen: HashMap::new(),
+                wake: None,
+            }),
+        })
     }
 
     pub(crate) fn fd(&self) -> std::os::fd::RawFd {
         self.fd.as_raw_fd()
     }
 
-    /// Starts listening for `signo`: blocks it in the calling thread and adds it to the
-    /// signalfd's mask. Returns the current generation.
-    pub(crate) fn listen(&self, signo: libc::c_int) -> io::Result<u64> {
+    /// Starts listening for `signo`: blocks it in the calling thread, adds it to the
+    /// signalfd's mask, and installs the fallback handler for deliveries to other threads
+    /// (`register` adds the fallback eventfd to the driver). Returns the current generation.
+    pub(crate) fn listen(
+        &self,
+        signo: libc::c_int,
+        register: impl FnOnce(RawFd) -> io::Result<()>,
+    ) -> io::Result<u64> {
         let mut state = lock(&self.state);
+        if state.wake.is_none() {
+            let slot = sighandler::WakeSlot::acquire()?;
+            register(slot.fd())?;
+            state.wake = Some(slot);
+        }
         if !state.slots.contains_key(&signo) {
             let mut one = sys::empty_sigset();
             sys::sigaddset(&mut one, signo)?;
@@ -55,6 +80,8 @@ impl SignalRegistry {
             // SAFETY: the descriptor is a signalfd and `mask` an initialised sigset_t.
             sys::cvt(unsafe { libc::signalfd(self.fd.as_raw_fd(), &mask, 0) })?;
             state.mask = mask;
+            state.handler_seen.insert(signo, sighandler::generation(signo));
+            sighandler::install(signo)?;
             state.slots.insert(signo, Slot::default());
         }
         Ok(state.slots.get(&signo).map_or(0, |s| s.generation))
@@ -110,6 +137,23 @@ impl SignalRegistry {
                 // ssi_signo is the first field, a u32 in native byte order.
                 let signo = u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]) as libc::c_int;
                 if let Some(slot) = state.slots.get_mut(&signo) {
+                    slot.generation += 1;
+                    wakers.extend(slot.wakers.drain());
+                }
+            }
+        }
+        // Deliveries caught by the fallback handler on threads that do not block the signal.
+        {
+            let mut state = lock(&self.state);
+            if let Some(w) = &state.wake {
+                w.drain();
+            }
+            let State { slots, handler_seen, .. } = &mut *state;
+            for (signo, slot) in slots.iter_mut() {
+                let gen = sighandler::generation(*signo);
+                let seen = handler_seen.entry(*signo).or_insert(gen);
+                if gen != *seen {
+                    *seen = gen;
                     slot.generation += 1;
                     wakers.extend(slot.wakers.drain());
                 }
