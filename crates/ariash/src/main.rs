@@ -47,7 +47,9 @@ fn main() -> ExitCode {
                 Ok(text) => (ariash::Source::new(path, text), rest.collect()),
                 Err(e) => {
                     eprintln!("ariash: cannot read `{path}`: {e}");
-                    return ExitCode::from(127);
+                    // Like sh: 127 for a script that is not there, 2 for one that is unreadable.
+                    let missing = e.kind() == std::io::ErrorKind::NotFound;
+                    return ExitCode::from(if missing { 127 } else { 2 });
                 }
             }
         }
