@@ -512,3 +512,11 @@ fn printing_into_a_closed_pipe_stops_quietly_with_141() {
     assert_eq!(r.status, 141, "{r:#?}");
     assert_eq!(r.stderr, "");
 }
+
+#[test]
+fn stderr_joins_stdout_into_a_pipe() {
+    assert_eq!(
+        stdout_of("run(\"sh\", [\"-c\", \"echo oops >&2\"]) 2>&1 | run(\"tr\", [\"a-z\", \"A-Z\"]);"),
+        "OOPS\n"
+    );
+}
