@@ -155,3 +155,17 @@ fn signal_group_reaches_every_member_of_the_childs_group() {
         other.wait().await.unwrap();
     });
 }
+
+#[test]
+fn a_child_dropped_after_its_runtime_is_gone_is_reaped_by_the_next_runtime() {
+    let rt = aria_io::Runtime::new().unwrap();
+    let child = rt.block_on(async {
+        let mut c = helper(&["wait-stdin"]);
+        c.stdin(Stdio::piped());
+        c.spawn().unwrap()
+    });
+    drop(rt);
+    let pid = child.id();
+    drop(child); // closes stdin; the child exits; no runtime is running now
+    run(until_reaped(pid));
+}

@@ -255,9 +255,11 @@ impl Handle {
     }
 }
 
-impl Drop for Handle {
+impl Drop for Driver {
     fn drop(&mut self) {
-        self.orphans.release_to_global();
+        // Handles can outlive the driver (I/O objects and children hold them), but nothing
+        // turns it any more: hand the orphans on to whichever runtime turns next.
+        self.handle.orphans.close();
     }
 }
 

@@ -34,12 +34,18 @@ pub(crate) fn push_global(pidfd: OwnedFd) {
 
 /// One driver's orphans, keyed by the low bits of their epoll token.
 pub(crate) struct OrphanQueue {
-    list: Mutex<Slab<OwnedFd>>,
+    list: Mutex<Orphans>,
+}
+
+struct Orphans {
+    pidfds: Slab<OwnedFd>,
+    /// The driver stopped turning: new orphans go to the process-wide list.
+    closed: bool,
 }
 
 impl OrphanQueue {
     pub(crate) fn new() -> OrphanQueue {
-        OrphanQueue { list: Mutex::new(Slab::new()) }
+        OrphanQueue { list: Mutex::new(Orphans { pidfds: Slab::new(), closed: false }) }
     }
 
     /// Takes responsibility for reaping the child behind `pidfd`.
@@ -48,7 +54,12 @@ impl OrphanQueue {
             return;
         }
         let mut list = lock(&self.list);
-        let entry = list.vacant_entry();
+        if list.closed {
+            drop(list);
+            push_global(pidfd);
+            return;
+        }
+        let entry = list.pidfds.vacant_entry();
         let token = driver::ORPHAN_TOKEN | entry.key() as u64;
         if handle.register_internal(pidfd.as_fd(), token).is_err() {
             drop(list);
@@ -61,9 +72,9 @@ impl OrphanQueue {
     /// The pidfd registered under `key` became readable.
     pub(crate) fn reap(&self, handle: &driver::Handle, key: usize) {
         let mut list = lock(&self.list);
-        let done = list.get(key).is_some_and(try_reap);
+        let done = list.pidfds.get(key).is_some_and(try_reap);
         if done {
-            let fd = list.remove(key);
+            let fd = list.pidfds.remove(key);
             handle.deregister_internal(fd.as_fd());
         }
     }
@@ -80,9 +91,14 @@ impl OrphanQueue {
         }
     }
 
-    /// Runtime shutdown: what is still running goes to the process-wide list.
-    pub(crate) fn release_to_global(&self) {
-        let rest: Vec<OwnedFd> = lock(&self.list).drain().collect();
+    /// The driver stops turning (runtime shutdown): what is still running, and whatever is
+    /// orphaned later through this driver, goes to the process-wide list.
+    pub(crate) fn close(&self) {
+        let rest: Vec<OwnedFd> = {
+            let mut list = lock(&self.list);
+            list.closed = true;
+            list.pidfds.drain().collect()
+        };
         for fd in rest {
             push_global(fd);
         }
