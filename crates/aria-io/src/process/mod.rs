@@ -53,3 +53,25 @@ pub type ChildStdin = crate::io::PipeWriter;
 pub type ChildStdout = crate::io::PipeReader;
 /// The parent's end of a child's stderr.
 pub type ChildStderr = crate::io::PipeReader;
+
+/// Sends `signo` to every process in process group `pgid` (killpg(3)).
+///
+/// Only signal groups you created and whose leader you have not reaped yet (for example
+/// [`PipelineChild::pgid`] before its `wait` returned): a group id whose members have all
+/// been reaped can be reused by unrelated processes.
+///
+/// # Errors
+/// `InvalidInput` for a `pgid` of 0 or less (which would mean this process's own group or
+/// every process); otherwise the killpg error (`ESRCH` when no member is left, `EPERM`).
+///
+/// # References
+/// killpg(3), kill(2)
+pub fn signal_process_group(pgid: i32, signo: i32) -> std::io::Result<()> {
+    if pgid <= 0 {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("refusing to signal process group {pgid}"),
+        ));
+    }
+    crate::sys::killpg(pgid, signo)
+}
