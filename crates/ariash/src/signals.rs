@@ -42,13 +42,11 @@ struct Inner {
     killed: bool,
 }
 
+/// Signals a registered group. `pgid` is a group we spawned and have not reaped yet (see the
+/// module docs), so it cannot name someone else's group; `ESRCH` (every member already
+/// exited) is expected and ignored.
 fn killpg(pgid: i32, signo: i32) {
-    // SAFETY: killpg has no memory-safety preconditions; `pgid` is a group we spawned and
-    // have not reaped yet (see the module docs), so it cannot name someone else's group.
-    // ESRCH (the group already exited) is expected and ignored.
-    unsafe {
-        libc::killpg(pgid, signo);
-    }
+    let _ = aria_io::process::signal_process_group(pgid, signo);
 }
 
 impl Groups {
