@@ -563,7 +563,7 @@ impl Parser {
                             "ariash::parse::bad_fd",
                             format!("expected an fd number after `&`, found {}", t.kind),
                             t.span,
-                            "expected a digit 0-9",
+                            "expected a digit 0-5",
                         )
                         .with_help("duplicate an fd with N>&M, as in 2>&1"))
                     }
@@ -595,14 +595,14 @@ fn op_text(kind: &TokKind) -> &'static str {
 
 fn check_fd(n: i64, span: Span) -> PResult<u8> {
     match u8::try_from(n) {
-        Ok(fd) if fd <= 9 => Ok(fd),
+        Ok(fd) if fd <= 5 => Ok(fd),
         _ => Err(Diag::new(
             "ariash::parse::bad_fd",
             format!("bad redirection fd {n}"),
             span,
-            "not a single digit 0-9",
+            "a process has streams 0 to 5",
         )
-        .with_help("fds 0 to 9 can be redirected (0-2 standard, 3 debug, 4 data in, 5 data out)")),
+        .with_help("fds 0 to 5 can be redirected (0-2 standard, 3 debug, 4 data in, 5 data out)")),
     }
 }
 

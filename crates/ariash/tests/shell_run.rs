@@ -487,12 +487,16 @@ fn an_input_fd_can_be_duplicated_from_another() {
 }
 
 #[test]
-#[ignore = "aria-io redirects a child's streams 0-5 only; ariash parses 0-9"]
-fn fds_six_to_nine_can_be_redirected() {
+fn fds_six_to_nine_are_rejected_before_anything_runs() {
+    // Every child has exactly the six streams 0-5, so `7> f` is a check-time error.
     let dir = tempdir();
-    let r = run_script(dir.path(), "run(\"sh\", [\"-c\", \"echo seven >&7\"]) 7> \"f\";");
-    assert_eq!(r.status, 0, "{r:#?}");
-    assert_eq!(read(dir.path(), "f"), "seven\n");
+    let r = run_script(
+        dir.path(),
+        "run(\"touch\", [\"ran\"]); run(\"sh\", [\"-c\", \"echo seven >&7\"]) 7> \"f\";",
+    );
+    assert_eq!(r.status, 2, "{r:#?}");
+    assert!(r.stderr.contains("streams 0 to 5"), "{r:#?}");
+    assert!(!dir.path().join("ran").exists());
 }
 
 #[test]
