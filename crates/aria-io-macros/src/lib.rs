@@ -6,7 +6,7 @@ use proc_macro::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
 
 /// Runs `async fn main` on an aria-io runtime.
 ///
-/// ```ignore
+/// ```text
 /// #[aria_io::main]
 /// async fn main() -> std::io::Result<()> {
 ///     aria_io::time::sleep(std::time::Duration::from_millis(1)).await;

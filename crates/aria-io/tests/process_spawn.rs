@@ -78,6 +78,8 @@ fn a_missing_program_is_an_error_naming_it() {
         let err = Command::new("no-such-program-aria").spawn().unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
         assert!(err.to_string().contains("`no-such-program-aria`"), "{err}");
+        let spawn_err = aria_io::process::SpawnError::from_io(&err).expect("a SpawnError inside");
+        assert_eq!(spawn_err.program(), "no-such-program-aria");
         let err = Command::new("/nonexistent/prog").spawn().unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
         assert!(err.to_string().contains("/nonexistent/prog"), "{err}");

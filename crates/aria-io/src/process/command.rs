@@ -211,8 +211,8 @@ impl Command {
     /// # References
     /// posix_spawn(3), pidfd_open(2)
     pub fn spawn(&mut self) -> io::Result<Child> {
-        self.spawn_inner().map_err(|e| {
-            io::Error::new(e.kind(), format!("failed to spawn `{}`: {e}", self.program.to_string_lossy()))
+        self.spawn_inner().map_err(|source| {
+            io::Error::new(source.kind(), SpawnError { program: self.program.clone(), source })
         })
     }
 
@@ -379,6 +379,40 @@ impl Command {
     /// As [`spawn`](Command::spawn).
     pub async fn status(&mut self) -> io::Result<super::ExitStatus> {
         self.spawn()?.wait().await
+    }
+}
+
+/// The error inside the `io::Error` that [`Command::spawn`] returns: which program could not
+/// be started and why. Its `Display` reads "failed to spawn `prog`: reason", and the
+/// `io::Error`'s kind is the reason's kind. Get at it with
+/// `err.get_ref().and_then(|e| e.downcast_ref::<SpawnError>())`.
+#[derive(Debug)]
+pub struct SpawnError {
+    program: OsString,
+    source: io::Error,
+}
+
+impl SpawnError {
+    /// The program as given to [`Command::new`].
+    pub fn program(&self) -> &OsStr {
+        &self.program
+    }
+
+    /// Finds the `SpawnError` inside an `io::Error`, if it is one.
+    pub fn from_io(err: &io::Error) -> Option<&SpawnError> {
+        err.get_ref().and_then(|e| e.downcast_ref::<SpawnError>())
+    }
+}
+
+impl fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "failed to spawn `{}`: {}", self.program.to_string_lossy(), self.source)
+    }
+}
+
+impl std::error::Error for SpawnError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
     }
 }
 

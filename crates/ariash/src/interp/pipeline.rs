@@ -45,10 +45,10 @@ fn status_code(status: &PipelineStatus) -> i32 {
 }
 
 /// Status for a pipeline that could not be started: 127 when a program was not found, 126
-/// when it could not be executed, and 1 when a redirection failed (as in a shell). `aria_io`
-/// prefixes the errors of the program itself with "failed to spawn".
+/// when it could not be executed, and 1 when a redirection failed (as in a shell): only
+/// errors of the program itself carry an `aria_io` `SpawnError`.
 fn spawn_failure_code(err: &io::Error) -> i32 {
-    if !err.to_string().starts_with("failed to spawn") {
+    if aria_io::process::SpawnError::from_io(err).is_none() {
         1
     } else if err.kind() == io::ErrorKind::NotFound {
         127
