@@ -58,22 +58,27 @@ fn expand(attr: TokenStream, item: TokenStream, test: bool) -> TokenStream {
     if body.delimiter() != Delimiter::Brace {
         return error("expected a function body", body.span());
     }
-    let wrapped: TokenStream = format!(
-        "::aria_io::Runtime::new().expect(\"failed to start the aria-io runtime\").block_on(async move {})",
-        body.stream()
-            .to_string()
-            .chars()
-            .next()
-            .map_or_else(|| "{}".to_string(), |_| format!("{{ {} }}", body.stream()))
-    )
-    .parse()
-    .unwrap_or_default();
+    // `::aria_io::Runtime::new().expect(..).block_on(async move { <original body> })`, built
+    // from tokens so the body keeps its spans (errors point into the user's code).
+    let mut wrapped: Vec<TokenTree> =
+        "::aria_io::Runtime::new().expect(\"failed to start the aria-io runtime\").block_on"
+            .parse::<TokenStream>()
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+    let call: TokenStream = [
+        TokenTree::Ident(Ident::new("async", Span::call_site())),
+        TokenTree::Ident(Ident::new("move", Span::call_site())),
+        TokenTree::Group(body),
+    ]
+    .into_iter()
+    .collect();
+    wrapped.push(TokenTree::Group(Group::new(Delimiter::Parenthesis, call)));
     let mut out: Vec<TokenTree> = Vec::new();
     if test {
         out.extend("#[::core::prelude::v1::test]".parse::<TokenStream>().unwrap_or_default());
     }
     out.extend(tokens);
-    out.push(TokenTree::Group(Group::new(Delimiter::Brace, wrapped)));
-    let _ = Ident::new("unused", Span::call_site());
+    out.push(TokenTree::Group(Group::new(Delimiter::Brace, wrapped.into_iter().collect())));
     out.into_iter().collect()
 }

@@ -28,6 +28,17 @@
 //! # Ok::<_, std::io::Error>(())
 //! ```
 //!
+//! `#[aria_io::main]` and `#[aria_io::test]` run an `async fn` on a fresh runtime:
+//!
+//! ```
+//! #[aria_io::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let out = aria_io::process::Command::new("echo").arg("hi").output().await?;
+//!     assert_eq!(out.stdout, b"hi\n");
+//!     Ok(())
+//! }
+//! ```
+//!
 //! # The driver
 //!
 //! Operations are submitted to the driver and complete with a result; they own their buffers
