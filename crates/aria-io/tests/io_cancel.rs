@@ -68,3 +68,25 @@ fn writes_to_a_closed_pipe_fail_with_broken_pipe_instead_of_killing_the_process(
         assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe);
     });
 }
+
+#[test]
+fn copy_moves_every_byte_between_pipes() {
+    run(async {
+        let (mut w1, mut r1) = aria_io::io::pipe().unwrap();
+        let (mut w2, mut r2) = aria_io::io::pipe().unwrap();
+        let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 249) as u8).collect();
+        let writer = aria_io::spawn({
+            let data = data.clone();
+            async move { w1.write_all(&data).await }
+        });
+        let reader = aria_io::spawn(async move {
+            let mut got = Vec::new();
+            r2.read_to_end(&mut got).await.map(|_| got)
+        });
+        let n = aria_io::io::copy(&mut r1, &mut w2).await.unwrap();
+        drop(w2);
+        writer.await.unwrap().unwrap();
+        assert_eq!(n, data.len() as u64);
+        assert_eq!(reader.await.unwrap().unwrap(), data);
+    });
+}

@@ -6,6 +6,8 @@
 //! them. They also offer operations in the completion shape of the driver, which take and give
 //! back owned buffers (`read`, `write`), and `read_to_end`.
 
+mod copy;
 mod pipe;
 
+pub use copy::copy;
 pub use pipe::{pipe, PipeReader, PipeWriter};
