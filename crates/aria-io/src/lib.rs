@@ -59,6 +59,7 @@ pub mod process;
 pub(crate) mod runtime;
 pub mod signal;
 pub mod stdio;
+pub mod sync;
 pub(crate) mod sys;
 mod task;
 pub mod time;
