@@ -55,6 +55,7 @@ compile_error!("aria-io supports Linux today; the kqueue and IOCP backends are n
 
 pub(crate) mod driver;
 pub mod io;
+mod loom;
 pub mod process;
 pub(crate) mod runtime;
 pub mod signal;
