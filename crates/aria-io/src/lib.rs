@@ -65,6 +65,7 @@ pub(crate) mod sys;
 mod task;
 pub mod time;
 
+pub use driver::BackendKind;
 pub use runtime::{spawn, yield_now, Builder, Handle, Runtime};
 pub use task::{JoinError, JoinHandle};
 

@@ -14,6 +14,7 @@
 //!   and exits 0 at once
 //! - `pid-file PATH MS`: writes its pid to PATH, then sleeps MS milliseconds
 //! - `abort`: dies of SIGABRT
+//! - `backend`: prints the backend a default runtime picks (or the error)
 //! - `signals SIGNO COUNT`: on an aria-io runtime, listens for SIGNO (twice, two streams),
 //!   prints `ready`, and prints `got N` after each of COUNT deliveries seen by both streams
 
@@ -110,6 +111,13 @@ fn run(args: &[String]) -> io::Result<u8> {
             std::thread::sleep(Duration::from_millis(num(args, 2)?));
         }
         "abort" => std::process::abort(),
+        "backend" => match aria_io::Runtime::new() {
+            Ok(rt) => println!("{}", rt.backend()),
+            Err(e) => {
+                println!("error: {e}");
+                return Ok(2);
+            }
+        },
         "signals" => {
             let signo: i32 = num(args, 1)?;
             let count: usize = num(args, 2)?;

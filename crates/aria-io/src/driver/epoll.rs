@@ -1,5 +1,5 @@
-//! The epoll backend (Linux): an `epoll` instance created `EPOLL_CLOEXEC` and an `eventfd`
-//! that any thread writes to interrupt a wait in progress.
+//! The epoll backend (Linux): an `epoll` instance created `EPOLL_CLOEXEC`. The driver's
+//! wake-up eventfd is registered in it like any other descriptor.
 //!
 //! # References
 //! epoll(7), epoll_create1(2), epoll_ctl(2), epoll_wait(2), eventfd(2)
@@ -8,13 +8,12 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
-use crate::sys::{cvt, cvt_retry};
+use crate::sys::cvt;
 
-/// An epoll instance plus its wake-up eventfd.
+/// An epoll instance.
 #[derive(Debug)]
 pub(crate) struct Selector {
     epfd: OwnedFd,
-    eventfd: OwnedFd,
 }
 
 impl Selector {
@@ -23,15 +22,7 @@ impl Selector {
         let epfd = cvt(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })?;
         // SAFETY: the descriptor is fresh and owned by nobody else.
         let epfd = unsafe { OwnedFd::from_raw_fd(epfd) };
-        // SAFETY: eventfd takes an initial value and flags.
-        let efd = cvt(unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) })?;
-        // SAFETY: the descriptor is fresh and owned by nobody else.
-        let eventfd = unsafe { OwnedFd::from_raw_fd(efd) };
-        Ok(Selector { epfd, eventfd })
-    }
-
-    pub(crate) fn waker_fd(&self) -> RawFd {
-        self.eventfd.as_raw_fd()
+        Ok(Selector { epfd })
     }
 
     pub(crate) fn register(&self, fd: RawFd, token: u64, events: u32) -> io::Result<()> {
@@ -77,24 +68,5 @@ impl Selector {
         // SAFETY: epoll_wait initialised the first `n` entries.
         unsafe { events.set_len(n) };
         Ok(())
-    }
-
-    /// Makes a concurrent or the next `select` return. Thread-safe.
-    pub(crate) fn wake(&self) {
-        let one: u64 = 1;
-        // An EAGAIN here means the counter is saturated, i.e. a wake-up is already pending.
-        let _ = cvt_retry(|| {
-            // SAFETY: writes the 8-byte counter increment eventfd(2) expects.
-            unsafe { libc::write(self.eventfd.as_raw_fd(), (&one as *const u64).cast(), 8) }
-        });
-    }
-
-    /// Resets the eventfd counter after a wake-up was observed.
-    pub(crate) fn drain_waker(&self) {
-        let mut buf = 0u64;
-        let _ = cvt_retry(|| {
-            // SAFETY: reads the 8-byte counter into `buf`.
-            unsafe { libc::read(self.eventfd.as_raw_fd(), (&mut buf as *mut u64).cast(), 8) }
-        });
     }
 }

@@ -10,12 +10,15 @@
 //! *completes* with a result and the buffers handed back. Two kinds of backend implement
 //! that contract:
 //!
-//! - **Readiness** backends (epoll now; kqueue and poll later) try the non-blocking system
+//! - **Readiness** backends (`epoll.rs`; kqueue and poll later) try the non-blocking system
 //!   call at once. On `EAGAIN` they wait until the descriptor is reported ready, then retry.
 //!   The kernel only ever touches a buffer *during* a system call made by the polling thread,
 //!   so an operation is never in flight between two polls.
-//! - **Completion** backends (io_uring next, IOCP later) hand the operation to the kernel,
-//!   which reads or writes its buffers asynchronously until it posts a completion.
+//! - **Completion** backends (`uring.rs`; IOCP later) hand the operation to the kernel,
+//!   which reads or writes its buffers asynchronously until it posts a completion. An
+//!   operation with no completion form (or a kernel without it, such as `IORING_OP_WAITID`
+//!   before 6.7) takes the readiness path, with readiness itself delivered as a completion
+//!   (`IORING_OP_POLL_ADD`).
 //!
 //! The public API is the same for both, which is why every operation takes its buffers by
 //! value (`Vec<u8>` in, `(io::Result<usize>, Vec<u8>)` out) and why operation state is
@@ -43,9 +46,18 @@
 //!
 //! ## Required types and methods
 //!
-//! A backend module (`epoll.rs`, later `uring.rs`...) provides a `Selector` with
-//! `new()`, `register(fd, token)`, `deregister(fd)`, `select(&mut events, timeout)` and a
-//! thread-safe `wake()` that interrupts a `select` in progress from any thread.
+//! [`Backend`] (one place, this module) picks the backend and routes to it:
+//!
+//! - `epoll::Selector`: `register(fd, token, events)`, `deregister(fd)`,
+//!   `select(&mut events, timeout)`.
+//! - `uring::Ring`: `push_op(entry, waker) -> key`, `poll_op(key, waker)`,
+//!   `cancel_op(key, buffers)`, `arm(fd, key, direction)` / `remove_poll(user_data)` for
+//!   readiness, `poll_in(fd, token, multishot)` for the driver's own descriptors,
+//!   `turn(timeout, dispatch)` and `shutdown()`.
+//!
+//! Both are woken from other threads through the driver's eventfd, registered like any other
+//! descriptor, and both dispatch the same tokens (wake-up, signals, orphaned children,
+//! registrations) through [`Handle`]'s `dispatch`.
 //!
 //! ## Turning the driver
 //!
@@ -57,9 +69,10 @@
 pub(crate) mod epoll;
 pub(crate) mod op;
 pub(crate) mod registration;
+pub(crate) mod uring;
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -67,6 +80,7 @@ use std::time::{Duration, Instant};
 use slab::Slab;
 
 use crate::signal::registry::SignalRegistry;
+use crate::sys;
 use crate::time::wheel::Wheel;
 use registration::ScheduledIo;
 
@@ -79,8 +93,77 @@ const EVENTS_PER_TURN: usize = 1024;
 const INTERNAL: u64 = 1 << 63;
 const TOKEN_WAKE: u64 = INTERNAL;
 const TOKEN_SIGNAL: u64 = INTERNAL | 1;
+const TOKEN_SIGNAL_FALLBACK: u64 = INTERNAL | 2;
 /// Orphaned children's pidfds: this bit plus their key in the orphan list.
 pub(crate) const ORPHAN_TOKEN: u64 = INTERNAL | (1 << 62);
+
+/// The kernel interface a runtime's driver is built on.
+///
+/// Selected by [`Builder::backend`](crate::Builder::backend); when that is left unset, by the
+/// environment variable `ARIA_IO_BACKEND` (`epoll`, `uring` or `io_uring`); otherwise
+/// automatically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BackendKind {
+    /// epoll(7): readiness. Every operation is a non-blocking system call, retried after
+    /// the descriptor is reported ready.
+    Epoll,
+    /// io_uring(7): completion. Operations are submitted to the kernel in batches and
+    /// complete asynchronously; readiness is emulated with `IORING_OP_POLL_ADD`.
+    IoUring,
+}
+
+impl std::fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            BackendKind::Epoll => "epoll",
+            BackendKind::IoUring => "io_uring",
+        })
+    }
+}
+
+// One per runtime, inside an `Arc`, never moved after creation: the size difference between
+// the variants does not matter.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Backend {
+    Epoll(epoll::Selector),
+    Uring(uring::Ring),
+}
+
+impl Backend {
+    /// Picks the backend: an explicit choice, else `ARIA_IO_BACKEND`, else automatic
+    /// (epoll, until io_uring has been proven on every test).
+    fn select(choice: Option<BackendKind>) -> io::Result<Backend> {
+        let choice = match choice {
+            Some(c) => Some(c),
+            None => match std::env::var("ARIA_IO_BACKEND").as_deref() {
+                Err(_) | Ok("") | Ok("auto") => None,
+                Ok("epoll") => Some(BackendKind::Epoll),
+                Ok("uring") | Ok("io_uring") => Some(BackendKind::IoUring),
+                Ok("poll") => return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "ARIA_IO_BACKEND=poll: the poll(2) backend is not implemented yet; use epoll or uring",
+                )),
+                Ok(other) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!("ARIA_IO_BACKEND={other}: expected epoll, uring or poll"),
+                    ))
+                }
+            },
+        };
+        match choice {
+            Some(BackendKind::IoUring) => Ok(Backend::Uring(uring::Ring::new()?)),
+            Some(BackendKind::Epoll) | None => Ok(Backend::Epoll(epoll::Selector::new()?)),
+        }
+    }
+
+    fn kind(&self) -> BackendKind {
+        match self {
+            Backend::Epoll(_) => BackendKind::Epoll,
+            Backend::Uring(_) => BackendKind::IoUring,
+        }
+    }
+}
 
 /// A pending timer: the waker of the `Sleep` waiting on it.
 pub(crate) struct TimerEntry {
@@ -89,8 +172,10 @@ pub(crate) struct TimerEntry {
 
 /// The part of the driver that other threads and I/O objects hold on to.
 pub(crate) struct Handle {
-    selector: epoll::Selector,
-    /// Registered descriptors, indexed by their epoll token.
+    pub(crate) backend: Backend,
+    /// eventfd written by `unpark` from any thread.
+    waker: OwnedFd,
+    /// Registered descriptors, indexed by their token.
     io: Mutex<Slab<Arc<ScheduledIo>>>,
     /// Set by `unpark`, cleared by the driver once it has consumed the wake-up.
     wake_pending: AtomicBool,
@@ -102,7 +187,7 @@ pub(crate) struct Handle {
 
 impl std::fmt::Debug for Handle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("driver::Handle").field("epoll", &self.selector).finish_non_exhaustive()
+        f.debug_struct("driver::Handle").field("backend", &self.backend.kind()).finish_non_exhaustive()
     }
 }
 
@@ -113,15 +198,18 @@ pub(crate) struct Driver {
 }
 
 impl Driver {
-    /// Creates the epoll instance, its wake-up eventfd and the (empty) signalfd.
-    pub(crate) fn new() -> io::Result<Driver> {
-        let selector = epoll::Selector::new()?;
-        selector.register(selector.waker_fd(), TOKEN_WAKE, libc::EPOLLIN as u32)?;
+    /// Creates the backend, the wake-up eventfd and the (empty) signalfd, all close-on-exec.
+    pub(crate) fn new(choice: Option<BackendKind>) -> io::Result<Driver> {
+        let backend = Backend::select(choice)?;
+        // SAFETY: eventfd takes an initial value and flags.
+        let efd = sys::cvt(unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) })?;
+        // SAFETY: the descriptor is fresh and owned by nobody else.
+        let waker = unsafe { OwnedFd::from_raw_fd(efd) };
         let signals = SignalRegistry::new()?;
-        selector.register(signals.fd(), TOKEN_SIGNAL, libc::EPOLLIN as u32)?;
         let orphans = crate::process::orphan::OrphanQueue::new();
         let handle = Arc::new(Handle {
-            selector,
+            backend,
+            waker,
             io: Mutex::new(Slab::new()),
             wake_pending: AtomicBool::new(false),
             time: Mutex::new(Wheel::new()),
@@ -129,6 +217,8 @@ impl Driver {
             signals,
             orphans,
         });
+        handle.add_internal(handle.waker.as_raw_fd(), TOKEN_WAKE)?;
+        handle.add_internal(handle.signals.fd(), TOKEN_SIGNAL)?;
         Ok(Driver { handle, events: Vec::with_capacity(EVENTS_PER_TURN) })
     }
 
@@ -152,27 +242,15 @@ impl Driver {
                 (t, m) => t.or(m),
             }
         };
-        self.events.clear();
-        handle.selector.select(&mut self.events, timeout)?;
-        for ev in &self.events {
-            let token = ev.u64;
-            let bits = ev.events;
-            match token {
-                TOKEN_WAKE => {
-                    handle.selector.drain_waker();
-                    handle.wake_pending.store(false, Ordering::SeqCst);
-                }
-                TOKEN_SIGNAL => handle.signals.dispatch(),
-                t if t & ORPHAN_TOKEN == ORPHAN_TOKEN => {
-                    handle.orphans.reap(handle, (t & !ORPHAN_TOKEN) as usize);
-                }
-                _ => {
-                    let io = lock(&handle.io).get(token as usize).cloned();
-                    if let Some(io) = io {
-                        io.set_readiness(registration::Ready::from_epoll(bits));
-                    }
+        match &handle.backend {
+            Backend::Epoll(selector) => {
+                self.events.clear();
+                selector.select(&mut self.events, timeout)?;
+                for ev in &self.events {
+                    handle.dispatch(ev.u64, registration::Ready::from_epoll(ev.events));
                 }
             }
+            Backend::Uring(ring) => ring.turn(timeout, |ev| handle.dispatch_uring(ring, ev))?,
         }
         handle.fire_timers();
         Ok(())
@@ -180,32 +258,151 @@ impl Driver {
 }
 
 impl Handle {
+    /// Which backend this driver uses.
+    pub(crate) fn kind(&self) -> BackendKind {
+        self.backend.kind()
+    }
+
     /// Wakes the thread turning the driver (from any thread). Coalesced: at most one eventfd
     /// write is outstanding.
     pub(crate) fn unpark(&self) {
         if !self.wake_pending.swap(true, Ordering::SeqCst) {
-            self.selector.wake();
+            let one: u64 = 1;
+            // EAGAIN means the counter is saturated: a wake-up is pending anyway.
+            let _ = sys::write(self.waker.as_fd(), &one.to_ne_bytes());
         }
     }
 
-    /// Registers `fd` for edge-triggered readiness (in, out, read-hangup).
+    /// Wakes the driver unless the caller is running on the driver's own thread, which turns
+    /// it (and so submits queued entries) before it blocks anyway.
+    pub(crate) fn unpark_if_remote(&self) {
+        let local = crate::runtime::context::current().is_some_and(|s| std::ptr::eq(&*s.driver, self));
+        if !local {
+            self.unpark();
+        }
+    }
+
+    fn dispatch(&self, token: u64, ready: registration::Ready) {
+        match token {
+            TOKEN_WAKE => {
+                let mut buf = [0u8; 8];
+                let _ = sys::read(self.waker.as_fd(), &mut buf);
+                self.wake_pending.store(false, Ordering::SeqCst);
+            }
+            TOKEN_SIGNAL | TOKEN_SIGNAL_FALLBACK => self.signals.dispatch(),
+            t if t & ORPHAN_TOKEN == ORPHAN_TOKEN => {
+                self.orphans.reap(self, (t & !ORPHAN_TOKEN) as usize);
+            }
+            key => {
+                let io = lock(&self.io).get(key as usize).cloned();
+                if let Some(io) = io {
+                    io.set_readiness(ready);
+                }
+            }
+        }
+    }
+
+    fn dispatch_uring(&self, ring: &uring::Ring, ev: uring::Event) {
+        let ud = ev.user_data;
+        if ud & INTERNAL == 0 && ud & uring::POLL_TAG != 0 {
+            let key = (ud & ((1 << 58) - 1)) as usize;
+            let write = ud & uring::POLL_WRITE != 0;
+            let io = lock(&self.io).get(key).cloned();
+            if let Some(io) = io {
+                io.disarm(write);
+                if ev.result >= 0 {
+                    io.set_readiness(registration::Ready::from_epoll(ev.result as u32));
+                } else if ev.result != -libc::ECANCELED {
+                    // The poll itself failed: let the waiter retry its system call, which
+                    // reports the real error (or EAGAIN and re-arms).
+                    io.set_readiness(registration::Ready::READABLE.or(registration::Ready::WRITABLE));
+                }
+            }
+            return;
+        }
+        if ev.result >= 0 {
+            self.dispatch(ud, registration::Ready::from_epoll(ev.result as u32));
+        }
+        // Multishot polls end on error or overflow: re-arm them.
+        if !ev.more {
+            let fd = match ud {
+                TOKEN_WAKE => Some(self.waker.as_raw_fd()),
+                TOKEN_SIGNAL => Some(self.signals.fd()),
+                TOKEN_SIGNAL_FALLBACK => self.signals.fallback_fd(),
+                _ => None,
+            };
+            if let Some(fd) = fd {
+                ring.poll_in(fd, ud, true);
+            }
+        }
+    }
+
+    /// Adds one of the driver's own descriptors (level-triggered readiness; a multishot poll
+    /// on io_uring, one-shot for orphaned children's pidfds).
+    fn add_internal(&self, fd: RawFd, token: u64) -> io::Result<()> {
+        match &self.backend {
+            Backend::Epoll(sel) => sel.register(fd, token, libc::EPOLLIN as u32),
+            Backend::Uring(ring) => {
+                ring.poll_in(fd, token, token & ORPHAN_TOKEN != ORPHAN_TOKEN);
+                self.unpark_if_remote();
+                Ok(())
+            }
+        }
+    }
+
+    fn remove_internal(&self, fd: RawFd, token: u64) {
+        match &self.backend {
+            Backend::Epoll(sel) => {
+                let _ = sel.deregister(fd);
+            }
+            Backend::Uring(ring) => ring.remove_poll(token),
+        }
+    }
+
+    /// Registers `fd` for readiness (in, out, read-hangup): edge-triggered with epoll;
+    /// polls armed on demand with io_uring.
     pub(crate) fn register(&self, fd: RawFd) -> io::Result<(usize, Arc<ScheduledIo>)> {
         let io = Arc::new(ScheduledIo::default());
         let key = lock(&self.io).insert(io.clone());
-        let interest = (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32;
-        if let Err(e) = self.selector.register(fd, key as u64, interest) {
-            lock(&self.io).remove(key);
-            return Err(e);
+        if let Backend::Epoll(sel) = &self.backend {
+            let interest = (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32;
+            if let Err(e) = sel.register(fd, key as u64, interest) {
+                lock(&self.io).remove(key);
+                return Err(e);
+            }
         }
         Ok((key, io))
     }
 
     /// Removes a registration; must be called before the descriptor is closed.
-    pub(crate) fn deregister(&self, key: usize, fd: RawFd) {
-        // The descriptor is still open here, so EPOLL_CTL_DEL cannot fail for a reason that
-        // matters; if it did, closing the descriptor removes it from the interest list anyway.
-        let _ = self.selector.deregister(fd);
+    pub(crate) fn deregister(&self, key: usize, fd: RawFd, io: &ScheduledIo) {
+        match &self.backend {
+            // The descriptor is still open here, so EPOLL_CTL_DEL cannot fail for a reason that
+            // matters; if it did, closing the descriptor removes it from the interest list.
+            Backend::Epoll(sel) => {
+                let _ = sel.deregister(fd);
+            }
+            // Armed polls hold a reference to the file: remove them at the next submission so
+            // that, for a pipe, the other end sees the close.
+            Backend::Uring(ring) => {
+                for write in [false, true] {
+                    if io.is_armed(write) {
+                        let dir = if write { uring::POLL_WRITE } else { 0 };
+                        ring.remove_poll(uring::POLL_TAG | dir | key as u64);
+                        self.unpark_if_remote();
+                    }
+                }
+            }
+        }
         lock(&self.io).try_remove(key);
+    }
+
+    /// Arms a readiness poll (io_uring only; epoll registrations are always armed).
+    pub(crate) fn arm(&self, fd: RawFd, key: usize, write: bool) {
+        if let Backend::Uring(ring) = &self.backend {
+            ring.arm(fd, key, write);
+            self.unpark_if_remote();
+        }
     }
 
     /// Milliseconds since the driver started, rounded down: the wheel's notion of "now".
@@ -238,16 +435,16 @@ impl Handle {
     }
 
     pub(crate) fn register_internal(&self, fd: BorrowedFd<'_>, token: u64) -> io::Result<()> {
-        self.selector.register(fd.as_raw_fd(), token, libc::EPOLLIN as u32)
+        self.add_internal(fd.as_raw_fd(), token)
     }
 
-    pub(crate) fn deregister_internal(&self, fd: BorrowedFd<'_>) {
-        let _ = self.selector.deregister(fd.as_raw_fd());
+    pub(crate) fn deregister_internal(&self, fd: BorrowedFd<'_>, token: u64) {
+        self.remove_internal(fd.as_raw_fd(), token);
     }
 
-    /// Adds the signal fallback eventfd to the interest list (see `sys::sighandler`).
+    /// Adds the signal fallback eventfd (see `sys::sighandler`).
     pub(crate) fn register_signal_fallback(&self, fd: RawFd) -> io::Result<()> {
-        self.selector.register(fd, TOKEN_SIGNAL, libc::EPOLLIN as u32)
+        self.add_internal(fd, TOKEN_SIGNAL_FALLBACK)
     }
 
     pub(crate) fn orphans(&self) -> &crate::process::orphan::OrphanQueue {
@@ -258,8 +455,12 @@ impl Handle {
 impl Drop for Driver {
     fn drop(&mut self) {
         // Handles can outlive the driver (I/O objects and children hold them), but nothing
-        // turns it any more: hand the orphans on to whichever runtime turns next.
+        // turns it any more: hand the orphans on to whichever runtime turns next, and make
+        // sure the kernel is done with every buffer of an operation still in flight.
         self.handle.orphans.close();
+        if let Backend::Uring(ring) = &self.handle.backend {
+            ring.shutdown();
+        }
     }
 }
 

@@ -12,7 +12,7 @@
 
 use std::io;
 use std::os::fd::RawFd;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
@@ -48,6 +48,11 @@ impl Ready {
             r |= Self::ERROR.0;
         }
         Ready(r)
+    }
+
+    /// Both sets of bits.
+    pub(crate) const fn or(self, other: Ready) -> Ready {
+        Ready(self.0 | other.0)
     }
 
     fn intersects(self, other: Ready) -> bool {
@@ -87,9 +92,21 @@ struct Waiters {
 pub(crate) struct ScheduledIo {
     readiness: AtomicUsize,
     waiters: Mutex<Waiters>,
+    /// io_uring: a one-shot poll is in flight for reading / writing.
+    armed: [AtomicBool; 2],
 }
 
 impl ScheduledIo {
+    /// io_uring: the poll for this direction completed.
+    pub(crate) fn disarm(&self, write: bool) {
+        self.armed[write as usize].store(false, Ordering::Release);
+    }
+
+    /// io_uring: whether a poll for this direction is in flight.
+    pub(crate) fn is_armed(&self, write: bool) -> bool {
+        self.armed[write as usize].load(Ordering::Acquire)
+    }
+
     /// Called by the driver for every event on this descriptor.
     pub(crate) fn set_readiness(&self, ready: Ready) {
         let _ = self.readiness.fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
@@ -121,9 +138,10 @@ pub(crate) struct ReadyEvent {
 /// A descriptor registered with the current runtime's driver.
 pub(crate) struct Registration {
     handle: Arc<Handle>,
+    fd: RawFd,
     key: usize,
     io: Arc<ScheduledIo>,
-    registered: std::sync::atomic::AtomicBool,
+    registered: AtomicBool,
 }
 
 impl std::fmt::Debug for Registration {
@@ -141,14 +159,19 @@ impl Registration {
     pub(crate) fn new(fd: RawFd) -> io::Result<Registration> {
         let handle = crate::runtime::context::driver_handle()?;
         let (key, io) = handle.register(fd)?;
-        Ok(Registration { handle, key, io, registered: std::sync::atomic::AtomicBool::new(true) })
+        Ok(Registration { handle, fd, key, io, registered: AtomicBool::new(true) })
     }
 
     /// Removes the registration (idempotent). Must run before the descriptor is closed.
     pub(crate) fn deregister(&self, fd: RawFd) {
         if self.registered.swap(false, Ordering::AcqRel) {
-            self.handle.deregister(self.key, fd);
+            self.handle.deregister(self.key, fd, &self.io);
         }
+    }
+
+    /// The descriptor.
+    pub(crate) fn fd(&self) -> RawFd {
+        self.fd
     }
 
     /// The driver this descriptor is registered with.
@@ -172,6 +195,12 @@ impl Registration {
                 Some(w) if w.will_wake(cx.waker()) => {}
                 _ => *slot = Some(cx.waker().clone()),
             }
+        }
+        // io_uring: make sure a poll is in flight for this direction.
+        let write = interest == Interest::Writable;
+        let uring = matches!(self.handle.backend, super::Backend::Uring(_));
+        if uring && !self.io.armed[write as usize].swap(true, Ordering::AcqRel) {
+            self.handle.arm(self.fd, self.key, write);
         }
         let cur = self.io.readiness.load(Ordering::Acquire);
         if Ready(cur & READY_MASK).intersects(interest.mask()) {

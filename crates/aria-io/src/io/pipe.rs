@@ -6,7 +6,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use io_uring::{opcode, squeue, types};
+
 use crate::driver::op::{Op, OpCode};
+use crate::driver::uring::Ring;
 use crate::driver::{Interest, IoSource};
 use crate::sys;
 
@@ -122,6 +125,28 @@ impl OpCode for ReadOp {
     fn perform(&mut self, fd: BorrowedFd<'_>) -> io::Result<usize> {
         sys::read_into_spare(fd, &mut self.buf)
     }
+    fn uring_entry(&mut self, fd: RawFd, _ring: &Ring) -> Option<squeue::Entry> {
+        let spare = self.buf.spare_capacity_mut();
+        let len = u32::try_from(spare.len()).unwrap_or(u32::MAX);
+        // The spare capacity is heap memory owned by `self.buf`: it stays put when the
+        // operation value moves, and the Vec is not touched until the completion.
+        let entry = opcode::Read::new(types::Fd(fd), spare.as_mut_ptr().cast(), len).offset(u64::MAX).build();
+        Some(entry)
+    }
+    fn uring_complete(&mut self, res: i32) -> io::Result<usize> {
+        let n = uring_result(res)?;
+        sys::assume_init_spare(&mut self.buf, n);
+        Ok(n)
+    }
+}
+
+/// An io_uring result as `read(2)`/`write(2)` would return it.
+fn uring_result(res: i32) -> io::Result<usize> {
+    if res < 0 {
+        Err(io::Error::from_raw_os_error(-res))
+    } else {
+        Ok(res as usize)
+    }
 }
 
 impl futures_io::AsyncRead for PipeReader {
@@ -231,6 +256,13 @@ impl OpCode for WriteOp {
     }
     fn perform(&mut self, fd: BorrowedFd<'_>) -> io::Result<usize> {
         sys::write(fd, &self.buf)
+    }
+    fn uring_entry(&mut self, fd: RawFd, _ring: &Ring) -> Option<squeue::Entry> {
+        let len = u32::try_from(self.buf.len()).unwrap_or(u32::MAX);
+        Some(opcode::Write::new(types::Fd(fd), self.buf.as_ptr(), len).offset(u64::MAX).build())
+    }
+    fn uring_complete(&mut self, res: i32) -> io::Result<usize> {
+        uring_result(res)
     }
 }
 

@@ -2,7 +2,9 @@ use std::fmt;
 use std::future::poll_fn;
 use std::future::Future;
 use std::io;
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, BorrowedFd, RawFd};
+
+use io_uring::{opcode, squeue};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -10,6 +12,7 @@ use std::time::Duration;
 
 use super::ExitStatus;
 use crate::driver::op::{Op, OpCode};
+use crate::driver::uring::Ring;
 use crate::driver::{Interest, IoSource};
 use crate::io::{PipeReader, PipeWriter};
 use crate::sys;
@@ -151,7 +154,7 @@ impl Child {
             return Poll::Ready(Ok(status));
         }
         let source = self.source().clone();
-        let op = self.wait.get_or_insert_with(|| Op::new(source, WaitOp));
+        let op = self.wait.get_or_insert_with(|| Op::new(source, WaitOp::new()));
         let (res, _) = std::task::ready!(Pin::new(op).poll(cx));
         self.wait = None;
         let status = ExitStatus::from_wait(res?);
@@ -249,9 +252,18 @@ impl fmt::Debug for Child {
 }
 
 /// Waiting for a process exit: readiness backends wait for the pidfd to become readable and
-/// reap with `waitid(P_PIDFD, WNOHANG)`; io_uring will use `IORING_OP_WAITID`.
+/// reap with `waitid(P_PIDFD, WNOHANG)`; io_uring uses `IORING_OP_WAITID` (Linux 6.7+),
+/// which reaps in the kernel and writes the `siginfo_t` owned (boxed) by this operation.
 #[derive(Debug)]
-pub(crate) struct WaitOp;
+pub(crate) struct WaitOp {
+    info: Box<sys::SigInfo>,
+}
+
+impl WaitOp {
+    pub(crate) fn new() -> WaitOp {
+        WaitOp { info: Box::default() }
+    }
+}
 
 impl OpCode for WaitOp {
     type Output = sys::WaitInfo;
@@ -260,5 +272,20 @@ impl OpCode for WaitOp {
     }
     fn perform(&mut self, fd: BorrowedFd<'_>) -> io::Result<sys::WaitInfo> {
         sys::waitid_pidfd(fd)?.ok_or_else(|| io::ErrorKind::WouldBlock.into())
+    }
+    fn uring_entry(&mut self, fd: RawFd, ring: &Ring) -> Option<squeue::Entry> {
+        if !ring.has_waitid() {
+            return None;
+        }
+        let entry = opcode::WaitId::new(libc::P_PIDFD, fd as libc::id_t, libc::WEXITED)
+            .infop(self.info.as_ptr())
+            .build();
+        Some(entry)
+    }
+    fn uring_complete(&mut self, res: i32) -> io::Result<sys::WaitInfo> {
+        if res < 0 {
+            return Err(io::Error::from_raw_os_error(-res));
+        }
+        self.info.wait_info().ok_or_else(|| io::Error::other("waitid completed without a child state"))
     }
 }

@@ -75,7 +75,7 @@ impl OrphanQueue {
         let done = list.pidfds.get(key).is_some_and(try_reap);
         if done {
             let fd = list.pidfds.remove(key);
-            handle.deregister_internal(fd.as_fd());
+            handle.deregister_internal(fd.as_fd(), driver::ORPHAN_TOKEN | key as u64);
         }
     }
 

@@ -13,7 +13,7 @@ use std::future::Future;
 use std::io;
 use std::sync::Arc;
 
-use crate::driver::Driver;
+use crate::driver::{BackendKind, Driver};
 use crate::task::JoinHandle;
 use scheduler::{CurrentThread, Shared};
 
@@ -21,13 +21,14 @@ use scheduler::{CurrentThread, Shared};
 #[derive(Debug, Clone)]
 pub struct Builder {
     event_interval: u32,
+    backend: Option<BackendKind>,
 }
 
 impl Builder {
     /// A builder for a current-thread runtime: every task runs on the thread that calls
     /// [`Runtime::block_on`].
     pub fn new_current_thread() -> Builder {
-        Builder { event_interval: 61 }
+        Builder { event_interval: 61, backend: None }
     }
 
     /// How many task polls run between two turns of the driver when tasks keep being
@@ -37,15 +38,25 @@ impl Builder {
         self
     }
 
+    /// Forces the driver's backend. Without this, the environment variable
+    /// `ARIA_IO_BACKEND` (`epoll`, `uring`) decides, and without that, the runtime picks.
+    pub fn backend(&mut self, kind: BackendKind) -> &mut Builder {
+        self.backend = Some(kind);
+        self
+    }
+
     /// Creates the runtime: an epoll instance, its wake-up eventfd and a signalfd (all
     /// close-on-exec). Also sets `SIGPIPE` to ignored for the process, so writing to a closed
     /// pipe returns `EPIPE` instead of killing it; children get the default disposition back.
     ///
     /// # Errors
-    /// The error of `epoll_create1`, `eventfd` or `signalfd` (for example `EMFILE`).
+    /// `Unsupported` when the requested backend is not available (io_uring disabled by
+    /// `/proc/sys/kernel/io_uring_disabled`, seccomp or an old kernel; the poll backend, not
+    /// written yet), `InvalidInput` for an unknown `ARIA_IO_BACKEND`, and the error of
+    /// `epoll_create1`, `io_uring_setup`, `eventfd` or `signalfd` (for example `EMFILE`).
     pub fn build(&self) -> io::Result<Runtime> {
         crate::sys::ignore_sigpipe();
-        let driver = Driver::new()?;
+        let driver = Driver::new(self.backend)?;
         Ok(Runtime { scheduler: CurrentThread::new(driver, self.event_interval) })
     }
 }
@@ -88,6 +99,11 @@ impl Runtime {
         F::Output: Send + 'static,
     {
         self.scheduler.shared.spawn(future)
+    }
+
+    /// The backend the driver uses.
+    pub fn backend(&self) -> BackendKind {
+        self.scheduler.shared.driver.kind()
     }
 
     /// A handle that can spawn onto this runtime from any thread.

@@ -57,6 +57,11 @@ impl SignalRegistry {
         self.fd.as_raw_fd()
     }
 
+    /// The fallback handler's eventfd for this driver, once a signal is listened for.
+    pub(crate) fn fallback_fd(&self) -> Option<RawFd> {
+        lock(&self.state).wake.as_ref().map(|w| w.fd())
+    }
+
     /// Starts listening for `signo`: blocks it in the calling thread, adds it to the
     /// signalfd's mask, and installs the fallback handler for deliveries to other threads
     /// (`register` adds the fallback eventfd to the driver). Returns the current generation.

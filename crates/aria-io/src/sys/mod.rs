@@ -261,3 +261,44 @@ pub(crate) fn borrow_std_stream(fd: RawFd) -> BorrowedFd<'static> {
     // this crate, so the borrow cannot outlive it in practice.
     unsafe { BorrowedFd::borrow_raw(fd) }
 }
+
+/// Marks `n` more bytes of `buf`'s spare capacity as initialised, after the kernel wrote them
+/// (an io_uring read completion reporting `n`).
+pub(crate) fn assume_init_spare(buf: &mut Vec<u8>, n: usize) {
+    let n = n.min(buf.capacity() - buf.len());
+    // SAFETY: the kernel reported writing `n` bytes at the start of the spare capacity, which
+    // is where the read was pointed; `n` is clamped to the capacity.
+    unsafe { buf.set_len(buf.len() + n) };
+}
+
+/// A zeroed `siginfo_t` on the heap, for a `waitid` the kernel completes asynchronously.
+pub(crate) struct SigInfo(libc::siginfo_t);
+
+impl Default for SigInfo {
+    fn default() -> SigInfo {
+        // SAFETY: siginfo_t is plain old data; all-zero is a valid value.
+        SigInfo(unsafe { std::mem::zeroed() })
+    }
+}
+
+impl std::fmt::Debug for SigInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigInfo")
+    }
+}
+
+// SAFETY: siginfo_t is plain data (its pointer fields are never dereferenced by us).
+unsafe impl Send for SigInfo {}
+
+impl SigInfo {
+    pub(crate) fn as_ptr(&self) -> *const libc::siginfo_t {
+        &self.0
+    }
+
+    /// The child state the kernel wrote, if any (`si_pid` is 0 otherwise).
+    pub(crate) fn wait_info(&self) -> Option<WaitInfo> {
+        // SAFETY: the union fields read here are initialised (zeroed, or written by waitid).
+        let (pid, status) = unsafe { (self.0.si_pid(), self.0.si_status()) };
+        (pid != 0).then_some(WaitInfo { code: self.0.si_code, status })
+    }
+}

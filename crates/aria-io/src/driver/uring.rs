@@ -1,0 +1,471 @@
+//! The io_uring backend (Linux 5.19+ for the features used; 6.7+ for `IORING_OP_WAITID`).
+//!
+//! # How it implements the driver contract
+//!
+//! - **Completion operations** (read, write, waitid...) are submission queue entries whose
+//!   `user_data` is `OP_TAG | key`, `key` indexing the `ops` slab. The slab slot holds the
+//!   waiting task's waker, then the result. The operation's memory (buffers, the `siginfo_t`
+//!   of a waitid) is owned by the `Op` future while it is polled.
+//! - **Cancellation.** When an `Op` is dropped before its completion arrived, its operation
+//!   value (with every buffer) is moved into the slot as `Cancelled(Box<..>)` and an
+//!   `IORING_OP_ASYNC_CANCEL` is queued. The box is freed only when the completion of the
+//!   original request arrives (success, error or `-ECANCELED`), so the kernel never writes
+//!   into freed memory. When the driver is dropped it cancels everything in flight and waits
+//!   for those completions before unmapping the rings; if it cannot (dropped on a thread that
+//!   may not enter the ring), it leaks the in-flight buffers rather than free them.
+//! - **Readiness** (for `AsyncRead`/`AsyncWrite` on borrowed buffers, and the driver's own
+//!   descriptors) uses `IORING_OP_POLL_ADD`: one-shot polls armed on demand for registered
+//!   I/O objects (`POLL_TAG | direction | key`), multishot polls for the wake-up eventfd, the
+//!   signalfd and the signal fallback eventfd, one-shot polls for orphaned children's pidfds.
+//!   A deregistered descriptor's armed polls are removed (`IORING_OP_POLL_REMOVE`) before its
+//!   next turn, so the kernel's reference to the file is dropped and a pipe's other end sees
+//!   end of file.
+//! - **Batching.** Entries are pushed to the submission ring from any thread (under a mutex,
+//!   a memory write, no system call) and submitted by the driver thread with one
+//!   `io_uring_enter` per scheduler tick, which also waits for completions with the next
+//!   timer deadline as its timeout.
+//! - **Setup.** `IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN` (6.1+), created
+//!   disabled and enabled by the first thread that turns the driver, which then is the only
+//!   thread that enters the ring; else `IORING_SETUP_COOP_TASKRUN | TASKRUN_FLAG`; else no
+//!   flags.
+//!
+//! # References
+//! io_uring_setup(2), io_uring_enter(2), io_uring_register(2), liburing's `io_uring_prep_*`
+//! man pages.
+
+use std::any::Any;
+use std::collections::VecDeque;
+use std::io;
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::task::Waker;
+use std::thread::ThreadId;
+use std::time::Duration;
+
+use io_uring::{cqueue, opcode, squeue, types, IoUring};
+use slab::Slab;
+
+use super::lock;
+
+/// Completions of operations: the low bits are the `ops` slab key.
+pub(crate) const OP_TAG: u64 = 1 << 61;
+/// Completions of readiness polls on registrations: direction bit and `io` slab key.
+pub(crate) const POLL_TAG: u64 = 1 << 60;
+/// Set for a write-readiness poll.
+pub(crate) const POLL_WRITE: u64 = 1 << 59;
+/// Completions of cancel/remove requests themselves: ignored.
+const CANCEL_TAG: u64 = 1 << 58;
+const KEY_MASK: u64 = (1 << 58) - 1;
+
+const ENTRIES: u32 = 256;
+/// Completion queue size. At most this many requests (minus a margin) are in flight at once,
+/// so the completion queue never overflows; more wait in the backlog until completions make
+/// room. Cancel and poll-remove requests, which finish at once and free room, bypass the
+/// limit (they use the margin), so a full budget of long-lived reads can always be cancelled.
+const CQ_ENTRIES: u32 = 16384;
+const MAX_IN_FLIGHT: usize = CQ_ENTRIES as usize - 1024;
+
+enum OpSlot {
+    Waiting(Option<Waker>),
+    Done(i32),
+    /// The `Op` was dropped; its buffers live here until the completion arrives.
+    Cancelled(#[allow(dead_code)] Box<dyn Any + Send>),
+}
+
+struct Inner {
+    ring: IoUring,
+    ops: Slab<OpSlot>,
+    /// Entries that did not fit in the submission ring or the in-flight limit.
+    backlog: VecDeque<squeue::Entry>,
+    /// Cancel/remove requests that did not fit in the submission ring (not limited).
+    urgent: VecDeque<squeue::Entry>,
+    /// Completions for the driver to dispatch, collected under the lock and handled after it
+    /// is released (dispatching may queue new entries). Kept to reuse its allocation.
+    events: Vec<Event>,
+    /// An `R_DISABLED` ring was enabled by its issuer.
+    enabled: bool,
+    /// Requests pushed to the submission ring whose final completion has not been seen.
+    in_flight: usize,
+}
+
+/// An io_uring instance and the state of the operations in flight on it.
+pub(crate) struct Ring {
+    inner: Mutex<Inner>,
+    /// The thread that enabled the ring (the only one allowed to enter it).
+    issuer: OnceLock<ThreadId>,
+    /// The driver shut down: no new operation is accepted.
+    closed: AtomicBool,
+    has_waitid: bool,
+}
+
+impl std::fmt::Debug for Ring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ring").field("waitid", &self.has_waitid).finish_non_exhaustive()
+    }
+}
+
+/// A completion the driver dispatches itself (not an operation).
+pub(crate) struct Event {
+    pub(crate) user_data: u64,
+    pub(crate) result: i32,
+    /// For multishot polls: false when the kernel ended the poll and it must be re-armed.
+    pub(crate) more: bool,
+}
+
+impl Ring {
+    /// Sets up a ring, trying the best flags first, and probes the opcodes the driver needs.
+    ///
+    /// # Errors
+    /// `Unsupported` (naming the reason) when io_uring is unavailable: disabled by
+    /// `/proc/sys/kernel/io_uring_disabled`, blocked by seccomp, or too old a kernel.
+    pub(crate) fn new() -> io::Result<Ring> {
+        // Best first: single issuer with deferred task run (6.1), cooperative task run (5.19),
+        // then no flags.
+        let attempts: [fn(&mut io_uring::Builder); 3] = [
+            |b| {
+                b.setup_single_issuer().setup_defer_taskrun().setup_r_disabled();
+            },
+            |b| {
+                b.setup_coop_taskrun().setup_taskrun_flag();
+            },
+            |_| {},
+        ];
+        let mut last = None;
+        for (i, configure) in attempts.iter().enumerate() {
+            let mut builder = IoUring::builder();
+            builder.setup_cqsize(CQ_ENTRIES);
+            configure(&mut builder);
+            match builder.build(ENTRIES) {
+                Ok(ring) => return Ring::probe(ring, i == 0),
+                Err(e) => last = Some(e),
+            }
+        }
+        let e = last.unwrap_or_else(|| io::Error::other("no attempt made"));
+        Err(unavailable(e))
+    }
+
+    fn probe(ring: IoUring, disabled: bool) -> io::Result<Ring> {
+        let mut probe = io_uring::Probe::new();
+        ring.submitter().register_probe(&mut probe).map_err(unavailable)?;
+        let required = [
+            ("POLL_ADD", opcode::PollAdd::CODE),
+            ("POLL_REMOVE", opcode::PollRemove::CODE),
+            ("ASYNC_CANCEL", opcode::AsyncCancel::CODE),
+            ("READ", opcode::Read::CODE),
+            ("WRITE", opcode::Write::CODE),
+        ];
+        for (name, code) in required {
+            if !probe.is_supported(code) {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    format!("io_uring is missing IORING_OP_{name} on this kernel"),
+                ));
+            }
+        }
+        let has_waitid = probe.is_supported(opcode::WaitId::CODE);
+        Ok(Ring {
+            inner: Mutex::new(Inner {
+                ring,
+                ops: Slab::new(),
+                backlog: VecDeque::new(),
+                urgent: VecDeque::new(),
+                events: Vec::new(),
+                enabled: !disabled,
+                in_flight: 0,
+            }),
+            issuer: OnceLock::new(),
+            closed: AtomicBool::new(false),
+            has_waitid,
+        })
+    }
+
+    /// Whether `IORING_OP_WAITID` (6.7+) is available.
+    pub(crate) fn has_waitid(&self) -> bool {
+        self.has_waitid
+    }
+
+    /// Queues an entry; it is submitted at the driver's next turn.
+    pub(crate) fn push(&self, entry: squeue::Entry) {
+        push_locked(&mut lock(&self.inner), entry);
+    }
+
+    /// Queues an operation and returns its key; `None` once the driver has shut down.
+    pub(crate) fn push_op(&self, entry: squeue::Entry, waker: &Waker) -> Option<usize> {
+        let mut inner = lock(&self.inner);
+        if self.closed.load(Ordering::Acquire) {
+            return None;
+        }
+        let key = inner.ops.insert(OpSlot::Waiting(Some(waker.clone())));
+        push_locked(&mut inner, entry.user_data(OP_TAG | key as u64));
+        Some(key)
+    }
+
+    /// The result of operation `key` if it completed (the slot is freed); otherwise
+    /// remembers `waker`.
+    pub(crate) fn poll_op(&self, key: usize, waker: &Waker) -> Option<i32> {
+        let mut inner = lock(&self.inner);
+        match inner.ops.get_mut(key) {
+            Some(OpSlot::Done(res)) => {
+                let res = *res;
+                inner.ops.remove(key);
+                Some(res)
+            }
+            Some(OpSlot::Waiting(w)) => {
+                match w {
+                    Some(w) if w.will_wake(waker) => {}
+                    _ => *w = Some(waker.clone()),
+                }
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// The `Op` owning `key` was dropped. If its completion already arrived, the slot is freed
+    /// and `op` is dropped by the caller (returned); otherwise `op` is kept until the
+    /// completion arrives and a cancellation is queued.
+    pub(crate) fn cancel_op(&self, key: usize, op: Box<dyn Any + Send>) -> Option<Box<dyn Any + Send>> {
+        let mut inner = lock(&self.inner);
+        match inner.ops.get(key) {
+            Some(OpSlot::Waiting(_)) => {
+                inner.ops[key] = OpSlot::Cancelled(op);
+                let cancel = opcode::AsyncCancel::new(OP_TAG | key as u64).build().user_data(CANCEL_TAG);
+                push_urgent(&mut inner, cancel);
+                None
+            }
+            Some(_) => {
+                inner.ops.remove(key);
+                Some(op)
+            }
+            None => Some(op),
+        }
+    }
+
+    /// Arms a multishot (or one-shot) poll for `POLLIN` on `fd` with `user_data`.
+    pub(crate) fn poll_in(&self, fd: RawFd, user_data: u64, multishot: bool) {
+        let entry = opcode::PollAdd::new(types::Fd(fd), libc::POLLIN as u32)
+            .multi(multishot)
+            .build()
+            .user_data(user_data);
+        self.push(entry);
+    }
+
+    /// Arms a one-shot readiness poll for a registration.
+    pub(crate) fn arm(&self, fd: RawFd, key: usize, write: bool) {
+        let (events, tag) = if write {
+            (libc::POLLOUT as u32, POLL_TAG | POLL_WRITE)
+        } else {
+            ((libc::POLLIN | libc::POLLRDHUP) as u32, POLL_TAG)
+        };
+        let entry = opcode::PollAdd::new(types::Fd(fd), events).build().user_data(tag | key as u64);
+        self.push(entry);
+    }
+
+    /// Removes an armed poll (by the `user_data` it was armed with).
+    pub(crate) fn remove_poll(&self, user_data: u64) {
+        push_urgent(&mut lock(&self.inner), opcode::PollRemove::new(user_data).build().user_data(CANCEL_TAG));
+    }
+
+    /// Whether the calling thread may enter the ring (it is or becomes the issuer).
+    fn may_enter(&self) -> io::Result<()> {
+        let me = std::thread::current().id();
+        let issuer = *self.issuer.get_or_init(|| me);
+        if issuer != me {
+            return Err(io::Error::other(
+                "an io_uring runtime must be driven from one thread: call block_on on the thread of the first block_on",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Submits everything queued and waits for at least one completion for at most
+    /// `timeout` (`None`: no limit, `Some(ZERO)`: do not wait), then hands every completion
+    /// that is not an operation's to `dispatch`, and wakes the tasks whose operations
+    /// completed.
+    pub(crate) fn turn(&self, timeout: Option<Duration>, mut dispatch: impl FnMut(Event)) -> io::Result<()> {
+        self.may_enter()?;
+        let mut wakers = Vec::new();
+        let mut freed: Vec<Box<dyn Any + Send>> = Vec::new();
+        let mut events;
+        {
+            let mut inner = lock(&self.inner);
+            if !inner.enabled {
+                inner.ring.submitter().register_enable_rings()?;
+                inner.enabled = true;
+            }
+            flush_backlog(&mut inner);
+            let res = match timeout {
+                Some(Duration::ZERO) => inner.ring.submit(),
+                Some(t) => {
+                    let ts = types::Timespec::from(t);
+                    let args = types::SubmitArgs::new().timespec(&ts);
+                    inner.ring.submitter().submit_with_args(1, &args)
+                }
+                None => inner.ring.submit_and_wait(1),
+            };
+            match res {
+                Ok(_) => {}
+                Err(e) if matches!(e.raw_os_error(), Some(libc::ETIME | libc::EINTR | libc::EBUSY)) => {}
+                Err(e) => return Err(e),
+            }
+            events = std::mem::take(&mut inner.events);
+            let Inner { ring, ops, in_flight, .. } = &mut *inner;
+            for cqe in ring.completion() {
+                let user_data = cqe.user_data();
+                let result = cqe.result();
+                let more = cqueue::more(cqe.flags());
+                if !more {
+                    *in_flight = in_flight.saturating_sub(1);
+                }
+                if user_data & CANCEL_TAG != 0 {
+                    continue;
+                }
+                if user_data & OP_TAG != 0 {
+                    let key = (user_data & KEY_MASK) as usize;
+                    match ops.get_mut(key) {
+                        Some(OpSlot::Waiting(w)) => {
+                            if let Some(w) = w.take() {
+                                wakers.push(w);
+                            }
+                            ops[key] = OpSlot::Done(result);
+                        }
+                        Some(OpSlot::Cancelled(_)) => {
+                            if let OpSlot::Cancelled(b) = ops.remove(key) {
+                                freed.push(b);
+                            }
+                        }
+                        _ => {}
+                    }
+                    continue;
+                }
+                events.push(Event { user_data, result, more });
+            }
+            // Completions freed room for backlogged entries: queue them for the next enter.
+            flush_backlog(&mut inner);
+        }
+        drop(freed);
+        for w in wakers {
+            w.wake();
+        }
+        for ev in events.drain(..) {
+            dispatch(ev);
+        }
+        lock(&self.inner).events = events;
+        Ok(())
+    }
+}
+
+impl Ring {
+    /// The driver is being dropped: cancel every operation in flight and wait for the
+    /// completions, so their buffers can be freed. Operations submitted later are refused.
+    /// If the ring cannot be entered from this thread, or a completion never arrives, the
+    /// buffers are leaked rather than freed.
+    pub(crate) fn shutdown(&self) {
+        let mut inner = lock(&self.inner);
+        self.closed.store(true, Ordering::Release);
+        let in_flight: Vec<usize> =
+            inner.ops.iter().filter(|(_, s)| !matches!(s, OpSlot::Done(_))).map(|(k, _)| k).collect();
+        if in_flight.is_empty() || self.issuer.get().is_none() {
+            // Nothing in flight, or the ring was never entered: the kernel never saw these
+            // entries, so freeing their buffers is safe.
+            return;
+        }
+        if self.issuer.get() != Some(&std::thread::current().id()) {
+            std::mem::forget(std::mem::take(&mut inner.ops));
+            return;
+        }
+        for key in &in_flight {
+            let cancel = opcode::AsyncCancel::new(OP_TAG | *key as u64).build().user_data(CANCEL_TAG);
+            push_urgent(&mut inner, cancel);
+        }
+        let mut pending = in_flight.len();
+        for _ in 0..1000 {
+            flush_backlog(&mut inner);
+            let ts = types::Timespec::from(Duration::from_millis(10));
+            let args = types::SubmitArgs::new().timespec(&ts);
+            let _ = inner.ring.submitter().submit_with_args(1, &args);
+            let Inner { ring, ops, in_flight: count, .. } = &mut *inner;
+            for cqe in ring.completion() {
+                if !cqueue::more(cqe.flags()) {
+                    *count = count.saturating_sub(1);
+                }
+                let ud = cqe.user_data();
+                if ud & OP_TAG != 0 && ud & CANCEL_TAG == 0 {
+                    let key = (ud & KEY_MASK) as usize;
+                    if in_flight.contains(&key) && ops.try_remove(key).is_some() {
+                        pending -= 1;
+                    }
+                }
+            }
+            if pending == 0 {
+                return;
+            }
+        }
+        // An operation refused to complete: never free what the kernel may still use.
+        std::mem::forget(std::mem::take(&mut inner.ops));
+    }
+}
+
+/// Queues a cancel/remove request ahead of the in-flight limit (see `CQ_ENTRIES`).
+fn push_urgent(inner: &mut Inner, entry: squeue::Entry) {
+    // SAFETY: cancel and remove requests point to no memory.
+    match unsafe { inner.ring.submission().push(&entry) } {
+        Ok(()) => inner.in_flight += 1,
+        Err(_) => inner.urgent.push_back(entry),
+    }
+}
+
+fn push_locked(inner: &mut Inner, entry: squeue::Entry) {
+    if !inner.backlog.is_empty() || inner.in_flight >= MAX_IN_FLIGHT {
+        inner.backlog.push_back(entry);
+        return;
+    }
+    // SAFETY: every entry the driver builds points only to memory that outlives the
+    // operation: buffers owned by the `Op` future and, once it is dropped, by the slab slot
+    // until the completion arrives (see the module docs); polls and cancels point to nothing.
+    match unsafe { inner.ring.submission().push(&entry) } {
+        Ok(()) => inner.in_flight += 1,
+        Err(_) => inner.backlog.push_back(entry),
+    }
+}
+
+/// Moves backlogged entries into the submission ring while there is room in it and the
+/// in-flight limit allows; submits a full ring to make room (completions are reaped by the
+/// caller's next look at the completion queue).
+fn flush_backlog(inner: &mut Inner) {
+    while let Some(entry) = inner.urgent.pop_front() {
+        // SAFETY: as in `push_urgent`.
+        if unsafe { inner.ring.submission().push(&entry) }.is_ok() {
+            inner.in_flight += 1;
+            continue;
+        }
+        inner.urgent.push_front(entry);
+        if inner.ring.submit().is_err() {
+            return;
+        }
+    }
+    while inner.in_flight < MAX_IN_FLIGHT {
+        let Some(entry) = inner.backlog.pop_front() else { return };
+        // SAFETY: as in `push_locked`.
+        if unsafe { inner.ring.submission().push(&entry) }.is_ok() {
+            inner.in_flight += 1;
+            continue;
+        }
+        inner.backlog.push_front(entry);
+        if inner.ring.submit().is_err() {
+            return;
+        }
+    }
+}
+
+fn unavailable(e: io::Error) -> io::Error {
+    let why = match e.raw_os_error() {
+        Some(libc::ENOSYS) => "the kernel has no io_uring (ENOSYS)".to_string(),
+        Some(libc::EPERM) => {
+            "io_uring is not permitted (EPERM: /proc/sys/kernel/io_uring_disabled or seccomp)".to_string()
+        }
+        _ => format!("io_uring setup failed: {e}"),
+    };
+    io::Error::new(io::ErrorKind::Unsupported, why)
+}
