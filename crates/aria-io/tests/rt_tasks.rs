@@ -151,3 +151,28 @@ fn a_nested_block_on_panics_with_an_explanation() {
     let rt2 = aria_io::Runtime::new().unwrap();
     rt.block_on(async { rt2.block_on(async {}) });
 }
+
+#[test]
+fn completions_arrive_while_another_task_keeps_the_scheduler_busy() {
+    // The driver is then turned without blocking after every batch of polls; it must still
+    // deliver process exits and pipe data (with io_uring's deferred task run, only an enter
+    // that asks for completions posts them).
+    run(async {
+        let stop = Arc::new(AtomicUsize::new(0));
+        let spinner = aria_io::spawn({
+            let stop = stop.clone();
+            async move {
+                while stop.load(Ordering::Relaxed) == 0 {
+                    aria_io::yield_now().await;
+                }
+            }
+        });
+        let st = support::helper(&["exit", "4"]).status().await.unwrap();
+        assert_eq!(st.code(), Some(4));
+        let out = support::helper(&["emit", "1", "100000"]).output().await.unwrap();
+        assert_eq!(out.stdout.len(), 100_000);
+        aria_io::time::sleep(Duration::from_millis(5)).await;
+        stop.store(1, Ordering::Relaxed);
+        spinner.await.unwrap();
+    });
+}

@@ -295,8 +295,9 @@ impl Ring {
                 inner.enabled = true;
             }
             flush_backlog(&mut inner);
+            // Always enter with GETEVENTS (a zero timeout when the scheduler has work): with
+            // DEFER_TASKRUN the kernel posts completions only then.
             let res = match timeout {
-                Some(Duration::ZERO) => inner.ring.submit(),
                 Some(t) => {
                     let ts = types::Timespec::from(t);
                     let args = types::SubmitArgs::new().timespec(&ts);
