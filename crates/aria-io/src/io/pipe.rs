@@ -102,6 +102,10 @@ impl PipeReader {
         }
     }
 
+    pub(crate) fn registration(&self) -> &crate::driver::Registration {
+        self.source.registration()
+    }
+
     /// Asks the kernel to grow the pipe's buffer to at least `bytes` (F_SETPIPE_SZ), which
     /// reduces the number of reads for bulk transfers. Returns the size granted.
     ///
@@ -197,6 +201,11 @@ impl PipeWriter {
     /// `NotConnected` if already closed; the fcntl(2) error.
     pub fn into_blocking_fd(mut self) -> io::Result<OwnedFd> {
         unregister(self.source.take().ok_or_else(closed)?)
+    }
+
+    /// The descriptor and its registration, unless closed.
+    pub(crate) fn parts(&self) -> Option<(BorrowedFd<'_>, &crate::driver::Registration)> {
+        self.source.as_ref().map(|s| (s.as_fd(), s.registration()))
     }
 
     fn source(&self) -> io::Result<&Arc<IoSource>> {

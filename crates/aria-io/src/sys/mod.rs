@@ -302,3 +302,36 @@ impl SigInfo {
         (pid != 0).then_some(WaitInfo { code: self.0.si_code, status })
     }
 }
+
+/// `splice(2)` of up to `len` bytes from `src` to `dst` (one of them must be a pipe), with
+/// `SPLICE_F_NONBLOCK | SPLICE_F_MOVE`; `Ok(0)` at end of input. Retries `EINTR`.
+pub(crate) fn splice(src: BorrowedFd<'_>, dst: BorrowedFd<'_>, len: usize) -> io::Result<usize> {
+    let flags = libc::SPLICE_F_NONBLOCK | libc::SPLICE_F_MOVE;
+    let n = cvt_retry(|| {
+        // SAFETY: NULL offsets mean "use and update the file positions"; no user memory is
+        // passed to the kernel.
+        unsafe {
+            libc::splice(
+                src.as_raw_fd(),
+                std::ptr::null_mut(),
+                dst.as_raw_fd(),
+                std::ptr::null_mut(),
+                len,
+                flags,
+            )
+        }
+    })?;
+    Ok(n as usize)
+}
+
+/// Without waiting, whether `src` is readable and `dst` writable (`poll(2)` with a zero
+/// timeout). Error and hang-up count as ready, so the next system call reports them.
+pub(crate) fn poll_pair(src: BorrowedFd<'_>, dst: BorrowedFd<'_>) -> io::Result<(bool, bool)> {
+    let mut fds = [
+        libc::pollfd { fd: src.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+        libc::pollfd { fd: dst.as_raw_fd(), events: libc::POLLOUT, revents: 0 },
+    ];
+    // SAFETY: `fds` is a valid array of two pollfd structures for the call.
+    cvt_retry(|| unsafe { libc::poll(fds.as_mut_ptr(), 2, 0) })?;
+    Ok((fds[0].revents != 0, fds[1].revents != 0))
+}
