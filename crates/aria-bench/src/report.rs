@@ -1,0 +1,754 @@
+//! `--all`: every scenario for every runtime, in alternation (A B C A B C ...) for a number
+//! of rounds, each measurement in a fresh process; then the tables of medians, of ratios
+//! aria/peer computed round by round, and of targets, printed and written as markdown.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use crate::measure::median;
+use crate::runtimes::Runtime;
+use crate::scenarios::Scenario;
+
+/// What `--all` was asked to do.
+#[derive(Debug)]
+pub struct Options {
+    /// Tiny sizes and one round: a smoke test.
+    pub quick: bool,
+    /// Rounds (default 3, 1 with `quick`).
+    pub rounds: Option<usize>,
+    /// Only the cases whose title starts with one of these scenario names.
+    pub only: Vec<String>,
+    /// Where to write the markdown report.
+    pub out: Option<PathBuf>,
+    /// Whether to add the strace syscall counts (when strace is installed, not with `quick`).
+    pub strace: bool,
+    /// The command line to print in the report (the script passes its own).
+    pub command: Option<String>,
+    /// Where scenarios write files.
+    pub dir: PathBuf,
+}
+
+/// Whether more or less of a metric is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Better {
+    /// More is better (throughput).
+    Higher,
+    /// Less is better (time, CPU, memory).
+    Lower,
+}
+
+/// A column of a case's tables.
+#[derive(Debug, Clone, Copy)]
+pub struct Metric {
+    /// The key in the measurement's JSON.
+    pub key: &'static str,
+    /// The column header.
+    pub label: &'static str,
+    /// Direction.
+    pub better: Better,
+}
+
+/// One runtime (and variant) of a case.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// The runtime.
+    pub rt: Runtime,
+    /// `--variant`, if any.
+    pub variant: Option<&'static str>,
+    /// The row's label in the tables.
+    pub label: String,
+}
+
+/// A goal from the issue, checked on the medians.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// Median over rounds of aria/peer for `metric` compared with `factor`:
+    /// `<=` for lower-is-better metrics, `>=` for higher-is-better ones.
+    Ratio {
+        /// Metric key.
+        metric: &'static str,
+        /// Label of the peer row.
+        peer: &'static str,
+        /// The bound on the ratio.
+        factor: f64,
+    },
+    /// The median of aria's own `metric` must be at most `max`.
+    AtMost {
+        /// Metric key.
+        metric: &'static str,
+        /// The bound.
+        max: f64,
+        /// Wording for the report.
+        text: &'static str,
+    },
+}
+
+/// One table: a scenario at one size, its rows, its columns and its targets.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// Title, starting with the scenario name.
+    pub title: String,
+    /// The scenario.
+    pub scenario: Scenario,
+    /// `--size`.
+    pub size: u64,
+    /// `--window-ms` (idle).
+    pub window_ms: Option<u64>,
+    /// Runtimes, aria first.
+    pub rows: Vec<Row>,
+    /// Columns.
+    pub metrics: Vec<Metric>,
+    /// Goals.
+    pub targets: Vec<Target>,
+    /// A sentence on how to read it.
+    pub note: &'static str,
+}
+
+const MIB: u64 = 1 << 20;
+
+fn m(key: &'static str, label: &'static str, better: Better) -> Metric {
+    Metric { key, label, better }
+}
+
+fn row(rt: Runtime, variant: Option<&'static str>, label: &str) -> Row {
+    Row { rt, variant, label: label.to_string() }
+}
+
+fn plain(rts: &[Runtime]) -> Vec<Row> {
+    rts.iter().map(|&rt| row(rt, None, rt.name())).collect()
+}
+
+/// Every case of the suite, at full or quick sizes.
+pub fn cases(quick: bool) -> Vec<Case> {
+    use Better::{Higher, Lower};
+    use Runtime::{AriaEpoll as A, AriaUring as U, AsyncProcess as AP, Bash, Std, Tokio as T, TokioCt as TC};
+    let q = |full: u64, small: u64| if quick { small } else { full };
+    let procs = plain(&[A, U, T, AP, Std]);
+    let mut v = Vec::new();
+    let n = q(2000, 40);
+    v.push(Case {
+        title: format!("spawn: {n} x /bin/true, at most 64 alive"),
+        scenario: Scenario::Spawn,
+        size: n,
+        window_ms: None,
+        rows: procs.clone(),
+        metrics: vec![
+            m("spawns_per_s", "spawns/s", Higher),
+            m("cpu_s", "parent CPU s", Lower),
+            m("cpu_per_spawn_us", "CPU/spawn us", Lower),
+            m("child_cpu_per_spawn_us", "child CPU/spawn us", Lower),
+        ],
+        targets: vec![
+            Target::Ratio { metric: "spawns_per_s", peer: "tokio", factor: 1.0 },
+            Target::Ratio { metric: "cpu_per_spawn_us", peer: "tokio", factor: 0.7 },
+        ],
+        note: "Parent CPU is getrusage(RUSAGE_SELF) over the spawn loop (every thread of the parent); \
+               child CPU is getrusage(RUSAGE_CHILDREN), the children's share of the two cores \
+               (their half of posix_spawn, exec, exit).",
+    });
+    let sizes: &[u64] = if quick { &[20] } else { &[50, 500, 2000] };
+    for (i, &n) in sizes.iter().enumerate() {
+        let last = i + 1 == sizes.len();
+        v.push(Case {
+            title: format!("exit-latency: {n} x cat, stdins closed at T0"),
+            scenario: Scenario::ExitLatency,
+            size: n,
+            window_ms: None,
+            rows: plain(&[A, U, T, TC, AP, Std]),
+            metrics: vec![
+                m("p50_ms", "p50 ms", Lower),
+                m("p99_ms", "p99 ms", Lower),
+                m("max_ms", "max ms", Lower),
+                m("close_ms", "closing ms", Lower),
+                m("spawn_s", "spawning s", Lower),
+            ],
+            targets: if last {
+                vec![Target::Ratio { metric: "p99_ms", peer: "tokio", factor: 1.0 }]
+            } else {
+                Vec::new()
+            },
+            note: "Time from T0 (before the first stdin is closed) until each child's wait returned; \
+                   `closing ms` is how long closing the stdins took. tokio-ct is there because \
+                   aria-io is current-thread too: a single thread cannot reap while it closes.",
+        });
+    }
+    let (n, window) = (q(200, 10), q(5000, 300));
+    v.push(Case {
+        title: format!("idle: {n} x sleep, waited on for {} s", window as f64 / 1e3),
+        scenario: Scenario::Idle,
+        size: n,
+        window_ms: Some(window),
+        rows: procs.clone(),
+        metrics: vec![m("cpu_ms", "parent CPU ms", Lower), m("threads", "threads", Lower)],
+        targets: vec![
+            Target::AtMost { metric: "cpu_ms", max: 1.0, text: "CPU in the window <= 1 ms" },
+            Target::AtMost { metric: "threads", max: 4.0, text: "no thread per child (<= 4 threads)" },
+        ],
+        note: "",
+    });
+    let n = q(256 * MIB, 2 * MIB);
+    v.push(Case {
+        title: format!("output: {} MiB to stdout + {0} MiB to stderr in 64 KiB chunks", n / MIB),
+        scenario: Scenario::Output,
+        size: n,
+        window_ms: None,
+        rows: procs.clone(),
+        metrics: vec![
+            m("mib_per_s", "MiB/s", Higher),
+            m("peak_rss_mib", "peak RSS MiB", Lower),
+            m("rss_per_byte", "RSS / bytes collected", Lower),
+        ],
+        targets: vec![
+            Target::Ratio { metric: "mib_per_s", peer: "tokio", factor: 2.0 },
+            Target::AtMost { metric: "rss_per_byte", max: 1.1, text: "peak RSS <= 1.1 x bytes collected" },
+        ],
+        note: "",
+    });
+    let n = q(2048 * MIB, 8 * MIB);
+    v.push(Case {
+        title: format!("pipe-copy: {} MiB from a child's stdout into a file", n / MIB),
+        scenario: Scenario::PipeCopy,
+        size: n,
+        window_ms: None,
+        rows: vec![
+            row(A, None, "aria-epoll (io::copy)"),
+            row(U, None, "aria-uring (io::copy)"),
+            row(T, None, "tokio (io::copy, fs::File)"),
+            row(AP, None, "async-process (futures-lite copy, async-fs)"),
+            row(Std, None, "std (io::copy, splice)"),
+        ],
+        metrics: vec![m("mib_per_s", "MiB/s", Higher), m("wall_s", "wall s", Lower)],
+        targets: vec![
+            Target::Ratio { metric: "mib_per_s", peer: "tokio (io::copy, fs::File)", factor: 5.0 },
+            Target::Ratio { metric: "mib_per_s", peer: "std (io::copy, splice)", factor: 1.0 },
+        ],
+        note: "The file is on tmpfs (/dev/shm) so the disk is not measured.",
+    });
+    for (variant, full, small, shape) in [
+        ("text", 200 * MIB, MIB, "gen | tr a-z A-Z | grep -v QQQ | wc -l"),
+        ("data", 1024 * MIB, 4 * MIB, "emit fd 5 |* sink fd 4 (data plane)"),
+    ] {
+        let n = q(full, small);
+        v.push(Case {
+            title: format!("pipeline ({variant}): {shape}, {} MiB", n / MIB),
+            scenario: Scenario::Pipeline,
+            size: n,
+            window_ms: None,
+            rows: vec![
+                row(A, Some(variant), "aria-epoll (Pipeline)"),
+                row(U, Some(variant), "aria-uring (Pipeline)"),
+                row(T, Some(variant), "tokio (by hand)"),
+                row(Std, Some(variant), "std (by hand)"),
+                row(Bash, Some(variant), "bash -c"),
+            ],
+            metrics: vec![m("wall_s", "wall s", Lower), m("mib_per_s", "MiB/s", Higher)],
+            targets: Vec::new(),
+            note: "",
+        });
+    }
+    let n = q(1_000_000, 10_000);
+    v.push(Case {
+        title: format!("tasks: spawn and join {n} empty tasks"),
+        scenario: Scenario::Tasks,
+        size: n,
+        window_ms: None,
+        rows: vec![
+            row(A, None, "aria-epoll"),
+            row(U, None, "aria-uring"),
+            row(TC, None, "tokio-ct"),
+            row(T, None, "tokio"),
+            row(AP, None, "async-executor"),
+        ],
+        metrics: vec![
+            m("ns_per_task", "ns/task", Lower),
+            m("bytes_per_task", "bytes/task", Lower),
+            m("allocs_per_task", "allocs/task", Lower),
+        ],
+        targets: vec![
+            Target::Ratio { metric: "ns_per_task", peer: "tokio-ct", factor: 0.7 },
+            Target::AtMost { metric: "bytes_per_task", max: 96.0, text: "bytes per empty task <= 96" },
+        ],
+        note: "Bytes and allocations come from a counting global allocator over a first pass; ns/task \
+               from a second pass with counting off.",
+    });
+    let chan_rows = |aria: &str, portable: &str, native: &str| {
+        vec![
+            row(A, Some("aria"), &format!("aria-epoll + {aria}")),
+            row(A, Some("portable"), &format!("aria-epoll + {portable}")),
+            row(U, Some("aria"), &format!("aria-uring + {aria}")),
+            row(T, Some("native"), &format!("tokio + {native}")),
+            row(T, Some("aria"), &format!("tokio + {aria}")),
+            row(T, Some("portable"), &format!("tokio + {portable}")),
+            row(TC, Some("native"), &format!("tokio-ct + {native}")),
+            row(AP, Some("portable"), &format!("async-executor + {portable}")),
+        ]
+    };
+    let n = q(1_000_000, 10_000);
+    v.push(Case {
+        title: format!("yield: {n} ping-pong round trips between two tasks"),
+        scenario: Scenario::Yield,
+        size: n,
+        window_ms: None,
+        rows: chan_rows("aria Notify", "event-listener", "tokio Notify"),
+        metrics: vec![m("ns_per_round_trip", "ns/round trip", Lower)],
+        targets: vec![Target::Ratio {
+            metric: "ns_per_round_trip",
+            peer: "tokio + tokio Notify",
+            factor: 1.0,
+        }],
+        note: "Two notifications (ping, pong). `aria Notify` is aria_io::sync::Notify and \
+               `event-listener` a flag + event_listener::Event: both runtime-agnostic, so they also \
+               run on tokio, which separates the runtime's cost from the primitive's.",
+    });
+    let n = q(1_000_000, 10_000);
+    v.push(Case {
+        title: format!("timers: {n} sleeps, random 0-1000 ms, all awaited"),
+        scenario: Scenario::Timers,
+        size: n,
+        window_ms: None,
+        rows: vec![
+            row(A, None, "aria-epoll"),
+            row(U, None, "aria-uring"),
+            row(T, None, "tokio"),
+            row(TC, None, "tokio-ct"),
+            row(AP, None, "async-io Timer"),
+        ],
+        metrics: vec![
+            m("cpu_ns_per_timer", "CPU ns/timer", Lower),
+            m("wall_s", "wall s", Lower),
+            m("late_p50_ms", "late p50 ms", Lower),
+            m("late_p99_ms", "late p99 ms", Lower),
+        ],
+        targets: vec![Target::Ratio { metric: "cpu_ns_per_timer", peer: "tokio", factor: 1.0 }],
+        note: "Lateness: fire time minus (first poll + duration); the main task spawns all timers \
+               first, so early deadlines queue behind the first polls of later tasks.",
+    });
+    let n = q(10_000_000, 100_000);
+    v.push(Case {
+        title: format!("channel: {n} u64 messages, 1 producer 1 consumer, bounded 1024"),
+        scenario: Scenario::Channel,
+        size: n,
+        window_ms: None,
+        rows: chan_rows("aria mpsc", "async-channel", "tokio mpsc"),
+        metrics: vec![m("ns_per_msg", "ns/msg", Lower)],
+        targets: vec![Target::Ratio { metric: "ns_per_msg", peer: "tokio + tokio mpsc", factor: 1.0 }],
+        note: "`aria mpsc` is aria_io::sync::mpsc::channel(1024); it and async-channel are \
+               runtime-agnostic, so they also run on tokio.",
+    });
+    v
+}
+
+/// One measurement's metrics, or why it failed.
+type Measurement = Result<BTreeMap<String, f64>, String>;
+
+/// Results of a case: `results[round][row]`.
+#[derive(Debug)]
+pub struct CaseResult {
+    /// The case.
+    pub case: Case,
+    /// Per round, per row.
+    pub results: Vec<Vec<Measurement>>,
+}
+
+/// Runs this executable once with `args` (plus `--json`) and parses its JSON line.
+pub fn measure_once(args: &[String]) -> Measurement {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let out = Command::new(exe)
+        .args(args)
+        .arg("--json")
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!("{}: {}", out.status, String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().rev().find(|l| l.starts_with('{')).ok_or("no JSON line in the output")?;
+    let v: serde_json::Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    let metrics = v.get("metrics").and_then(|m| m.as_object()).ok_or("no metrics in the JSON line")?;
+    Ok(metrics.iter().filter_map(|(k, v)| Some((k.clone(), v.as_f64()?))).collect())
+}
+
+fn case_args(case: &Case, row: &Row, dir: &Path) -> Vec<String> {
+    let mut a = vec![
+        case.scenario.name().to_string(),
+        "--runtime".into(),
+        row.rt.name().into(),
+        "--size".into(),
+        case.size.to_string(),
+        "--dir".into(),
+        dir.display().to_string(),
+    ];
+    if let Some(v) = row.variant {
+        a.extend(["--variant".into(), v.into()]);
+    }
+    if let Some(w) = case.window_ms {
+        a.extend(["--window-ms".into(), w.to_string()]);
+    }
+    a
+}
+
+/// Runs every case for every row, rows in alternation within each round.
+pub fn run_cases(cases: Vec<Case>, rounds: usize, dir: &Path) -> Vec<CaseResult> {
+    let mut all = Vec::new();
+    for case in cases {
+        let mut results = Vec::new();
+        for r in 0..rounds {
+            let mut per_row = Vec::new();
+            for row in &case.rows {
+                let t0 = Instant::now();
+                let res = measure_once(&case_args(&case, row, dir));
+                let status = match &res {
+                    Ok(_) => "ok".to_string(),
+                    Err(e) => format!("FAILED: {e}"),
+                };
+                eprintln!(
+                    "[{}] round {}/{rounds} {:<44} {:>6.1}s {status}",
+                    case.scenario.name(),
+                    r + 1,
+                    row.label,
+                    t0.elapsed().as_secs_f64()
+                );
+                per_row.push(res);
+            }
+            results.push(per_row);
+        }
+        all.push(CaseResult { case, results });
+    }
+    all
+}
+
+impl CaseResult {
+    fn values(&self, row: usize, key: &str) -> Vec<f64> {
+        self.results
+            .iter()
+            .map(|round| round[row].as_ref().ok().and_then(|m| m.get(key).copied()).unwrap_or(f64::NAN))
+            .collect()
+    }
+
+    /// Median over rounds of `key` for `row`.
+    pub fn median(&self, row: usize, key: &str) -> f64 {
+        median(&self.values(row, key))
+    }
+
+    /// Median over rounds of the per-round ratio `aria / peer` for `key`.
+    pub fn ratio(&self, aria: usize, peer: usize, key: &str) -> f64 {
+        let (a, p) = (self.values(aria, key), self.values(peer, key));
+        let r: Vec<f64> = a.iter().zip(&p).map(|(a, p)| a / p).filter(|x| x.is_finite()).collect();
+        median(&r)
+    }
+
+    fn aria_rows(&self) -> Vec<usize> {
+        (0..self.case.rows.len()).filter(|&i| self.case.rows[i].rt.is_aria()).collect()
+    }
+
+    fn row_index(&self, label: &str) -> Option<usize> {
+        self.case.rows.iter().position(|r| r.label == label)
+    }
+
+    fn errors(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (r, round) in self.results.iter().enumerate() {
+            for (i, m) in round.iter().enumerate() {
+                if let Err(e) = m {
+                    out.push(format!("round {} {}: {e}", r + 1, self.case.rows[i].label));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Formats a number with about three significant digits.
+pub fn num(x: f64) -> String {
+    if x.is_nan() {
+        return "n/a".into();
+    }
+    let a = x.abs();
+    if a >= 1000.0 {
+        format!("{x:.0}")
+    } else if a >= 100.0 {
+        format!("{x:.1}")
+    } else if a >= 10.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+/// A target's verdict: (description, measured, met).
+fn verdict(cr: &CaseResult, t: &Target) -> Vec<(String, String, Option<bool>)> {
+    let metric_label =
+        |key: &'static str| cr.case.metrics.iter().find(|m| m.key == key).map_or(key, |m| m.label);
+    let mut out = Vec::new();
+    for a in cr.aria_rows() {
+        let who = &cr.case.rows[a].label;
+        match t {
+            Target::Ratio { metric, peer, factor } => {
+                let better =
+                    cr.case.metrics.iter().find(|m| m.key == *metric).map_or(Better::Lower, |m| m.better);
+                let (op, ok): (&str, fn(f64, f64) -> bool) = match better {
+                    Better::Higher => (">=", |r, f| r >= f),
+                    Better::Lower => ("<=", |r, f| r <= f),
+                };
+                let desc = format!("{who}: {} {op} {factor} x {peer}", metric_label(metric));
+                match cr.row_index(peer) {
+                    Some(p) => {
+                        let r = cr.ratio(a, p, metric);
+                        out.push((desc, format!("{}x", num(r)), (!r.is_nan()).then(|| ok(r, *factor))));
+                    }
+                    None => out.push((desc, "no such row".into(), None)),
+                }
+            }
+            Target::AtMost { metric, max, text } => {
+                let v = cr.median(a, metric);
+                out.push((format!("{who}: {text}"), num(v), (!v.is_nan()).then_some(v <= *max)));
+            }
+        }
+    }
+    out
+}
+
+fn mark(ok: Option<bool>) -> &'static str {
+    match ok {
+        Some(true) => "met",
+        Some(false) => "**MISSED**",
+        None => "n/a",
+    }
+}
+
+/// The markdown tables of every case: targets first, then per case medians and ratios.
+pub fn tables(results: &[CaseResult], rounds: usize) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "## Targets\n");
+    let _ = writeln!(s, "| scenario | target | measured | verdict |\n|---|---|---|---|");
+    for cr in results {
+        for t in &cr.case.targets {
+            for (desc, value, ok) in verdict(cr, t) {
+                let _ = writeln!(s, "| {} | {desc} | {value} | {} |", cr.case.scenario.name(), mark(ok));
+            }
+        }
+    }
+    let _ = writeln!(
+        s,
+        "\nRatios are aria/peer computed round by round (each round's aria value over the same \
+         round's peer value), then the median over the {rounds} round(s).\n"
+    );
+    for cr in results {
+        let c = &cr.case;
+        let _ = writeln!(s, "### {}\n", c.title);
+        if !c.note.is_empty() {
+            let _ = writeln!(s, "{}\n", c.note);
+        }
+        let head: Vec<&str> = c.metrics.iter().map(|m| m.label).collect();
+        let _ = writeln!(s, "Medians of {rounds} round(s):\n");
+        let _ = writeln!(s, "| runtime | {} |", head.join(" | "));
+        let _ = writeln!(s, "|---|{}", "---|".repeat(head.len()));
+        for (i, r) in c.rows.iter().enumerate() {
+            let cells: Vec<String> = c.metrics.iter().map(|m| num(cr.median(i, m.key))).collect();
+            let _ = writeln!(s, "| {} | {} |", r.label, cells.join(" | "));
+        }
+        for a in cr.aria_rows() {
+            let _ = writeln!(s, "\nRatio {} / peer (median of per-round ratios):\n", c.rows[a].label);
+            let _ = writeln!(s, "| peer | {} |", head.join(" | "));
+            let _ = writeln!(s, "|---|{}", "---|".repeat(head.len()));
+            for (p, r) in c.rows.iter().enumerate().filter(|(p, _)| *p != a) {
+                let cells: Vec<String> =
+                    c.metrics.iter().map(|m| format!("{}x", num(cr.ratio(a, p, m.key)))).collect();
+                let _ = writeln!(s, "| {} | {} |", r.label, cells.join(" | "));
+            }
+        }
+        let errors = cr.errors();
+        if !errors.is_empty() {
+            let _ = writeln!(s, "\nFailures:\n");
+            for e in errors {
+                let _ = writeln!(s, "- {}", e.replace('\n', " "));
+            }
+        }
+        let _ = writeln!(s);
+    }
+    s
+}
+
+/// Runs a shell command and returns its trimmed stdout, or `?`.
+pub fn sh(cmd: &str, args: &[&str]) -> String {
+    Command::new(cmd)
+        .args(args)
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map_or_else(|| "?".into(), |o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+}
+
+/// Versions of the compared crates, from the workspace's Cargo.lock (found from the current
+/// directory upwards).
+fn crate_versions() -> Vec<(String, String)> {
+    const WANTED: [&str; 10] = [
+        "aria-io",
+        "tokio",
+        "async-process",
+        "async-executor",
+        "async-io",
+        "async-channel",
+        "async-fs",
+        "event-listener",
+        "futures-lite",
+        "serde_json",
+    ];
+    let mut dir = std::env::current_dir().ok();
+    let mut lock = None;
+    while let Some(d) = dir {
+        if let Ok(text) = std::fs::read_to_string(d.join("Cargo.lock")) {
+            lock = Some(text);
+            break;
+        }
+        dir = d.parent().map(Path::to_path_buf);
+    }
+    let Some(lock) = lock else { return Vec::new() };
+    let mut out = Vec::new();
+    let mut name = None;
+    for line in lock.lines() {
+        if let Some(n) = line.strip_prefix("name = ") {
+            name = Some(n.trim_matches('"').to_string());
+        } else if let (Some(v), Some(n)) = (line.strip_prefix("version = "), name.take()) {
+            if WANTED.contains(&n.as_str()) {
+                out.push((n, v.trim_matches('"').to_string()));
+            }
+        }
+    }
+    out.sort_by_key(|(n, _)| WANTED.iter().position(|w| w == n));
+    out
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines().find_map(|l| {
+                Some(l.strip_prefix("model name")?.trim_start_matches([' ', '\t', ':']).to_string())
+            })
+        })
+        .unwrap_or_else(|| "?".into())
+}
+
+/// The report's header: when, where, with what, and how.
+pub fn header(opts: &Options, rounds: usize, elapsed_s: f64) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# Benchmarks\n");
+    let _ = writeln!(
+        s,
+        "Generated by `scripts/bench.sh` (the `aria-bench --all` mode of `crates/aria-bench`); do not \
+         edit by hand. Each measurement runs in a fresh process; runtimes alternate within each round \
+         (A B C A B C ...). New capabilities add their scenario there (see the crate docs).\n"
+    );
+    let command = opts.command.clone().unwrap_or_else(|| std::env::args().collect::<Vec<_>>().join(" "));
+    let _ = writeln!(s, "- date: {}", sh("date", &["-u", "+%Y-%m-%d %H:%M UTC"]));
+    let _ = writeln!(s, "- command: `{command}`");
+    let _ = writeln!(s, "- nproc: {}", sh("nproc", &[]));
+    let _ = writeln!(s, "- uname -r: {}", sh("uname", &["-r"]));
+    let _ = writeln!(s, "- cpu: {}", cpu_model());
+    let _ = writeln!(s, "- rustc: {}", sh("rustc", &["-V"]));
+    let _ = writeln!(s, "- aria-io commit: {}", sh("git", &["rev-parse", "--short", "HEAD"]));
+    let versions: Vec<String> = crate_versions().iter().map(|(n, v)| format!("{n} {v}")).collect();
+    let _ = writeln!(s, "- crates: {}", versions.join(", "));
+    let _ = writeln!(
+        s,
+        "- rounds: {rounds}{}",
+        if opts.quick { " (quick sizes: a smoke test, not results)" } else { "" }
+    );
+    let _ = writeln!(s, "- files written to: {}", opts.dir.display());
+    let _ = writeln!(s, "- total run time: {elapsed_s:.0} s\n");
+    let _ = writeln!(
+        s,
+        "Runtimes: `aria-epoll` and `aria-uring` are aria-io's current-thread runtime on its epoll and \
+         io_uring backends (forced with `Builder::backend`); `tokio` is the multi-thread \
+         runtime with default settings (worker threads = nproc); `tokio-ct` is tokio's current-thread \
+         runtime; `async-process` / `async-executor` / `async-io Timer` is smol's parts (async-process on \
+         an async-executor run by async-io's block_on on the main thread); `std` is std::process with a \
+         thread per waiting child and std::io::copy.\n"
+    );
+    s
+}
+
+/// The `--all` mode.
+///
+/// # Errors
+/// Writing the report.
+pub fn run_all(opts: &Options) -> io::Result<()> {
+    let start = Instant::now();
+    let rounds = opts.rounds.unwrap_or(if opts.quick { 1 } else { 3 });
+    let cases: Vec<Case> = cases(opts.quick)
+        .into_iter()
+        .filter(|c| opts.only.is_empty() || opts.only.iter().any(|o| c.scenario.name() == o))
+        .collect();
+    crate::runtimes::writer_path()?;
+    let results = run_cases(cases, rounds, &opts.dir);
+    let mut body = tables(&results, rounds);
+    if opts.strace && !opts.quick {
+        body.push_str(&crate::syscalls::section(&opts.dir));
+    }
+    let doc = format!("{}{body}", header(opts, rounds, start.elapsed().as_secs_f64()));
+    println!("{doc}");
+    if let Some(out) = &opts.out {
+        std::fs::write(out, &doc)?;
+        eprintln!("wrote {}", out.display());
+    }
+    let failed: usize = results.iter().map(|r| r.errors().len()).sum();
+    if failed > 0 {
+        return Err(io::Error::other(format!("{failed} measurement(s) failed; see the report")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(values: &[[f64; 2]]) -> CaseResult {
+        let case = cases(true).remove(0);
+        let results = values
+            .iter()
+            .map(|round| {
+                (0..case.rows.len())
+                    .map(|i| Ok(BTreeMap::from([("spawns_per_s".to_string(), round[i.min(1)])])))
+                    .collect()
+            })
+            .collect();
+        CaseResult { case, results }
+    }
+
+    #[test]
+    fn ratios_are_per_round_medians() {
+        // Round ratios 2/1, 3/6, 4/2 = 2, 0.5, 2: median 2, not median(a)/median(b) = 3/2.
+        let cr = result(&[[2.0, 1.0], [3.0, 6.0], [4.0, 2.0]]);
+        assert_eq!(cr.ratio(0, 1, "spawns_per_s"), 2.0);
+        assert_eq!(cr.median(0, "spawns_per_s"), 3.0);
+    }
+
+    #[test]
+    fn every_case_has_an_aria_row_and_known_target_peers() {
+        for c in cases(false) {
+            assert!(c.rows[0].rt.is_aria(), "{}", c.title);
+            for t in &c.targets {
+                if let Target::Ratio { peer, metric, .. } = t {
+                    assert!(c.rows.iter().any(|r| r.label == *peer), "{}: {peer}", c.title);
+                    assert!(c.metrics.iter().any(|m| m.key == *metric), "{}: {metric}", c.title);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(num(1234.5), "1234");
+        assert_eq!(num(12.345), "12.35");
+        assert_eq!(num(0.5), "0.500");
+        assert_eq!(num(f64::NAN), "n/a");
+    }
+}

@@ -1,0 +1,146 @@
+//! The runtimes under comparison and how each one is started.
+//!
+//! | name            | what runs the scenario                                                   |
+//! |-----------------|--------------------------------------------------------------------------|
+//! | `aria-epoll`    | `aria_io::Runtime` (current-thread) on the epoll backend                 |
+//! | `aria-uring`    | `aria_io::Runtime` (current-thread) on the io_uring backend              |
+//! | `tokio`         | tokio multi-thread runtime with default settings                          |
+//! | `tokio-ct`      | tokio current-thread runtime (extra row where aria is compared to it)    |
+//! | `async-process` | async-process on async-executor + async-io (smol's parts), one thread    |
+//! | `std`           | std::process with a thread per waiting child, std::io::copy              |
+//! | `bash`          | `bash -c` (pipelines only)                                               |
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::path::PathBuf;
+
+/// A runtime (or baseline) a scenario can run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Runtime {
+    /// aria-io on its epoll backend.
+    AriaEpoll,
+    /// aria-io on its io_uring backend.
+    AriaUring,
+    /// tokio, multi-thread, default settings.
+    Tokio,
+    /// tokio, current-thread.
+    TokioCt,
+    /// async-process / async-executor / async-io.
+    AsyncProcess,
+    /// Blocking std with threads.
+    Std,
+    /// `bash -c` (pipelines).
+    Bash,
+}
+
+impl Runtime {
+    /// The name used by `--runtime` and in the tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Runtime::AriaEpoll => "aria-epoll",
+            Runtime::AriaUring => "aria-uring",
+            Runtime::Tokio => "tokio",
+            Runtime::TokioCt => "tokio-ct",
+            Runtime::AsyncProcess => "async-process",
+            Runtime::Std => "std",
+            Runtime::Bash => "bash",
+        }
+    }
+
+    /// Parses a `--runtime` value (`aria` is accepted for `aria-epoll`, `uring` for
+    /// `aria-uring`, `smol` for `async-process`).
+    ///
+    /// # Errors
+    /// An unknown name.
+    pub fn parse(s: &str) -> io::Result<Runtime> {
+        match s {
+            "aria" | "aria-epoll" => Ok(Runtime::AriaEpoll),
+            "uring" | "aria-uring" => Ok(Runtime::AriaUring),
+            "tokio" => Ok(Runtime::Tokio),
+            "tokio-ct" => Ok(Runtime::TokioCt),
+            "async-process" | "smol" => Ok(Runtime::AsyncProcess),
+            "std" => Ok(Runtime::Std),
+            "bash" => Ok(Runtime::Bash),
+            _ => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("unknown runtime `{s}` (aria-epoll, aria-uring, tokio, tokio-ct, async-process, std, bash)"),
+            )),
+        }
+    }
+
+    /// Whether this is one of aria-io's backends.
+    pub fn is_aria(self) -> bool {
+        matches!(self, Runtime::AriaEpoll | Runtime::AriaUring)
+    }
+}
+
+impl fmt::Display for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The error for a scenario that has no implementation on a runtime.
+pub fn unsupported(scenario: &str, rt: Runtime) -> io::Error {
+    io::Error::new(io::ErrorKind::Unsupported, format!("scenario `{scenario}` does not run on `{rt}`"))
+}
+
+/// Runs `fut` on a fresh aria-io runtime with the backend of `rt` (`aria-epoll` or
+/// `aria-uring`), forced with `Builder::backend` whatever `ARIA_IO_BACKEND` says.
+///
+/// # Errors
+/// The runtime's creation error (`Unsupported` when io_uring is not available).
+pub fn aria<F: Future>(rt: Runtime, fut: F) -> io::Result<F::Output> {
+    let backend = match rt {
+        Runtime::AriaUring => aria_io::BackendKind::IoUring,
+        _ => aria_io::BackendKind::Epoll,
+    };
+    let rt = aria_io::Builder::new_current_thread().backend(backend).build()?;
+    Ok(rt.block_on(fut))
+}
+
+/// Runs `fut` on a fresh tokio runtime: multi-thread with default settings, or
+/// current-thread.
+///
+/// # Errors
+/// The runtime's creation error.
+pub fn tokio<F: Future>(multi_thread: bool, fut: F) -> io::Result<F::Output> {
+    let rt = if multi_thread {
+        tokio::runtime::Runtime::new()?
+    } else {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()?
+    };
+    Ok(rt.block_on(fut))
+}
+
+/// The executor of the `async-process` runtime, run by [`smol`] on the calling thread.
+pub static EXECUTOR: async_executor::Executor<'static> = async_executor::Executor::new();
+
+/// Runs `fut` with async-io's `block_on` driving [`EXECUTOR`] on the calling thread (what
+/// `smol::block_on` plus a global executor amounts to).
+pub fn smol<F: Future>(fut: F) -> F::Output {
+    async_io::block_on(EXECUTOR.run(fut))
+}
+
+/// Tokio's multi-thread or current-thread runtime, for scenarios that take both.
+pub fn tokio_flavor(rt: Runtime) -> bool {
+    rt == Runtime::Tokio
+}
+
+/// The directory of the running executable, where `bench-writer` is built.
+///
+/// # Errors
+/// If the executable's path cannot be found or `bench-writer` is not next to it.
+pub fn writer_path() -> io::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let dir = exe.parent().ok_or_else(|| io::Error::other("the executable has no directory"))?;
+    let w = dir.join("bench-writer");
+    if !w.exists() {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("{} not found: build it with `cargo build -p aria-bench --bins`", w.display()),
+        ));
+    }
+    Ok(w)
+}

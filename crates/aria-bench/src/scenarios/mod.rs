@@ -1,0 +1,158 @@
+//! One module per scenario. Each exposes `run(runtime, &Params) -> io::Result<Metrics>`,
+//! measuring inside a fresh process (the orchestrator starts one per measurement).
+
+pub mod channel;
+pub mod exit_latency;
+pub mod idle;
+pub mod output;
+pub mod pipe_copy;
+pub mod pipeline;
+pub mod spawn;
+pub mod tasks;
+pub mod timers;
+pub mod yield_;
+
+use std::io;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::runtimes::Runtime;
+
+/// The numbers one measurement produces, in display order.
+pub type Metrics = Vec<(&'static str, f64)>;
+
+/// What a measurement is asked to do.
+#[derive(Debug, Clone)]
+pub struct Params {
+    /// The scenario's size: a count of children, tasks, messages, or a number of bytes.
+    pub size: u64,
+    /// Scenario-specific variant: `native`/`portable` (yield, channel), `text`/`data`
+    /// (pipeline).
+    pub variant: Option<String>,
+    /// How long the idle scenario watches the children.
+    pub window: Duration,
+    /// Where scenarios write their files (pipe-copy).
+    pub dir: PathBuf,
+}
+
+/// The scenarios, in table order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    /// Spawn and wait for trivial children, at most 64 alive.
+    Spawn,
+    /// Time from closing the stdins of N `cat`s until each wait returns.
+    ExitLatency,
+    /// CPU and threads while waiting on sleeping children.
+    Idle,
+    /// Collecting stdout and stderr with `output()`.
+    Output,
+    /// Copying a child's stdout into a file.
+    PipeCopy,
+    /// Multi-stage pipelines.
+    Pipeline,
+    /// Spawning and joining empty tasks.
+    Tasks,
+    /// Ping-pong between two tasks.
+    Yield,
+    /// Many sleeps with random deadlines.
+    Timers,
+    /// One producer, one consumer over a bounded channel.
+    Channel,
+}
+
+impl Scenario {
+    /// Every scenario, in table order.
+    pub const ALL: [Scenario; 10] = [
+        Scenario::Spawn,
+        Scenario::ExitLatency,
+        Scenario::Idle,
+        Scenario::Output,
+        Scenario::PipeCopy,
+        Scenario::Pipeline,
+        Scenario::Tasks,
+        Scenario::Yield,
+        Scenario::Timers,
+        Scenario::Channel,
+    ];
+
+    /// The subcommand name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Spawn => "spawn",
+            Scenario::ExitLatency => "exit-latency",
+            Scenario::Idle => "idle",
+            Scenario::Output => "output",
+            Scenario::PipeCopy => "pipe-copy",
+            Scenario::Pipeline => "pipeline",
+            Scenario::Tasks => "tasks",
+            Scenario::Yield => "yield",
+            Scenario::Timers => "timers",
+            Scenario::Channel => "channel",
+        }
+    }
+
+    /// Parses a subcommand name.
+    pub fn parse(s: &str) -> Option<Scenario> {
+        Scenario::ALL.into_iter().find(|sc| sc.name() == s)
+    }
+
+    /// The size used when `--size` is not given.
+    pub fn default_size(self) -> u64 {
+        const MIB: u64 = 1 << 20;
+        match self {
+            Scenario::Spawn => 2000,
+            Scenario::ExitLatency => 2000,
+            Scenario::Idle => 200,
+            Scenario::Output => 256 * MIB,
+            Scenario::PipeCopy => 2048 * MIB,
+            Scenario::Pipeline => 200 * MIB,
+            Scenario::Tasks => 1_000_000,
+            Scenario::Yield => 1_000_000,
+            Scenario::Timers => 1_000_000,
+            Scenario::Channel => 10_000_000,
+        }
+    }
+
+    /// Runs one measurement.
+    ///
+    /// # Errors
+    /// A runtime the scenario does not support, or whatever the scenario hit.
+    pub fn run(self, rt: Runtime, p: &Params) -> io::Result<Metrics> {
+        match self {
+            Scenario::Spawn => spawn::run(rt, p),
+            Scenario::ExitLatency => exit_latency::run(rt, p),
+            Scenario::Idle => idle::run(rt, p),
+            Scenario::Output => output::run(rt, p),
+            Scenario::PipeCopy => pipe_copy::run(rt, p),
+            Scenario::Pipeline => pipeline::run(rt, p),
+            Scenario::Tasks => tasks::run(rt, p),
+            Scenario::Yield => yield_::run(rt, p),
+            Scenario::Timers => timers::run(rt, p),
+            Scenario::Channel => channel::run(rt, p),
+        }
+    }
+}
+
+/// Seconds as a float.
+pub fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+/// Bytes to MiB.
+pub fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1u64 << 20) as f64
+}
+
+/// An error for a child that did not exit successfully.
+pub fn check_status(ok: bool, what: &str, status: &dyn std::fmt::Display) -> io::Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!("{what} failed: {status}")))
+    }
+}
+
+/// The variant of `p`, or `default`.
+pub fn variant<'a>(p: &'a Params, default: &'a str) -> &'a str {
+    p.variant.as_deref().unwrap_or(default)
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The benchmark suite of aria-io against tokio, async-process (smol's parts) and std.
+#
+# Runs every scenario for every runtime in alternation (A B C A B C ...), 3 rounds by default,
+# each measurement in a fresh process, then prints the tables of medians and of round-by-round
+# ratios aria/peer and writes them, with the syscall counts from strace when it is installed,
+# to docs/benchmarks.md.
+#
+#   scripts/bench.sh                      full run, release build (< 10 minutes on 2 cores)
+#   scripts/bench.sh --quick              tiny sizes, one round, debug build: the CI smoke test
+#                                         (prints the tables, writes no file unless --out is given)
+#   scripts/bench.sh --only spawn,output  some scenarios only
+#   scripts/bench.sh --rounds 5 --no-strace --out /tmp/bench.md
+#
+# Any other option is passed to `aria-bench --all` (see `aria-bench --help`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=0
+has_out=0
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=1 ;;
+    --out) has_out=1 ;;
+  esac
+done
+
+target="${CARGO_TARGET_DIR:-target}"
+if [ "$quick" = 1 ]; then
+  cargo build -q -p aria-bench --bins
+  bin="$target/debug/aria-bench"
+  out=()
+else
+  cargo build -q --release -p aria-bench --bins
+  bin="$target/release/aria-bench"
+  out=(--out docs/benchmarks.md)
+fi
+if [ "$has_out" = 1 ]; then
+  out=()
+fi
+
+exec "$bin" --all "${out[@]}" --command "scripts/bench.sh${*:+ $*}" "$@"
