@@ -90,3 +90,43 @@ fn copy_moves_every_byte_between_pipes() {
         assert_eq!(reader.await.unwrap().unwrap(), data);
     });
 }
+
+#[test]
+fn a_runtime_dropped_with_hundreds_of_reads_in_flight_never_lets_the_kernel_write_into_freed_memory() {
+    let rt = aria_io::Runtime::new().unwrap();
+    let mut writers = Vec::new();
+    let mut handles = Vec::new();
+    for _ in 0..300 {
+        let (w, mut r) = rt.block_on(async { aria_io::io::pipe() }).unwrap();
+        writers.push(w);
+        handles.push(rt.spawn(async move { r.read(Vec::with_capacity(64 * 1024)).await }));
+    }
+    // Let every task submit its read (and the driver hand it to the kernel).
+    rt.block_on(aria_io::time::sleep(Duration::from_millis(5)));
+    drop(rt);
+    // Data written now must not land in the dropped buffers: the tasks (and their read ends)
+    // are gone, and no read may still be in flight holding a read end open in the kernel, so
+    // every write fails with EPIPE.
+    let canaries: Vec<Vec<u8>> = (0..300).map(|_| vec![0x5Au8; 64 * 1024]).collect();
+    for w in writers {
+        use std::io::Write;
+        let mut f = std::fs::File::from(w.into_blocking_fd().unwrap());
+        let err = f.write_all(b"late data").unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe);
+    }
+    let rt2 = aria_io::Runtime::new().unwrap();
+    for h in handles {
+        assert!(rt2.block_on(h).unwrap_err().is_cancelled());
+    }
+    assert!(canaries.iter().all(|c| c.iter().all(|b| *b == 0x5A)));
+}
+
+#[test]
+fn waiting_on_an_io_object_whose_runtime_is_gone_is_an_error_not_a_hang() {
+    let rt = aria_io::Runtime::new().unwrap();
+    let (_w, mut r) = rt.block_on(async { aria_io::io::pipe() }).unwrap();
+    drop(rt);
+    let rt2 = aria_io::Runtime::new().unwrap();
+    let err = rt2.block_on(async { r.read(Vec::with_capacity(16)).await.0 }).unwrap_err();
+    assert!(err.to_string().contains("shut down"), "{err}");
+}

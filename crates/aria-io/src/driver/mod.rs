@@ -179,6 +179,8 @@ pub(crate) struct Handle {
     io: Mutex<Slab<Arc<ScheduledIo>>>,
     /// Set by `unpark`, cleared by the driver once it has consumed the wake-up.
     wake_pending: AtomicBool,
+    /// The driver was dropped: nothing will ever report readiness or completions again.
+    shut_down: AtomicBool,
     pub(crate) time: Mutex<Wheel<TimerEntry>>,
     start: Instant,
     pub(crate) signals: SignalRegistry,
@@ -212,6 +214,7 @@ impl Driver {
             waker,
             io: Mutex::new(Slab::new()),
             wake_pending: AtomicBool::new(false),
+            shut_down: AtomicBool::new(false),
             time: Mutex::new(Wheel::new()),
             start: Instant::now(),
             signals,
@@ -258,6 +261,11 @@ impl Driver {
 }
 
 impl Handle {
+    /// Whether the driver has been dropped (its runtime shut down).
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.shut_down.load(Ordering::Acquire)
+    }
+
     /// Which backend this driver uses.
     pub(crate) fn kind(&self) -> BackendKind {
         self.backend.kind()
@@ -457,6 +465,7 @@ impl Drop for Driver {
         // Handles can outlive the driver (I/O objects and children hold them), but nothing
         // turns it any more: hand the orphans on to whichever runtime turns next, and make
         // sure the kernel is done with every buffer of an operation still in flight.
+        self.handle.shut_down.store(true, Ordering::Release);
         self.handle.orphans.close();
         if let Backend::Uring(ring) = &self.handle.backend {
             ring.shutdown();

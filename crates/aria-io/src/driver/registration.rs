@@ -236,6 +236,12 @@ impl Registration {
         loop {
             let ev = match self.poll_ready(cx, interest) {
                 Poll::Ready(ev) => ev,
+                // Waiting on a driver that is gone would never end.
+                Poll::Pending if self.handle.is_shut_down() => {
+                    return Poll::Ready(Err(io::Error::other(
+                        "the runtime this I/O object is registered with has shut down",
+                    )))
+                }
                 Poll::Pending => return Poll::Pending,
             };
             match f() {
