@@ -59,6 +59,8 @@ const CANCEL_TAG: u64 = 1 << 58;
 const KEY_MASK: u64 = (1 << 58) - 1;
 
 const ENTRIES: u32 = 256;
+/// `IORING_ENTER_GETEVENTS` (include/uapi/linux/io_uring.h).
+const IORING_ENTER_GETEVENTS: u32 = 1;
 /// Completion queue size. At most this many requests (minus a margin) are in flight at once,
 /// so the completion queue never overflows; more wait in the backlog until completions make
 /// room. Cancel and poll-remove requests, which finish at once and free room, bypass the
@@ -298,6 +300,20 @@ impl Ring {
             // Always enter with GETEVENTS (a zero timeout when the scheduler has work): with
             // DEFER_TASKRUN the kernel posts completions only then.
             let res = match timeout {
+                // Do not wait: a zero timespec would arm a timer and sleep for the timer slack.
+                Some(Duration::ZERO) => {
+                    let to_submit = inner.ring.submission().len() as u32;
+                    // SAFETY: a plain enter with no argument structure; the submission ring's
+                    // entries are valid (see `push_locked`).
+                    unsafe {
+                        inner.ring.submitter().enter::<libc::sigset_t>(
+                            to_submit,
+                            0,
+                            IORING_ENTER_GETEVENTS,
+                            None,
+                        )
+                    }
+                }
                 Some(t) => {
                     let ts = types::Timespec::from(t);
                     let args = types::SubmitArgs::new().timespec(&ts);

@@ -89,7 +89,9 @@ impl PipeReader {
     pub(crate) fn poll_read_to_end(&self, cx: &mut Context<'_>, buf: &mut Vec<u8>) -> Poll<io::Result<()>> {
         let fd = self.source.as_fd();
         loop {
-            if buf.capacity() - buf.len() < 32 * 1024 {
+            // Keep at least 64 KiB (a default pipe's capacity) of room for each read; grow
+            // geometrically (realloc of large blocks remaps pages instead of copying them).
+            if buf.capacity() - buf.len() < 64 * 1024 {
                 buf.reserve(buf.len().clamp(64 * 1024, 64 * 1024 * 1024));
             }
             let n = std::task::ready!(self

@@ -224,7 +224,7 @@ impl Command {
             .chain(&self.args)
             .map(|a| cstring(a.as_bytes()))
             .collect::<io::Result<_>>()?;
-        let envp = self.build_env()?;
+        let envp = if self.env_clear || !self.env.is_empty() { Some(self.build_env()?) } else { None };
         let cwd = match &self.cwd {
             Some(dir) => {
                 let meta = std::fs::metadata(dir).map_err(|e| {
@@ -281,7 +281,7 @@ impl Command {
         let req = SpawnRequest {
             path: &path,
             argv: &argv,
-            envp: &envp,
+            envp: envp.as_deref(),
             cwd: cwd.as_deref(),
             fds,
             process_group: if self.new_session { None } else { self.process_group },
@@ -320,15 +320,11 @@ impl Command {
             cand.push(b'/');
             cand.extend_from_slice(prog);
             let cand = cstring(&cand)?;
-            match spawn::is_executable(&cand) {
-                Ok(true) => return Ok(cand),
-                Ok(false) => {
-                    // Remember that something by that name exists but cannot be run.
-                    if std::fs::metadata(OsStr::from_bytes(cand.as_bytes())).is_ok_and(|m| m.is_file()) {
-                        denied = true;
-                    }
-                }
-                Err(_) => {}
+            match spawn::probe(&cand) {
+                spawn::Candidate::Executable => return Ok(cand),
+                // Something by that name exists but cannot be run: report that, not "missing".
+                spawn::Candidate::Denied => denied = true,
+                spawn::Candidate::Missing => {}
             }
         }
         if denied {

@@ -78,7 +78,7 @@ impl Shared {
                 None
             } else {
                 let id = list.insert(owned.clone());
-                owned.header().owned_id.store(id, Ordering::Relaxed);
+                owned.header().owned_id.store(id as u32, Ordering::Relaxed);
                 Some(id)
             }
         };
@@ -134,7 +134,7 @@ impl Schedule for Shared {
     }
 
     fn release(&self, task: &RawTask) {
-        let id = task.header().owned_id.load(Ordering::Relaxed);
+        let id = task.header().owned_id.load(Ordering::Relaxed) as usize;
         let removed = lock(&self.owned).try_remove(id);
         drop(removed);
     }
@@ -181,26 +181,36 @@ impl CurrentThread {
         let waker = Waker::from(main.clone());
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
+        // Polls (of tasks and of the main future) left before the driver must be turned.
+        let mut budget = self.event_interval;
+        let mut polls = 0u32;
         loop {
             if main.woken.swap(false, Ordering::AcqRel) {
+                budget = budget.saturating_sub(1);
                 if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
                     return out;
                 }
             }
-            for n in 0..self.event_interval {
+            while budget > 0 {
                 // Check the shared queue first every 31 polls, so remote work is not starved by
                 // tasks that keep re-waking each other locally.
-                let task = if n % 31 == 30 {
+                polls = polls.wrapping_add(1);
+                let task = if polls % 31 == 0 {
                     self.shared.pop_remote().or_else(pop_local)
                 } else {
                     pop_local().or_else(|| self.shared.pop_remote())
                 };
                 let Some(task) = task else { break };
                 task.run();
-                if main.woken.load(Ordering::Relaxed) {
-                    break;
-                }
+                budget -= 1;
             }
+            // The main future was woken (by a task, or by its own yield, which is why the
+            // queued tasks ran first): poll it again without a system call while the budget
+            // lasts; a join loop would otherwise turn the driver once per task.
+            if budget > 0 && main.woken.load(Ordering::Relaxed) {
+                continue;
+            }
+            budget = self.event_interval;
             let busy = main.woken.load(Ordering::SeqCst)
                 || self.shared.inject_len.load(Ordering::SeqCst) != 0
                 || CONTEXT.with(|c| !c.local.borrow().is_empty());

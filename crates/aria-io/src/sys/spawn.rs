@@ -26,7 +26,8 @@ pub(crate) enum FdSource {
 pub(crate) struct SpawnRequest<'a> {
     pub(crate) path: &'a CStr,
     pub(crate) argv: &'a [CString],
-    pub(crate) envp: &'a [CString],
+    /// `None`: the parent's environment as it is (`environ`), without copying it.
+    pub(crate) envp: Option<&'a [CString]>,
     pub(crate) cwd: Option<&'a CStr>,
     pub(crate) fds: [FdSource; 6],
     /// `Some(0)`: new group led by the child; `Some(pgid)`: join that group.
@@ -73,8 +74,19 @@ fn check(rc: libc::c_int) -> io::Result<()> {
 pub(crate) fn spawn(req: &SpawnRequest<'_>) -> io::Result<libc::pid_t> {
     let mut argv: Vec<*mut libc::c_char> = req.argv.iter().map(|s| s.as_ptr().cast_mut()).collect();
     argv.push(std::ptr::null_mut());
-    let mut envp: Vec<*mut libc::c_char> = req.envp.iter().map(|s| s.as_ptr().cast_mut()).collect();
-    envp.push(std::ptr::null_mut());
+    let envp: Option<Vec<*mut libc::c_char>> = req.envp.map(|env| {
+        let mut v: Vec<*mut libc::c_char> = env.iter().map(|s| s.as_ptr().cast_mut()).collect();
+        v.push(std::ptr::null_mut());
+        v
+    });
+    let envp_ptr: *const *mut libc::c_char = match &envp {
+        Some(v) => v.as_ptr(),
+        // SAFETY: reading the `environ` pointer. The array it points to is read by the C
+        // library during the spawn, as getenv(3) does; like Rust's `set_var` (unsafe since
+        // the 2024 edition for this reason), changing the environment while another thread
+        // reads it is the caller's responsibility.
+        None => unsafe { environ }.cast(),
+    };
 
     let mut attr = MaybeUninit::uninit();
     // SAFETY: init writes a valid attribute object into `attr`.
@@ -124,18 +136,41 @@ pub(crate) fn spawn(req: &SpawnRequest<'_>) -> io::Result<libc::pid_t> {
     // SAFETY: every pointer is valid for the call: the path and the NULL-terminated argv and
     // envp arrays point into CStrings that outlive it, and attr/actions are initialised.
     check(unsafe {
-        libc::posix_spawn(&mut pid, req.path.as_ptr(), &actions.0, &attr.0, argv.as_ptr(), envp.as_ptr())
+        libc::posix_spawn(&mut pid, req.path.as_ptr(), &actions.0, &attr.0, argv.as_ptr(), envp_ptr)
     })?;
     Ok(pid)
 }
 
-/// Checks that `path` can be executed by this process (`access(X_OK)`) and is not a
-/// directory, so PATH lookup can skip entries the kernel would refuse.
-pub(crate) fn is_executable(path: &CStr) -> io::Result<bool> {
+unsafe extern "C" {
+    static environ: *const *const libc::c_char;
+}
+
+/// What PATH lookup found at one candidate path.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Candidate {
+    /// Exists, is not a directory, and this process may execute it.
+    Executable,
+    /// Exists but may not be executed (`EACCES`).
+    Denied,
+    /// Nothing usable there.
+    Missing,
+}
+
+/// Checks `path` for PATH lookup: one `access(X_OK)`, plus one `stat` only when it succeeds
+/// (to skip directories), so a miss costs a single system call.
+pub(crate) fn probe(path: &CStr) -> Candidate {
     // SAFETY: `path` is a valid NUL-terminated string.
     if unsafe { libc::access(path.as_ptr(), libc::X_OK) } != 0 {
-        return Ok(false);
+        let denied = io::Error::last_os_error().raw_os_error() == Some(libc::EACCES);
+        return if denied { Candidate::Denied } else { Candidate::Missing };
     }
+    match is_not_dir(path) {
+        Ok(true) => Candidate::Executable,
+        _ => Candidate::Missing,
+    }
+}
+
+fn is_not_dir(path: &CStr) -> io::Result<bool> {
     let mut st = MaybeUninit::<libc::stat>::uninit();
     // SAFETY: `st` is valid for writes of a stat structure.
     cvt(unsafe { libc::stat(path.as_ptr(), st.as_mut_ptr()) })?;
