@@ -89,6 +89,13 @@ pub(crate) async fn collect(mut child: Child) -> io::Result<Output> {
         (child.stddbg.take(), Vec::new()),
         (child.stddato.take(), Vec::new()),
     ];
+    // Bigger pipes let the child write more before it blocks on a full one, so fewer
+    // wake-ups and context switches per byte (capped by /proc/sys/fs/pipe-max-size).
+    for (reader, _) in &readers {
+        if let Some(r) = reader {
+            let _ = r.set_pipe_size(1 << 20);
+        }
+    }
     let delay = child.wait_delay;
     let (status, expired) = drain_while(&mut readers, delay, |cx| child.poll_wait(cx)).await?;
     let [(_, stdout), (_, stderr), (_, stddbg), (_, stddato)] = readers;
