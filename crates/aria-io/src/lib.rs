@@ -53,7 +53,9 @@
 #[cfg(not(target_os = "linux"))]
 compile_error!("aria-io supports Linux today; the kqueue and IOCP backends are not written yet");
 
+pub mod blocking;
 pub(crate) mod driver;
+pub mod fs;
 pub mod io;
 mod loom;
 pub mod process;

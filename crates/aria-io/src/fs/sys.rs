@@ -1,0 +1,68 @@
+//! The system calls of the blocking path that `std` does not offer in the shape needed
+//! (reading into a `Vec`'s spare capacity at an offset, `statx`, `openat` with exact flags),
+//! and the conversion of an io_uring `openat` result into an owned descriptor.
+//!
+//! This is the file system's syscall layer: the only file of `fs` with `unsafe`.
+
+use std::ffi::CStr;
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, RawFd};
+
+/// The largest count read(2) and write(2) transfer in one call on Linux (`MAX_RW_COUNT`).
+pub(crate) const MAX_RW: usize = 0x7fff_f000;
+
+/// openat(2) relative to the working directory, always `O_CLOEXEC`.
+pub(crate) fn open(path: &CStr, flags: libc::c_int, mode: u32) -> io::Result<File> {
+    let fd = crate::sys::cvt_retry(|| {
+        // SAFETY: `path` is a NUL-terminated string that outlives the call; the other
+        // arguments are plain integers.
+        unsafe { libc::openat(libc::AT_FDCWD, path.as_ptr(), flags | libc::O_CLOEXEC, mode as libc::c_uint) }
+    })?;
+    Ok(file_from_raw(fd))
+}
+
+/// Takes ownership of a descriptor the kernel just returned (io_uring `openat` completion).
+pub(crate) fn file_from_raw(fd: RawFd) -> File {
+    // SAFETY: `fd` was just created by the kernel for this process and nothing else owns it.
+    unsafe { File::from_raw_fd(fd) }
+}
+
+/// pread(2) into the spare capacity of `buf` (at most `MAX_RW` bytes), extending its length
+/// by the count read. Retries `EINTR`.
+pub(crate) fn pread_spare(fd: BorrowedFd<'_>, buf: &mut Vec<u8>, offset: u64) -> io::Result<usize> {
+    let spare = buf.spare_capacity_mut();
+    let len = spare.len().min(MAX_RW);
+    let offset = libc::off_t::try_from(offset).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    let n = crate::sys::cvt_retry(|| {
+        // SAFETY: the pointer and length describe the spare capacity of `buf`, writable
+        // memory the kernel may fill; uninitialised bytes are fine to write over.
+        unsafe { libc::pread(fd.as_raw_fd(), spare.as_mut_ptr().cast(), len, offset) }
+    })? as usize;
+    // SAFETY: pread(2) initialised the first `n` bytes of the spare capacity.
+    unsafe { buf.set_len(buf.len() + n) };
+    Ok(n)
+}
+
+/// A zeroed `statx` buffer on the heap (an io_uring `STATX` writes into it asynchronously,
+/// so it must not move).
+pub(crate) fn statx_buf() -> Box<libc::statx> {
+    // SAFETY: `statx` is plain old data (integers); all-zero is a valid value.
+    Box::new(unsafe { std::mem::zeroed() })
+}
+
+/// statx(2).
+pub(crate) fn statx(
+    dirfd: RawFd,
+    path: &CStr,
+    flags: libc::c_int,
+    mask: libc::c_uint,
+    buf: &mut libc::statx,
+) -> io::Result<()> {
+    crate::sys::cvt_retry(|| {
+        // SAFETY: `path` is NUL-terminated and `buf` a valid, writable `statx`, both alive
+        // for the whole call.
+        unsafe { libc::statx(dirfd, path.as_ptr(), flags, mask, buf) }
+    })?;
+    Ok(())
+}
