@@ -86,11 +86,7 @@ impl Child {
             Ok(fd) => Some(Arc::new(fd)),
             Err(e) => {
                 // Without a pidfd we cannot track the child: kill and reap it now.
-                // SAFETY: plain syscalls on a pid we own and have not reaped.
-                unsafe {
-                    libc::kill(pid, libc::SIGKILL);
-                    libc::waitpid(pid, std::ptr::null_mut(), 0);
-                }
+                sys::kill_and_reap(pid);
                 return Err(e);
             }
         };

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::Mutex;
 use std::task::Waker;
 
@@ -38,10 +38,7 @@ pub(crate) struct SignalRegistry {
 impl SignalRegistry {
     pub(crate) fn new() -> io::Result<SignalRegistry> {
         let mask = sys::empty_sigset();
-        // SAFETY: -1 asks for a new descriptor; `mask` is an initialised sigset_t.
-        let fd = sys::cvt(unsafe { libc::signalfd(-1, &mask, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC) })?;
-        // SAFETY: fresh descriptor owned by nobody else.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let fd = sys::signalfd_new(&mask)?;
         Ok(SignalRegistry {
             fd,
             state: Mutex::new(State {
@@ -82,8 +79,7 @@ impl SignalRegistry {
             sys::block_signals(&one)?;
             let mut mask = state.mask;
             sys::sigaddset(&mut mask, signo)?;
-            // SAFETY: the descriptor is a signalfd and `mask` an initialised sigset_t.
-            sys::cvt(unsafe { libc::signalfd(self.fd.as_raw_fd(), &mask, 0) })?;
+            sys::signalfd_set_mask(self.fd.as_fd(), &mask)?;
             state.mask = mask;
             state.handler_seen.insert(signo, sighandler::generation(signo));
             sighandler::install(signo)?;

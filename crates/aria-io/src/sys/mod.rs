@@ -335,3 +335,32 @@ pub(crate) fn poll_pair(src: BorrowedFd<'_>, dst: BorrowedFd<'_>) -> io::Result<
     cvt_retry(|| unsafe { libc::poll(fds.as_mut_ptr(), 2, 0) })?;
     Ok((fds[0].revents != 0, fds[1].revents != 0))
 }
+
+/// Kills (`SIGKILL`) and reaps a child by pid, blocking until it is gone. Only for a child
+/// this process just spawned and for which no pidfd could be opened, so the pid cannot have
+/// been reused (it is not reaped yet).
+pub(crate) fn kill_and_reap(pid: libc::pid_t) {
+    // SAFETY: plain system calls on integers; the status pointer may be NULL.
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+        libc::waitpid(pid, std::ptr::null_mut(), 0);
+    }
+}
+
+/// Creates a signalfd for `mask` (non-blocking, close-on-exec).
+///
+/// # References
+/// signalfd(2)
+pub(crate) fn signalfd_new(mask: &libc::sigset_t) -> io::Result<OwnedFd> {
+    // SAFETY: -1 asks for a new descriptor; `mask` is an initialised sigset_t.
+    let fd = cvt(unsafe { libc::signalfd(-1, mask, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC) })?;
+    // SAFETY: fresh descriptor owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Replaces the mask of an existing signalfd.
+pub(crate) fn signalfd_set_mask(fd: BorrowedFd<'_>, mask: &libc::sigset_t) -> io::Result<()> {
+    // SAFETY: `fd` is a signalfd and `mask` an initialised sigset_t.
+    cvt(unsafe { libc::signalfd(fd.as_raw_fd(), mask, 0) })?;
+    Ok(())
+}
