@@ -71,7 +71,6 @@ mod metadata;
 mod op;
 mod ops;
 mod options;
-mod sys;
 
 use std::error::Error;
 use std::ffi::CString;

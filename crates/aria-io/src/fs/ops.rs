@@ -14,7 +14,7 @@ use io_uring::{opcode, squeue, types};
 
 use super::metadata::Metadata;
 use super::op::{Caps, FileOpCode, FileRef};
-use super::sys::{self, MAX_RW};
+use crate::sys::fs::{self as sys, MAX_RW};
 
 /// `-errno` or a count, as read(2) would return it.
 fn result(res: i32) -> io::Result<usize> {

@@ -5,6 +5,7 @@
 //! [`io::Result`] and every file descriptor it creates is `O_CLOEXEC`, so a child started by the
 //! process layer inherits exactly the descriptors it is given and nothing else.
 
+pub(crate) mod fs;
 pub(crate) mod sighandler;
 pub(crate) mod spawn;
 

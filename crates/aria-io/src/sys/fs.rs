@@ -2,7 +2,7 @@
 //! (reading into a `Vec`'s spare capacity at an offset, `statx`, `openat` with exact flags),
 //! and the conversion of an io_uring `openat` result into an owned descriptor.
 //!
-//! This is the file system's syscall layer: the only file of `fs` with `unsafe`.
+//! Part of the syscall layer: `crate::fs` itself contains no `unsafe`.
 
 use std::ffi::CStr;
 use std::fs::File;
@@ -14,7 +14,7 @@ pub(crate) const MAX_RW: usize = 0x7fff_f000;
 
 /// openat(2) relative to the working directory, always `O_CLOEXEC`.
 pub(crate) fn open(path: &CStr, flags: libc::c_int, mode: u32) -> io::Result<File> {
-    let fd = crate::sys::cvt_retry(|| {
+    let fd = super::cvt_retry(|| {
         // SAFETY: `path` is a NUL-terminated string that outlives the call; the other
         // arguments are plain integers.
         unsafe { libc::openat(libc::AT_FDCWD, path.as_ptr(), flags | libc::O_CLOEXEC, mode as libc::c_uint) }
@@ -34,7 +34,7 @@ pub(crate) fn pread_spare(fd: BorrowedFd<'_>, buf: &mut Vec<u8>, offset: u64) ->
     let spare = buf.spare_capacity_mut();
     let len = spare.len().min(MAX_RW);
     let offset = libc::off_t::try_from(offset).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
-    let n = crate::sys::cvt_retry(|| {
+    let n = super::cvt_retry(|| {
         // SAFETY: the pointer and length describe the spare capacity of `buf`, writable
         // memory the kernel may fill; uninitialised bytes are fine to write over.
         unsafe { libc::pread(fd.as_raw_fd(), spare.as_mut_ptr().cast(), len, offset) }
@@ -59,7 +59,7 @@ pub(crate) fn statx(
     mask: libc::c_uint,
     buf: &mut libc::statx,
 ) -> io::Result<()> {
-    crate::sys::cvt_retry(|| {
+    super::cvt_retry(|| {
         // SAFETY: `path` is NUL-terminated and `buf` a valid, writable `statx`, both alive
         // for the whole call.
         unsafe { libc::statx(dirfd, path.as_ptr(), flags, mask, buf) }
