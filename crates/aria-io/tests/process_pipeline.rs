@@ -187,13 +187,12 @@ fn a_stage_that_cannot_spawn_fails_the_pipeline_and_the_started_stages_are_reape
 #[test]
 fn all_stages_share_one_process_group() {
     run(async {
-        let mut child = Pipeline::new(cmd("sh", &["-c", "ps -o pgid= -p $$"]))
+        let child = Pipeline::new(cmd("sh", &["-c", "ps -o pgid= -p $$"]))
             .pipe(cmd("sh", &["-c", "cat; ps -o pgid= -p $$"]))
             .capture_stdout()
             .spawn()
             .unwrap();
         let pgid = child.pgid();
-        let _ = &mut child;
         let (st, out) = child.wait_with_output().await.unwrap();
         assert!(st.success());
         let groups: Vec<i32> =

@@ -284,8 +284,7 @@ impl Handle {
     /// Wakes the driver unless the caller is running on the driver's own thread, which turns
     /// it (and so submits queued entries) before it blocks anyway.
     pub(crate) fn unpark_if_remote(&self) {
-        let local = crate::runtime::context::current().is_some_and(|s| std::ptr::eq(&*s.driver, self));
-        if !local {
+        if !crate::runtime::context::drives(self) {
             self.unpark();
         }
     }
@@ -313,7 +312,7 @@ impl Handle {
     fn dispatch_uring(&self, ring: &uring::Ring, ev: uring::Event) {
         let ud = ev.user_data;
         if ud & INTERNAL == 0 && ud & uring::POLL_TAG != 0 {
-            let key = (ud & ((1 << 58) - 1)) as usize;
+            let key = (ud & uring::KEY_MASK) as usize;
             let write = ud & uring::POLL_WRITE != 0;
             let io = lock(&self.io).get(key).cloned();
             if let Some(io) = io {

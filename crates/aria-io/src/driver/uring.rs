@@ -56,7 +56,8 @@ pub(crate) const POLL_TAG: u64 = 1 << 60;
 pub(crate) const POLL_WRITE: u64 = 1 << 59;
 /// Completions of cancel/remove requests themselves: ignored.
 const CANCEL_TAG: u64 = 1 << 58;
-const KEY_MASK: u64 = (1 << 58) - 1;
+/// The slab key bits of a `user_data`.
+pub(crate) const KEY_MASK: u64 = (1 << 58) - 1;
 
 const ENTRIES: u32 = 256;
 /// `IORING_ENTER_GETEVENTS` (include/uapi/linux/io_uring.h).

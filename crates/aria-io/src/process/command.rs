@@ -17,7 +17,7 @@ use crate::sys::spawn::{self, FdSource, SpawnRequest};
 pub(crate) const STREAMS: usize = 6;
 
 /// Whether stream `fd` flows into the child (stdin 0, stddati 4) or out of it.
-pub(crate) fn is_input(fd: usize) -> bool {
+fn is_input(fd: usize) -> bool {
     fd == 0 || fd == 4
 }
 
@@ -217,8 +217,9 @@ impl Command {
     }
 
     fn spawn_inner(&mut self) -> io::Result<Child> {
-        let driver = crate::runtime::context::driver_handle()?;
-        drop(driver);
+        if crate::runtime::context::current().is_none() {
+            return Err(crate::runtime::context::no_runtime());
+        }
         let path = self.resolve_program()?;
         let argv: Vec<CString> = std::iter::once(&self.program)
             .chain(&self.args)

@@ -18,7 +18,7 @@ use std::io;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 
-use super::command::{is_input, STREAMS};
+use super::command::STREAMS;
 use super::{Child, Command, ExitStatus, Stdio};
 use crate::io::PipeReader;
 use crate::sys;
@@ -310,19 +310,13 @@ fn apply(table: &mut [Option<Target>; STREAMS], r: &Redirect) -> io::Result<()> 
                 // `from` is not redirected: it is inherited from the parent, so `fd` is too,
                 // but under the other number.
                 None if sys::is_inheritable_open(from as i32) => {
-                    Some(Target::Fd(sys::dup_at_least(borrow_raw(from as i32), 6)?))
+                    Some(Target::Fd(sys::dup_at_least(sys::borrow_std_stream(from as i32), 6)?))
                 }
                 None => Some(Target::Fd(sys::dup_at_least(sys::dev_null()?, 6)?)),
             };
-            let _ = is_input(fd);
         }
     }
     Ok(())
-}
-
-fn borrow_raw(fd: i32) -> std::os::fd::BorrowedFd<'static> {
-    // Only called for 0-5 checked open above; the descriptor stays open for the call.
-    crate::sys::borrow_std_stream(fd)
 }
 
 /// A running pipeline.

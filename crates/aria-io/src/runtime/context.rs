@@ -26,6 +26,14 @@ pub(crate) fn current() -> Option<Arc<Shared>> {
     CONTEXT.try_with(|c| c.scheduler.borrow().clone()).ok().flatten()
 }
 
+/// Whether the runtime running on this thread uses `driver` (without cloning any `Arc`: this
+/// is asked on every io_uring submission).
+pub(crate) fn drives(driver: &driver::Handle) -> bool {
+    CONTEXT
+        .try_with(|c| c.scheduler.borrow().as_ref().is_some_and(|s| std::ptr::eq(&*s.driver, driver)))
+        .unwrap_or(false)
+}
+
 /// The driver of the runtime running on this thread.
 ///
 /// # Errors
