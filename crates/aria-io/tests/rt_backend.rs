@@ -52,3 +52,35 @@ fn the_environment_variable_forces_a_backend_and_bad_values_are_clear_errors() {
         assert!(msg.contains("ARIA_IO_BACKEND=kqueue"), "{msg}");
     });
 }
+
+#[test]
+fn without_a_choice_the_runtime_picks_io_uring_where_the_kernel_allows_it() {
+    run(async {
+        let mut c = helper(&["backend"]);
+        c.env_remove("ARIA_IO_BACKEND");
+        let out = c.output().await.unwrap();
+        let expected = if io_uring_available() { "io_uring" } else { "epoll" };
+        assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), expected);
+    });
+}
+
+#[test]
+fn a_current_thread_runtime_on_io_uring_can_block_on_from_one_thread_then_another() {
+    if !io_uring_available() {
+        return;
+    }
+    let rt = Builder::new_current_thread().backend(BackendKind::IoUring).build().unwrap();
+    let sleep = || aria_io::time::sleep(std::time::Duration::from_millis(1));
+    rt.block_on(sleep());
+    let rt = std::thread::spawn(move || {
+        let out = rt.block_on(async {
+            sleep().await;
+            aria_io::process::Command::new("echo").arg("moved").output().await
+        });
+        assert_eq!(out.unwrap().stdout, b"moved\n");
+        rt
+    })
+    .join()
+    .unwrap();
+    rt.block_on(sleep());
+}

@@ -101,7 +101,9 @@ pub(crate) const ORPHAN_TOKEN: u64 = INTERNAL | (1 << 62);
 ///
 /// Selected by [`Builder::backend`](crate::Builder::backend); when that is left unset, by the
 /// environment variable `ARIA_IO_BACKEND` (`epoll`, `uring` or `io_uring`); otherwise
-/// automatically.
+/// automatically: io_uring where `io_uring_setup` works and the kernel has the opcodes the
+/// driver needs (it can be disabled by `/proc/sys/kernel/io_uring_disabled`, seccomp or an
+/// old kernel), else epoll.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BackendKind {
     /// epoll(7): readiness. Every operation is a non-blocking system call, retried after
@@ -130,9 +132,10 @@ pub(crate) enum Backend {
 }
 
 impl Backend {
-    /// Picks the backend: an explicit choice, else `ARIA_IO_BACKEND`, else automatic
-    /// (epoll, until io_uring has been proven on every test).
-    fn select(choice: Option<BackendKind>) -> io::Result<Backend> {
+    /// Picks the backend: an explicit choice, else `ARIA_IO_BACKEND`, else automatic:
+    /// io_uring when `io_uring_setup` works and the kernel has the opcodes the driver needs,
+    /// otherwise epoll. A forced backend that is unavailable is an error, never a fallback.
+    fn select(choice: Option<BackendKind>, issuer: uring::Issuer) -> io::Result<Backend> {
         let choice = match choice {
             Some(c) => Some(c),
             None => match std::env::var("ARIA_IO_BACKEND").as_deref() {
@@ -152,8 +155,13 @@ impl Backend {
             },
         };
         match choice {
-            Some(BackendKind::IoUring) => Ok(Backend::Uring(uring::Ring::new()?)),
-            Some(BackendKind::Epoll) | None => Ok(Backend::Epoll(epoll::Selector::new()?)),
+            Some(BackendKind::IoUring) => Ok(Backend::Uring(uring::Ring::new(issuer)?)),
+            Some(BackendKind::Epoll) => Ok(Backend::Epoll(epoll::Selector::new()?)),
+            None => match uring::Ring::new(issuer) {
+                Ok(ring) => Ok(Backend::Uring(ring)),
+                Err(e) if e.kind() == io::ErrorKind::Unsupported => Ok(Backend::Epoll(epoll::Selector::new()?)),
+                Err(e) => Err(e),
+            },
         }
     }
 
@@ -201,8 +209,8 @@ pub(crate) struct Driver {
 
 impl Driver {
     /// Creates the backend, the wake-up eventfd and the (empty) signalfd, all close-on-exec.
-    pub(crate) fn new(choice: Option<BackendKind>) -> io::Result<Driver> {
-        let backend = Backend::select(choice)?;
+    pub(crate) fn new(choice: Option<BackendKind>, issuer: uring::Issuer) -> io::Result<Driver> {
+        let backend = Backend::select(choice, issuer)?;
         // SAFETY: eventfd takes an initial value and flags.
         let efd = sys::cvt(unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) })?;
         // SAFETY: the descriptor is fresh and owned by nobody else.

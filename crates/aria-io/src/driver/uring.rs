@@ -24,9 +24,15 @@
 //!   a memory write, no system call) and submitted by the driver thread with one
 //!   `io_uring_enter` per scheduler tick, which also waits for completions with the next
 //!   timer deadline as its timeout.
-//! - **Setup.** `IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN` (6.1+), created
-//!   disabled and enabled by the first thread that turns the driver, which then is the only
-//!   thread that enters the ring; else `IORING_SETUP_COOP_TASKRUN | TASKRUN_FLAG`; else no
+//! - **Setup.** Which thread may enter the ring decides the flags ([`Issuer`]). A driver that
+//!   stays on one thread for its whole life (a thread-per-core core) gets
+//!   `IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN` (6.1+): created disabled and
+//!   enabled by the first thread that turns it, which then is the only thread that enters the
+//!   ring, and completions are posted only when it asks for them. A driver that any thread may
+//!   turn (a current-thread `Runtime`, which is `Send` and may `block_on` from one thread
+//!   then another, and the multi-thread runtime, whose parked workers take turns) gets
+//!   `IORING_SETUP_COOP_TASKRUN | TASKRUN_FLAG` (5.19+): completions are posted at the next
+//!   transition into the kernel instead of interrupting the thread. Either falls back to no
 //!   flags.
 //!
 //! # References
@@ -47,6 +53,15 @@ use io_uring::{cqueue, opcode, squeue, types, IoUring};
 use slab::Slab;
 
 use super::lock;
+
+/// Which threads may enter a ring; decides its setup flags (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Issuer {
+    /// One thread for the ring's whole life.
+    OneThread,
+    /// Whichever thread turns the driver (one at a time).
+    AnyThread,
+}
 
 /// Completions of operations: the low bits are the `ops` slab key.
 pub(crate) const OP_TAG: u64 = 1 << 61;
@@ -95,8 +110,10 @@ struct Inner {
 /// An io_uring instance and the state of the operations in flight on it.
 pub(crate) struct Ring {
     inner: Mutex<Inner>,
-    /// The thread that enabled the ring (the only one allowed to enter it).
+    /// The thread that enabled the ring, or first entered it.
     issuer: OnceLock<ThreadId>,
+    /// Only `issuer` may enter the ring (`IORING_SETUP_SINGLE_ISSUER`).
+    single_issuer: bool,
     /// The driver shut down: no new operation is accepted.
     closed: AtomicBool,
     has_waitid: bool,
@@ -122,25 +139,27 @@ impl Ring {
     /// # Errors
     /// `Unsupported` (naming the reason) when io_uring is unavailable: disabled by
     /// `/proc/sys/kernel/io_uring_disabled`, blocked by seccomp, or too old a kernel.
-    pub(crate) fn new() -> io::Result<Ring> {
-        // Best first: single issuer with deferred task run (6.1), cooperative task run (5.19),
-        // then no flags.
-        let attempts: [fn(&mut io_uring::Builder); 3] = [
-            |b| {
-                b.setup_single_issuer().setup_defer_taskrun().setup_r_disabled();
-            },
-            |b| {
-                b.setup_coop_taskrun().setup_taskrun_flag();
-            },
-            |_| {},
-        ];
+    pub(crate) fn new(issuer: Issuer) -> io::Result<Ring> {
+        // Best first: single issuer with deferred task run (6.1) where one thread owns the
+        // ring, cooperative task run (5.19), then no flags.
+        let single: fn(&mut io_uring::Builder) = |b| {
+            b.setup_single_issuer().setup_defer_taskrun().setup_r_disabled();
+        };
+        let coop: fn(&mut io_uring::Builder) = |b| {
+            b.setup_coop_taskrun().setup_taskrun_flag();
+        };
+        let plain: fn(&mut io_uring::Builder) = |_| {};
+        let attempts: &[(fn(&mut io_uring::Builder), bool)] = match issuer {
+            Issuer::OneThread => &[(single, true), (coop, false), (plain, false)],
+            Issuer::AnyThread => &[(coop, false), (plain, false)],
+        };
         let mut last = None;
-        for (i, configure) in attempts.iter().enumerate() {
+        for &(configure, single_issuer) in attempts {
             let mut builder = IoUring::builder();
             builder.setup_cqsize(CQ_ENTRIES);
             configure(&mut builder);
             match builder.build(ENTRIES) {
-                Ok(ring) => return Ring::probe(ring, i == 0),
+                Ok(ring) => return Ring::probe(ring, single_issuer),
                 Err(e) => last = Some(e),
             }
         }
@@ -148,7 +167,7 @@ impl Ring {
         Err(unavailable(e))
     }
 
-    fn probe(ring: IoUring, disabled: bool) -> io::Result<Ring> {
+    fn probe(ring: IoUring, single_issuer: bool) -> io::Result<Ring> {
         let mut probe = io_uring::Probe::new();
         ring.submitter().register_probe(&mut probe).map_err(unavailable)?;
         let required = [
@@ -174,10 +193,11 @@ impl Ring {
                 backlog: VecDeque::new(),
                 urgent: VecDeque::new(),
                 events: Vec::new(),
-                enabled: !disabled,
+                enabled: !single_issuer,
                 in_flight: 0,
             }),
             issuer: OnceLock::new(),
+            single_issuer,
             closed: AtomicBool::new(false),
             has_waitid,
         })
@@ -232,6 +252,13 @@ impl Ring {
         let mut inner = lock(&self.inner);
         match inner.ops.get(key) {
             Some(OpSlot::Waiting(_)) => {
+                // Still in the backlog: the kernel never saw it, so it is withdrawn rather
+                // than cancelled (a cancel, which bypasses the backlog, would reach the kernel
+                // first, find nothing, and leave the request to run later).
+                if withdraw(&mut inner, OP_TAG | key as u64) {
+                    inner.ops.remove(key);
+                    return Some(op);
+                }
                 inner.ops[key] = OpSlot::Cancelled(op);
                 let cancel = opcode::AsyncCancel::new(OP_TAG | key as u64).build().user_data(CANCEL_TAG);
                 push_urgent(&mut inner, cancel);
@@ -267,14 +294,18 @@ impl Ring {
 
     /// Removes an armed poll (by the `user_data` it was armed with).
     pub(crate) fn remove_poll(&self, user_data: u64) {
-        push_urgent(&mut lock(&self.inner), opcode::PollRemove::new(user_data).build().user_data(CANCEL_TAG));
+        let mut inner = lock(&self.inner);
+        if !withdraw(&mut inner, user_data) {
+            push_urgent(&mut inner, opcode::PollRemove::new(user_data).build().user_data(CANCEL_TAG));
+        }
     }
 
-    /// Whether the calling thread may enter the ring (it is or becomes the issuer).
+    /// Whether the calling thread may enter the ring (any thread may, unless the ring has a
+    /// single issuer: then only the first thread that entered it).
     fn may_enter(&self) -> io::Result<()> {
         let me = std::thread::current().id();
         let issuer = *self.issuer.get_or_init(|| me);
-        if issuer != me {
+        if self.single_issuer && issuer != me {
             return Err(io::Error::other(
                 "an io_uring runtime must be driven from one thread: call block_on on the thread of the first block_on",
             ));
@@ -389,7 +420,7 @@ impl Ring {
             // entries, so freeing their buffers is safe.
             return;
         }
-        if self.issuer.get() != Some(&std::thread::current().id()) {
+        if self.single_issuer && self.issuer.get() != Some(&std::thread::current().id()) {
             std::mem::forget(std::mem::take(&mut inner.ops));
             return;
         }
@@ -422,6 +453,17 @@ impl Ring {
         }
         // An operation refused to complete: never free what the kernel may still use.
         std::mem::forget(std::mem::take(&mut inner.ops));
+    }
+}
+
+/// Removes the backlogged entry with `user_data`, if there is one (it was never submitted).
+fn withdraw(inner: &mut Inner, user_data: u64) -> bool {
+    match inner.backlog.iter().position(|e| e.get_user_data() == user_data) {
+        Some(i) => {
+            inner.backlog.remove(i);
+            true
+        }
+        None => false,
     }
 }
 

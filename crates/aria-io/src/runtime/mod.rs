@@ -13,6 +13,7 @@ use std::future::Future;
 use std::io;
 use std::sync::Arc;
 
+use crate::driver::uring::Issuer;
 use crate::driver::{BackendKind, Driver};
 use crate::task::JoinHandle;
 use scheduler::{CurrentThread, Shared};
@@ -56,7 +57,7 @@ impl Builder {
     /// `epoll_create1`, `io_uring_setup`, `eventfd` or `signalfd` (for example `EMFILE`).
     pub fn build(&self) -> io::Result<Runtime> {
         crate::sys::ignore_sigpipe();
-        let driver = Driver::new(self.backend)?;
+        let driver = Driver::new(self.backend, Issuer::AnyThread)?;
         Ok(Runtime { scheduler: CurrentThread::new(driver, self.event_interval) })
     }
 }
