@@ -59,17 +59,19 @@ pub mod fs;
 pub mod io;
 mod loom;
 pub mod process;
+#[cfg(feature = "rayon")]
+pub mod rayon;
 pub(crate) mod runtime;
 pub mod signal;
 pub mod stdio;
 pub mod sync;
 pub(crate) mod sys;
-mod task;
+pub mod task;
 pub mod time;
 
 pub use driver::BackendKind;
 pub use runtime::{spawn, yield_now, Builder, Handle, Runtime};
-pub use task::{JoinError, JoinHandle};
+pub use task::{JoinError, JoinHandle, JoinSet};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

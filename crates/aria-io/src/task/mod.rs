@@ -37,7 +37,12 @@
 //! [`JoinError`].
 
 mod join;
+mod join_set;
+mod local;
 pub(crate) mod raw;
 
+pub use crate::runtime::{spawn, yield_now};
 pub use join::{JoinError, JoinHandle};
+pub use join_set::JoinSet;
+pub use local::{AccessError, LocalKey, TaskLocalFuture};
 pub(crate) use raw::RawTask;
