@@ -48,6 +48,21 @@ fn dropping_a_child_without_kill_on_drop_leaves_no_zombie() {
 }
 
 #[test]
+fn dropping_a_child_whose_wait_is_in_flight_still_reaps_it() {
+    run(async {
+        let mut c = helper(&["sleep", "600000"]);
+        c.kill_on_drop(true);
+        let mut child = c.spawn().unwrap();
+        let pid = child.id();
+        // The wait is submitted (on io_uring: an IORING_OP_WAITID that keeps the pidfd open
+        // until its completion) and stays in the child when this future is dropped.
+        assert!(aria_io::time::timeout(Duration::from_millis(20), child.wait()).await.is_err());
+        drop(child);
+        until_reaped(pid).await;
+    });
+}
+
+#[test]
 fn dropping_a_child_with_kill_on_drop_kills_and_reaps_it() {
     run(async {
         let mut c = helper(&["sleep", "600000"]);

@@ -35,9 +35,15 @@
 //!   drop, and a later readiness event for that descriptor finds no waker, or a stale one,
 //!   which is harmless (spurious wake-ups are allowed everywhere in this crate).
 //! - Completion backends: dropping the `Op` submits an async-cancel for it and moves the
-//!   operation (buffers included) into the driver, which frees it when the completion for
-//!   the original operation (successful, failed or `ECANCELED`) arrives. Dropping the whole
+//!   operation (buffers and the reference that keeps its descriptor open) into the driver,
+//!   which, when the completion for the original operation (successful, failed or
+//!   `ECANCELED`) arrives, calls the operation's cancel hook with the result (so what it
+//!   produced, such as an opened descriptor, is released) and frees it. Dropping the whole
 //!   runtime waits for those completions before unmapping the rings.
+//! - Operations on descriptors that are not registered (regular files, which are always
+//!   "ready"; operations on paths) are completions on io_uring and run on the blocking pool
+//!   on readiness backends; the pool job owns the operation until its system call returns.
+//!   See [`op`] for the table of paths.
 //!
 //! Registered descriptors follow the same rule: the registration is removed from the event
 //! queue (`EPOLL_CTL_DEL`) before the descriptor is closed, and events are dispatched by slab
@@ -50,10 +56,10 @@
 //!
 //! - `epoll::Selector`: `register(fd, token, events)`, `deregister(fd)`,
 //!   `select(&mut events, timeout)`.
-//! - `uring::Ring`: `push_op(entry, waker) -> key`, `poll_op(key, waker)`,
-//!   `cancel_op(key, buffers)`, `arm(fd, key, direction)` / `remove_poll(user_data)` for
-//!   readiness, `poll_in(fd, token, multishot)` for the driver's own descriptors,
-//!   `turn(timeout, dispatch)` and `shutdown()`.
+//! - `uring::Ring`: `supports(opcode)` (probed at setup), `push_op(entry, waker) -> key`,
+//!   `poll_op(key, waker)`, `cancel_op(key, abandoned, cancel)`, `arm(fd, key, direction)` /
+//!   `remove_poll(user_data)` for readiness, `poll_in(fd, token, multishot)` for the driver's
+//!   own descriptors, `turn(timeout, dispatch)` and `shutdown()`.
 //!
 //! Both are woken from other threads through the driver's eventfd, registered like any other
 //! descriptor, and both dispatch the same tokens (wake-up, signals, orphaned children,
@@ -159,7 +165,9 @@ impl Backend {
             Some(BackendKind::Epoll) => Ok(Backend::Epoll(epoll::Selector::new()?)),
             None => match uring::Ring::new(issuer) {
                 Ok(ring) => Ok(Backend::Uring(ring)),
-                Err(e) if e.kind() == io::ErrorKind::Unsupported => Ok(Backend::Epoll(epoll::Selector::new()?)),
+                Err(e) if e.kind() == io::ErrorKind::Unsupported => {
+                    Ok(Backend::Epoll(epoll::Selector::new()?))
+                }
                 Err(e) => Err(e),
             },
         }

@@ -169,11 +169,6 @@ impl Registration {
         }
     }
 
-    /// The descriptor.
-    pub(crate) fn fd(&self) -> RawFd {
-        self.fd
-    }
-
     /// The driver this descriptor is registered with.
     pub(crate) fn driver(&self) -> &Arc<Handle> {
         &self.handle

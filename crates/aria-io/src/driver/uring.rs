@@ -7,12 +7,20 @@
 //!   waiting task's waker, then the result. The operation's memory (buffers, the `siginfo_t`
 //!   of a waitid) is owned by the `Op` future while it is polled.
 //! - **Cancellation.** When an `Op` is dropped before its completion arrived, its operation
-//!   value (with every buffer) is moved into the slot as `Cancelled(Box<..>)` and an
-//!   `IORING_OP_ASYNC_CANCEL` is queued. The box is freed only when the completion of the
-//!   original request arrives (success, error or `-ECANCELED`), so the kernel never writes
-//!   into freed memory. When the driver is dropped it cancels everything in flight and waits
-//!   for those completions before unmapping the rings; if it cannot (dropped on a thread that
-//!   may not enter the ring), it leaks the in-flight buffers rather than free them.
+//!   value (every buffer, and the reference that keeps its descriptor open) is moved into the
+//!   slot as `Cancelled(Box<dyn Abandoned>)` and an `IORING_OP_ASYNC_CANCEL` is queued
+//!   (unless the operation is *detached*: then it is left to finish). When the completion of
+//!   the original request arrives (success, error or `-ECANCELED`) the driver hands its result
+//!   to [`Abandoned::complete`], which runs the operation's cancel hook (closing a descriptor
+//!   an `OPENAT` produced despite the cancellation, for example) and then frees it, so the
+//!   kernel never writes into freed memory and never sees a descriptor number reused under
+//!   it. Hooks run after the ring's lock is released (they may queue entries). When the
+//!   driver is dropped it cancels everything in flight and waits for those completions before
+//!   unmapping the rings; if it cannot (dropped on a thread that may not enter the ring), it
+//!   leaks the in-flight operations rather than free them.
+//! - **Probing.** The opcodes the kernel supports are probed once, at setup
+//!   (`IORING_REGISTER_PROBE`), and answered by [`Ring::supports`]: an operation whose opcode
+//!   is missing takes its fallback path (readiness, or the blocking pool).
 //! - **Readiness** (for `AsyncRead`/`AsyncWrite` on borrowed buffers, and the driver's own
 //!   descriptors) uses `IORING_OP_POLL_ADD`: one-shot polls armed on demand for registered
 //!   I/O objects (`POLL_TAG | direction | key`), multishot polls for the wake-up eventfd, the
@@ -39,7 +47,6 @@
 //! io_uring_setup(2), io_uring_enter(2), io_uring_register(2), liburing's `io_uring_prep_*`
 //! man pages.
 
-use std::any::Any;
 use std::collections::VecDeque;
 use std::io;
 use std::os::fd::RawFd;
@@ -57,7 +64,9 @@ use super::lock;
 /// Which threads may enter a ring; decides its setup flags (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Issuer {
-    /// One thread for the ring's whole life.
+    /// One thread for the ring's whole life (a thread-per-core worker; the runtime flavours
+    /// that exist today may move between threads and use `AnyThread`).
+    #[allow(dead_code)]
     OneThread,
     /// Whichever thread turns the driver (one at a time).
     AnyThread,
@@ -84,11 +93,20 @@ const IORING_ENTER_GETEVENTS: u32 = 1;
 const CQ_ENTRIES: u32 = 16384;
 const MAX_IN_FLIGHT: usize = CQ_ENTRIES as usize - 1024;
 
+/// An operation whose future was dropped while the kernel may still use its memory. The
+/// ring keeps it until the completion of the original request arrives.
+pub(crate) trait Abandoned: Send {
+    /// The completion arrived with `res` (`-ECANCELED` if the cancellation won): release
+    /// whatever the operation produced (its cancel hook), then free it. Called on the thread
+    /// that turns the driver, without the ring's lock held.
+    fn complete(self: Box<Self>, res: i32);
+}
+
 enum OpSlot {
     Waiting(Option<Waker>),
     Done(i32),
-    /// The `Op` was dropped; its buffers live here until the completion arrives.
-    Cancelled(#[allow(dead_code)] Box<dyn Any + Send>),
+    /// The `Op` was dropped; its memory lives here until the completion arrives.
+    Cancelled(Box<dyn Abandoned>),
 }
 
 struct Inner {
@@ -116,12 +134,13 @@ pub(crate) struct Ring {
     single_issuer: bool,
     /// The driver shut down: no new operation is accepted.
     closed: AtomicBool,
-    has_waitid: bool,
+    /// The opcodes the kernel supports, one bit per opcode number (from the setup probe).
+    supported: [u64; 4],
 }
 
 impl std::fmt::Debug for Ring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ring").field("waitid", &self.has_waitid).finish_non_exhaustive()
+        f.debug_struct("Ring").field("waitid", &self.supports(opcode::WaitId::CODE)).finish_non_exhaustive()
     }
 }
 
@@ -149,7 +168,9 @@ impl Ring {
             b.setup_coop_taskrun().setup_taskrun_flag();
         };
         let plain: fn(&mut io_uring::Builder) = |_| {};
-        let attempts: &[(fn(&mut io_uring::Builder), bool)] = match issuer {
+        // Each attempt: how to configure the builder, and whether it makes a single issuer.
+        type Attempt = (fn(&mut io_uring::Builder), bool);
+        let attempts: &[Attempt] = match issuer {
             Issuer::OneThread => &[(single, true), (coop, false), (plain, false)],
             Issuer::AnyThread => &[(coop, false), (plain, false)],
         };
@@ -185,7 +206,12 @@ impl Ring {
                 ));
             }
         }
-        let has_waitid = probe.is_supported(opcode::WaitId::CODE);
+        let mut supported = [0u64; 4];
+        for code in 0..=u8::MAX {
+            if probe.is_supported(code) {
+                supported[usize::from(code / 64)] |= 1 << (code % 64);
+            }
+        }
         Ok(Ring {
             inner: Mutex::new(Inner {
                 ring,
@@ -199,13 +225,17 @@ impl Ring {
             issuer: OnceLock::new(),
             single_issuer,
             closed: AtomicBool::new(false),
-            has_waitid,
+            supported,
         })
     }
 
-    /// Whether `IORING_OP_WAITID` (6.7+) is available.
-    pub(crate) fn has_waitid(&self) -> bool {
-        self.has_waitid
+    /// Whether the kernel supports the opcode (`opcode::Read::CODE`...), as probed when the
+    /// ring was set up: `IORING_OP_WAITID` needs 6.7, `IORING_OP_FTRUNCATE` 6.9, for example.
+    ///
+    /// # References
+    /// io_uring_register(2) `IORING_REGISTER_PROBE`, io_uring_get_probe(3)
+    pub(crate) fn supports(&self, opcode: u8) -> bool {
+        self.supported[usize::from(opcode / 64)] & (1 << (opcode % 64)) != 0
     }
 
     /// Queues an entry; it is submitted at the driver's next turn.
@@ -225,7 +255,8 @@ impl Ring {
     }
 
     /// The result of operation `key` if it completed (the slot is freed); otherwise
-    /// remembers `waker`.
+    /// remembers `waker`. An operation whose slot the driver's shutdown already reclaimed
+    /// completes with `-ECANCELED`.
     pub(crate) fn poll_op(&self, key: usize, waker: &Waker) -> Option<i32> {
         let mut inner = lock(&self.inner);
         match inner.ops.get_mut(key) {
@@ -241,34 +272,51 @@ impl Ring {
                 }
                 None
             }
-            _ => None,
+            Some(OpSlot::Cancelled(_)) => None,
+            None if self.closed.load(Ordering::Acquire) => Some(-libc::ECANCELED),
+            None => None,
         }
     }
 
-    /// The `Op` owning `key` was dropped. If its completion already arrived, the slot is freed
-    /// and `op` is dropped by the caller (returned); otherwise `op` is kept until the
-    /// completion arrives and a cancellation is queued.
-    pub(crate) fn cancel_op(&self, key: usize, op: Box<dyn Any + Send>) -> Option<Box<dyn Any + Send>> {
+    /// The `Op` owning `key` was dropped, handing over its operation value:
+    ///
+    /// - completed already: the value's [`complete`](Abandoned::complete) runs now, with the
+    ///   result nobody will read;
+    /// - still in the backlog (the kernel never saw it): withdrawn, and the value dropped;
+    /// - in flight: the value is kept in the slot until the completion arrives, and, if
+    ///   `cancel`, an `IORING_OP_ASYNC_CANCEL` is queued (otherwise the request runs to its
+    ///   end, as a write whose bytes were already reported written must).
+    pub(crate) fn cancel_op(&self, key: usize, op: Box<dyn Abandoned>, cancel: bool) {
         let mut inner = lock(&self.inner);
-        match inner.ops.get(key) {
+        let completed = match inner.ops.get(key) {
             Some(OpSlot::Waiting(_)) => {
                 // Still in the backlog: the kernel never saw it, so it is withdrawn rather
                 // than cancelled (a cancel, which bypasses the backlog, would reach the kernel
                 // first, find nothing, and leave the request to run later).
                 if withdraw(&mut inner, OP_TAG | key as u64) {
                     inner.ops.remove(key);
-                    return Some(op);
+                    None
+                } else {
+                    inner.ops[key] = OpSlot::Cancelled(op);
+                    if cancel {
+                        let cancel =
+                            opcode::AsyncCancel::new(OP_TAG | key as u64).build().user_data(CANCEL_TAG);
+                        push_urgent(&mut inner, cancel);
+                    }
+                    return;
                 }
-                inner.ops[key] = OpSlot::Cancelled(op);
-                let cancel = opcode::AsyncCancel::new(OP_TAG | key as u64).build().user_data(CANCEL_TAG);
-                push_urgent(&mut inner, cancel);
-                None
             }
-            Some(_) => {
+            Some(OpSlot::Done(res)) => {
+                let res = *res;
                 inner.ops.remove(key);
-                Some(op)
+                Some(res)
             }
-            None => Some(op),
+            Some(OpSlot::Cancelled(_)) | None => None,
+        };
+        drop(inner);
+        match completed {
+            Some(res) => op.complete(res),
+            None => drop(op),
         }
     }
 
@@ -320,7 +368,7 @@ impl Ring {
     pub(crate) fn turn(&self, timeout: Option<Duration>, mut dispatch: impl FnMut(Event)) -> io::Result<()> {
         self.may_enter()?;
         let mut wakers = Vec::new();
-        let mut freed: Vec<Box<dyn Any + Send>> = Vec::new();
+        let mut abandoned: Vec<(Box<dyn Abandoned>, i32)> = Vec::new();
         let mut events;
         {
             let mut inner = lock(&self.inner);
@@ -380,8 +428,8 @@ impl Ring {
                             ops[key] = OpSlot::Done(result);
                         }
                         Some(OpSlot::Cancelled(_)) => {
-                            if let OpSlot::Cancelled(b) = ops.remove(key) {
-                                freed.push(b);
+                            if let OpSlot::Cancelled(op) = ops.remove(key) {
+                                abandoned.push((op, result));
                             }
                         }
                         _ => {}
@@ -393,7 +441,9 @@ impl Ring {
             // Completions freed room for backlogged entries: queue them for the next enter.
             flush_backlog(&mut inner);
         }
-        drop(freed);
+        for (op, res) in abandoned {
+            op.complete(res);
+        }
         for w in wakers {
             w.wake();
         }
@@ -411,13 +461,34 @@ impl Ring {
     /// If the ring cannot be entered from this thread, or a completion never arrives, the
     /// buffers are leaked rather than freed.
     pub(crate) fn shutdown(&self) {
+        let mut abandoned: Vec<(Box<dyn Abandoned>, i32)> = Vec::new();
+        self.shutdown_locked(&mut abandoned);
+        // Outside the lock: dropping an operation may deregister its descriptor, which
+        // queues a poll removal on this ring.
+        for (op, res) in abandoned {
+            op.complete(res);
+        }
+    }
+
+    fn shutdown_locked(&self, abandoned: &mut Vec<(Box<dyn Abandoned>, i32)>) {
         let mut inner = lock(&self.inner);
         self.closed.store(true, Ordering::Release);
         let in_flight: Vec<usize> =
             inner.ops.iter().filter(|(_, s)| !matches!(s, OpSlot::Done(_))).map(|(k, _)| k).collect();
-        if in_flight.is_empty() || self.issuer.get().is_none() {
-            // Nothing in flight, or the ring was never entered: the kernel never saw these
-            // entries, so freeing their buffers is safe.
+        if in_flight.is_empty() {
+            return;
+        }
+        if self.issuer.get().is_none() {
+            // The ring was never entered: the kernel never saw these entries, so their memory
+            // can be freed. Abandoned operations are released now (they may own descriptors
+            // registered with this driver, which would otherwise keep it alive).
+            for key in in_flight {
+                if let Some(OpSlot::Cancelled(_)) = inner.ops.get(key) {
+                    if let OpSlot::Cancelled(op) = inner.ops.remove(key) {
+                        abandoned.push((op, -libc::ECANCELED));
+                    }
+                }
+            }
             return;
         }
         if self.single_issuer && self.issuer.get() != Some(&std::thread::current().id()) {
@@ -442,7 +513,12 @@ impl Ring {
                 let ud = cqe.user_data();
                 if ud & OP_TAG != 0 && ud & CANCEL_TAG == 0 {
                     let key = (ud & KEY_MASK) as usize;
-                    if in_flight.contains(&key) && ops.try_remove(key).is_some() {
+                    if in_flight.contains(&key) {
+                        match ops.try_remove(key) {
+                            Some(OpSlot::Cancelled(op)) => abandoned.push((op, cqe.result())),
+                            Some(_) => {}
+                            None => continue,
+                        }
                         pending -= 1;
                     }
                 }

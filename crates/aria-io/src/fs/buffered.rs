@@ -24,9 +24,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::file::{write_all_owned, File};
-use super::op::{FileOp, FileRef};
 use super::ops::ReadOp;
+use super::shared::FileRef;
 use super::with_path;
+use crate::driver::op::Op;
 
 /// The largest internal buffer (and so the most one `poll_write` accepts).
 const MAX_BUF: usize = 2 * 1024 * 1024;
@@ -141,7 +142,7 @@ impl futures_io::AsyncRead for File {
             std::task::ready!(this.shared.poll_idle(cx));
             let mut buf = this.take_buffer();
             buf.reserve(dst.len().clamp(MIN_READ, MAX_BUF));
-            let op = FileOp::new(ReadOp { file: FileRef::new(&this.shared), buf, offset: None });
+            let op = Op::new(ReadOp { file: FileRef::new(&this.shared), buf, offset: None });
             let shared = this.shared.clone();
             let fut = Box::pin(async move {
                 let (res, op) = op.await;

@@ -8,9 +8,10 @@ use std::task::{Context, Poll};
 
 use super::buffered::Buffered;
 use super::metadata::Metadata;
-use super::op::{FileOp, FileOpCode, FileRef, FileShared};
 use super::ops::{ReadOp, StatTarget, StatxOp, SyncOp, TruncateOp, WriteOp};
+use super::shared::{FileRef, FileShared};
 use super::{with_path, OpenOptions};
+use crate::driver::op::{Op, OpCode};
 
 /// Spare capacity below which `read_to_end` grows its buffer.
 const MIN_SPARE: usize = 32 * 1024;
@@ -146,7 +147,7 @@ impl File {
         if let Err(e) = self.settle().await {
             return (Err(e), buf);
         }
-        let (res, op) = FileOp::new(ReadOp { file: FileRef::new(&self.shared), buf, offset }).await;
+        let (res, op) = Op::new(ReadOp { file: FileRef::new(&self.shared), buf, offset }).await;
         (res.map_err(|e| self.error(e, "read")), op.buf)
     }
 
@@ -266,7 +267,7 @@ impl File {
             return (Err(e), buf);
         }
         let op = WriteOp { file: FileRef::new(&self.shared), buf, start: 0, offset };
-        let (res, op) = FileOp::new(op).await;
+        let (res, op) = Op::new(op).await;
         (res.map_err(|e| self.error(e, "write")), op.buf)
     }
 
@@ -360,13 +361,13 @@ impl File {
 
     /// Settles the file, then runs one operation whose value holds nothing to give back.
     /// The operation's file reference is made after settling (it counts as in flight).
-    async fn run<T: FileOpCode>(
+    async fn run<T: OpCode>(
         &mut self,
         op: impl FnOnce(FileRef) -> T,
         verb: &'static str,
     ) -> io::Result<T::Output> {
         self.settle().await?;
-        let (res, op) = FileOp::new(op(FileRef::new(&self.shared))).await;
+        let (res, op) = Op::new(op(FileRef::new(&self.shared))).await;
         drop(op);
         res.map_err(|e| self.error(e, verb))
     }
@@ -400,7 +401,7 @@ pub(super) async fn write_all_owned(
     let mut start = 0;
     while start < buf.len() {
         let op = WriteOp { file: FileRef::new(shared), buf, start, offset };
-        let (res, op) = if detach { FileOp::detached(op).await } else { FileOp::new(op).await };
+        let (res, op) = if detach { Op::detached(op).await } else { Op::new(op).await };
         buf = op.buf;
         match res {
             Ok(0) => {

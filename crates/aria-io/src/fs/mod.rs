@@ -32,8 +32,9 @@
 //! | create dir all, copy | on the pool (several calls; copy_file_range(2)) | the same |
 //! | close | close(2), synchronously, when the last reference goes | the same |
 //!
-//! An opcode the running kernel lacks (probed once per process) takes the pool on io_uring
-//! too. The public API and its results are the same on every backend.
+//! An opcode the running kernel lacks (probed when the runtime's ring is set up) takes the
+//! pool on io_uring too. Files are not registered with the driver: they are always "ready",
+//! so only the completion and blocking paths of the driver's operations apply to them. The public API and its results are the same on every backend.
 //!
 //! # Buffers, ordering and cancellation
 //!
@@ -44,10 +45,10 @@
 //!
 //! - **io_uring**: the operation (buffers, path, `statx` buffer and a reference that keeps
 //!   the descriptor open) moves into the ring with an `IORING_OP_ASYNC_CANCEL`, and is freed
-//!   when the completion of the original request arrives. Two kinds of operation are left to
-//!   finish on a task instead of being cancelled: an open (so a descriptor opened despite the
-//!   cancellation is closed, not leaked) and a write issued by
-//!   [`AsyncWrite`](futures_io::AsyncWrite) (its bytes were already reported written).
+//!   when the completion of the original request arrives, after the driver ran its cancel
+//!   hook: an open that the cancellation came too late for has its descriptor closed there,
+//!   never leaked. A write issued by [`AsyncWrite`](futures_io::AsyncWrite) is not cancelled
+//!   (its bytes were already reported written): it runs to its end inside the driver.
 //! - **Blocking pool**: the job owns the operation until its system call returns; the result
 //!   is then dropped on the pool thread (an opened descriptor is closed).
 //!
@@ -68,9 +69,9 @@
 mod buffered;
 mod file;
 mod metadata;
-mod op;
 mod ops;
 mod options;
+mod shared;
 
 use std::error::Error;
 use std::ffi::CString;
@@ -83,7 +84,7 @@ pub use file::File;
 pub use metadata::Metadata;
 pub use options::OpenOptions;
 
-use op::FileOp;
+use crate::driver::op::Op;
 use ops::{RenameOp, StatTarget, StatxOp, UnlinkOp};
 
 /// An I/O error with the action and path(s) it concerns.
@@ -229,7 +230,7 @@ pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
 /// unlink(2), io_uring_prep_unlinkat(3)
 pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
     let path = path.as_ref();
-    let res = async { FileOp::new(UnlinkOp { path: c_path(path)? }).await.0 }.await;
+    let res = async { Op::new(UnlinkOp { path: c_path(path)? }).await.0 }.await;
     res.map_err(|e| with_path(e, "remove", path))
 }
 
@@ -245,7 +246,7 @@ pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
 /// rename(2), io_uring_prep_renameat(3)
 pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
     let (from, to) = (from.as_ref(), to.as_ref());
-    let res = async { FileOp::new(RenameOp { from: c_path(from)?, to: c_path(to)? }).await.0 }.await;
+    let res = async { Op::new(RenameOp { from: c_path(from)?, to: c_path(to)? }).await.0 }.await;
     res.map_err(|e| wrap(e, "rename", from, Some(to)))
 }
 
@@ -277,7 +278,7 @@ pub async fn symlink_metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
 async fn stat(path: &Path, follow: bool) -> io::Result<Metadata> {
     let res = async {
         let target = StatTarget::Path { path: c_path(path)?, follow };
-        FileOp::new(StatxOp::new(target)).await.0
+        Op::new(StatxOp::new(target)).await.0
     }
     .await;
     res.map_err(|e| with_path(e, "stat", path))

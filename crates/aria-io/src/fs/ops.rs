@@ -1,4 +1,6 @@
-//! The file operations, each with its io_uring entry and its blocking system call.
+//! The file operations, each with its io_uring entry (when the ring supports the opcode) and
+//! its blocking system call, which the [driver's `Op`](crate::driver::op) runs on the pool
+//! on other backends: files are not registered with the driver.
 //!
 //! Entries point only into memory the operation owns on the heap: a `Vec`'s buffer, a
 //! `CString`, a boxed `statx`, or static data. The descriptor is kept open by the
@@ -13,7 +15,9 @@ use std::os::unix::fs::FileExt;
 use io_uring::{opcode, squeue, types};
 
 use super::metadata::Metadata;
-use super::op::{Caps, FileOpCode, FileRef};
+use super::shared::FileRef;
+use crate::driver::op::OpCode;
+use crate::driver::uring::Ring;
 use crate::sys::fs::{self as sys, MAX_RW};
 
 /// `-errno` or a count, as read(2) would return it.
@@ -29,16 +33,20 @@ fn result(res: i32) -> io::Result<usize> {
 const CURRENT_POSITION: u64 = u64::MAX;
 
 /// Opens `path` (openat(2) relative to the working directory, `O_CLOEXEC`).
+///
+/// Dropped in flight on io_uring, it is cancelled; if the kernel opened the file anyway, the
+/// default [cancel hook](OpCode::cancelled) makes the `File` from the completion and drops
+/// it, closing the descriptor inside the driver.
 pub(crate) struct OpenOp {
     pub(crate) path: CString,
     pub(crate) flags: libc::c_int,
     pub(crate) mode: u32,
 }
 
-impl FileOpCode for OpenOp {
+impl OpCode for OpenOp {
     type Output = std::fs::File;
-    fn uring_entry(&mut self, caps: Caps) -> Option<squeue::Entry> {
-        caps.openat.then(|| {
+    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
+        ring.supports(opcode::OpenAt::CODE).then(|| {
             opcode::OpenAt::new(types::Fd(libc::AT_FDCWD), self.path.as_ptr())
                 .flags(self.flags | libc::O_CLOEXEC)
                 .mode(self.mode)
@@ -49,7 +57,7 @@ impl FileOpCode for OpenOp {
         let fd = result(res)?;
         Ok(sys::file_from_raw(fd as i32))
     }
-    fn blocking(&mut self) -> io::Result<std::fs::File> {
+    fn perform(&mut self) -> io::Result<std::fs::File> {
         sys::open(&self.path, self.flags, self.mode)
     }
 }
@@ -61,10 +69,10 @@ pub(crate) struct ReadOp {
     pub(crate) offset: Option<u64>,
 }
 
-impl FileOpCode for ReadOp {
+impl OpCode for ReadOp {
     type Output = usize;
-    fn uring_entry(&mut self, caps: Caps) -> Option<squeue::Entry> {
-        if !caps.read {
+    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
+        if !ring.supports(opcode::Read::CODE) {
             return None;
         }
         let spare = self.buf.spare_capacity_mut();
@@ -80,7 +88,7 @@ impl FileOpCode for ReadOp {
         crate::sys::assume_init_spare(&mut self.buf, n);
         Ok(n)
     }
-    fn blocking(&mut self) -> io::Result<usize> {
+    fn perform(&mut self) -> io::Result<usize> {
         let fd = self.file.file().as_fd();
         match self.offset {
             None => crate::sys::read_into_spare(fd, &mut self.buf),
@@ -104,10 +112,10 @@ impl WriteOp {
     }
 }
 
-impl FileOpCode for WriteOp {
+impl OpCode for WriteOp {
     type Output = usize;
-    fn uring_entry(&mut self, caps: Caps) -> Option<squeue::Entry> {
-        if !caps.write {
+    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
+        if !ring.supports(opcode::Write::CODE) {
             return None;
         }
         let data = self.data();
@@ -120,7 +128,7 @@ impl FileOpCode for WriteOp {
     fn uring_complete(&mut self, res: i32) -> io::Result<usize> {
         result(res)
     }
-    fn blocking(&mut self) -> io::Result<usize> {
+    fn perform(&mut self) -> io::Result<usize> {
         let data = self.data();
         let mut file = self.file.file();
         loop {
@@ -142,16 +150,17 @@ pub(crate) struct SyncOp {
     pub(crate) data_only: bool,
 }
 
-impl FileOpCode for SyncOp {
+impl OpCode for SyncOp {
     type Output = ();
-    fn uring_entry(&mut self, caps: Caps) -> Option<squeue::Entry> {
+    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
         let flags = if self.data_only { types::FsyncFlags::DATASYNC } else { types::FsyncFlags::empty() };
-        caps.fsync.then(|| opcode::Fsync::new(types::Fd(self.file.raw())).flags(flags).build())
+        ring.supports(opcode::Fsync::CODE)
+            .then(|| opcode::Fsync::new(types::Fd(self.file.raw())).flags(flags).build())
     }
     fn uring_complete(&mut self, res: i32) -> io::Result<()> {
         result(res).map(drop)
     }
-    fn blocking(&mut self) -> io::Result<()> {
+    fn perform(&mut self) -> io::Result<()> {
         if self.data_only {
             self.file.file().sync_data()
         } else {
@@ -166,15 +175,16 @@ pub(crate) struct TruncateOp {
     pub(crate) len: u64,
 }
 
-impl FileOpCode for TruncateOp {
+impl OpCode for TruncateOp {
     type Output = ();
-    fn uring_entry(&mut self, caps: Caps) -> Option<squeue::Entry> {
-        caps.ftruncate.then(|| opcode::Ftruncate::new(types::Fd(self.file.raw()), self.len).build())
+    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
+        ring.supports(opcode::Ftruncate::CODE)
+            .then(|| opcode::Ftruncate::new(types::Fd(self.file.raw()), self.len).build())
     }
     fn uring_complete(&mut self, res: i32) -> io::Result<()> {
         result(res).map(drop)
     }
-    fn blocking(&mut self) -> io::Result<()> {
+    fn perform(&mut self) -> io::Result<()> {
         self.file.file().set_len(self.len)
     }
 }
@@ -215,10 +225,10 @@ impl StatxOp {
 
 const STATX_MASK: u32 = libc::STATX_BASIC_STATS | libc::STATX_BTIME;
 
-impl FileOpCode for StatxOp {
+impl OpCode for StatxOp {
     type Output = Metadata;
-    fn uring_entry(&mut self, caps: Caps) -> Option<squeue::Entry> {
-        if !caps.statx {
+    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
+        if !ring.supports(opcode::Statx::CODE) {
             return None;
         }
         let (dirfd, path, flags) = self.args();
@@ -234,7 +244,7 @@ impl FileOpCode for StatxOp {
         result(res)?;
         Ok(Metadata::from_statx(&self.buf))
     }
-    fn blocking(&mut self) -> io::Result<Metadata> {
+    fn perform(&mut self) -> io::Result<Metadata> {
         let (dirfd, path, flags) = self.args();
         let mut buf = sys::statx_buf();
         sys::statx(dirfd, path, flags, STATX_MASK, &mut buf)?;
@@ -247,15 +257,16 @@ pub(crate) struct UnlinkOp {
     pub(crate) path: CString,
 }
 
-impl FileOpCode for UnlinkOp {
+impl OpCode for UnlinkOp {
     type Output = ();
-    fn uring_entry(&mut self, caps: Caps) -> Option<squeue::Entry> {
-        caps.unlinkat.then(|| opcode::UnlinkAt::new(types::Fd(libc::AT_FDCWD), self.path.as_ptr()).build())
+    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
+        ring.supports(opcode::UnlinkAt::CODE)
+            .then(|| opcode::UnlinkAt::new(types::Fd(libc::AT_FDCWD), self.path.as_ptr()).build())
     }
     fn uring_complete(&mut self, res: i32) -> io::Result<()> {
         result(res).map(drop)
     }
-    fn blocking(&mut self) -> io::Result<()> {
+    fn perform(&mut self) -> io::Result<()> {
         std::fs::remove_file(OsStr::from_bytes(self.path.as_bytes()))
     }
 }
@@ -266,10 +277,10 @@ pub(crate) struct RenameOp {
     pub(crate) to: CString,
 }
 
-impl FileOpCode for RenameOp {
+impl OpCode for RenameOp {
     type Output = ();
-    fn uring_entry(&mut self, caps: Caps) -> Option<squeue::Entry> {
-        caps.renameat.then(|| {
+    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
+        ring.supports(opcode::RenameAt::CODE).then(|| {
             let cwd = types::Fd(libc::AT_FDCWD);
             opcode::RenameAt::new(cwd, self.from.as_ptr(), cwd, self.to.as_ptr()).build()
         })
@@ -277,7 +288,7 @@ impl FileOpCode for RenameOp {
     fn uring_complete(&mut self, res: i32) -> io::Result<()> {
         result(res).map(drop)
     }
-    fn blocking(&mut self) -> io::Result<()> {
+    fn perform(&mut self) -> io::Result<()> {
         std::fs::rename(OsStr::from_bytes(self.from.as_bytes()), OsStr::from_bytes(self.to.as_bytes()))
     }
 }

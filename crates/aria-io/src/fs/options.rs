@@ -1,9 +1,10 @@
 use std::io;
 use std::path::Path;
 
-use super::op::{FileOp, FileShared};
 use super::ops::OpenOp;
+use super::shared::FileShared;
 use super::{c_path, with_path, File};
+use crate::driver::op::Op;
 
 /// The permission bits a created file gets by default, before the umask.
 const DEFAULT_MODE: u32 = 0o644;
@@ -136,9 +137,9 @@ impl OpenOptions {
     async fn open_path(&self, path: &Path) -> io::Result<File> {
         let flags = self.flags()?;
         let op = OpenOp { path: c_path(path)?, flags, mode: self.mode };
-        // Detached: an open dropped in flight finishes, and the descriptor is closed, rather
-        // than leaking a descriptor the kernel opened after the cancellation was missed.
-        let (res, _) = FileOp::detached(op).await;
+        // Dropped in flight, the open is cancelled; a descriptor the kernel opened anyway is
+        // closed by the operation's cancel hook inside the driver (see `OpenOp`).
+        let (res, _) = Op::new(op).await;
         Ok(File::from_shared(FileShared::new(res?, path.to_owned())))
     }
 

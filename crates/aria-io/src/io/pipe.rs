@@ -70,7 +70,7 @@ impl PipeReader {
     /// The buffer is owned by the operation while it is in flight, so the call is the same on
     /// readiness and completion backends.
     pub async fn read(&mut self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
-        let (res, op) = Op::new(self.source.clone(), ReadOp { buf }).await;
+        let (res, op) = Op::new(ReadOp { source: self.source.clone(), buf }).await;
         (res, op.buf)
     }
 
@@ -119,24 +119,30 @@ impl PipeReader {
     }
 }
 
+/// read(2) into the spare capacity of `buf`.
 struct ReadOp {
+    source: Arc<IoSource>,
     buf: Vec<u8>,
 }
 
 impl OpCode for ReadOp {
     type Output = usize;
+    fn source(&self) -> Option<&Arc<IoSource>> {
+        Some(&self.source)
+    }
     fn interest(&self) -> Interest {
         Interest::Readable
     }
-    fn perform(&mut self, fd: BorrowedFd<'_>) -> io::Result<usize> {
-        sys::read_into_spare(fd, &mut self.buf)
+    fn perform(&mut self) -> io::Result<usize> {
+        sys::read_into_spare(self.source.as_fd(), &mut self.buf)
     }
-    fn uring_entry(&mut self, fd: RawFd, _ring: &Ring) -> Option<squeue::Entry> {
+    fn uring_entry(&mut self, _ring: &Ring) -> Option<squeue::Entry> {
+        let fd = types::Fd(self.source.as_fd().as_raw_fd());
         let spare = self.buf.spare_capacity_mut();
         let len = u32::try_from(spare.len()).unwrap_or(u32::MAX);
         // The spare capacity is heap memory owned by `self.buf`: it stays put when the
         // operation value moves, and the Vec is not touched until the completion.
-        let entry = opcode::Read::new(types::Fd(fd), spare.as_mut_ptr().cast(), len).offset(u64::MAX).build();
+        let entry = opcode::Read::new(fd, spare.as_mut_ptr().cast(), len).offset(u64::MAX).build();
         Some(entry)
     }
     fn uring_complete(&mut self, res: i32) -> io::Result<usize> {
@@ -220,7 +226,7 @@ impl PipeWriter {
             Ok(s) => s.clone(),
             Err(e) => return (Err(e), buf),
         };
-        let (res, op) = Op::new(source, WriteOp { buf }).await;
+        let (res, op) = Op::new(WriteOp { source, buf }).await;
         (res, op.buf)
     }
 
@@ -256,21 +262,28 @@ fn closed() -> io::Error {
     io::Error::new(io::ErrorKind::NotConnected, "pipe writer is closed")
 }
 
+/// write(2) of `buf`.
 struct WriteOp {
+    source: Arc<IoSource>,
     buf: Vec<u8>,
 }
 
 impl OpCode for WriteOp {
     type Output = usize;
+    fn source(&self) -> Option<&Arc<IoSource>> {
+        Some(&self.source)
+    }
     fn interest(&self) -> Interest {
         Interest::Writable
     }
-    fn perform(&mut self, fd: BorrowedFd<'_>) -> io::Result<usize> {
-        sys::write(fd, &self.buf)
+    fn perform(&mut self) -> io::Result<usize> {
+        sys::write(self.source.as_fd(), &self.buf)
     }
-    fn uring_entry(&mut self, fd: RawFd, _ring: &Ring) -> Option<squeue::Entry> {
+    fn uring_entry(&mut self, _ring: &Ring) -> Option<squeue::Entry> {
+        let fd = types::Fd(self.source.as_fd().as_raw_fd());
         let len = u32::try_from(self.buf.len()).unwrap_or(u32::MAX);
-        Some(opcode::Write::new(types::Fd(fd), self.buf.as_ptr(), len).offset(u64::MAX).build())
+        // The bytes are heap memory owned by `self.buf`, untouched until the completion.
+        Some(opcode::Write::new(fd, self.buf.as_ptr(), len).offset(u64::MAX).build())
     }
     fn uring_complete(&mut self, res: i32) -> io::Result<usize> {
         uring_result(res)

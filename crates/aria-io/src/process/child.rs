@@ -2,7 +2,7 @@ use std::fmt;
 use std::future::poll_fn;
 use std::future::Future;
 use std::io;
-use std::os::fd::{AsFd, BorrowedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 use io_uring::{opcode, squeue};
 use std::pin::Pin;
@@ -150,7 +150,7 @@ impl Child {
             return Poll::Ready(Ok(status));
         }
         let source = self.source().clone();
-        let op = self.wait.get_or_insert_with(|| Op::new(source, WaitOp::new()));
+        let op = self.wait.get_or_insert_with(|| Op::new(WaitOp::new(source)));
         let (res, _) = std::task::ready!(Pin::new(op).poll(cx));
         self.wait = None;
         let status = ExitStatus::from_wait(res?);
@@ -232,11 +232,18 @@ impl Drop for Child {
             let _ = sys::pidfd_send_signal(self.source().as_fd(), libc::SIGKILL);
         }
         self.wait = None;
-        let Some(Ok(pidfd)) = self.pidfd.take().map(Arc::try_unwrap) else {
-            return;
-        };
+        let Some(pidfd) = self.pidfd.take() else { return };
         let handle = pidfd.registration().driver().clone();
-        let fd = pidfd.into_fd();
+        let fd = match Arc::try_unwrap(pidfd) {
+            Ok(pidfd) => pidfd.into_fd(),
+            // A wait dropped in flight on io_uring keeps its pidfd open until its completion
+            // arrives: the reaper gets a duplicate (the same process). If that fails (out of
+            // descriptors), the child stays a zombie until this process exits.
+            Err(shared) => match sys::dup_at_least(shared.as_fd(), 0) {
+                Ok(fd) => fd,
+                Err(_) => return,
+            },
+        };
         handle.orphans().push(&handle, fd);
     }
 }
@@ -252,27 +259,32 @@ impl fmt::Debug for Child {
 /// which reaps in the kernel and writes the `siginfo_t` owned (boxed) by this operation.
 #[derive(Debug)]
 pub(crate) struct WaitOp {
+    pidfd: Arc<IoSource>,
     info: Box<sys::SigInfo>,
 }
 
 impl WaitOp {
-    pub(crate) fn new() -> WaitOp {
-        WaitOp { info: Box::default() }
+    pub(crate) fn new(pidfd: Arc<IoSource>) -> WaitOp {
+        WaitOp { pidfd, info: Box::default() }
     }
 }
 
 impl OpCode for WaitOp {
     type Output = sys::WaitInfo;
+    fn source(&self) -> Option<&Arc<IoSource>> {
+        Some(&self.pidfd)
+    }
     fn interest(&self) -> Interest {
         Interest::Readable
     }
-    fn perform(&mut self, fd: BorrowedFd<'_>) -> io::Result<sys::WaitInfo> {
-        sys::waitid_pidfd(fd)?.ok_or_else(|| io::ErrorKind::WouldBlock.into())
+    fn perform(&mut self) -> io::Result<sys::WaitInfo> {
+        sys::waitid_pidfd(self.pidfd.as_fd())?.ok_or_else(|| io::ErrorKind::WouldBlock.into())
     }
-    fn uring_entry(&mut self, fd: RawFd, ring: &Ring) -> Option<squeue::Entry> {
-        if !ring.has_waitid() {
+    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
+        if !ring.supports(opcode::WaitId::CODE) {
             return None;
         }
+        let fd = self.pidfd.as_fd().as_raw_fd();
         let entry = opcode::WaitId::new(libc::P_PIDFD, fd as libc::id_t, libc::WEXITED)
             .infop(self.info.as_ptr())
             .build();
