@@ -478,3 +478,57 @@ fn a_join_next_future_in_a_select_loop_keeps_its_place() {
         assert_eq!(sum, 4950);
     });
 }
+
+/// A minimal executor with no runtime: parks the thread until woken.
+fn plain_block_on<F: Future>(f: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut f = pin!(f);
+    let deadline = std::time::Instant::now() + support::HANG_GUARD;
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        assert!(std::time::Instant::now() < deadline, "did not finish within the hang guard");
+        std::thread::park_timeout(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_set_awaited_on_another_thread_than_its_runtime_gets_every_output() {
+    // The runtime turns on one thread while another spawns onto it and joins: join wakers
+    // fire across threads, and tasks finish while they are being inserted.
+    const N: u64 = 10_000;
+    let rt = aria_io::Runtime::new().unwrap();
+    let handle = rt.handle();
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let joiner = std::thread::spawn(move || {
+        let mut set = JoinSet::new();
+        for i in 0..N {
+            set.spawn_on(
+                async move {
+                    yield_times((i % 3) as usize).await;
+                    i
+                },
+                &handle,
+            );
+        }
+        let sum = plain_block_on(async {
+            let mut sum = 0;
+            while let Some(res) = set.join_next().await {
+                sum += res.unwrap();
+            }
+            sum
+        });
+        stop_tx.send(()).unwrap();
+        sum
+    });
+    rt.block_on(async { stop_rx.await.unwrap() });
+    assert_eq!(joiner.join().unwrap(), N * (N - 1) / 2);
+}
