@@ -1,8 +1,14 @@
-//! `io::copy`: splice between pipes, the buffered fallback, and error reporting.
+//! `io::copy` and `io::copy_bidirectional`: splice between pipes, between pipes and files,
+//! between files through an intermediate pipe, the buffered fallback, end of file, errors and
+//! copies dropped mid-transfer.
 
 mod support;
 
+use std::time::Duration;
+
+use aria_io::fs::{File, OpenOptions};
 use aria_io::process::Stdio;
+use aria_io::time::timeout;
 use support::{helper, run};
 
 fn pattern(n: usize) -> Vec<u8> {
@@ -65,5 +71,290 @@ fn copy_between_non_pipe_types_uses_the_buffered_path() {
         let n = aria_io::io::copy(&mut src, &mut dst).await.unwrap();
         assert_eq!(n, data.len() as u64);
         assert_eq!(dst.into_inner(), data);
+    });
+}
+
+/// What `aria-test-helper emit FD N` writes: a 64 KiB block of the pattern, over and over.
+fn emitted(n: usize) -> Vec<u8> {
+    (0..n).map(|i| ((i % (64 * 1024)) % 251) as u8).collect()
+}
+
+/// A checksum that tells apart reordered, lost or duplicated blocks (FNV-1a, 64 bits).
+fn fnv(data: &[u8]) -> u64 {
+    data.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3))
+}
+
+fn assert_same(got: &[u8], expected: &[u8]) {
+    assert_eq!(got.len(), expected.len(), "lengths differ");
+    assert_eq!(fnv(got), fnv(expected), "the bytes differ");
+}
+
+/// A child writing `n` bytes of the pattern on its stdout, and that stdout.
+fn emitter(n: usize) -> (aria_io::process::Child, aria_io::io::PipeReader) {
+    let mut c = helper(&["emit", "1", &n.to_string()]);
+    c.stdout(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let out = child.stdout.take().unwrap();
+    (child, out)
+}
+
+#[test]
+fn copy_splices_a_childs_stdout_into_a_file_at_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out");
+    run(async {
+        let size = (24 << 20) + 12345;
+        let (mut child, mut from) = emitter(size);
+        let mut file = File::create(&path).await.unwrap();
+        // The copy starts at the file position, after what was written before.
+        file.write_all(b"head:".to_vec()).await.0.unwrap();
+        let n = aria_io::io::copy(&mut from, &mut file).await.unwrap();
+        assert_eq!(n, size as u64);
+        // ...and leaves the position after the bytes copied.
+        file.write_all(b":tail".to_vec()).await.0.unwrap();
+        assert!(child.wait().await.unwrap().success());
+        drop(file);
+        let got = aria_io::fs::read(&path).await.unwrap();
+        assert_eq!(&got[..5], b"head:");
+        assert_eq!(&got[got.len() - 5..], b":tail");
+        assert_same(&got[5..got.len() - 5], &emitted(size));
+    });
+}
+
+#[test]
+fn copy_splices_a_file_into_a_childs_stdin_from_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("in");
+    let data = emitted((20 << 20) + 777);
+    std::fs::write(&path, &data).unwrap();
+    run(async {
+        let mut c = helper(&["cat"]);
+        c.stdin(Stdio::piped()).stdout(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        let mut to = child.stdin.take().unwrap();
+        let mut back = child.stdout.take().unwrap();
+        let collector = aria_io::spawn(async move {
+            let mut got = Vec::new();
+            back.read_to_end(&mut got).await.map(|_| got)
+        });
+        let mut file = File::open(&path).await.unwrap();
+        let (res, _) = file.read(Vec::with_capacity(1000)).await;
+        assert_eq!(res.unwrap(), 1000);
+        let n = aria_io::io::copy(&mut file, &mut to).await.unwrap();
+        assert_eq!(n, data.len() as u64 - 1000);
+        // The file position is at the end: nothing more to read.
+        assert_eq!(file.read(Vec::with_capacity(16)).await.0.unwrap(), 0);
+        drop(to);
+        assert_same(&collector.await.unwrap().unwrap(), &data[1000..]);
+        assert!(child.wait().await.unwrap().success());
+    });
+}
+
+#[test]
+fn copy_between_two_files_goes_through_an_intermediate_pipe_and_moves_both_positions() {
+    let dir = tempfile::tempdir().unwrap();
+    let (src_path, dst_path) = (dir.path().join("src"), dir.path().join("dst"));
+    let data = emitted((9 << 20) + 4099);
+    std::fs::write(&src_path, &data).unwrap();
+    run(async {
+        for round in 0..3 {
+            let mut src = File::open(&src_path).await.unwrap();
+            let (res, _) = src.read(Vec::with_capacity(10)).await;
+            assert_eq!(res.unwrap(), 10);
+            let mut dst = File::create(&dst_path).await.unwrap();
+            dst.write_all(b"0123".to_vec()).await.0.unwrap();
+            let n = aria_io::io::copy(&mut src, &mut dst).await.unwrap();
+            assert_eq!(n, data.len() as u64 - 10, "round {round}");
+            assert_eq!(src.read(Vec::with_capacity(16)).await.0.unwrap(), 0);
+            dst.write_all(b"end".to_vec()).await.0.unwrap();
+            drop(dst);
+            let got = std::fs::read(&dst_path).unwrap();
+            assert_eq!(&got[..4], b"0123");
+            assert_eq!(&got[got.len() - 3..], b"end");
+            assert_same(&got[4..got.len() - 3], &data[10..]);
+        }
+    });
+}
+
+#[test]
+fn copy_into_a_file_opened_for_append_falls_back_to_buffers_and_appends() {
+    let dir = tempfile::tempdir().unwrap();
+    let (src_path, dst_path) = (dir.path().join("src"), dir.path().join("dst"));
+    let data = emitted(3 << 20);
+    std::fs::write(&src_path, &data).unwrap();
+    std::fs::write(&dst_path, b"first|").unwrap();
+    run(async {
+        // splice(2) refuses a destination opened with O_APPEND (EINVAL): from a file, bytes
+        // already moved into the intermediate pipe must not be lost on the way to buffers.
+        let mut src = File::open(&src_path).await.unwrap();
+        let mut dst = OpenOptions::new().append(true).open(&dst_path).await.unwrap();
+        let n = aria_io::io::copy(&mut src, &mut dst).await.unwrap();
+        assert_eq!(n, data.len() as u64);
+        drop(dst);
+        // From a pipe: nothing is taken from it before the refusal.
+        let (mut child, mut from) = emitter(1 << 20);
+        let mut dst = OpenOptions::new().append(true).open(&dst_path).await.unwrap();
+        let n = aria_io::io::copy(&mut from, &mut dst).await.unwrap();
+        assert_eq!(n, 1 << 20);
+        assert!(child.wait().await.unwrap().success());
+        drop(dst);
+        let got = std::fs::read(&dst_path).unwrap();
+        assert_eq!(&got[..6], b"first|");
+        assert_same(&got[6..6 + data.len()], &data);
+        assert_same(&got[6 + data.len()..], &emitted(1 << 20));
+    });
+}
+
+#[test]
+fn copy_of_an_empty_source_is_zero_bytes_on_every_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let (empty, dst_path) = (dir.path().join("empty"), dir.path().join("dst"));
+    std::fs::write(&empty, b"").unwrap();
+    run(async {
+        let mut dst = File::create(&dst_path).await.unwrap();
+        assert_eq!(aria_io::io::copy(&mut File::open(&empty).await.unwrap(), &mut dst).await.unwrap(), 0);
+        let (w, mut r) = aria_io::io::pipe().unwrap();
+        drop(w);
+        assert_eq!(aria_io::io::copy(&mut r, &mut dst).await.unwrap(), 0);
+        let (mut w, r) = aria_io::io::pipe().unwrap();
+        assert_eq!(aria_io::io::copy(&mut File::open(&empty).await.unwrap(), &mut w).await.unwrap(), 0);
+        drop((w, r));
+        drop(dst);
+        assert_eq!(std::fs::metadata(&dst_path).unwrap().len(), 0);
+    });
+}
+
+#[test]
+fn copy_from_a_file_into_a_pipe_whose_reader_is_gone_reports_broken_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("src");
+    std::fs::write(&path, emitted(4 << 20)).unwrap();
+    run(async {
+        let (mut to, from_end) = aria_io::io::pipe().unwrap();
+        drop(from_end);
+        let mut file = File::open(&path).await.unwrap();
+        let err = aria_io::io::copy(&mut file, &mut to).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe, "{err}");
+    });
+}
+
+#[test]
+fn copy_into_a_closed_pipe_writer_is_not_connected() {
+    run(async {
+        let (mut to, _r) = aria_io::io::pipe().unwrap();
+        to.close();
+        let (mut w, mut from) = aria_io::io::pipe().unwrap();
+        w.write_all(b"x").await.unwrap();
+        drop(w);
+        let err = aria_io::io::copy(&mut from, &mut to).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::NotConnected);
+    });
+}
+
+#[test]
+fn a_copy_into_a_file_dropped_mid_transfer_and_resumed_loses_and_reorders_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out");
+    run(async {
+        let size = 48 << 20;
+        let (mut child, mut from) = emitter(size);
+        let mut file = File::create(&path).await.unwrap();
+        let mut dropped = 0;
+        let mut total = 0;
+        loop {
+            // Splices in flight when the copy is dropped still land in the file, at its
+            // position, before the next copy's first one (the file waits for them).
+            match timeout(Duration::from_millis(3), aria_io::io::copy(&mut from, &mut file)).await {
+                Ok(n) => {
+                    total += n.unwrap();
+                    break;
+                }
+                Err(_) => dropped += 1,
+            }
+        }
+        assert!(dropped > 0, "no copy was dropped mid-transfer: the test tests nothing");
+        assert!(total < size as u64);
+        assert!(child.wait().await.unwrap().success());
+        let len = file.metadata().await.unwrap().len();
+        drop(file);
+        assert_eq!(len, size as u64);
+        assert_same(&std::fs::read(&path).unwrap(), &emitted(size));
+    });
+}
+
+#[test]
+fn a_file_to_file_copy_dropped_mid_transfer_leaves_no_stale_bytes_for_the_next_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (src_path, dst_path) = (dir.path().join("src"), dir.path().join("dst"));
+    let data = emitted(32 << 20);
+    std::fs::write(&src_path, &data).unwrap();
+    run(async {
+        let mut dropped = 0;
+        for _ in 0..20 {
+            let mut src = File::open(&src_path).await.unwrap();
+            let mut dst = File::create(&dst_path).await.unwrap();
+            dropped += timeout(Duration::from_micros(500), aria_io::io::copy(&mut src, &mut dst))
+                .await
+                .is_err() as usize;
+        }
+        assert!(dropped > 0, "no copy was dropped mid-transfer: the test tests nothing");
+        // A dropped copy's intermediate pipe may hold bytes: it must not be reused.
+        for _ in 0..3 {
+            let mut src = File::open(&src_path).await.unwrap();
+            let mut dst = File::create(&dst_path).await.unwrap();
+            assert_eq!(aria_io::io::copy(&mut src, &mut dst).await.unwrap(), data.len() as u64);
+            drop(dst);
+            assert_same(&std::fs::read(&dst_path).unwrap(), &data);
+        }
+    });
+}
+
+#[test]
+fn copy_bidirectional_relays_two_pipe_pairs_and_closes_each_writer_at_end_of_file() {
+    use aria_io::io::{copy_bidirectional, pipe, Duplex};
+    run(async {
+        let (a_data, b_data) =
+            (emitted((5 << 20) + 3), emitted(3 << 20).into_iter().rev().collect::<Vec<_>>());
+        // Side A reads what `a_feed` writes and writes into `a_out`, read back by `a_seen`;
+        // the same for B.
+        let (a_feed, a_in) = pipe().unwrap();
+        let (a_out, a_seen) = pipe().unwrap();
+        let (b_feed, b_in) = pipe().unwrap();
+        let (b_out, b_seen) = pipe().unwrap();
+        let feed = |mut w: aria_io::io::PipeWriter, data: Vec<u8>| {
+            aria_io::spawn(async move { w.write_all(&data).await })
+        };
+        let collect = |mut r: aria_io::io::PipeReader| {
+            aria_io::spawn(async move {
+                let mut got = Vec::new();
+                r.read_to_end(&mut got).await.map(|_| got)
+            })
+        };
+        let (fa, fb) = (feed(a_feed, a_data.clone()), feed(b_feed, b_data.clone()));
+        let (seen_by_a, seen_by_b) = (collect(a_seen), collect(b_seen));
+        let mut a = Duplex::new(a_in, a_out);
+        let mut b = Duplex::new(b_in, b_out);
+        let (a_to_b, b_to_a) = copy_bidirectional(&mut a, &mut b).await.unwrap();
+        assert_eq!((a_to_b, b_to_a), (a_data.len() as u64, b_data.len() as u64));
+        fa.await.unwrap().unwrap();
+        fb.await.unwrap().unwrap();
+        // Each collector ends only because the relay closed the writer it reads from.
+        assert_same(&seen_by_b.await.unwrap().unwrap(), &a_data);
+        assert_same(&seen_by_a.await.unwrap().unwrap(), &b_data);
+    });
+}
+
+#[test]
+fn copy_bidirectional_on_other_types_uses_buffers_and_counts_both_ways() {
+    use aria_io::io::{copy_bidirectional, Duplex};
+    use futures_util::io::Cursor;
+    run(async {
+        let (x, y) = (pattern(200_000), pattern(70_001));
+        let mut a = Duplex::new(Cursor::new(x.clone()), Cursor::new(Vec::new()));
+        let mut b = Duplex::new(Cursor::new(y.clone()), Cursor::new(Vec::new()));
+        let (a_to_b, b_to_a) = copy_bidirectional(&mut a, &mut b).await.unwrap();
+        assert_eq!((a_to_b, b_to_a), (x.len() as u64, y.len() as u64));
+        assert_eq!(b.into_parts().1.into_inner(), x);
+        assert_eq!(a.into_parts().1.into_inner(), y);
     });
 }

@@ -219,6 +219,23 @@ impl Registration {
         });
     }
 
+    /// Like [`poll_ready`](Registration::poll_ready), but an error instead of waiting for
+    /// ever when the driver has shut down.
+    pub(crate) fn poll_ready_or_shut_down(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        match self.poll_ready(cx, interest) {
+            Poll::Ready(ev) => Poll::Ready(Ok(ev)),
+            // Waiting on a driver that is gone would never end.
+            Poll::Pending if self.handle.is_shut_down() => Poll::Ready(Err(io::Error::other(
+                "the runtime this I/O object is registered with has shut down",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
     /// Runs the non-blocking `f` until it succeeds or fails with something other than
     /// `WouldBlock`, waiting for `interest` in between: the readiness half of the backend
     /// contract.
@@ -229,16 +246,7 @@ impl Registration {
         mut f: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
         loop {
-            let ev = match self.poll_ready(cx, interest) {
-                Poll::Ready(ev) => ev,
-                // Waiting on a driver that is gone would never end.
-                Poll::Pending if self.handle.is_shut_down() => {
-                    return Poll::Ready(Err(io::Error::other(
-                        "the runtime this I/O object is registered with has shut down",
-                    )))
-                }
-                Poll::Pending => return Poll::Pending,
-            };
+            let ev = std::task::ready!(self.poll_ready_or_shut_down(cx, interest))?;
             match f() {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(ev),
                 res => return Poll::Ready(res),

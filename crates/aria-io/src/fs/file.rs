@@ -379,6 +379,14 @@ impl File {
         poll_fn(|cx| self.poll_settle(cx)).await
     }
 
+    /// Settles the file (see `settle`) and returns a reference for one operation that uses
+    /// the descriptor and its file position directly, such as a splice by
+    /// [`io::copy`](crate::io::copy). The reference counts as in flight until dropped.
+    pub(crate) async fn settled_ref(&mut self) -> io::Result<FileRef> {
+        self.settle().await?;
+        Ok(FileRef::new(&self.shared))
+    }
+
     pub(super) fn poll_settle(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         std::task::ready!(self.poll_buffered(cx, true))?;
         std::task::ready!(self.shared.poll_idle(cx));

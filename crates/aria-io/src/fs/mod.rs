@@ -83,6 +83,7 @@ use std::path::{Path, PathBuf};
 pub use file::File;
 pub use metadata::Metadata;
 pub use options::OpenOptions;
+pub(crate) use shared::FileRef;
 
 use crate::driver::op::Op;
 use ops::{RenameOp, StatTarget, StatxOp, UnlinkOp};

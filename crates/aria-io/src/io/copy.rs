@@ -1,51 +1,156 @@
 //! [`copy`]: moving a stream from a reader to a writer, in the kernel when it can.
+//!
+//! # Paths
+//!
+//! The ends are recognised by their type (hence the `Any` bound):
+//!
+//! | reader \ writer | [`PipeWriter`] | [`File`] | anything else |
+//! |---|---|---|---|
+//! | [`PipeReader`] | splice(2), inline | splice(2) as an operation | buffered |
+//! | [`File`] | splice(2) as an operation | splice(2) twice, through an intermediate pipe | buffered |
+//! | anything else | buffered | buffered | buffered |
+//!
+//! - **Between two pipes** both ends are non-blocking, so the splice runs inline on the task
+//!   once the side that blocked is ready (a zero-timeout poll(2) after `EAGAIN` tells which).
+//! - **With a file** the splice is an operation of the driver (see `splice.rs`):
+//!   `IORING_OP_SPLICE` on io_uring, splice(2) on the blocking pool on epoll, because a file
+//!   may block and readiness cannot tell. Before each one the task waits for the pipe's
+//!   readiness, so an operation is only started when it can move bytes. The file takes part
+//!   at its file position, which advances by the bytes moved, exactly as if they had been
+//!   read or written.
+//! - **Between two files** (any two descriptors neither of which is a pipe) the bytes go
+//!   file -> intermediate pipe -> file: the kernel moves page references into the pipe and
+//!   copies once out of it. The 1 MiB intermediate pipe comes from a small process-wide
+//!   cache and goes back to it empty.
+//! - **Buffered**: a 64 KiB buffer, for everything else, and when the kernel refuses a
+//!   splice before any byte moved (`EINVAL`: a file system without splice support, or a file
+//!   opened for append; `ENOSYS`, `EOPNOTSUPP`).
+//!
+//! Pipes taking part in a splice are grown to 1 MiB first (`F_SETPIPE_SZ`, within
+//! `/proc/sys/fs/pipe-max-size`), which divides the number of system calls and wake-ups by up
+//! to 16.
 
 use std::any::Any;
 use std::future::poll_fn;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::pin::Pin;
+use std::sync::Arc;
 
 use futures_io::{AsyncRead, AsyncWrite};
 
+use super::splice::{MidEnd, MidPipe, SpliceFd, SpliceOp, BATCH, CHUNK};
 use super::{PipeReader, PipeWriter};
-use crate::driver::{Interest, Registration};
+use crate::driver::op::Op;
+use crate::driver::{Interest, IoSource};
+use crate::fs::{with_path, File};
 use crate::sys;
 
 /// Size of the buffer of the portable path.
 const BUF: usize = 64 * 1024;
-/// Bytes asked of one splice(2), and the pipe size requested with `F_SETPIPE_SZ` (the
-/// default `/proc/sys/fs/pipe-max-size`).
-const SPLICE_CHUNK: usize = 1 << 20;
 
 /// Copies everything `reader` produces into `writer` until end of file, then flushes
-/// `writer`; returns the number of bytes copied.
+/// `writer`; returns the number of bytes written to `writer`.
 ///
-/// When both ends are descriptors and at least one is a pipe (today: [`PipeReader`] and
-/// [`PipeWriter`], such as a child's stdout or stdin), the data moves with splice(2) and never
-/// crosses into user space; the pipes' buffers are first grown to 1 MiB (`F_SETPIPE_SZ`,
-/// within `/proc/sys/fs/pipe-max-size`), which cuts the number of wake-ups. Otherwise the
-/// bytes go through a 64 KiB buffer. The ends are recognised by their type, hence the
-/// `'static` bound.
+/// When both ends are descriptors the bytes never cross into user space:
+///
+/// - a [`PipeReader`] or a [`PipeWriter`] (such as a child's stdout or stdin) with the
+///   other end a pipe or a [`File`]: splice(2);
+/// - two [`File`]s: splice(2) through an intermediate 1 MiB pipe.
+///
+/// Any other pair goes through a 64 KiB buffer. A `File` is read or written at its file
+/// position, which ends up after the bytes copied, as with reads and writes. See the
+/// [module source](self) for how each path runs on each backend.
 ///
 /// # Errors
-/// The first read or write error: `BrokenPipe` when the reader of a pipe `writer` has gone,
-/// `WriteZero` if `writer` accepts no bytes. Bytes copied before the error were delivered.
+/// The first read or write error: `BrokenPipe` when the reader of a pipe `writer` has gone
+/// (`EPIPE`: the runtime ignores `SIGPIPE`), `WriteZero` if `writer` accepts no bytes, and
+/// errors of a `File` end naming its path (``cannot copy into `/x`: No space left on device
+/// (os error 28)``). The bytes counted before the error were delivered to `writer`; a copy
+/// between two files may also have read up to 1 MiB more from `reader` than it delivered.
+///
+/// # Cancel safety
+/// Dropping the future stops the copy; the bytes already counted were delivered. A splice in
+/// flight finishes or is cancelled in the kernel, so a `File` end may be ahead of (reader) or
+/// behind (writer) by the bytes of that one operation, and its next operation waits for it.
 ///
 /// # Platform
-/// splice is Linux-only; elsewhere every copy takes the buffered path.
+/// splice(2) is Linux-only; elsewhere every copy would take the buffered path.
 ///
 /// # References
-/// splice(2), fcntl(2) `F_SETPIPE_SZ`, pipe(7)
+/// splice(2), fcntl(2) `F_SETPIPE_SZ`, pipe(7), io_uring_prep_splice(3)
 pub async fn copy<R, W>(reader: &mut R, writer: &mut W) -> io::Result<u64>
 where
     R: AsyncRead + Unpin + Any,
     W: AsyncWrite + Unpin + Any,
 {
-    if let (Some(src), Some(dst)) = (End::source(reader), End::sink(writer)) {
-        return splice_all(src, dst).await;
+    let spliced = {
+        let (r, w): (&mut dyn Any, &mut dyn Any) = (reader, writer);
+        match (Source::of(r), Sink::of(w)) {
+            (Some(Source::Pipe(src)), Some(Sink::Pipe(dst))) => Spliced::Done(splice_pipes(src, dst).await),
+            (Some(Source::Pipe(src)), Some(Sink::File(dst))) => {
+                splice_pipe_file(src.io_source(), dst, Interest::Readable).await
+            }
+            (Some(Source::File(src)), Some(Sink::Pipe(dst))) => {
+                splice_pipe_file(dst, src, Interest::Writable).await
+            }
+            (Some(Source::File(src)), Some(Sink::File(dst))) => splice_files(src, dst).await,
+            _ => Spliced::Unsupported { carry: Vec::new() },
+        }
+    };
+    match spliced {
+        Spliced::Done(res) => res,
+        Spliced::Unsupported { carry } => {
+            write_all(writer, &carry).await?;
+            Ok(carry.len() as u64 + copy_buffered(reader, writer).await?)
+        }
     }
-    copy_buffered(reader, writer).await
+}
+
+/// How a splice path ended.
+enum Spliced {
+    Done(io::Result<u64>),
+    /// The kernel refused the splice before anything was delivered: take the buffered path,
+    /// after writing `carry` (bytes already taken from the reader).
+    Unsupported {
+        carry: Vec<u8>,
+    },
+}
+
+/// A reader whose descriptor can be spliced from.
+enum Source<'a> {
+    Pipe(&'a PipeReader),
+    File(&'a mut File),
+}
+
+impl<'a> Source<'a> {
+    fn of(r: &'a mut dyn Any) -> Option<Source<'a>> {
+        if r.is::<PipeReader>() {
+            return r.downcast_ref::<PipeReader>().map(Source::Pipe);
+        }
+        r.downcast_mut::<File>().map(Source::File)
+    }
+}
+
+/// A writer whose descriptor can be spliced into (a closed [`PipeWriter`] cannot: the
+/// buffered path reports `NotConnected`).
+enum Sink<'a> {
+    Pipe(&'a Arc<IoSource>),
+    File(&'a mut File),
+}
+
+impl<'a> Sink<'a> {
+    fn of(w: &'a mut dyn Any) -> Option<Sink<'a>> {
+        if w.is::<PipeWriter>() {
+            return w.downcast_ref::<PipeWriter>()?.io_source().map(Sink::Pipe);
+        }
+        w.downcast_mut::<File>().map(Sink::File)
+    }
+}
+
+/// Errors on which a splice falls back to the buffered path, if nothing moved yet.
+fn unsupported(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP))
 }
 
 /// The portable path of [`copy`]: read into a buffer, write it out.
@@ -61,39 +166,126 @@ where
         if n == 0 {
             break;
         }
-        let mut done = 0;
-        while done < n {
-            let w = poll_fn(|cx| Pin::new(&mut *writer).poll_write(cx, &buf[done..n])).await?;
-            if w == 0 {
-                return Err(io::ErrorKind::WriteZero.into());
-            }
-            done += w;
-        }
+        write_all(writer, &buf[..n]).await?;
         total += n as u64;
     }
     poll_fn(|cx| Pin::new(&mut *writer).poll_flush(cx)).await?;
     Ok(total)
 }
 
-/// One end of a splice: a descriptor and, for a pipe, its readiness registration.
-struct End<'a> {
-    fd: BorrowedFd<'a>,
-    registration: &'a Registration,
+async fn write_all<W: AsyncWrite + Unpin + ?Sized>(writer: &mut W, mut data: &[u8]) -> io::Result<()> {
+    while !data.is_empty() {
+        let n = poll_fn(|cx| Pin::new(&mut *writer).poll_write(cx, data)).await?;
+        if n == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        data = &data[n..];
+    }
+    Ok(())
 }
 
-impl<'a> End<'a> {
-    fn source(r: &'a mut dyn Any) -> Option<End<'a>> {
-        let r = r.downcast_ref::<PipeReader>()?;
-        let _ = r.set_pipe_size(SPLICE_CHUNK);
-        Some(End { fd: r.as_fd(), registration: r.registration() })
-    }
+/// Pipe to file (`interest` readable: `pipe` is the source) or file to pipe (writable: `pipe`
+/// is the destination), one splice operation at a time, each started once the pipe is ready.
+async fn splice_pipe_file(pipe: &Arc<IoSource>, file: &mut File, interest: Interest) -> Spliced {
+    let _ = sys::set_pipe_size(pipe.as_fd(), CHUNK);
+    let registration = pipe.registration();
+    let (verb, file_is_src) = match interest {
+        Interest::Readable => ("copy into", false),
+        Interest::Writable => ("copy from", true),
+    };
+    let mut total = 0u64;
+    let res = loop {
+        let ev = match poll_fn(|cx| registration.poll_ready_or_shut_down(cx, interest)).await {
+            Ok(ev) => ev,
+            Err(e) => break Err(e),
+        };
+        let file_end = match file.settled_ref().await {
+            Ok(r) => SpliceFd::File(r),
+            Err(e) => break Err(e),
+        };
+        let pipe_end = SpliceFd::Pipe(pipe.clone());
+        let (src, dst) = if file_is_src { (file_end, pipe_end) } else { (pipe_end, file_end) };
+        match Op::new(SpliceOp { src, dst, len: BATCH }).await.0 {
+            Ok(0) => break Ok(total),
+            Ok(n) => total += n as u64,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => registration.clear_readiness(ev),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if total == 0 && unsupported(&e) => return Spliced::Unsupported { carry: Vec::new() },
+            // EPIPE concerns the pipe: report it as it is.
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => break Err(e),
+            Err(e) => break Err(with_path(e, verb, file.path())),
+        }
+    };
+    Spliced::Done(res)
+}
 
-    fn sink(w: &'a mut dyn Any) -> Option<End<'a>> {
-        let w = w.downcast_ref::<PipeWriter>()?;
-        let (fd, registration) = w.parts()?;
-        let _ = sys::set_pipe_size(fd, SPLICE_CHUNK);
-        Some(End { fd, registration })
+/// File to file through an intermediate pipe: fill it from `src`, drain it into `dst`.
+async fn splice_files(src: &mut File, dst: &mut File) -> Spliced {
+    let mid = match MidPipe::take() {
+        Ok(mid) => Arc::new(mid),
+        Err(e) => return Spliced::Done(Err(e)),
+    };
+    let capacity = mid.capacity();
+    let mut total = 0u64;
+    // Bytes in the intermediate pipe.
+    let mut pending = 0usize;
+    let res = loop {
+        if pending == 0 {
+            let from = match src.settled_ref().await {
+                Ok(r) => SpliceFd::File(r),
+                Err(e) => break Err(e),
+            };
+            let op = SpliceOp { src: from, dst: SpliceFd::Mid(mid.clone(), MidEnd::Write), len: capacity };
+            match Op::new(op).await.0 {
+                Ok(0) => break Ok(total),
+                Ok(n) => pending = n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if total == 0 && unsupported(&e) => return Spliced::Unsupported { carry: Vec::new() },
+                Err(e) => break Err(with_path(e, "copy from", src.path())),
+            }
+        }
+        let to = match dst.settled_ref().await {
+            Ok(r) => SpliceFd::File(r),
+            Err(e) => break Err(e),
+        };
+        let op = SpliceOp { src: SpliceFd::Mid(mid.clone(), MidEnd::Read), dst: to, len: pending };
+        match Op::new(op).await.0 {
+            Ok(0) => {
+                let e = io::Error::new(io::ErrorKind::WriteZero, "the file accepted no more bytes");
+                break Err(with_path(e, "copy into", dst.path()));
+            }
+            Ok(n) => {
+                pending -= n;
+                total += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if total == 0 && unsupported(&e) => {
+                // `dst` cannot be spliced into, but bytes were taken from `src`: hand them to
+                // the buffered path (they are in the pipe, so this read does not block).
+                let mut carry = Vec::with_capacity(pending);
+                return match drain_mid(&mid, &mut carry, pending) {
+                    Ok(()) => Spliced::Unsupported { carry },
+                    Err(e) => Spliced::Done(Err(e)),
+                };
+            }
+            Err(e) => break Err(with_path(e, "copy into", dst.path())),
+        }
+    };
+    if pending == 0 {
+        MidPipe::give_back(mid);
     }
+    Spliced::Done(res)
+}
+
+/// Reads the `len` bytes waiting in an intermediate pipe.
+fn drain_mid(mid: &MidPipe, into: &mut Vec<u8>, len: usize) -> io::Result<()> {
+    while into.len() < len {
+        into.reserve(len - into.len());
+        if sys::read_into_spare(mid.read_end(), into)? == 0 {
+            return Err(io::Error::other("the intermediate pipe lost bytes"));
+        }
+    }
+    Ok(())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -109,18 +301,22 @@ enum Step {
     Switch(Side),
 }
 
-/// Splices until end of input. On `EAGAIN`, a zero-timeout poll(2) tells which side blocks
-/// (the source is empty or the destination full) so the copy waits for exactly that side's
-/// readiness and never spins.
-async fn splice_all(src: End<'_>, dst: End<'_>) -> io::Result<u64> {
+/// Pipe to pipe, inline: splices until end of input. On `EAGAIN`, a zero-timeout poll(2)
+/// tells which side blocks (the source is empty or the destination full) so the copy waits
+/// for exactly that side's readiness and never spins.
+async fn splice_pipes(src: &PipeReader, dst: &Arc<IoSource>) -> io::Result<u64> {
+    let (src_fd, dst_fd): (BorrowedFd<'_>, BorrowedFd<'_>) = (src.as_fd(), dst.as_fd());
+    let _ = sys::set_pipe_size(src_fd, CHUNK);
+    let _ = sys::set_pipe_size(dst_fd, CHUNK);
+    let (src_reg, dst_reg) = (src.io_source().registration(), dst.registration());
     let mut total = 0u64;
     let mut waiting = Side::Src;
     let attempt = |waiting: Side| -> io::Result<Step> {
-        match sys::splice(src.fd, dst.fd, SPLICE_CHUNK) {
+        match sys::splice(src_fd, dst_fd, CHUNK) {
             Ok(0) => Ok(Step::Eof),
             Ok(n) => Ok(Step::Moved(n)),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                let (src_ready, dst_ready) = sys::poll_pair(src.fd, dst.fd)?;
+                let (src_ready, dst_ready) = sys::poll_pair(src_fd, dst_fd)?;
                 let blocked = match (src_ready, dst_ready) {
                     (false, _) => Side::Src,
                     (true, false) => Side::Dst,
@@ -137,8 +333,8 @@ async fn splice_all(src: End<'_>, dst: End<'_>) -> io::Result<u64> {
     };
     loop {
         let step = poll_fn(|cx| match waiting {
-            Side::Src => src.registration.poll_io(cx, Interest::Readable, || attempt(Side::Src)),
-            Side::Dst => dst.registration.poll_io(cx, Interest::Writable, || attempt(Side::Dst)),
+            Side::Src => src_reg.poll_io(cx, Interest::Readable, || attempt(Side::Src)),
+            Side::Dst => dst_reg.poll_io(cx, Interest::Writable, || attempt(Side::Dst)),
         })
         .await?;
         match step {

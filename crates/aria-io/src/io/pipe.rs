@@ -104,8 +104,9 @@ impl PipeReader {
         }
     }
 
-    pub(crate) fn registration(&self) -> &crate::driver::Registration {
-        self.source.registration()
+    /// The registered descriptor (for splicing by [`copy`](super::copy)).
+    pub(crate) fn io_source(&self) -> &Arc<IoSource> {
+        &self.source
     }
 
     /// Asks the kernel to grow the pipe's buffer to at least `bytes` (F_SETPIPE_SZ), which
@@ -211,9 +212,9 @@ impl PipeWriter {
         unregister(self.source.take().ok_or_else(closed)?)
     }
 
-    /// The descriptor and its registration, unless closed.
-    pub(crate) fn parts(&self) -> Option<(BorrowedFd<'_>, &crate::driver::Registration)> {
-        self.source.as_ref().map(|s| (s.as_fd(), s.registration()))
+    /// The registered descriptor, unless closed (for splicing by [`copy`](super::copy)).
+    pub(crate) fn io_source(&self) -> Option<&Arc<IoSource>> {
+        self.source.as_ref()
     }
 
     fn source(&self) -> io::Result<&Arc<IoSource>> {

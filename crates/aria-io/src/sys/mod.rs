@@ -74,6 +74,13 @@ pub(crate) fn set_pipe_size(fd: BorrowedFd<'_>, bytes: usize) -> io::Result<usiz
     Ok(got as usize)
 }
 
+/// The size of a pipe's buffer in bytes (`F_GETPIPE_SZ`).
+pub(crate) fn pipe_size(fd: BorrowedFd<'_>) -> io::Result<usize> {
+    // SAFETY: F_GETPIPE_SZ takes no argument; `fd` is valid for the borrow.
+    let got = cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETPIPE_SZ) })?;
+    Ok(got as usize)
+}
+
 /// Returns whether `fd` is open in this process and *not* close-on-exec, i.e. whether it is a
 /// stream this process was given (as opposed to one of its own private descriptors, which
 /// the runtime and std always create with `O_CLOEXEC`).
