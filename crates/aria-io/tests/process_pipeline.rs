@@ -200,3 +200,84 @@ fn all_stages_share_one_process_group() {
         assert_eq!(groups, vec![pgid, pgid]);
     });
 }
+
+/// What `aria-test-helper emit FD N` writes: a 64 KiB block of the pattern, over and over.
+fn emitted(n: usize) -> Vec<u8> {
+    (0..n).map(|i| ((i % (64 * 1024)) % 251) as u8).collect()
+}
+
+#[test]
+fn a_tee_stage_sends_the_same_bytes_to_the_next_stage_and_to_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy");
+    run(async {
+        let size = (12 << 20) + 999;
+        let (st, out) = Pipeline::new(helper(&["emit", "1", &size.to_string()]))
+            .tee(&copy)
+            .pipe(helper(&["cat"]))
+            .output()
+            .await
+            .unwrap();
+        assert!(st.success(), "{st}");
+        let expected = emitted(size);
+        assert!(out == expected, "the next stage got other bytes ({} of {size})", out.len());
+        let in_file = std::fs::read(&copy).unwrap();
+        assert!(in_file == expected, "the file got other bytes ({} of {size})", in_file.len());
+    });
+}
+
+#[test]
+fn a_tee_on_the_data_plane_copies_stddato_to_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (copy, out) = (dir.path().join("copy"), dir.path().join("out"));
+    run(async {
+        let size = 3 << 20;
+        let st = Pipeline::new(helper(&["emit", "5", &size.to_string()]))
+            .tee(&copy)
+            .pipe_data(helper(&["cat-data"]))
+            .redirect(Redirect::Write { fd: 5, path: out.clone(), append: false })
+            .status()
+            .await
+            .unwrap();
+        assert!(st.success(), "{st}");
+        assert!(std::fs::read(&copy).unwrap() == emitted(size));
+        assert!(std::fs::read(&out).unwrap() == emitted(size));
+    });
+}
+
+#[test]
+fn a_tee_whose_next_stage_stops_reading_ends_with_a_forgiven_broken_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy");
+    run(async {
+        // `yes` never ends by itself: only EPIPE, passed on through the tee, stops it.
+        let st = Pipeline::new(cmd("yes", &[]))
+            .tee(&copy)
+            .pipe(cmd("head", &["-c", "10"]))
+            .status()
+            .await
+            .unwrap();
+        assert_eq!(st.statuses()[0].signal(), Some(13), "{st}");
+        assert!(st.success(), "{st}");
+        // The file has what passed to `head`, at least: a prefix of yes's output.
+        let got = std::fs::read(&copy).unwrap();
+        assert!(got.len() >= 10);
+        assert!(got.chunks(2).all(|c| c == b"y\n" || c == b"y"));
+    });
+}
+
+#[test]
+fn a_tee_on_the_last_stage_or_into_a_file_that_cannot_be_opened_is_an_error() {
+    run(async {
+        let err = Pipeline::new(cmd("true", &[])).tee("/tmp/never-written").spawn().unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(!std::path::Path::new("/tmp/never-written").exists());
+        let err = Pipeline::new(cmd("true", &[]))
+            .tee("/nonexistent-dir/copy")
+            .pipe(cmd("true", &[]))
+            .spawn()
+            .unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+        assert!(err.to_string().contains("/nonexistent-dir/copy"), "{err}");
+    });
+}

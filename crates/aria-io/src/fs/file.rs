@@ -63,6 +63,12 @@ impl File {
         File { shared, buffered: Buffered::default() }
     }
 
+    /// A `File` for a file opened synchronously (by a pipeline's redirections), named `path`
+    /// in errors.
+    pub(crate) fn from_std(file: std::fs::File, path: std::path::PathBuf) -> File {
+        File::from_shared(FileShared::new(file, path))
+    }
+
     /// Opens an existing file for reading.
     ///
     /// # Errors

@@ -288,39 +288,55 @@ fn drain_mid(mid: &MidPipe, into: &mut Vec<u8>, len: usize) -> io::Result<()> {
     Ok(())
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Side {
+/// The side of a pipe-to-pipe transfer that blocked last.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Side {
     Src,
     Dst,
 }
 
 enum Step {
     Moved(usize),
-    Eof,
     /// The other side is the one that blocks: wait on it instead.
     Switch(Side),
 }
 
-/// Pipe to pipe, inline: splices until end of input. On `EAGAIN`, a zero-timeout poll(2)
-/// tells which side blocks (the source is empty or the destination full) so the copy waits
-/// for exactly that side's readiness and never spins.
+/// Pipe to pipe, inline: splices until end of input.
 async fn splice_pipes(src: &PipeReader, dst: &Arc<IoSource>) -> io::Result<u64> {
-    let (src_fd, dst_fd): (BorrowedFd<'_>, BorrowedFd<'_>) = (src.as_fd(), dst.as_fd());
-    let _ = sys::set_pipe_size(src_fd, CHUNK);
-    let _ = sys::set_pipe_size(dst_fd, CHUNK);
-    let (src_reg, dst_reg) = (src.io_source().registration(), dst.registration());
+    let _ = sys::set_pipe_size(src.as_fd(), CHUNK);
+    let _ = sys::set_pipe_size(dst.as_fd(), CHUNK);
     let mut total = 0u64;
     let mut waiting = Side::Src;
+    loop {
+        match pipe_step(src.io_source(), dst, &mut waiting, sys::splice).await? {
+            0 => return Ok(total),
+            n => total += n as u64,
+        }
+    }
+}
+
+/// One non-blocking transfer `f(src, dst, CHUNK)` between two registered pipes (splice(2),
+/// or tee(2), which copies without consuming), waiting for whichever side blocks: returns
+/// the bytes moved, `0` at end of input. On `EAGAIN`, a zero-timeout poll(2) tells which
+/// side blocks (the source is empty or the destination full), so the task waits for exactly
+/// that side's readiness and never spins. `waiting` carries that side to the next call.
+pub(super) async fn pipe_step(
+    src: &IoSource,
+    dst: &IoSource,
+    waiting: &mut Side,
+    f: fn(BorrowedFd<'_>, BorrowedFd<'_>, usize) -> io::Result<usize>,
+) -> io::Result<usize> {
+    let (src_fd, dst_fd) = (src.as_fd(), dst.as_fd());
     let attempt = |waiting: Side| -> io::Result<Step> {
-        match sys::splice(src_fd, dst_fd, CHUNK) {
-            Ok(0) => Ok(Step::Eof),
+        match f(src_fd, dst_fd, CHUNK) {
             Ok(n) => Ok(Step::Moved(n)),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 let (src_ready, dst_ready) = sys::poll_pair(src_fd, dst_fd)?;
                 let blocked = match (src_ready, dst_ready) {
                     (false, _) => Side::Src,
                     (true, false) => Side::Dst,
-                    (true, true) => return Ok(Step::Moved(0)), // changed meanwhile: retry
+                    // Changed meanwhile: try again at once.
+                    (true, true) => return Ok(Step::Switch(waiting)),
                 };
                 if blocked == waiting {
                     Err(e) // let the registration clear its readiness and wait
@@ -332,15 +348,15 @@ async fn splice_pipes(src: &PipeReader, dst: &Arc<IoSource>) -> io::Result<u64> 
         }
     };
     loop {
-        let step = poll_fn(|cx| match waiting {
-            Side::Src => src_reg.poll_io(cx, Interest::Readable, || attempt(Side::Src)),
-            Side::Dst => dst_reg.poll_io(cx, Interest::Writable, || attempt(Side::Dst)),
+        let side = *waiting;
+        let step = poll_fn(|cx| match side {
+            Side::Src => src.registration().poll_io(cx, Interest::Readable, || attempt(Side::Src)),
+            Side::Dst => dst.registration().poll_io(cx, Interest::Writable, || attempt(Side::Dst)),
         })
         .await?;
         match step {
-            Step::Moved(n) => total += n as u64,
-            Step::Eof => return Ok(total),
-            Step::Switch(side) => waiting = side,
+            Step::Moved(n) => return Ok(n),
+            Step::Switch(side) => *waiting = side,
         }
     }
 }

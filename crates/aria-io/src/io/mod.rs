@@ -15,7 +15,9 @@ mod bidirectional;
 mod copy;
 mod pipe;
 mod splice;
+mod tee;
 
 pub use bidirectional::{copy_bidirectional, Duplex};
 pub use copy::copy;
 pub use pipe::{pipe, PipeReader, PipeWriter};
+pub(crate) use tee::tee_into_file;

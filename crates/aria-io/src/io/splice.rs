@@ -33,6 +33,10 @@ pub(super) const CHUNK: usize = 1 << 20;
 /// one splice moves at most what the pipe holds or has room for.
 pub(super) const BATCH: usize = 16 * CHUNK;
 
+/// How long a splice on the blocking pool waits for a pipe to become ready again before it
+/// returns what it moved (milliseconds).
+const LINGER_MS: libc::c_int = 1;
+
 /// One end of a splice, kept open by the operation for as long as the kernel may use it.
 pub(super) enum SpliceFd {
     /// A registered pipe end.
@@ -73,16 +77,31 @@ pub(super) struct SpliceOp {
 impl OpCode for SpliceOp {
     type Output = usize;
 
-    /// On the blocking pool: splices (at most [`CHUNK`] at a time) until a pipe would block,
-    /// the input ends or `len` bytes moved.
+    /// On the blocking pool: splices (at most [`CHUNK`] at a time) until the input ends,
+    /// `len` bytes moved, or a registered pipe stays empty (source) or full (destination)
+    /// for [`LINGER_MS`] after some bytes moved. Lingering lets one trip to the pool move a
+    /// whole batch while a producer keeps up, as a blocking loop would, instead of going
+    /// back to the task (and the driver) every time the pipe runs dry for a moment.
+    ///
+    /// An error after some bytes moved returns the count; the next operation meets the error
+    /// again (`EPIPE`, `ENOSPC`...) and reports it, so no byte goes uncounted.
     fn perform(&mut self) -> io::Result<usize> {
         let (src, dst) = (self.src.fd(), self.dst.fd());
+        let linger = match (&self.src, &self.dst) {
+            (SpliceFd::Pipe(p), _) => Some((p.as_fd(), libc::POLLIN)),
+            (_, SpliceFd::Pipe(p)) => Some((p.as_fd(), libc::POLLOUT)),
+            _ => None,
+        };
         let mut moved = 0;
         while moved < self.len {
             match sys::splice(src, dst, (self.len - moved).min(CHUNK)) {
                 Ok(0) => break,
                 Ok(n) => moved += n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock && moved > 0 => break,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock && moved > 0 => match linger {
+                    Some((fd, events)) if sys::poll_one(fd, events, LINGER_MS)? => {}
+                    _ => break,
+                },
+                Err(_) if moved > 0 => break,
                 Err(e) => return Err(e),
             }
         }

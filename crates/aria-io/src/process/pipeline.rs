@@ -5,6 +5,15 @@
 //! The pipes between stages connect the children directly; the parent holds no end of them
 //! once the stages are spawned, so data flows kernel to kernel and the parent only waits.
 //!
+//! # Tee
+//!
+//! A stage marked with [`Pipeline::tee`] sends its output (stdout before `|`, stddato before
+//! `|*`) into a pipe of its own, which the runtime relays to the next stage's pipe and to a
+//! file, with tee(2) and splice(2) (see `io::tee`): the bytes stay in the kernel, and the
+//! producer is paced by the slower of the two. A relay is a task of the runtime the pipeline
+//! was spawned on; [`PipelineChild::wait`] waits for it after the stages. When the next stage
+//! stops reading, the relay ends and the producer meets `EPIPE`, as it would without the tee.
+//!
 //! # Failure semantics
 //!
 //! Pipefail, with one refinement: a stage that ended because its reader went away
@@ -20,8 +29,9 @@ use std::path::PathBuf;
 
 use super::command::STREAMS;
 use super::{Child, Command, ExitStatus, Stdio};
-use crate::io::PipeReader;
+use crate::io::{PipeReader, PipeWriter};
 use crate::sys;
+use crate::JoinHandle;
 
 /// How two adjacent stages are joined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +83,8 @@ pub enum Redirect {
 struct Stage {
     command: Command,
     redirects: Vec<Redirect>,
+    /// Also copy the output to the next stage into this file.
+    tee: Option<PathBuf>,
 }
 
 /// A pipeline of commands, built left to right.
@@ -114,7 +126,7 @@ impl Pipeline {
     pub fn new(first: Command) -> Pipeline {
         let wait_delay = first.get_wait_delay();
         Pipeline {
-            stages: vec![Stage { command: first, redirects: Vec::new() }],
+            stages: vec![Stage { command: first, redirects: Vec::new(), tee: None }],
             links: Vec::new(),
             capture: false,
             wait_delay,
@@ -134,7 +146,25 @@ impl Pipeline {
     /// Adds a stage joined by `kind`.
     pub fn link(mut self, kind: PipeKind, next: Command) -> Pipeline {
         self.links.push(kind);
-        self.stages.push(Stage { command: next, redirects: Vec::new() });
+        self.stages.push(Stage { command: next, redirects: Vec::new(), tee: None });
+        self
+    }
+
+    /// Copies the output the last stage added so far sends to the next stage (its stdout for
+    /// a `|`, its stddato for a `|*`) into the file at `path` as well, like tee(1) between
+    /// the two. The file is created with mode 0666 minus the umask, or truncated. A stage
+    /// with no next stage when the pipeline is spawned is an error: redirect its output
+    /// instead.
+    ///
+    /// The bytes are relayed by the runtime without entering user space: tee(2) into the next
+    /// stage's pipe, splice(2) into the file (see the [module docs](self)).
+    ///
+    /// # References
+    /// tee(2), splice(2), tee(1)
+    pub fn tee(mut self, path: impl Into<PathBuf>) -> Pipeline {
+        if let Some(last) = self.stages.last_mut() {
+            last.tee = Some(path.into());
+        }
         self
     }
 
@@ -164,13 +194,17 @@ impl Pipeline {
         self.stages.is_empty()
     }
 
-    /// Opens the redirection files, creates the pipes and starts every stage in one new
-    /// process group led by the first stage.
+    /// Opens the redirection and tee files, creates the pipes, starts every stage in one new
+    /// process group led by the first stage, and starts the relays of tee stages.
     ///
     /// # Errors
-    /// A redirection file that cannot be opened (the error names it), a redirection of a
-    /// stream outside 0-5, or a stage that cannot be spawned (the error names the program).
-    /// Stages already started are killed and reaped in the background; no descriptor leaks.
+    /// A redirection or tee file that cannot be opened (the error names it), a redirection
+    /// of a stream outside 0-5, a tee on the last stage (`InvalidInput`), or a stage that
+    /// cannot be spawned (the error names the program). Stages already started are killed
+    /// and reaped in the background; no descriptor leaks.
+    ///
+    /// # Panics
+    /// With a tee stage, outside a runtime (the relay is a task).
     pub fn spawn(self) -> io::Result<PipelineChild> {
         let Pipeline { stages, links, capture, wait_delay } = self;
         let n = stages.len();
@@ -179,12 +213,25 @@ impl Pipeline {
         for _ in &links {
             pipes.push(Some(sys::pipe()?));
         }
+        // tees[i]: stage i's own output pipe and the tee file, relayed once it is spawned.
+        let mut tees: Vec<Option<TeeSetup>> = Vec::with_capacity(n);
+        for (i, stage) in stages.iter().enumerate() {
+            tees.push(match &stage.tee {
+                None => None,
+                Some(_) if i + 1 == n => return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "a tee needs a following stage to pass the output on to; redirect the last stage instead",
+                )),
+                Some(path) => Some(TeeSetup::new(path)?),
+            });
+        }
+        let mut relays = Vec::new();
         let mut children: Vec<Child> = Vec::with_capacity(n);
         let mut captured = None;
         let mut pgid = 0;
         for (i, stage) in stages.into_iter().enumerate() {
             let result = (|| {
-                let Stage { mut command, redirects } = stage;
+                let Stage { mut command, redirects, tee: _ } = stage;
                 let mut table: [Option<Target>; STREAMS] = Default::default();
                 if i > 0 {
                     let (_, to) = links[i - 1].fds();
@@ -194,8 +241,18 @@ impl Pipeline {
                 }
                 if i + 1 < n {
                     let (from, _) = links[i].fds();
-                    let (_, w) = pipes[i].as_ref().ok_or_else(|| io::Error::other("pipe already closed"))?;
-                    table[from] = Some(Target::Fd(w.try_clone()?));
+                    let w = match tees[i].as_mut() {
+                        // The stage writes into its own pipe; the relay writes the link.
+                        Some(tee) => {
+                            tee.stage_end.take().ok_or_else(|| io::Error::other("tee already set up"))?
+                        }
+                        None => {
+                            let (_, w) =
+                                pipes[i].as_ref().ok_or_else(|| io::Error::other("pipe already closed"))?;
+                            w.try_clone()?
+                        }
+                    };
+                    table[from] = Some(Target::Fd(w));
                 }
                 if capture && i + 1 == n {
                     table[1] = Some(Target::Piped);
@@ -226,6 +283,17 @@ impl Pipeline {
                         captured = child.stdout.take();
                     }
                     children.push(child);
+                    if let Some(tee) = tees[i].take() {
+                        let (_, w) =
+                            pipes[i].as_ref().ok_or_else(|| io::Error::other("pipe already closed"))?;
+                        match tee.start(w) {
+                            Ok(relay) => relays.push(relay),
+                            Err(e) => {
+                                let _ = sys::killpg(pgid, libc::SIGKILL);
+                                return Err(e);
+                            }
+                        }
+                    }
                 }
                 Err(e) => {
                     if pgid != 0 {
@@ -239,7 +307,7 @@ impl Pipeline {
                 pipes[i - 1] = None;
             }
         }
-        Ok(PipelineChild { children, pgid, stdout: captured, wait_delay })
+        Ok(PipelineChild { children, pgid, stdout: captured, wait_delay, relays })
     }
 
     /// Spawns the pipeline and waits for every stage.
@@ -262,6 +330,36 @@ impl Pipeline {
 enum Target {
     Fd(OwnedFd),
     Piped,
+}
+
+/// A tee stage before it is spawned: its own output pipe and the file.
+struct TeeSetup {
+    /// The write end, for the stage (taken when its table is built).
+    stage_end: Option<OwnedFd>,
+    /// The read end, for the relay.
+    relay_end: OwnedFd,
+    file: std::fs::File,
+    path: PathBuf,
+}
+
+impl TeeSetup {
+    fn new(path: &std::path::Path) -> io::Result<TeeSetup> {
+        let file =
+            std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(path).map_err(|e| {
+                io::Error::new(e.kind(), format!("cannot open `{}` for the tee: {e}", path.display()))
+            })?;
+        let (relay_end, stage_end) = sys::pipe()?;
+        Ok(TeeSetup { stage_end: Some(stage_end), relay_end, file, path: path.to_owned() })
+    }
+
+    /// Starts the relay from the stage's pipe into `link` (a duplicate of the write end of
+    /// the pipe to the next stage) and the file.
+    fn start(self, link: &OwnedFd) -> io::Result<JoinHandle<io::Result<u64>>> {
+        let src = PipeReader::from_owned_fd(self.relay_end)?;
+        let dst = PipeWriter::from_owned_fd(link.try_clone()?)?;
+        let mut file = crate::fs::File::from_std(self.file, self.path);
+        Ok(crate::spawn(async move { crate::io::tee_into_file(&src, &dst, &mut file).await }))
+    }
 }
 
 fn check_fd(fd: i32) -> io::Result<usize> {
@@ -325,6 +423,8 @@ pub struct PipelineChild {
     pgid: i32,
     stdout: Option<PipeReader>,
     wait_delay: Option<std::time::Duration>,
+    /// The relays of tee stages, in stage order.
+    relays: Vec<JoinHandle<io::Result<u64>>>,
 }
 
 impl PipelineChild {
@@ -346,17 +446,32 @@ impl PipelineChild {
         sys::killpg(self.pgid, signo)
     }
 
-    /// Waits for every stage and reaps it.
+    /// Waits for every stage and reaps it, then for the relays of tee stages.
     ///
     /// # Errors
-    /// The wait error of a stage (not expected for our own children).
+    /// The wait error of a stage (not expected for our own children); the error of a tee's
+    /// relay (writing its file failed: the error names the file), after every stage was
+    /// reaped.
     pub async fn wait(&mut self) -> io::Result<PipelineStatus> {
         self.stdout = None;
         let mut statuses = Vec::with_capacity(self.children.len());
         for c in &mut self.children {
             statuses.push(c.wait().await?);
         }
+        self.finish_relays().await?;
         Ok(PipelineStatus { statuses })
+    }
+
+    /// Waits for the tee relays (they end when their stage's output does).
+    async fn finish_relays(&mut self) -> io::Result<()> {
+        let mut first_error = None;
+        for relay in self.relays.drain(..) {
+            let res = relay.await.map_err(|e| io::Error::other(format!("a tee relay failed: {e}")));
+            if let Err(e) | Ok(Err(e)) = res {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
     }
 
     /// Waits for every stage while reading the captured stdout (see
@@ -379,6 +494,7 @@ impl PipelineChild {
         })
         .await?;
         let [(_, out)] = readers;
+        self.finish_relays().await?;
         Ok((PipelineStatus { statuses }, out))
     }
 }

@@ -332,6 +332,17 @@ pub(crate) fn splice(src: BorrowedFd<'_>, dst: BorrowedFd<'_>, len: usize) -> io
     Ok(n as usize)
 }
 
+/// `tee(2)` of up to `len` bytes from pipe `src` to pipe `dst`, with `SPLICE_F_NONBLOCK`:
+/// the bytes are duplicated into `dst` and stay in `src`. `Ok(0)` at end of input. Retries
+/// `EINTR`.
+pub(crate) fn tee(src: BorrowedFd<'_>, dst: BorrowedFd<'_>, len: usize) -> io::Result<usize> {
+    let n = cvt_retry(|| {
+        // SAFETY: plain descriptors and integers; no user memory is passed to the kernel.
+        unsafe { libc::tee(src.as_raw_fd(), dst.as_raw_fd(), len, libc::SPLICE_F_NONBLOCK) }
+    })?;
+    Ok(n as usize)
+}
+
 /// Without waiting, whether `src` is readable and `dst` writable (`poll(2)` with a zero
 /// timeout). Error and hang-up count as ready, so the next system call reports them.
 pub(crate) fn poll_pair(src: BorrowedFd<'_>, dst: BorrowedFd<'_>) -> io::Result<(bool, bool)> {
@@ -342,6 +353,20 @@ pub(crate) fn poll_pair(src: BorrowedFd<'_>, dst: BorrowedFd<'_>) -> io::Result<
     // SAFETY: `fds` is a valid array of two pollfd structures for the call.
     cvt_retry(|| unsafe { libc::poll(fds.as_mut_ptr(), 2, 0) })?;
     Ok((fds[0].revents != 0, fds[1].revents != 0))
+}
+
+/// Waits up to `timeout_ms` milliseconds for `events` (`POLLIN`, `POLLOUT`) on `fd` with
+/// poll(2); whether anything (including an error or a hang-up, which the next system call
+/// reports) happened. Retries `EINTR`.
+pub(crate) fn poll_one(
+    fd: BorrowedFd<'_>,
+    events: libc::c_short,
+    timeout_ms: libc::c_int,
+) -> io::Result<bool> {
+    let mut pfd = libc::pollfd { fd: fd.as_raw_fd(), events, revents: 0 };
+    // SAFETY: `pfd` is a valid pollfd for the call.
+    let n = cvt_retry(|| unsafe { libc::poll(&mut pfd, 1, timeout_ms) })?;
+    Ok(n > 0)
 }
 
 /// Kills (`SIGKILL`) and reaps a child by pid, blocking until it is gone. Only for a child
