@@ -70,7 +70,7 @@ pub mod task;
 pub mod time;
 
 pub use driver::BackendKind;
-pub use runtime::{spawn, yield_now, Builder, Handle, Runtime};
+pub use runtime::{spawn, yield_now, Builder, Handle, Runtime, RuntimeFlavor};
 pub use task::{JoinError, JoinHandle, JoinSet};
 
 /// The README's examples, compiled and run as doctests.

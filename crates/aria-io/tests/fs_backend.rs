@@ -20,7 +20,7 @@ fn native_operations_on_io_uring_start_no_pool_thread_and_epoll_uses_the_pool() 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("f");
     let moved = dir.path().join("g");
-    let rt = aria_io::Runtime::new().unwrap();
+    let rt = support::runtime();
     let backend = rt.backend();
     rt.block_on(async {
         let mut f = OpenOptions::new().read(true).write(true).create(true).open(&path).await.unwrap();

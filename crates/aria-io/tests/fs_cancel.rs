@@ -104,7 +104,7 @@ fn a_runtime_dropped_with_file_operations_in_flight_frees_everything() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("f");
     std::fs::write(&path, pattern(16 << 20)).unwrap();
-    let rt = aria_io::Runtime::new().unwrap();
+    let rt = support::runtime();
     let p = path.clone();
     let h = rt.spawn(async move {
         let mut f = File::open(&p).await.unwrap();
@@ -117,7 +117,7 @@ fn a_runtime_dropped_with_file_operations_in_flight_frees_everything() {
         aria_io::time::sleep(Duration::from_millis(20)).await;
     });
     drop(rt);
-    let rt2 = aria_io::Runtime::new().unwrap();
+    let rt2 = support::runtime();
     assert!(rt2.block_on(h).unwrap_err().is_cancelled());
     assert_eq!(std::fs::read(&path).unwrap(), pattern(16 << 20));
 }

@@ -46,7 +46,7 @@ fn a_dropped_async_read_loses_no_bytes() {
 
 #[test]
 fn a_runtime_dropped_with_reads_in_flight_frees_everything() {
-    let rt = aria_io::Runtime::new().unwrap();
+    let rt = support::runtime();
     let (w, r) = rt.block_on(async { aria_io::io::pipe().unwrap() });
     let h = rt.spawn(async move {
         let mut r = r;
@@ -55,7 +55,7 @@ fn a_runtime_dropped_with_reads_in_flight_frees_everything() {
     rt.block_on(aria_io::yield_now());
     drop(rt);
     drop(w);
-    let rt2 = aria_io::Runtime::new().unwrap();
+    let rt2 = support::runtime();
     assert!(rt2.block_on(h).unwrap_err().is_cancelled());
 }
 
@@ -93,7 +93,7 @@ fn copy_moves_every_byte_between_pipes() {
 
 #[test]
 fn a_runtime_dropped_with_hundreds_of_reads_in_flight_never_lets_the_kernel_write_into_freed_memory() {
-    let rt = aria_io::Runtime::new().unwrap();
+    let rt = support::runtime();
     let mut writers = Vec::new();
     let mut handles = Vec::new();
     for _ in 0..300 {
@@ -114,7 +114,7 @@ fn a_runtime_dropped_with_hundreds_of_reads_in_flight_never_lets_the_kernel_writ
         let err = f.write_all(b"late data").unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe);
     }
-    let rt2 = aria_io::Runtime::new().unwrap();
+    let rt2 = support::runtime();
     for h in handles {
         assert!(rt2.block_on(h).unwrap_err().is_cancelled());
     }
@@ -123,10 +123,10 @@ fn a_runtime_dropped_with_hundreds_of_reads_in_flight_never_lets_the_kernel_writ
 
 #[test]
 fn waiting_on_an_io_object_whose_runtime_is_gone_is_an_error_not_a_hang() {
-    let rt = aria_io::Runtime::new().unwrap();
+    let rt = support::runtime();
     let (_w, mut r) = rt.block_on(async { aria_io::io::pipe() }).unwrap();
     drop(rt);
-    let rt2 = aria_io::Runtime::new().unwrap();
+    let rt2 = support::runtime();
     let err = rt2.block_on(async { r.read(Vec::with_capacity(16)).await.0 }).unwrap_err();
     assert!(err.to_string().contains("shut down"), "{err}");
 }

@@ -77,7 +77,7 @@ fn dropping_a_child_with_kill_on_drop_kills_and_reaps_it() {
 #[test]
 fn a_child_orphaned_by_a_dropped_runtime_is_reaped_by_the_next_runtime() {
     let pid = {
-        let rt = aria_io::Runtime::new().unwrap();
+        let rt = support::runtime();
         rt.block_on(async {
             let mut c = helper(&["wait-stdin"]);
             c.stdin(Stdio::piped());
@@ -173,7 +173,7 @@ fn signal_group_reaches_every_member_of_the_childs_group() {
 
 #[test]
 fn a_child_dropped_after_its_runtime_is_gone_is_reaped_by_the_next_runtime() {
-    let rt = aria_io::Runtime::new().unwrap();
+    let rt = support::runtime();
     let child = rt.block_on(async {
         let mut c = helper(&["wait-stdin"]);
         c.stdin(Stdio::piped());

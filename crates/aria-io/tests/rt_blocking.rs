@@ -90,7 +90,7 @@ fn spawn_blocking_works_without_a_runtime() {
 
 #[test]
 fn dropping_a_runtime_does_not_wait_for_blocking_jobs() {
-    let rt = aria_io::Runtime::new().unwrap();
+    let rt = support::runtime();
     let (tx, rx) = std::sync::mpsc::channel();
     let task = rt.spawn(async move {
         spawn_blocking(move || {
@@ -103,7 +103,7 @@ fn dropping_a_runtime_does_not_wait_for_blocking_jobs() {
     let start = Instant::now();
     drop(rt);
     assert!(start.elapsed() < Duration::from_millis(400), "shutdown waited for the pool");
-    let rt2 = aria_io::Runtime::new().unwrap();
+    let rt2 = support::runtime();
     assert!(rt2.block_on(task).unwrap_err().is_cancelled());
     // The detached job still ran to the end.
     rx.recv_timeout(Duration::from_secs(30)).unwrap();

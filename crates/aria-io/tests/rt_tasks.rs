@@ -96,7 +96,7 @@ fn a_wake_from_another_thread_reaches_a_parked_runtime() {
 
 #[test]
 fn a_handle_spawns_from_another_thread() {
-    let rt = aria_io::Runtime::new().unwrap();
+    let rt = support::runtime();
     let handle = rt.handle();
     let t = std::thread::spawn(move || handle.spawn(async { 41 + 1 }));
     let jh = t.join().unwrap();
@@ -105,14 +105,14 @@ fn a_handle_spawns_from_another_thread() {
 
 #[test]
 fn dropping_the_runtime_cancels_pending_tasks_and_resolves_their_handles() {
-    let rt = aria_io::Runtime::new().unwrap();
+    let rt = support::runtime();
     let h = rt.spawn(async {
         aria_io::time::sleep(Duration::from_secs(3600)).await;
         1
     });
     rt.block_on(aria_io::yield_now());
     drop(rt);
-    let rt2 = aria_io::Runtime::new().unwrap();
+    let rt2 = support::runtime();
     let err = rt2.block_on(h).unwrap_err();
     assert!(err.is_cancelled());
 }
@@ -147,8 +147,8 @@ async fn the_test_attribute_runs_an_async_test() {
 #[test]
 #[should_panic(expected = "inside a runtime")]
 fn a_nested_block_on_panics_with_an_explanation() {
-    let rt = aria_io::Runtime::new().unwrap();
-    let rt2 = aria_io::Runtime::new().unwrap();
+    let rt = support::runtime();
+    let rt2 = support::runtime();
     rt.block_on(async { rt2.block_on(async {}) });
 }
 

@@ -79,7 +79,7 @@ pub(crate) mod uring;
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -193,6 +193,9 @@ pub(crate) struct Handle {
     waker: OwnedFd,
     /// Registered descriptors, indexed by their token.
     io: Mutex<Slab<Arc<ScheduledIo>>>,
+    /// While the driver waits: the timer tick it waits until (`u64::MAX`: no timer, 0: not
+    /// waiting). Written under the `time` lock.
+    waiting_until: AtomicU64,
     /// Set by `unpark`, cleared by the driver once it has consumed the wake-up.
     wake_pending: AtomicBool,
     /// The driver was dropped: nothing will ever report readiness or completions again.
@@ -229,6 +232,7 @@ impl Driver {
             backend,
             waker,
             io: Mutex::new(Slab::new()),
+            waiting_until: AtomicU64::new(0),
             wake_pending: AtomicBool::new(false),
             shut_down: AtomicBool::new(false),
             time: Mutex::new(Wheel::new()),
@@ -252,14 +256,24 @@ impl Driver {
         handle.orphans.adopt_global(handle);
         let timeout = {
             let wheel = lock(&handle.time);
-            let timer = wheel.next_expiration().map(|tick| {
+            let next = wheel.next_expiration();
+            let timer = next.map(|tick| {
                 let due = handle.start + Duration::from_millis(tick);
                 due.saturating_duration_since(Instant::now())
             });
-            match (timer, max_wait) {
+            let timeout = match (timer, max_wait) {
                 (Some(t), Some(m)) => Some(t.min(m)),
                 (t, m) => t.or(m),
-            }
+            };
+            // Published under the wheel's lock: a timer inserted from another thread either
+            // is seen above or sees this and wakes the driver (`timer_added`).
+            let until = match timeout {
+                Some(Duration::ZERO) => 0,
+                Some(t) => next.filter(|_| timer == Some(t)).unwrap_or(handle.now_tick() + t.as_millis() as u64),
+                None => u64::MAX,
+            };
+            handle.waiting_until.store(until, Ordering::SeqCst);
+            timeout
         };
         match &handle.backend {
             Backend::Epoll(selector) => {
@@ -271,6 +285,7 @@ impl Driver {
             }
             Backend::Uring(ring) => ring.turn(timeout, |ev| handle.dispatch_uring(ring, ev))?,
         }
+        handle.waiting_until.store(0, Ordering::SeqCst);
         handle.fire_timers();
         Ok(())
     }
@@ -294,6 +309,15 @@ impl Handle {
             let one: u64 = 1;
             // EAGAIN means the counter is saturated: a wake-up is pending anyway.
             let _ = sys::write(self.waker.as_fd(), &one.to_ne_bytes());
+        }
+    }
+
+    /// A timer due at `tick` was inserted or moved; the caller holds the `time` lock. Wakes
+    /// the driver if it waits past that tick (it waits on another thread: the driver's own
+    /// thread is not waiting while it runs tasks).
+    pub(crate) fn timer_added(&self, tick: u64) {
+        if tick < self.waiting_until.load(Ordering::SeqCst) {
+            self.unpark();
         }
     }
 

@@ -32,16 +32,24 @@
 //!   a memory write, no system call) and submitted by the driver thread with one
 //!   `io_uring_enter` per scheduler tick, which also waits for completions with the next
 //!   timer deadline as its timeout.
-//! - **Setup.** Which thread may enter the ring decides the flags ([`Issuer`]). A driver that
-//!   stays on one thread for its whole life (a thread-per-core core) gets
-//!   `IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN` (6.1+): created disabled and
-//!   enabled by the first thread that turns it, which then is the only thread that enters the
-//!   ring, and completions are posted only when it asks for them. A driver that any thread may
-//!   turn (a current-thread `Runtime`, which is `Send` and may `block_on` from one thread
-//!   then another, and the multi-thread runtime, whose parked workers take turns) gets
-//!   `IORING_SETUP_COOP_TASKRUN | TASKRUN_FLAG` (5.19+): completions are posted at the next
-//!   transition into the kernel instead of interrupting the thread. Either falls back to no
-//!   flags.
+//! - **Setup.** Which threads enter the ring decides the flags ([`Issuer`]). Completions that
+//!   need the kernel's task work (most of them) are finished in the context of the thread
+//!   that *submitted* the request, which matters when threads share a ring:
+//!   - A ring that one thread owns for its whole life (a thread-per-core core) gets
+//!     `IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN` (6.1+): created disabled and
+//!     enabled by the first thread that turns it, which then is the only thread that enters
+//!     it, and task work runs only when that thread asks for completions.
+//!   - A ring that one thread at a time drives, and that is the only place that thread sleeps
+//!     (a current-thread `Runtime`, which is `Send` and may `block_on` from one thread, then
+//!     another), gets `IORING_SETUP_COOP_TASKRUN | TASKRUN_FLAG` (5.19+): task work waits
+//!     for the submitter's next entry into the kernel instead of interrupting it.
+//!   - A ring shared by the multi-thread runtime's workers gets no task-run flags: a worker
+//!     that submitted a request may be asleep on a condition variable while another waits in
+//!     the ring, and only the default notification (which interrupts the submitter's sleep to
+//!     run the task work) lets that completion reach the waiting worker. With
+//!     `COOP_TASKRUN` it would never arrive.
+//!
+//!   Each falls back to the next weaker setup, then to no flags.
 //!
 //! # References
 //! io_uring_setup(2), io_uring_enter(2), io_uring_register(2), liburing's `io_uring_prep_*`
@@ -64,11 +72,13 @@ use super::lock;
 /// Which threads may enter a ring; decides its setup flags (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Issuer {
-    /// One thread for the ring's whole life (a thread-per-core worker; the runtime flavours
-    /// that exist today may move between threads and use `AnyThread`).
-    #[allow(dead_code)]
+    /// One thread for the ring's whole life (a thread-per-core core).
     OneThread,
-    /// Whichever thread turns the driver (one at a time).
+    /// One thread at a time, which waits in the ring whenever it sleeps (a current-thread
+    /// runtime, whose `block_on` may move from thread to thread).
+    OneAtATime,
+    /// Several threads, which may sleep elsewhere while another waits in the ring (the
+    /// multi-thread runtime's workers).
     AnyThread,
 }
 
@@ -172,7 +182,8 @@ impl Ring {
         type Attempt = (fn(&mut io_uring::Builder), bool);
         let attempts: &[Attempt] = match issuer {
             Issuer::OneThread => &[(single, true), (coop, false), (plain, false)],
-            Issuer::AnyThread => &[(coop, false), (plain, false)],
+            Issuer::OneAtATime => &[(coop, false), (plain, false)],
+            Issuer::AnyThread => &[(plain, false)],
         };
         let mut last = None;
         for &(configure, single_issuer) in attempts {

@@ -1,36 +1,46 @@
-//! The thread-local runtime context: which scheduler (if any) runs on this thread, and that
-//! scheduler's local run queue.
+//! The thread-local runtime context: which scheduler (if any) runs on this thread, and the
+//! per-thread half of that scheduler (a current-thread scheduler's run queue, or a
+//! multi-thread worker's core).
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io;
 use std::sync::Arc;
 
-use super::scheduler::Shared;
+use super::scheduler::{self, multi_thread};
 use crate::driver;
 use crate::task::RawTask;
 
 pub(crate) struct Context {
-    pub(crate) scheduler: RefCell<Option<Arc<Shared>>>,
+    pub(crate) scheduler: RefCell<Option<scheduler::Handle>>,
+    /// The current-thread scheduler's local run queue.
     pub(crate) local: RefCell<VecDeque<RawTask>>,
+    /// A multi-thread worker's core (its run queue and LIFO slot), borrowed only briefly,
+    /// never while a task runs.
+    pub(crate) core: RefCell<Option<Box<multi_thread::Core>>>,
 }
 
 thread_local! {
     pub(crate) static CONTEXT: Context = const {
-        Context { scheduler: RefCell::new(None), local: RefCell::new(VecDeque::new()) }
+        Context { scheduler: RefCell::new(None), local: RefCell::new(VecDeque::new()), core: RefCell::new(None) }
     };
 }
 
 /// The scheduler running on this thread, if any.
-pub(crate) fn current() -> Option<Arc<Shared>> {
+pub(crate) fn current() -> Option<scheduler::Handle> {
     CONTEXT.try_with(|c| c.scheduler.borrow().clone()).ok().flatten()
 }
 
-/// Whether the runtime running on this thread uses `driver` (without cloning any `Arc`: this
-/// is asked on every io_uring submission).
+/// Whether this thread turns `driver` before it blocks: it runs the current-thread scheduler
+/// that owns it (asked on every io_uring submission, so no `Arc` is cloned). A multi-thread
+/// worker may park on a condition variable while another worker waits in the driver, so
+/// there the answer is no.
 pub(crate) fn drives(driver: &driver::Handle) -> bool {
     CONTEXT
-        .try_with(|c| c.scheduler.borrow().as_ref().is_some_and(|s| std::ptr::eq(&*s.driver, driver)))
+        .try_with(|c| match &*c.scheduler.borrow() {
+            Some(scheduler::Handle::CurrentThread(s)) => std::ptr::eq(&*s.driver, driver),
+            _ => false,
+        })
         .unwrap_or(false)
 }
 
@@ -39,38 +49,38 @@ pub(crate) fn drives(driver: &driver::Handle) -> bool {
 /// # Errors
 /// `Other` ("no aria-io runtime is running on this thread") outside a runtime.
 pub(crate) fn driver_handle() -> io::Result<Arc<driver::Handle>> {
-    current().map(|s| s.driver.clone()).ok_or_else(no_runtime)
+    current().map(|s| s.driver().clone()).ok_or_else(no_runtime)
 }
 
 pub(crate) fn no_runtime() -> io::Error {
     io::Error::other("no aria-io runtime is running on this thread (call this from inside Runtime::block_on)")
 }
 
-/// Marks this thread as running `shared` until the guard drops.
+/// Marks this thread as running a scheduler until the guard drops.
 pub(crate) struct EnterGuard {
-    prev: Option<Arc<Shared>>,
+    _private: (),
 }
 
 /// Enters the runtime context. Returns `None` if a runtime is already running on this thread.
-pub(crate) fn enter(shared: Arc<Shared>) -> Option<EnterGuard> {
+pub(crate) fn enter(handle: scheduler::Handle) -> Option<EnterGuard> {
     CONTEXT.with(|c| {
         let mut cur = c.scheduler.borrow_mut();
         if cur.is_some() {
             return None;
         }
-        *cur = Some(shared);
-        Some(EnterGuard { prev: None })
+        *cur = Some(handle);
+        Some(EnterGuard { _private: () })
     })
 }
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
         let _ = CONTEXT.try_with(|c| {
-            let shared = std::mem::replace(&mut *c.scheduler.borrow_mut(), self.prev.take());
+            let handle = c.scheduler.borrow_mut().take();
             // Tasks still queued locally go to the shared queue, so the next block_on (maybe
             // on another thread) runs them.
             let rest: Vec<RawTask> = c.local.borrow_mut().drain(..).collect();
-            if let Some(shared) = shared {
+            if let Some(scheduler::Handle::CurrentThread(shared)) = handle {
                 for t in rest {
                     shared.push_remote(t);
                 }

@@ -11,25 +11,62 @@ pub(crate) mod scheduler;
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::sync::Arc;
 
 use crate::driver::uring::Issuer;
 use crate::driver::{BackendKind, Driver};
 use crate::task::JoinHandle;
-use scheduler::{CurrentThread, Shared};
+use scheduler::current_thread::CurrentThread;
+use scheduler::multi_thread::MultiThread;
+
+/// How a runtime runs its tasks (see the [module docs](self)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RuntimeFlavor {
+    /// Every task on the thread inside [`Runtime::block_on`].
+    CurrentThread,
+    /// Worker threads with work-stealing run queues and one shared driver.
+    MultiThread,
+}
 
 /// Configures and builds a [`Runtime`].
 #[derive(Debug, Clone)]
 pub struct Builder {
+    flavor: RuntimeFlavor,
     event_interval: u32,
     backend: Option<BackendKind>,
+    workers: Option<usize>,
+    thread_name: String,
 }
 
 impl Builder {
+    fn new(flavor: RuntimeFlavor) -> Builder {
+        Builder { flavor, event_interval: 61, backend: None, workers: None, thread_name: "aria-io-worker".into() }
+    }
+
     /// A builder for a current-thread runtime: every task runs on the thread that calls
     /// [`Runtime::block_on`].
     pub fn new_current_thread() -> Builder {
-        Builder { event_interval: 61, backend: None }
+        Builder::new(RuntimeFlavor::CurrentThread)
+    }
+
+    /// A builder for a multi-thread runtime: [`worker_threads`](Builder::worker_threads)
+    /// threads (default: [`std::thread::available_parallelism`]) run the tasks, stealing
+    /// work from each other; `block_on` runs its future on the calling thread.
+    pub fn new_multi_thread() -> Builder {
+        Builder::new(RuntimeFlavor::MultiThread)
+    }
+
+    /// The number of worker threads of a multi-thread runtime (at least 1). Ignored by a
+    /// current-thread runtime.
+    pub fn worker_threads(&mut self, n: usize) -> &mut Builder {
+        self.workers = Some(n.max(1));
+        self
+    }
+
+    /// The name prefix of worker threads (default `aria-io-worker`; each gets `-<index>`).
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Builder {
+        self.thread_name = name.into();
+        self
     }
 
     /// How many task polls run between two turns of the driver when tasks keep being
@@ -46,31 +83,50 @@ impl Builder {
         self
     }
 
-    /// Creates the runtime: an epoll instance, its wake-up eventfd and a signalfd (all
-    /// close-on-exec). Also sets `SIGPIPE` to ignored for the process, so writing to a closed
-    /// pipe returns `EPIPE` instead of killing it; children get the default disposition back.
+    /// Creates the runtime: the driver (an io_uring or epoll instance, its wake-up eventfd
+    /// and a signalfd, all close-on-exec) and, for a multi-thread runtime, the worker
+    /// threads. Also sets `SIGPIPE` to ignored for the process, so writing to a closed pipe
+    /// returns `EPIPE` instead of killing it; children get the default disposition back.
     ///
     /// # Errors
     /// `Unsupported` when the requested backend is not available (io_uring disabled by
     /// `/proc/sys/kernel/io_uring_disabled`, seccomp or an old kernel; the poll backend, not
-    /// written yet), `InvalidInput` for an unknown `ARIA_IO_BACKEND`, and the error of
-    /// `epoll_create1`, `io_uring_setup`, `eventfd` or `signalfd` (for example `EMFILE`).
+    /// written yet), `InvalidInput` for an unknown `ARIA_IO_BACKEND`, the error of
+    /// `epoll_create1`, `io_uring_setup`, `eventfd` or `signalfd` (for example `EMFILE`),
+    /// and the error of spawning a worker thread.
     pub fn build(&self) -> io::Result<Runtime> {
         crate::sys::ignore_sigpipe();
-        let driver = Driver::new(self.backend, Issuer::AnyThread)?;
-        Ok(Runtime { scheduler: CurrentThread::new(driver, self.event_interval) })
+        let scheduler = match self.flavor {
+            RuntimeFlavor::CurrentThread => {
+                let driver = Driver::new(self.backend, Issuer::OneAtATime)?;
+                Scheduler::CurrentThread(CurrentThread::new(driver, self.event_interval))
+            }
+            RuntimeFlavor::MultiThread => {
+                let driver = Driver::new(self.backend, Issuer::AnyThread)?;
+                let workers = self
+                    .workers
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+                Scheduler::MultiThread(MultiThread::new(driver, workers, self.event_interval, &self.thread_name)?)
+            }
+        };
+        Ok(Runtime { scheduler })
     }
+}
+
+enum Scheduler {
+    CurrentThread(CurrentThread),
+    MultiThread(MultiThread),
 }
 
 /// An async runtime: a scheduler, an I/O driver, timers and signal handling.
 ///
 /// Dropping the runtime cancels every task that has not finished: their futures are dropped
-/// on the dropping thread and their [`JoinHandle`]s resolve to a cancelled
-/// [`JoinError`](crate::JoinError). Children whose [`Child`](crate::process::Child) was
-/// dropped without being waited for are handed on to be reaped by the next runtime, so no
-/// zombie is left behind for long.
+/// on the dropping thread (after a multi-thread runtime's workers have stopped) and their
+/// [`JoinHandle`]s resolve to a cancelled [`JoinError`](crate::JoinError). Children whose
+/// [`Child`](crate::process::Child) was dropped without being waited for are handed on to be
+/// reaped by the next runtime, so no zombie is left behind for long.
 pub struct Runtime {
-    scheduler: CurrentThread,
+    scheduler: Scheduler,
 }
 
 impl Runtime {
@@ -82,53 +138,73 @@ impl Runtime {
         Builder::new_current_thread().build()
     }
 
-    /// Runs `future` to completion on this thread, running spawned tasks and turning the
-    /// driver while it waits.
+    /// Runs `future` to completion on this thread. A current-thread runtime runs its spawned
+    /// tasks and turns the driver on this thread while it waits; a multi-thread runtime's
+    /// workers run them, and this thread sleeps until the future is woken.
     ///
     /// # Panics
     /// If called from inside a runtime (a nested `block_on` would stall every task of the
-    /// outer one), or if the driver's `epoll_wait` fails, which only happens on a broken
-    /// epoll descriptor.
+    /// outer one), or if the driver's wait fails, which only happens on a broken epoll or
+    /// io_uring descriptor.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.scheduler.block_on(future)
+        match &self.scheduler {
+            Scheduler::CurrentThread(s) => s.block_on(future),
+            Scheduler::MultiThread(s) => s.block_on(future),
+        }
     }
 
-    /// Spawns a task onto this runtime; it starts running at the next `block_on`.
+    /// Spawns a task onto this runtime. On a current-thread runtime it starts running at the
+    /// next `block_on`; on a multi-thread runtime, at once.
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.scheduler.shared.spawn(future)
+        self.handle().spawn(future)
     }
 
     /// The backend the driver uses.
     pub fn backend(&self) -> BackendKind {
-        self.scheduler.shared.driver.kind()
+        self.handle().inner.driver().kind()
+    }
+
+    /// How this runtime runs its tasks.
+    pub fn flavor(&self) -> RuntimeFlavor {
+        match &self.scheduler {
+            Scheduler::CurrentThread(_) => RuntimeFlavor::CurrentThread,
+            Scheduler::MultiThread(_) => RuntimeFlavor::MultiThread,
+        }
     }
 
     /// A handle that can spawn onto this runtime from any thread.
     pub fn handle(&self) -> Handle {
-        Handle { shared: self.scheduler.shared.clone() }
+        let inner = match &self.scheduler {
+            Scheduler::CurrentThread(s) => scheduler::Handle::CurrentThread(s.shared.clone()),
+            Scheduler::MultiThread(s) => scheduler::Handle::MultiThread(s.shared.clone()),
+        };
+        Handle { inner }
     }
 }
 
 impl Drop for Runtime {
     fn drop(&mut self) {
-        self.scheduler.shutdown();
+        match &self.scheduler {
+            Scheduler::CurrentThread(s) => s.shutdown(),
+            Scheduler::MultiThread(s) => s.shutdown(),
+        }
     }
 }
 
 impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Runtime").field("flavor", &"current_thread").finish_non_exhaustive()
+        f.debug_struct("Runtime").field("flavor", &self.flavor()).finish_non_exhaustive()
     }
 }
 
 /// A cloneable, `Send` reference to a runtime, for spawning from any thread.
 #[derive(Clone)]
 pub struct Handle {
-    shared: Arc<Shared>,
+    inner: scheduler::Handle,
 }
 
 impl Handle {
@@ -148,7 +224,7 @@ impl Handle {
     /// # Errors
     /// Outside a runtime.
     pub fn try_current() -> io::Result<Handle> {
-        context::current().map(|shared| Handle { shared }).ok_or_else(context::no_runtime)
+        context::current().map(|inner| Handle { inner }).ok_or_else(context::no_runtime)
     }
 
     /// Spawns a task onto the runtime (from any thread).
@@ -157,7 +233,7 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.shared.spawn(future)
+        self.inner.spawn(future)
     }
 }
 

@@ -26,6 +26,12 @@ pub(crate) trait Schedule: Send + Sync + 'static {
     fn schedule(&self, task: RawTask);
     /// Removes a completed task from the owned-task list.
     fn release(&self, task: &RawTask);
+    /// Re-queues a task that woke itself while it was being polled (`yield_now`, or a
+    /// sub-future that completed at once): behind the work already queued, so a task that
+    /// keeps yielding cannot starve the others.
+    fn yield_now(&self, task: RawTask) {
+        self.schedule(task);
+    }
 }
 
 /// Functions that know the future's type.
@@ -237,7 +243,7 @@ where
                 // Clear RUNNING; if a wake-up arrived meanwhile (or abort), re-queue.
                 let prev = state.fetch_and(!RUNNING, Ordering::AcqRel);
                 if prev & NOTIFIED != 0 {
-                    cell.header.scheduler.schedule(task);
+                    cell.header.scheduler.yield_now(task);
                 }
                 return;
             }

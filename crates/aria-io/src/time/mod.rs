@@ -69,7 +69,9 @@ impl Sleep {
         this.deadline = deadline;
         if let Some((h, key)) = &this.entry {
             let tick = h.deadline_tick(deadline);
-            lock(&h.time).reset(*key, tick);
+            let mut wheel = lock(&h.time);
+            wheel.reset(*key, tick);
+            h.timer_added(tick);
         }
     }
 }
@@ -88,7 +90,12 @@ impl Future for Sleep {
                 Err(e) => panic!("aria_io::time::sleep polled outside a runtime: {e}"),
             };
             let tick = handle.deadline_tick(this.deadline);
-            let key = lock(&handle.time).insert(tick, TimerEntry { waker: Some(cx.waker().clone()) });
+            let key = {
+                let mut wheel = lock(&handle.time);
+                let key = wheel.insert(tick, TimerEntry { waker: Some(cx.waker().clone()) });
+                handle.timer_added(tick);
+                key
+            };
             this.entry = Some((handle, key));
             return Poll::Pending;
         }

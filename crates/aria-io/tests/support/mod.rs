@@ -10,9 +10,30 @@ pub const HELPER: &str = env!("CARGO_BIN_EXE_aria-test-helper");
 /// A generous guard against hangs; never an assertion about speed.
 pub const HANG_GUARD: Duration = Duration::from_secs(120);
 
-/// Runs `f` on a fresh runtime, failing (instead of hanging) if it does not finish.
+/// A builder for the scheduler flavour under test: `ARIA_IO_TEST_FLAVOR` =
+/// `current_thread` (default) or `multi_thread` (2 workers). CI runs the suite once per
+/// flavour and backend.
+pub fn builder() -> aria_io::Builder {
+    match std::env::var("ARIA_IO_TEST_FLAVOR").as_deref() {
+        Err(_) | Ok("") | Ok("current_thread") => aria_io::Builder::new_current_thread(),
+        Ok("multi_thread") => {
+            let mut b = aria_io::Builder::new_multi_thread();
+            b.worker_threads(2);
+            b
+        }
+        Ok(other) => panic!("ARIA_IO_TEST_FLAVOR={other}: expected current_thread or multi_thread"),
+    }
+}
+
+/// A fresh runtime of the flavour under test.
+pub fn runtime() -> aria_io::Runtime {
+    builder().build().expect("runtime")
+}
+
+/// Runs `f` on a fresh runtime of the flavour under test, failing (instead of hanging) if it
+/// does not finish.
 pub fn run<F: Future>(f: F) -> F::Output {
-    let rt = aria_io::Runtime::new().expect("runtime");
+    let rt = runtime();
     rt.block_on(async {
         match aria_io::time::timeout(HANG_GUARD, f).await {
             Ok(v) => v,

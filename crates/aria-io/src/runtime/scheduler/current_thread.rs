@@ -6,62 +6,49 @@
 //! timeout when more work is queued (so I/O and timers are never starved), otherwise until the
 //! next event or timer deadline, which is how an idle runtime uses no CPU.
 
-use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use slab::Slab;
-
-use super::context::{self, CONTEXT};
+use super::inject::Inject;
+use super::owned::OwnedTasks;
 use crate::driver::{self, lock, Driver};
+use crate::runtime::context::{self, CONTEXT};
+use crate::runtime::scheduler;
 use crate::task::raw::Schedule;
 use crate::task::{JoinHandle, RawTask};
 
 /// State shared by the scheduler thread, wakers and handles on other threads.
 pub(crate) struct Shared {
     pub(crate) driver: Arc<driver::Handle>,
-    inject: Mutex<VecDeque<RawTask>>,
-    inject_len: AtomicUsize,
-    owned: Mutex<Slab<RawTask>>,
-    closed: AtomicBool,
+    inject: Inject<RawTask>,
+    owned: OwnedTasks,
 }
 
 impl Shared {
     pub(crate) fn new(driver: Arc<driver::Handle>) -> Shared {
-        Shared {
-            driver,
-            inject: Mutex::new(VecDeque::new()),
-            inject_len: AtomicUsize::new(0),
-            owned: Mutex::new(Slab::new()),
-            closed: AtomicBool::new(false),
-        }
+        Shared { driver, inject: Inject::new(), owned: OwnedTasks::new() }
     }
 
     fn is_current(&self) -> bool {
-        context::CONTEXT
-            .try_with(|c| c.scheduler.borrow().as_ref().is_some_and(|s| std::ptr::eq(Arc::as_ptr(s), self)))
+        CONTEXT
+            .try_with(|c| {
+                matches!(&*c.scheduler.borrow(), Some(scheduler::Handle::CurrentThread(s)) if std::ptr::eq(Arc::as_ptr(s), self))
+            })
             .unwrap_or(false)
     }
 
     pub(crate) fn push_remote(&self, task: RawTask) {
-        lock(&self.inject).push_back(task);
-        self.inject_len.fetch_add(1, Ordering::Release);
-        self.driver.unpark();
+        if self.inject.push(task).is_ok() {
+            self.driver.unpark();
+        }
     }
 
     fn pop_remote(&self) -> Option<RawTask> {
-        if self.inject_len.load(Ordering::Acquire) == 0 {
-            return None;
-        }
-        let t = lock(&self.inject).pop_front();
-        if t.is_some() {
-            self.inject_len.fetch_sub(1, Ordering::Release);
-        }
-        t
+        self.inject.pop()
     }
 
     /// Spawns `future` onto this scheduler.
@@ -72,53 +59,27 @@ impl Shared {
     {
         let scheduler: Arc<dyn Schedule> = self.clone();
         let (queued, owned, join) = RawTask::new(future, scheduler);
-        let id = {
-            let mut list = lock(&self.owned);
-            if self.closed.load(Ordering::Acquire) {
-                None
-            } else {
-                let id = list.insert(owned.clone());
-                owned.header().owned_id.store(id as u32, Ordering::Relaxed);
-                Some(id)
-            }
-        };
-        if id.is_none() {
-            // The runtime is shutting down: the task is cancelled before it ever runs.
-            owned.shutdown();
-            drop(queued);
-            return JoinHandle::new(join);
+        if self.owned.bind(&owned) {
+            self.schedule(queued);
         }
-        drop(owned);
-        self.schedule(queued);
         JoinHandle::new(join)
     }
 
     /// Cancels every task and drops every queued reference (runtime shutdown).
     fn shutdown(&self) {
-        self.closed.store(true, Ordering::Release);
-        loop {
-            let tasks: Vec<RawTask> = lock(&self.owned).drain().collect();
-            if tasks.is_empty() {
-                break;
-            }
-            for t in &tasks {
-                t.shutdown();
-            }
-        }
+        self.owned.close_and_shutdown();
         let _ = CONTEXT.try_with(|c| c.local.borrow_mut().clear());
-        let queued: Vec<RawTask> = lock(&self.inject).drain(..).collect();
-        self.inject_len.store(0, Ordering::Release);
-        drop(queued);
+        drop(self.inject.close());
     }
 }
 
 impl Schedule for Shared {
     fn schedule(&self, task: RawTask) {
-        if self.closed.load(Ordering::Acquire) {
+        if self.owned.is_closed() {
             return; // dropping the reference; the task was or will be cancelled
         }
         let local = CONTEXT.try_with(|c| {
-            let is_ours = c.scheduler.borrow().as_ref().is_some_and(|s| std::ptr::eq(Arc::as_ptr(s), self));
+            let is_ours = matches!(&*c.scheduler.borrow(), Some(scheduler::Handle::CurrentThread(s)) if std::ptr::eq(Arc::as_ptr(s), self));
             if is_ours {
                 c.local.borrow_mut().push_back(task);
                 None
@@ -134,9 +95,7 @@ impl Schedule for Shared {
     }
 
     fn release(&self, task: &RawTask) {
-        let id = task.header().owned_id.load(Ordering::Relaxed) as usize;
-        let removed = lock(&self.owned).try_remove(id);
-        drop(removed);
+        self.owned.remove(task);
     }
 }
 
@@ -173,7 +132,7 @@ impl CurrentThread {
     }
 
     pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
-        let Some(_guard) = context::enter(self.shared.clone()) else {
+        let Some(_guard) = context::enter(scheduler::Handle::CurrentThread(self.shared.clone())) else {
             panic!("Runtime::block_on called from inside a runtime: a blocking wait there would stall every task; use .await instead");
         };
         let mut driver = lock(&self.driver);
@@ -212,7 +171,7 @@ impl CurrentThread {
             }
             budget = self.event_interval;
             let busy = main.woken.load(Ordering::SeqCst)
-                || self.shared.inject_len.load(Ordering::SeqCst) != 0
+                || !self.shared.inject.is_empty()
                 || CONTEXT.with(|c| !c.local.borrow().is_empty());
             let wait = if busy { Some(Duration::ZERO) } else { None };
             if let Err(e) = driver.turn(wait) {
@@ -222,7 +181,7 @@ impl CurrentThread {
     }
 
     pub(crate) fn shutdown(&self) {
-        let guard = context::enter(self.shared.clone());
+        let guard = context::enter(scheduler::Handle::CurrentThread(self.shared.clone()));
         self.shared.shutdown();
         drop(guard);
     }

@@ -1,0 +1,45 @@
+//! The schedulers, and the handle that names whichever one a thread runs.
+//!
+//! - [`current_thread`]: every task on the thread inside `block_on`, which also turns the
+//!   driver. Also the building block of thread-per-core (one per core, on its own thread).
+//! - [`multi_thread`]: N workers with work-stealing local queues sharing one driver.
+
+pub(crate) mod current_thread;
+pub(crate) mod inject;
+pub(crate) mod multi_thread;
+pub(crate) mod owned;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::driver;
+use crate::task::JoinHandle;
+
+/// A reference to a running scheduler: what the thread-local context holds and what
+/// [`Handle`](crate::runtime::Handle) wraps.
+#[derive(Clone)]
+pub(crate) enum Handle {
+    CurrentThread(Arc<current_thread::Shared>),
+    MultiThread(Arc<multi_thread::Shared>),
+}
+
+impl Handle {
+    /// The driver I/O objects and timers created on this scheduler register with.
+    pub(crate) fn driver(&self) -> &Arc<driver::Handle> {
+        match self {
+            Handle::CurrentThread(s) => &s.driver,
+            Handle::MultiThread(s) => &s.driver_handle,
+        }
+    }
+
+    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match self {
+            Handle::CurrentThread(s) => s.spawn(future),
+            Handle::MultiThread(s) => s.spawn(future),
+        }
+    }
+}
