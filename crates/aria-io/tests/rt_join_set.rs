@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use aria_io::sync::oneshot;
 use aria_io::task::JoinSet;
-use support::run;
+use support::{run, run_current_thread};
 
 /// Counts its drops: proves a task's future was dropped (aborted or finished).
 struct DropGuard(Arc<AtomicUsize>);
@@ -38,7 +38,7 @@ async fn until(cond: impl Fn() -> bool) {
 #[test]
 fn ten_thousand_tasks_finishing_out_of_order_come_back_in_completion_order() {
     const N: usize = 10_000;
-    run(async {
+    run_current_thread(async {
         let finished = Arc::new(AtomicUsize::new(0));
         let mut set = JoinSet::new();
         for i in 0..N {
@@ -120,7 +120,7 @@ fn a_panicking_task_comes_back_as_a_panic_join_error_and_the_others_still_finish
 
 #[test]
 fn abort_all_cancels_pending_tasks_and_keeps_outputs_of_finished_ones() {
-    run(async {
+    run_current_thread(async {
         let dropped = Arc::new(AtomicUsize::new(0));
         let mut set = JoinSet::new();
         for i in 0..5u32 {
@@ -261,7 +261,7 @@ fn a_join_next_dropped_while_pending_loses_nothing() {
 
 #[test]
 fn try_join_next_returns_only_finished_tasks() {
-    run(async {
+    run_current_thread(async {
         let mut set = JoinSet::new();
         let (tx, rx) = oneshot::channel::<u32>();
         set.spawn(async move { rx.await.unwrap() });

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use aria_io::sync::mpsc::{self, SendError, TryRecvError, TrySendError};
 use aria_io::time::timeout;
-use support::run;
+use support::{run, run_current_thread};
 
 /// A plain executor: polls `f` on this thread, parking between polls.
 fn block_on<F: Future>(f: F) -> F::Output {
@@ -49,7 +49,7 @@ fn messages_from_one_sender_arrive_in_order() {
 
 #[test]
 fn a_full_channel_holds_senders_back_until_the_receiver_drains() {
-    run(async {
+    run_current_thread(async {
         let (tx, mut rx) = mpsc::channel(2);
         let producer = aria_io::spawn(async move {
             for i in 0..10 {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use aria_io::sync::{Barrier, Notify};
 use aria_io::time::timeout;
-use support::run;
+use support::{run, run_current_thread};
 
 #[test]
 fn a_notification_sent_before_anyone_waits_is_kept_as_one_permit() {
@@ -24,7 +24,7 @@ fn a_notification_sent_before_anyone_waits_is_kept_as_one_permit() {
 
 #[test]
 fn notify_one_wakes_waiters_in_the_order_they_started_waiting() {
-    run(async {
+    run_current_thread(async {
         let notify = Arc::new(Notify::new());
         let order = Arc::new(StdMutex::new(Vec::new()));
         let mut tasks = Vec::new();
@@ -95,7 +95,7 @@ fn notified_futures_cancelled_by_timeouts_lose_no_notification() {
 
 #[test]
 fn notify_waiters_wakes_everyone_waiting_and_keeps_no_permit() {
-    run(async {
+    run_current_thread(async {
         let notify = Arc::new(Notify::new());
         let tasks: Vec<_> = (0..4)
             .map(|_| {
@@ -179,7 +179,7 @@ fn a_barrier_releases_every_round_together_with_one_leader() {
 
 #[test]
 fn a_cancelled_barrier_wait_does_not_count_as_an_arrival() {
-    run(async {
+    run_current_thread(async {
         let barrier = Arc::new(Barrier::new(2));
         assert!(timeout(Duration::ZERO, barrier.wait()).await.is_err());
         let first = {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use aria_io::sync::{Semaphore, TryAcquireError};
 use aria_io::time::{sleep, timeout};
-use support::run;
+use support::{run, run_current_thread};
 
 #[test]
 fn permits_bound_how_many_tasks_run_at_once() {
@@ -38,7 +38,7 @@ fn permits_bound_how_many_tasks_run_at_once() {
 
 #[test]
 fn waiters_are_served_in_order_even_when_a_big_request_is_first() {
-    run(async {
+    run_current_thread(async {
         let sem = Arc::new(Semaphore::new(4));
         let all = sem.acquire_many(4).await.unwrap();
         let order = Arc::new(StdMutex::new(Vec::new()));
@@ -64,7 +64,7 @@ fn waiters_are_served_in_order_even_when_a_big_request_is_first() {
 
 #[test]
 fn try_acquire_does_not_jump_the_queue() {
-    run(async {
+    run_current_thread(async {
         let sem = Arc::new(Semaphore::new(1));
         let held = sem.try_acquire().unwrap();
         let waiter = {

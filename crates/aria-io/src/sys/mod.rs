@@ -397,3 +397,56 @@ pub(crate) fn signalfd_set_mask(fd: BorrowedFd<'_>, mask: &libc::sigset_t) -> io
     cvt(unsafe { libc::signalfd(fd.as_raw_fd(), mask, 0) })?;
     Ok(())
 }
+
+/// `struct io_uring_getevents_arg` (include/uapi/linux/io_uring.h).
+#[repr(C)]
+struct GeteventsArg {
+    sigmask: u64,
+    sigmask_sz: u32,
+    min_wait_usec: u32,
+    ts: u64,
+}
+
+/// `io_uring_enter(fd, to_submit, min_complete, IORING_ENTER_GETEVENTS [| EXT_ARG])`: submits
+/// `to_submit` entries and waits for `min_complete` completions, for at most `timeout`
+/// (`None`: no limit). Called without holding the lock that guards the submission ring, so
+/// other threads can queue entries while this one sleeps; the kernel reads the ring's tail
+/// atomically, and entries queued after `to_submit` was counted wait for the next call.
+///
+/// # Errors
+/// `ETIME` when the timeout expires, `EINTR` on a signal, `EBUSY` when the completion ring
+/// is full (io_uring_enter(2)).
+pub(crate) fn io_uring_enter(
+    ring: RawFd,
+    to_submit: u32,
+    min_complete: u32,
+    timeout: Option<std::time::Duration>,
+) -> io::Result<u32> {
+    const GETEVENTS: libc::c_uint = 1;
+    const EXT_ARG: libc::c_uint = 1 << 3;
+    let ts = timeout.map(|t| libc::timespec {
+        tv_sec: t.as_secs().min(i64::MAX as u64) as libc::time_t,
+        tv_nsec: t.subsec_nanos() as libc::c_long,
+    });
+    let arg = GeteventsArg {
+        sigmask: 0,
+        sigmask_sz: 0,
+        min_wait_usec: 0,
+        ts: ts.as_ref().map_or(0, |ts| ts as *const libc::timespec as u64),
+    };
+    let (flags, argp, argsz) = match ts {
+        Some(_) => (GETEVENTS | EXT_ARG, &arg as *const GeteventsArg as usize, std::mem::size_of::<GeteventsArg>()),
+        None => (GETEVENTS, 0, 0),
+    };
+    // SAFETY: `ring` is an io_uring descriptor owned by the caller; `arg` and `ts` outlive
+    // the call; the submission ring's entries point only to memory kept alive until their
+    // completions (the driver's contract).
+    let ret = unsafe {
+        libc::syscall(libc::SYS_io_uring_enter, ring, to_submit, min_complete, flags, argp, argsz)
+    };
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret as u32)
+    }
+}

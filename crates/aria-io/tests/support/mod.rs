@@ -33,7 +33,17 @@ pub fn runtime() -> aria_io::Runtime {
 /// Runs `f` on a fresh runtime of the flavour under test, failing (instead of hanging) if it
 /// does not finish.
 pub fn run<F: Future>(f: F) -> F::Output {
-    let rt = runtime();
+    block_on_guarded(&runtime(), f)
+}
+
+/// Runs `f` on a current-thread runtime whatever the flavour under test: for tests whose
+/// assertions depend on the deterministic interleaving of one thread (tasks that start
+/// waiting in spawn order after a `yield_now`, for example).
+pub fn run_current_thread<F: Future>(f: F) -> F::Output {
+    block_on_guarded(&aria_io::Runtime::new().expect("runtime"), f)
+}
+
+fn block_on_guarded<F: Future>(rt: &aria_io::Runtime, f: F) -> F::Output {
     rt.block_on(async {
         match aria_io::time::timeout(HANG_GUARD, f).await {
             Ok(v) => v,
