@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # The benchmark suite of aria-io against tokio, async-process (smol's parts) and std.
 #
+# Scenarios: spawn exit-latency idle output pipe-copy pipeline tasks yield timers channel
+# fanout par-map. aria-io runs as aria-epoll / aria-uring (current-thread) and aria-mt
+# (multi-thread, workers = nproc; aria-mt1 with one worker in fanout); par-map awaits
+# aria_io::rayon::par_map (the crate's `rayon` feature) against tokio spawn_blocking chunks
+# and a sequential loop. The sizes (full and --quick) are in crates/aria-bench/src/report.rs.
+#
 # Runs every scenario for every runtime in alternation (A B C A B C ...), 3 rounds by default,
 # each measurement in a fresh process, then prints the tables of medians and of round-by-round
 # ratios aria/peer and writes them, with the syscall counts from strace when it is installed,
 # to docs/benchmarks.md.
 #
-#   scripts/bench.sh                      full run, release build (< 10 minutes on 2 cores)
+#   scripts/bench.sh                      full run, release build (~10 minutes on 2 cores)
 #   scripts/bench.sh --quick              tiny sizes, one round, debug build: the CI smoke test
 #                                         (prints the tables, writes no file unless --out is given)
 #   scripts/bench.sh --only spawn,output  some scenarios only
+#   scripts/bench.sh --only fanout,par-map the multi-thread runtime's own scenarios
 #   scripts/bench.sh --rounds 5 --no-strace --out /tmp/bench.md
 #
 # Any other option is passed to `aria-bench --all` (see `aria-bench --help`).

@@ -125,7 +125,10 @@ fn plain(rts: &[Runtime]) -> Vec<Row> {
 /// Every case of the suite, at full or quick sizes.
 pub fn cases(quick: bool) -> Vec<Case> {
     use Better::{Higher, Lower};
-    use Runtime::{AriaEpoll as A, AriaUring as U, AsyncProcess as AP, Bash, Std, Tokio as T, TokioCt as TC};
+    use Runtime::{
+        AriaEpoll as A, AriaMt as MT, AriaMt1 as MT1, AriaUring as U, AsyncProcess as AP, Bash, Std,
+        Tokio as T, TokioCt as TC,
+    };
     let q = |full: u64, small: u64| if quick { small } else { full };
     let procs = plain(&[A, U, T, AP, Std]);
     let mut v = Vec::new();
@@ -282,6 +285,7 @@ pub fn cases(quick: bool) -> Vec<Case> {
             row(A, None, "aria-epoll"),
             row(U, None, "aria-uring"),
             row(TC, None, "tokio-ct"),
+            row(MT, None, "aria-mt"),
             row(T, None, "tokio"),
             row(AP, None, "async-executor"),
         ],
@@ -302,6 +306,7 @@ pub fn cases(quick: bool) -> Vec<Case> {
             row(A, Some("aria"), &format!("aria-epoll + {aria}")),
             row(A, Some("portable"), &format!("aria-epoll + {portable}")),
             row(U, Some("aria"), &format!("aria-uring + {aria}")),
+            row(MT, Some("aria"), &format!("aria-mt + {aria}")),
             row(T, Some("native"), &format!("tokio + {native}")),
             row(T, Some("aria"), &format!("tokio + {aria}")),
             row(T, Some("portable"), &format!("tokio + {portable}")),
@@ -335,6 +340,7 @@ pub fn cases(quick: bool) -> Vec<Case> {
         rows: vec![
             row(A, None, "aria-epoll"),
             row(U, None, "aria-uring"),
+            row(MT, None, "aria-mt"),
             row(T, None, "tokio"),
             row(TC, None, "tokio-ct"),
             row(AP, None, "async-io Timer"),
@@ -360,6 +366,52 @@ pub fn cases(quick: bool) -> Vec<Case> {
         targets: vec![Target::Ratio { metric: "ns_per_msg", peer: "tokio + tokio mpsc", factor: 1.0 }],
         note: "`aria mpsc` is aria_io::sync::mpsc::channel(1024); it and async-channel are \
                runtime-agnostic, so they also run on tokio.",
+    });
+    let n = q(10_000, 1_000);
+    v.push(Case {
+        title: format!("fanout: {n} tasks each sleep 1 ms then send on an mpsc channel; main receives {n}"),
+        scenario: Scenario::Fanout,
+        size: n,
+        window_ms: None,
+        rows: vec![
+            row(MT, None, "aria-mt"),
+            row(MT1, None, "aria-mt1"),
+            row(A, None, "aria-epoll"),
+            row(U, None, "aria-uring"),
+            row(T, None, "tokio"),
+            row(TC, None, "tokio-ct"),
+        ],
+        metrics: vec![m("wall_ms", "wall ms", Lower), m("cpu_ms", "CPU ms", Lower)],
+        targets: Vec::new(),
+        note: "From the first spawn to the last message received. aria-io uses aria_io::sync::mpsc, \
+               tokio tokio::sync::mpsc (capacity 1024 both). CPU is getrusage(RUSAGE_SELF) over the \
+               same span (every thread). aria-mt / aria-mt1 is the scaling from 1 worker to nproc.",
+    });
+    let n = q(1_000_000, 10_000);
+    v.push(Case {
+        title: format!(
+            "par-map: CPU-bound map over {n} u64s ({} rounds of mixing each)",
+            crate::scenarios::par_map::ROUNDS
+        ),
+        scenario: Scenario::ParMap,
+        size: n,
+        window_ms: None,
+        rows: vec![
+            row(MT, None, "aria-mt (rayon::par_map)"),
+            row(T, None, "tokio (spawn_blocking, 1 chunk/core)"),
+            row(Std, None, "sequential loop"),
+        ],
+        metrics: vec![
+            m("wall_ms", "wall ms", Lower),
+            m("cpu_ms", "CPU ms", Lower),
+            m("ns_per_item", "ns/item", Lower),
+        ],
+        targets: Vec::new(),
+        note: "aria-io awaits aria_io::rayon::par_map (Rayon's global pool) in the main task of an \
+               aria-mt runtime; tokio splits the items into one chunk per available core, maps each in \
+               spawn_blocking and concatenates in order; the sequential loop is \
+               items.into_iter().map(work).collect() on the main thread. Rayon's pool and tokio's \
+               blocking threads are warmed up by a trivial job before timing.",
     });
     v
 }
@@ -689,7 +741,9 @@ pub fn header(opts: &Options, rounds: usize, elapsed_s: f64) -> String {
     let _ = writeln!(
         s,
         "Runtimes: `aria-epoll` and `aria-uring` are aria-io's current-thread runtime on its epoll and \
-         io_uring backends (forced with `Builder::backend`); `tokio` is the multi-thread \
+         io_uring backends (forced with `Builder::backend`); `aria-mt` is aria-io's multi-thread \
+         work-stealing runtime (`Builder::new_multi_thread()`, workers = available parallelism, \
+         default backend) and `aria-mt1` the same with one worker; `tokio` is the multi-thread \
          runtime with default settings (worker threads = nproc); `tokio-ct` is tokio's current-thread \
          runtime; `async-process` / `async-executor` / `async-io Timer` is smol's parts (async-process on \
          an async-executor run by async-io's block_on on the main thread); `std` is std::process with a \

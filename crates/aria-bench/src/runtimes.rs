@@ -4,6 +4,9 @@
 //! |-----------------|--------------------------------------------------------------------------|
 //! | `aria-epoll`    | `aria_io::Runtime` (current-thread) on the epoll backend                 |
 //! | `aria-uring`    | `aria_io::Runtime` (current-thread) on the io_uring backend              |
+//! | `aria-mt`       | `aria_io::Runtime` multi-thread, workers = available parallelism,       |
+//! |                 | default backend                                                          |
+//! | `aria-mt1`      | `aria_io::Runtime` multi-thread with 1 worker (scaling baseline)         |
 //! | `tokio`         | tokio multi-thread runtime with default settings                          |
 //! | `tokio-ct`      | tokio current-thread runtime (extra row where aria is compared to it)    |
 //! | `async-process` | async-process on async-executor + async-io (smol's parts), one thread    |
@@ -22,6 +25,10 @@ pub enum Runtime {
     AriaEpoll,
     /// aria-io on its io_uring backend.
     AriaUring,
+    /// aria-io's multi-thread runtime, default workers and backend.
+    AriaMt,
+    /// aria-io's multi-thread runtime with one worker.
+    AriaMt1,
     /// tokio, multi-thread, default settings.
     Tokio,
     /// tokio, current-thread.
@@ -40,6 +47,8 @@ impl Runtime {
         match self {
             Runtime::AriaEpoll => "aria-epoll",
             Runtime::AriaUring => "aria-uring",
+            Runtime::AriaMt => "aria-mt",
+            Runtime::AriaMt1 => "aria-mt1",
             Runtime::Tokio => "tokio",
             Runtime::TokioCt => "tokio-ct",
             Runtime::AsyncProcess => "async-process",
@@ -49,7 +58,7 @@ impl Runtime {
     }
 
     /// Parses a `--runtime` value (`aria` is accepted for `aria-epoll`, `uring` for
-    /// `aria-uring`, `smol` for `async-process`).
+    /// `aria-uring`, `mt` for `aria-mt`, `smol` for `async-process`).
     ///
     /// # Errors
     /// An unknown name.
@@ -57,6 +66,8 @@ impl Runtime {
         match s {
             "aria" | "aria-epoll" => Ok(Runtime::AriaEpoll),
             "uring" | "aria-uring" => Ok(Runtime::AriaUring),
+            "mt" | "aria-mt" => Ok(Runtime::AriaMt),
+            "aria-mt1" => Ok(Runtime::AriaMt1),
             "tokio" => Ok(Runtime::Tokio),
             "tokio-ct" => Ok(Runtime::TokioCt),
             "async-process" | "smol" => Ok(Runtime::AsyncProcess),
@@ -64,14 +75,14 @@ impl Runtime {
             "bash" => Ok(Runtime::Bash),
             _ => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                format!("unknown runtime `{s}` (aria-epoll, aria-uring, tokio, tokio-ct, async-process, std, bash)"),
+                format!("unknown runtime `{s}` (aria-epoll, aria-uring, aria-mt, aria-mt1, tokio, tokio-ct, async-process, std, bash)"),
             )),
         }
     }
 
     /// Whether this is one of aria-io's backends.
     pub fn is_aria(self) -> bool {
-        matches!(self, Runtime::AriaEpoll | Runtime::AriaUring)
+        matches!(self, Runtime::AriaEpoll | Runtime::AriaUring | Runtime::AriaMt | Runtime::AriaMt1)
     }
 }
 
@@ -86,17 +97,21 @@ pub fn unsupported(scenario: &str, rt: Runtime) -> io::Error {
     io::Error::new(io::ErrorKind::Unsupported, format!("scenario `{scenario}` does not run on `{rt}`"))
 }
 
-/// Runs `fut` on a fresh aria-io runtime with the backend of `rt` (`aria-epoll` or
-/// `aria-uring`), forced with `Builder::backend` whatever `ARIA_IO_BACKEND` says.
+/// Runs `fut` on a fresh aria-io runtime: current-thread with the backend of `rt`
+/// (`aria-epoll` or `aria-uring`, forced with `Builder::backend` whatever `ARIA_IO_BACKEND`
+/// says), or multi-thread (`aria-mt`: default workers and backend; `aria-mt1`: one worker).
 ///
 /// # Errors
 /// The runtime's creation error (`Unsupported` when io_uring is not available).
 pub fn aria<F: Future>(rt: Runtime, fut: F) -> io::Result<F::Output> {
-    let backend = match rt {
-        Runtime::AriaUring => aria_io::BackendKind::IoUring,
-        _ => aria_io::BackendKind::Epoll,
+    let rt = match rt {
+        Runtime::AriaMt => aria_io::Builder::new_multi_thread().build()?,
+        Runtime::AriaMt1 => aria_io::Builder::new_multi_thread().worker_threads(1).build()?,
+        Runtime::AriaUring => {
+            aria_io::Builder::new_current_thread().backend(aria_io::BackendKind::IoUring).build()?
+        }
+        _ => aria_io::Builder::new_current_thread().backend(aria_io::BackendKind::Epoll).build()?,
     };
-    let rt = aria_io::Builder::new_current_thread().backend(backend).build()?;
     Ok(rt.block_on(fut))
 }
 

@@ -91,13 +91,15 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
         }
     };
     let (wall, sum) = match rt {
-        Runtime::AriaEpoll | Runtime::AriaUring => runtimes::aria(rt, async {
-            let t0 = Instant::now();
-            let (p, c) = (aria_io::spawn(producer), aria_io::spawn(consumer));
-            p.await?;
-            let sum = c.await?;
-            Ok::<_, io::Error>((t0.elapsed(), sum))
-        })??,
+        Runtime::AriaEpoll | Runtime::AriaUring | Runtime::AriaMt | Runtime::AriaMt1 => {
+            runtimes::aria(rt, async {
+                let t0 = Instant::now();
+                let (p, c) = (aria_io::spawn(producer), aria_io::spawn(consumer));
+                p.await?;
+                let sum = c.await?;
+                Ok::<_, io::Error>((t0.elapsed(), sum))
+            })??
+        }
         Runtime::Tokio | Runtime::TokioCt => runtimes::tokio(runtimes::tokio_flavor(rt), async {
             let t0 = Instant::now();
             let (p, c) = (tokio::spawn(producer), tokio::spawn(consumer));

@@ -35,7 +35,9 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
     raise_nofile()?;
     let (n, window) = (p.size, p.window);
     let w = match rt {
-        Runtime::AriaEpoll | Runtime::AriaUring => runtimes::aria(rt, aria(n, window))??,
+        Runtime::AriaEpoll | Runtime::AriaUring | Runtime::AriaMt | Runtime::AriaMt1 => {
+            runtimes::aria(rt, aria(n, window))??
+        }
         Runtime::Tokio | Runtime::TokioCt => runtimes::tokio(runtimes::tokio_flavor(rt), tokio(n, window))??,
         Runtime::AsyncProcess => runtimes::smol(smol(n, window))?,
         Runtime::Std => std(n, window)?,

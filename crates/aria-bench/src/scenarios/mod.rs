@@ -3,8 +3,10 @@
 
 pub mod channel;
 pub mod exit_latency;
+pub mod fanout;
 pub mod idle;
 pub mod output;
+pub mod par_map;
 pub mod pipe_copy;
 pub mod pipeline;
 pub mod spawn;
@@ -58,11 +60,15 @@ pub enum Scenario {
     Timers,
     /// One producer, one consumer over a bounded channel.
     Channel,
+    /// N tasks sleep 1 ms and send on a channel; the main task receives.
+    Fanout,
+    /// A CPU-bound parallel map (Rayon bridge, spawn_blocking chunks, sequential).
+    ParMap,
 }
 
 impl Scenario {
     /// Every scenario, in table order.
-    pub const ALL: [Scenario; 10] = [
+    pub const ALL: [Scenario; 12] = [
         Scenario::Spawn,
         Scenario::ExitLatency,
         Scenario::Idle,
@@ -73,6 +79,8 @@ impl Scenario {
         Scenario::Yield,
         Scenario::Timers,
         Scenario::Channel,
+        Scenario::Fanout,
+        Scenario::ParMap,
     ];
 
     /// The subcommand name.
@@ -88,6 +96,8 @@ impl Scenario {
             Scenario::Yield => "yield",
             Scenario::Timers => "timers",
             Scenario::Channel => "channel",
+            Scenario::Fanout => "fanout",
+            Scenario::ParMap => "par-map",
         }
     }
 
@@ -110,6 +120,8 @@ impl Scenario {
             Scenario::Yield => 1_000_000,
             Scenario::Timers => 1_000_000,
             Scenario::Channel => 10_000_000,
+            Scenario::Fanout => 10_000,
+            Scenario::ParMap => 1_000_000,
         }
     }
 
@@ -129,6 +141,8 @@ impl Scenario {
             Scenario::Yield => yield_::run(rt, p),
             Scenario::Timers => timers::run(rt, p),
             Scenario::Channel => channel::run(rt, p),
+            Scenario::Fanout => fanout::run(rt, p),
+            Scenario::ParMap => par_map::run(rt, p),
         }
     }
 }

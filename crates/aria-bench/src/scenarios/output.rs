@@ -21,12 +21,14 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
     let writer = writer_path()?;
     let args = ["interleave".to_string(), p.size.to_string(), CHUNK.to_string()];
     let (wall, out, err) = match rt {
-        Runtime::AriaEpoll | Runtime::AriaUring => runtimes::aria(rt, async {
-            let t0 = Instant::now();
-            let o = aria_io::process::Command::new(&writer).args(&args).output().await?;
-            check_status(o.status.success(), "bench-writer", &o.status)?;
-            Ok::<_, io::Error>((t0.elapsed(), o.stdout.len(), o.stderr.len()))
-        })??,
+        Runtime::AriaEpoll | Runtime::AriaUring | Runtime::AriaMt | Runtime::AriaMt1 => {
+            runtimes::aria(rt, async {
+                let t0 = Instant::now();
+                let o = aria_io::process::Command::new(&writer).args(&args).output().await?;
+                check_status(o.status.success(), "bench-writer", &o.status)?;
+                Ok::<_, io::Error>((t0.elapsed(), o.stdout.len(), o.stderr.len()))
+            })??
+        }
         Runtime::Tokio | Runtime::TokioCt => runtimes::tokio(runtimes::tokio_flavor(rt), async {
             let t0 = Instant::now();
             let o = tokio::process::Command::new(&writer).args(&args).output().await?;

@@ -53,7 +53,9 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
     let (wall, copied, delivered) = match rt {
         Runtime::Std if limit => splice_loop(&job)?,
         _ if limit => return Err(unsupported("pipe-copy (limit)", rt)),
-        Runtime::AriaEpoll | Runtime::AriaUring => runtimes::aria(rt, aria(&job))??,
+        Runtime::AriaEpoll | Runtime::AriaUring | Runtime::AriaMt | Runtime::AriaMt1 => {
+            runtimes::aria(rt, aria(&job))??
+        }
         Runtime::Tokio | Runtime::TokioCt => runtimes::tokio(runtimes::tokio_flavor(rt), tokio(&job))??,
         Runtime::AsyncProcess => runtimes::smol(smol(&job))?,
         Runtime::Std => std(&job)?,

@@ -30,8 +30,12 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
         v => return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("pipeline variant `{v}`"))),
     };
     let (wall, out) = match (rt, data) {
-        (Runtime::AriaEpoll | Runtime::AriaUring, false) => runtimes::aria(rt, aria_text(&w, n))??,
-        (Runtime::AriaEpoll | Runtime::AriaUring, true) => runtimes::aria(rt, aria_data(&w, n))??,
+        (Runtime::AriaEpoll | Runtime::AriaUring | Runtime::AriaMt | Runtime::AriaMt1, false) => {
+            runtimes::aria(rt, aria_text(&w, n))??
+        }
+        (Runtime::AriaEpoll | Runtime::AriaUring | Runtime::AriaMt | Runtime::AriaMt1, true) => {
+            runtimes::aria(rt, aria_data(&w, n))??
+        }
         (Runtime::Tokio | Runtime::TokioCt, false) => {
             runtimes::tokio(runtimes::tokio_flavor(rt), tokio_text(&w, n))??
         }

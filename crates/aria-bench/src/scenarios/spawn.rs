@@ -28,7 +28,9 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
     let n = p.size;
     let children0 = children_cpu_time();
     let (wall, cpu) = match rt {
-        Runtime::AriaEpoll | Runtime::AriaUring => runtimes::aria(rt, aria(n))??,
+        Runtime::AriaEpoll | Runtime::AriaUring | Runtime::AriaMt | Runtime::AriaMt1 => {
+            runtimes::aria(rt, aria(n))??
+        }
         Runtime::Tokio | Runtime::TokioCt => runtimes::tokio(runtimes::tokio_flavor(rt), tokio(n))??,
         Runtime::AsyncProcess => runtimes::smol(smol(n))?,
         Runtime::Std => std(n)?,

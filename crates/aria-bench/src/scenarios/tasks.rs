@@ -28,7 +28,9 @@ struct Outcome {
 pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
     let n = p.size as usize;
     let o = match rt {
-        Runtime::AriaEpoll | Runtime::AriaUring => runtimes::aria(rt, both(n, || aria_io::spawn(async {})))?,
+        Runtime::AriaEpoll | Runtime::AriaUring | Runtime::AriaMt | Runtime::AriaMt1 => {
+            runtimes::aria(rt, both(n, || aria_io::spawn(async {})))?
+        }
         Runtime::Tokio | Runtime::TokioCt => {
             runtimes::tokio(runtimes::tokio_flavor(rt), both(n, || tokio::spawn(async {})))?
         }

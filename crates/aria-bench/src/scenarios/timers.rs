@@ -25,7 +25,7 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
     let durations: Vec<Duration> =
         (0..p.size).map(|_| Duration::from_micros(rng.below(MAX_MS * 1000 + 1))).collect();
     let (wall, cpu, mut late) = match rt {
-        Runtime::AriaEpoll | Runtime::AriaUring => runtimes::aria(
+        Runtime::AriaEpoll | Runtime::AriaUring | Runtime::AriaMt | Runtime::AriaMt1 => runtimes::aria(
             rt,
             all(durations, |d| {
                 aria_io::spawn(async move {

@@ -119,13 +119,15 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
         v => return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("yield variant `{v}` on {rt}"))),
     };
     let wall = match rt {
-        Runtime::AriaEpoll | Runtime::AriaUring => runtimes::aria(rt, async {
-            let t0 = Instant::now();
-            let (a, b) = (aria_io::spawn(a), aria_io::spawn(b));
-            a.await?;
-            b.await?;
-            Ok::<_, io::Error>(t0.elapsed())
-        })??,
+        Runtime::AriaEpoll | Runtime::AriaUring | Runtime::AriaMt | Runtime::AriaMt1 => {
+            runtimes::aria(rt, async {
+                let t0 = Instant::now();
+                let (a, b) = (aria_io::spawn(a), aria_io::spawn(b));
+                a.await?;
+                b.await?;
+                Ok::<_, io::Error>(t0.elapsed())
+            })??
+        }
         Runtime::Tokio | Runtime::TokioCt => runtimes::tokio(runtimes::tokio_flavor(rt), async {
             let t0 = Instant::now();
             let (a, b) = (tokio::spawn(a), tokio::spawn(b));
