@@ -269,7 +269,9 @@ impl Driver {
             // is seen above or sees this and wakes the driver (`timer_added`).
             let until = match timeout {
                 Some(Duration::ZERO) => 0,
-                Some(t) => next.filter(|_| timer == Some(t)).unwrap_or(handle.now_tick() + t.as_millis() as u64),
+                Some(t) => {
+                    next.filter(|_| timer == Some(t)).unwrap_or(handle.now_tick() + t.as_millis() as u64)
+                }
                 None => u64::MAX,
             };
             handle.waiting_until.store(until, Ordering::SeqCst);

@@ -59,7 +59,13 @@ pub struct Builder {
 
 impl Builder {
     fn new(flavor: RuntimeFlavor) -> Builder {
-        Builder { flavor, event_interval: 61, backend: None, workers: None, thread_name: "aria-io-worker".into() }
+        Builder {
+            flavor,
+            event_interval: 61,
+            backend: None,
+            workers: None,
+            thread_name: "aria-io-worker".into(),
+        }
     }
 
     /// A builder for a current-thread runtime: every task runs on the thread that calls
@@ -125,7 +131,12 @@ impl Builder {
                 let workers = self
                     .workers
                     .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-                Scheduler::MultiThread(MultiThread::new(driver, workers, self.event_interval, &self.thread_name)?)
+                Scheduler::MultiThread(MultiThread::new(
+                    driver,
+                    workers,
+                    self.event_interval,
+                    &self.thread_name,
+                )?)
             }
         };
         Ok(Runtime { scheduler })

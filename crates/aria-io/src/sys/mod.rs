@@ -435,15 +435,16 @@ pub(crate) fn io_uring_enter(
         ts: ts.as_ref().map_or(0, |ts| ts as *const libc::timespec as u64),
     };
     let (flags, argp, argsz) = match ts {
-        Some(_) => (GETEVENTS | EXT_ARG, &arg as *const GeteventsArg as usize, std::mem::size_of::<GeteventsArg>()),
+        Some(_) => {
+            (GETEVENTS | EXT_ARG, &arg as *const GeteventsArg as usize, std::mem::size_of::<GeteventsArg>())
+        }
         None => (GETEVENTS, 0, 0),
     };
     // SAFETY: `ring` is an io_uring descriptor owned by the caller; `arg` and `ts` outlive
     // the call; the submission ring's entries point only to memory kept alive until their
     // completions (the driver's contract).
-    let ret = unsafe {
-        libc::syscall(libc::SYS_io_uring_enter, ring, to_submit, min_complete, flags, argp, argsz)
-    };
+    let ret =
+        unsafe { libc::syscall(libc::SYS_io_uring_enter, ring, to_submit, min_complete, flags, argp, argsz) };
     if ret < 0 {
         Err(io::Error::last_os_error())
     } else {

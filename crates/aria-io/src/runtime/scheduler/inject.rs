@@ -17,7 +17,11 @@ pub(crate) struct Inject<T> {
 
 impl<T> Inject<T> {
     pub(crate) fn new() -> Inject<T> {
-        Inject { queue: Mutex::new(VecDeque::new()), len: AtomicUsize::new(0), closed: AtomicBool::new(false) }
+        Inject {
+            queue: Mutex::new(VecDeque::new()),
+            len: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+        }
     }
 
     pub(crate) fn len(&self) -> usize {

@@ -109,7 +109,12 @@ impl MultiThread {
     ///
     /// # Errors
     /// The error of spawning a thread (`EAGAIN` at the process or user thread limit).
-    pub(crate) fn new(driver: Driver, workers: usize, event_interval: u32, name: &str) -> io::Result<MultiThread> {
+    pub(crate) fn new(
+        driver: Driver,
+        workers: usize,
+        event_interval: u32,
+        name: &str,
+    ) -> io::Result<MultiThread> {
         let workers = workers.max(1);
         let mut cores = Vec::with_capacity(workers);
         let mut remotes = Vec::with_capacity(workers);
@@ -154,7 +159,8 @@ impl MultiThread {
         let Some(_guard) = context::enter(scheduler::Handle::MultiThread(self.shared.clone())) else {
             panic!("Runtime::block_on called from inside a runtime: a blocking wait there would stall every task; use .await instead");
         };
-        let unparker = Arc::new(ThreadUnparker { thread: std::thread::current(), notified: AtomicBool::new(true) });
+        let unparker =
+            Arc::new(ThreadUnparker { thread: std::thread::current(), notified: AtomicBool::new(true) });
         let waker = Waker::from(unparker.clone());
         let mut cx = Context::from_waker(&waker);
         let mut future = std::pin::pin!(future);
