@@ -422,7 +422,11 @@ mod loom_models {
     /// exactly once (by a pop, a steal or the overflow), none twice, none lost.
     #[test]
     fn owner_push_pop_races_a_stealer() {
-        loom::model(|| {
+        // Unbounded, this model runs for more than ten minutes; three preemptions cover the
+        // overflow racing a steal and a pop racing the release of stolen slots.
+        let mut model = loom::model::Builder::new();
+        model.preemption_bound = Some(3);
+        model.check(|| {
             let (mut q, steal) = local::<usize>();
             let spill = Spill::default();
             let thief = thread::spawn(move || {
