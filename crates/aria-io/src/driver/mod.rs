@@ -269,9 +269,10 @@ impl Driver {
             // is seen above or sees this and wakes the driver (`timer_added`).
             let until = match timeout {
                 Some(Duration::ZERO) => 0,
-                Some(t) => {
-                    next.filter(|_| timer == Some(t)).unwrap_or(handle.now_tick() + t.as_millis() as u64)
-                }
+                // The wait ends at the wheel's next tick...
+                Some(t) if timer == Some(t) => next.unwrap_or(0),
+                // ...or earlier, at the caller's limit.
+                Some(t) => handle.now_tick() + t.as_millis() as u64,
                 None => u64::MAX,
             };
             handle.waiting_until.store(until, Ordering::SeqCst);

@@ -31,6 +31,16 @@ pub(crate) fn current() -> Option<scheduler::Handle> {
     CONTEXT.try_with(|c| c.scheduler.borrow().clone()).ok().flatten()
 }
 
+/// Whether `c` (this thread's context) runs the scheduler whose shared state is at `shared`
+/// (an `Arc::as_ptr` of a current-thread or multi-thread `Shared`).
+pub(crate) fn runs(c: &Context, shared: *const ()) -> bool {
+    match &*c.scheduler.borrow() {
+        Some(scheduler::Handle::CurrentThread(s)) => Arc::as_ptr(s).cast() == shared,
+        Some(scheduler::Handle::MultiThread(s)) => Arc::as_ptr(s).cast() == shared,
+        None => false,
+    }
+}
+
 /// Whether this thread turns `driver` before it blocks: it runs the current-thread scheduler
 /// that owns it (asked on every io_uring submission, so no `Arc` is cloned). A multi-thread
 /// worker may park on a condition variable while another worker waits in the driver, so

@@ -195,7 +195,10 @@ impl Runtime {
 
     /// The backend the driver uses.
     pub fn backend(&self) -> BackendKind {
-        self.handle().inner.driver().kind()
+        match &self.scheduler {
+            Scheduler::CurrentThread(s) => s.shared.driver.kind(),
+            Scheduler::MultiThread(s) => s.shared.driver_handle.kind(),
+        }
     }
 
     /// How this runtime runs its tasks.

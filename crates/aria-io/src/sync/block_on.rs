@@ -29,6 +29,13 @@ pub(crate) fn block_on<F: Future>(what: &str, future: F) -> F::Output {
         crate::Handle::try_current().is_err(),
         "{what} was called inside an async runtime; use the async method instead"
     );
+    park_until_ready(future)
+}
+
+/// Polls `future` on this thread, parking the thread (std's `thread::park`) while it is
+/// pending, with no runtime check. Also the multi-thread runtime's `block_on`, which enters
+/// its context first.
+pub(crate) fn park_until_ready<F: Future>(future: F) -> F::Output {
     let waker = Waker::from(Arc::new(Unparker(thread::current())));
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);

@@ -43,7 +43,7 @@
 //! module explore every interleaving of them.
 
 mod barrier;
-mod block_on;
+pub(crate) mod block_on;
 pub mod broadcast;
 pub mod mpsc;
 mod mutex;

@@ -34,21 +34,13 @@ impl Shared {
     }
 
     fn is_current(&self) -> bool {
-        CONTEXT
-            .try_with(|c| {
-                matches!(&*c.scheduler.borrow(), Some(scheduler::Handle::CurrentThread(s)) if std::ptr::eq(Arc::as_ptr(s), self))
-            })
-            .unwrap_or(false)
+        CONTEXT.try_with(|c| context::runs(c, (self as *const Self).cast())).unwrap_or(false)
     }
 
     pub(crate) fn push_remote(&self, task: RawTask) {
         if self.inject.push(task).is_ok() {
             self.driver.unpark();
         }
-    }
-
-    fn pop_remote(&self) -> Option<RawTask> {
-        self.inject.pop()
     }
 
     /// Spawns `future` onto this scheduler.
@@ -79,8 +71,7 @@ impl Schedule for Shared {
             return; // dropping the reference; the task was or will be cancelled
         }
         let local = CONTEXT.try_with(|c| {
-            let is_ours = matches!(&*c.scheduler.borrow(), Some(scheduler::Handle::CurrentThread(s)) if std::ptr::eq(Arc::as_ptr(s), self));
-            if is_ours {
+            if context::runs(c, (self as *const Self).cast()) {
                 c.local.borrow_mut().push_back(task);
                 None
             } else {
@@ -155,9 +146,9 @@ impl CurrentThread {
                 // tasks that keep re-waking each other locally.
                 polls = polls.wrapping_add(1);
                 let task = if polls % 31 == 0 {
-                    self.shared.pop_remote().or_else(pop_local)
+                    self.shared.inject.pop().or_else(pop_local)
                 } else {
-                    pop_local().or_else(|| self.shared.pop_remote())
+                    pop_local().or_else(|| self.shared.inject.pop())
                 };
                 let Some(task) = task else { break };
                 task.run();

@@ -41,8 +41,6 @@ use std::future::Future;
 use std::io;
 use std::sync::atomic::{fence, AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread::Thread;
 
 use self::idle::Idle;
 use self::park::Parker;
@@ -159,20 +157,7 @@ impl MultiThread {
         let Some(_guard) = context::enter(scheduler::Handle::MultiThread(self.shared.clone())) else {
             panic!("Runtime::block_on called from inside a runtime: a blocking wait there would stall every task; use .await instead");
         };
-        let unparker =
-            Arc::new(ThreadUnparker { thread: std::thread::current(), notified: AtomicBool::new(true) });
-        let waker = Waker::from(unparker.clone());
-        let mut cx = Context::from_waker(&waker);
-        let mut future = std::pin::pin!(future);
-        loop {
-            if unparker.notified.swap(false, Ordering::AcqRel) {
-                if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-                    return out;
-                }
-                continue;
-            }
-            std::thread::park();
-        }
+        crate::sync::block_on::park_until_ready(future)
     }
 
     /// Stops the workers, then cancels every task on the calling thread.
@@ -197,24 +182,6 @@ impl MultiThread {
         // The driver goes last: cancelled tasks may deregister I/O objects.
         let driver = lock(&shared.driver).take();
         drop(driver);
-    }
-}
-
-/// Wakes the thread inside `block_on`.
-struct ThreadUnparker {
-    thread: Thread,
-    notified: AtomicBool,
-}
-
-impl Wake for ThreadUnparker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        if !self.notified.swap(true, Ordering::AcqRel) {
-            self.thread.unpark();
-        }
     }
 }
 
@@ -250,8 +217,7 @@ impl Shared {
     /// On one of this runtime's workers (not inside another borrow of its core): queues the
     /// task locally. Otherwise gives it back.
     fn schedule_local(&self, c: &context::Context, task: RawTask, to_back: bool) -> Option<RawTask> {
-        let ours = matches!(&*c.scheduler.borrow(), Some(scheduler::Handle::MultiThread(s)) if std::ptr::eq(Arc::as_ptr(s), self));
-        if !ours {
+        if !context::runs(c, (self as *const Self).cast()) {
             return Some(task);
         }
         let Ok(mut slot) = c.core.try_borrow_mut() else { return Some(task) };
