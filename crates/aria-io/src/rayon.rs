@@ -37,7 +37,6 @@
 //! Dropping a [`Compute`] future does not cancel the closure: a closure that has been handed
 //! to Rayon always runs to completion, and its result is dropped on the Rayon thread.
 
-use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
@@ -49,8 +48,6 @@ use ::rayon::iter::{IntoParallelIterator, IntoParallelRefIterator, ParallelItera
 use ::rayon::ThreadPool;
 
 use crate::sync::oneshot;
-
-type Outcome<R> = Result<R, Box<dyn Any + Send + 'static>>;
 
 /// Runs `f` on Rayon's global thread pool (with `rayon::spawn`) and returns a future of its
 /// result.
@@ -77,7 +74,12 @@ where
 
 /// Like [`compute`], on the given Rayon pool instead of the global one.
 ///
+/// Mirrors `tokio_rayon::AsyncThreadPool::spawn_async` (built on `rayon::ThreadPool::spawn`).
+///
 /// # Panics
+/// As [`compute`].
+///
+/// # Cancel safety
 /// As [`compute`].
 pub fn compute_in<F, R>(pool: &ThreadPool, f: F) -> Compute<R>
 where
@@ -89,7 +91,7 @@ where
     Compute { rx }
 }
 
-fn job<F, R>(f: F, tx: oneshot::Sender<Outcome<R>>) -> impl FnOnce() + Send + 'static
+fn job<F, R>(f: F, tx: oneshot::Sender<std::thread::Result<R>>) -> impl FnOnce() + Send + 'static
 where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
@@ -132,6 +134,8 @@ where
 /// copying; a `&[T]` (with `T: Clone`) is cloned once into a new allocation, since the work
 /// outlives the borrow; a `Vec<T>` is moved into one.
 ///
+/// Mirrors `rayon`'s `par_iter().map(f).collect::<Vec<_>>()`.
+///
 /// # Panics
 /// As [`par_map`].
 ///
@@ -149,14 +153,19 @@ where
 
 /// The future of a closure running on a Rayon pool: resolves to its result.
 ///
-/// Returned by [`compute`], [`compute_in`], [`par_map`] and [`par_map_slice`].
+/// Returned by [`compute`], [`compute_in`], [`par_map`] and [`par_map_slice`]. Mirrors
+/// `tokio_rayon::AsyncRayonHandle`.
 ///
 /// # Panics
 /// Polling resumes a panic of the closure (see the [module docs](self#panics)), and panics if
 /// polled again after returning `Ready`.
+///
+/// # Cancel safety
+/// Cancel-safe in that awaiting it through `&mut` loses nothing while it is pending; dropping
+/// it does not stop the closure, whose result is then dropped on the Rayon thread.
 #[must_use = "the closure runs anyway; awaiting the future is the only way to get its result"]
 pub struct Compute<R> {
-    rx: oneshot::Receiver<Outcome<R>>,
+    rx: oneshot::Receiver<std::thread::Result<R>>,
 }
 
 impl<R> Future for Compute<R> {

@@ -376,7 +376,7 @@ fn join_next_wakes_when_a_task_is_woken_from_another_thread() {
 
 #[test]
 fn spawn_on_a_handle_from_a_thread_outside_the_runtime() {
-    let rt = aria_io::Runtime::new().unwrap();
+    let rt = support::runtime();
     let handle = rt.handle();
     let mut set = std::thread::spawn(move || {
         let mut set = JoinSet::new();
@@ -401,13 +401,13 @@ fn spawn_on_a_handle_from_a_thread_outside_the_runtime() {
 fn tasks_cancelled_by_runtime_shutdown_come_back_cancelled() {
     let mut set = JoinSet::new();
     {
-        let rt = aria_io::Runtime::new().unwrap();
+        let rt = support::runtime();
         for _ in 0..10 {
             set.spawn_on(std::future::pending::<()>(), &rt.handle());
         }
         rt.block_on(aria_io::yield_now());
     }
-    let other = aria_io::Runtime::new().unwrap();
+    let other = support::runtime();
     other.block_on(async {
         let mut cancelled = 0;
         while let Some(res) = set.join_next().await {
@@ -505,7 +505,7 @@ fn a_set_awaited_on_another_thread_than_its_runtime_gets_every_output() {
     // The runtime turns on one thread while another spawns onto it and joins: join wakers
     // fire across threads, and tasks finish while they are being inserted.
     const N: u64 = 10_000;
-    let rt = aria_io::Runtime::new().unwrap();
+    let rt = support::runtime();
     let handle = rt.handle();
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let joiner = std::thread::spawn(move || {

@@ -314,7 +314,7 @@ fn polling_a_completed_scope_future_panics() {
 #[test]
 fn scopes_on_many_tasks_and_threads_never_mix() {
     // Values cross the runtime through spawn_on from other threads too.
-    let rt = aria_io::Runtime::new().unwrap();
+    let rt = support::runtime();
     let handle = rt.handle();
     let checked = Arc::new(AtomicUsize::new(0));
     let threads: Vec<_> = (0..4u32)

@@ -124,7 +124,9 @@ impl Wake for EntryWaker {
 }
 
 impl<T> JoinSet<T> {
-    /// An empty set.
+    /// An empty set. Allocates only its shared ready list; no task is spawned.
+    ///
+    /// Mirrors `tokio::task::JoinSet::new`.
     pub fn new() -> JoinSet<T> {
         JoinSet {
             entries: Slab::new(),
@@ -138,11 +140,15 @@ impl<T> JoinSet<T> {
     /// The number of tasks in the set: spawned and not yet returned by `join_next`,
     /// `try_join_next` or removed by `detach_all`. Includes finished tasks whose output has
     /// not been taken.
+    ///
+    /// Mirrors `tokio::task::JoinSet::len`.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
     /// Whether the set holds no task.
+    ///
+    /// Mirrors `tokio::task::JoinSet::is_empty`.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -150,6 +156,9 @@ impl<T> JoinSet<T> {
 
 impl<T: Send + 'static> JoinSet<T> {
     /// Spawns `future` on the current runtime (as [`crate::spawn`]) and adds it to the set.
+    ///
+    /// Mirrors `tokio::task::JoinSet::spawn` (which returns an `AbortHandle`; here
+    /// [`abort_all`](JoinSet::abort_all) is the way to cancel).
     ///
     /// # Panics
     /// Outside a runtime; use [`spawn_on`](JoinSet::spawn_on) from elsewhere.
@@ -162,6 +171,8 @@ impl<T: Send + 'static> JoinSet<T> {
 
     /// Spawns `future` on the runtime of `handle` and adds it to the set. Works from any
     /// thread, inside a runtime or not.
+    ///
+    /// Mirrors `tokio::task::JoinSet::spawn_on`.
     pub fn spawn_on<F>(&mut self, future: F, handle: &Handle)
     where
         F: Future<Output = T> + Send + 'static,
@@ -170,7 +181,14 @@ impl<T: Send + 'static> JoinSet<T> {
     }
 
     /// Adds a task that was spawned some other way. Its output then comes back through this
-    /// set (and dropping the set aborts it) rather than through the handle.
+    /// set (and dropping the set aborts it) rather than through the handle. A task that has
+    /// already finished is accepted: its outcome is the next one `join_next` returns.
+    ///
+    /// Has no tokio counterpart (`tokio::task::JoinSet` only takes futures).
+    ///
+    /// # Panics
+    /// If `handle` was already awaited to completion (a `JoinHandle` must not be polled
+    /// after it returned `Ready`).
     pub fn insert(&mut self, handle: JoinHandle<T>) {
         let gen = self.next_gen;
         self.next_gen += 1;
@@ -209,6 +227,11 @@ impl<T> JoinSet<T> {
     /// Polls for the next finished task, as [`join_next`](JoinSet::join_next) does: `Ready(None)`
     /// for an empty set, `Pending` (and `cx`'s waker woken when a task finishes) if none has
     /// finished. Only the waker of the most recent call is woken.
+    ///
+    /// Mirrors `tokio::task::JoinSet::poll_join_next`.
+    ///
+    /// # Cancel safety
+    /// As [`join_next`](JoinSet::join_next): an outcome leaves the set only in a `Ready` return.
     pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
         if self.entries.is_empty() {
             // Keys of detached tasks that finished since are all stale.
@@ -269,6 +292,8 @@ impl<T> JoinSet<T> {
     /// Aborts every task in the set (see [`JoinHandle::abort`]). The tasks stay in the set:
     /// `join_next` returns each one, as a cancelled [`JoinError`], or its output if it
     /// finished before the abort reached it.
+    ///
+    /// Mirrors `tokio::task::JoinSet::abort_all`.
     pub fn abort_all(&mut self) {
         for (_, entry) in &self.entries {
             if let State::Running(handle) = &entry.state {
@@ -280,6 +305,8 @@ impl<T> JoinSet<T> {
     /// Aborts every task and waits for all of them to finish, discarding their outcomes.
     /// The set is empty afterwards.
     ///
+    /// Mirrors `tokio::task::JoinSet::shutdown`.
+    ///
     /// # Cancel safety
     /// Dropping this future part-way leaves the set with the tasks not yet joined, all of
     /// them aborted.
@@ -290,6 +317,8 @@ impl<T> JoinSet<T> {
 
     /// Removes every task from the set without aborting it: the tasks keep running and their
     /// outputs are dropped when they finish.
+    ///
+    /// Mirrors `tokio::task::JoinSet::detach_all`.
     pub fn detach_all(&mut self) {
         self.entries.clear();
         self.ready.lock().keys.clear();
@@ -297,9 +326,15 @@ impl<T> JoinSet<T> {
 
     /// Waits for every task and returns their outputs in completion order.
     ///
+    /// Mirrors `tokio::task::JoinSet::join_all`.
+    ///
     /// # Panics
     /// If a task panicked, the panic is resumed here (after aborting the rest, by dropping the
     /// set); if a task was cancelled, this panics. Use `join_next` to handle these cases.
+    ///
+    /// # Cancel safety
+    /// Not cancel-safe: the set is moved in, so dropping this future aborts the tasks not yet
+    /// joined and loses the outputs collected so far.
     pub async fn join_all(mut self) -> Vec<T> {
         let mut out = Vec::with_capacity(self.len());
         while let Some(res) = self.join_next().await {

@@ -97,12 +97,16 @@ impl<T: 'static> LocalKey<T> {
     /// The returned future panics when polled while this key's value is borrowed by a
     /// [`with`](LocalKey::with) closure on the same thread (entering a scope from inside
     /// `with`), or during thread-local destruction.
+    ///
+    /// Mirrors `tokio::task::LocalKey::scope`.
     pub fn scope<F: Future>(&'static self, value: T, future: F) -> TaskLocalFuture<T, F> {
         TaskLocalFuture { local: self, slot: Some(value), future: Some(future) }
     }
 
     /// Runs `f` with this key set to `value` and returns its result. The previous value (if
     /// any) is back when `f` returns or unwinds.
+    ///
+    /// Mirrors `tokio::task::LocalKey::sync_scope`.
     ///
     /// # Panics
     /// As [`scope`](LocalKey::scope), and if `f` panics.
@@ -151,6 +155,8 @@ impl<T: 'static> LocalKey<T> {
 
     /// Calls `f` with a reference to the value of the innermost scope on this task.
     ///
+    /// Mirrors `tokio::task::LocalKey::with`.
+    ///
     /// # Panics
     /// If no scope of this key is active (outside [`scope`](LocalKey::scope) and
     /// [`sync_scope`](LocalKey::sync_scope)), or during thread-local destruction. Use
@@ -172,6 +178,8 @@ impl<T: 'static> LocalKey<T> {
 
     /// Calls `f` with a reference to the value of the innermost scope on this task.
     ///
+    /// Mirrors `tokio::task::LocalKey::try_with`.
+    ///
     /// # Errors
     /// [`AccessError`] if no scope of this key is active, or during thread-local destruction;
     /// `f` is not called then.
@@ -179,8 +187,8 @@ impl<T: 'static> LocalKey<T> {
     where
         F: FnOnce(&T) -> R,
     {
-        // `f` runs outside of `LocalKey::try_with`'s error mapping so that a panic or error
-        // inside it is not mistaken for an access error.
+        // `f`'s result is wrapped in `Some`, so only a missing value or a destroyed slot maps
+        // to `AccessError`; a panic in `f` propagates as it is.
         self.inner
             .try_with(|cell| {
                 let value = cell.try_borrow().ok()?;
@@ -195,6 +203,8 @@ impl<T: 'static> LocalKey<T> {
 
 impl<T: Clone + 'static> LocalKey<T> {
     /// A copy of the value of the innermost scope (for `Copy` types as for `Clone` ones).
+    ///
+    /// Mirrors `tokio::task::LocalKey::get`.
     ///
     /// # Panics
     /// As [`with`](LocalKey::with), outside a scope.
@@ -231,6 +241,8 @@ impl ScopeError {
 }
 
 /// The error of [`LocalKey::try_with`]: no scope of the key is active on this task.
+///
+/// Mirrors the `AccessError` of tokio's `task::LocalKey::try_with` (and `std::thread::AccessError`).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct AccessError(());
 
@@ -285,6 +297,8 @@ impl<T: 'static, F> TaskLocalFuture<T, F> {
     /// Takes the value out of the scope. Returns `None` if it was already taken. After the
     /// inner future completes the value is still here, so this gives it back; taken before
     /// that, the inner future sees no value from then on (its `with` panics).
+    ///
+    /// Mirrors `tokio::task::futures::TaskLocalFuture::take_value`.
     pub fn take_value(self: Pin<&mut Self>) -> Option<T> {
         self.project().slot.take()
     }
