@@ -225,3 +225,46 @@ fn processes_and_pipes_work_from_any_worker() {
     });
     assert_eq!(outs, (0..20).map(|i| format!("{i}\n")).collect::<Vec<_>>());
 }
+
+#[test]
+fn tasks_waking_each_other_through_the_lifo_slot_do_not_starve_the_local_queue() {
+    let rt = multi_thread(1);
+    let done = rt.block_on(async {
+        let starved = "the queued task never ran: the LIFO pair starved the local queue";
+        aria_io::time::timeout(support::HANG_GUARD, lifo_pair_then_queued_task()).await.expect(starved)
+    });
+    assert_eq!(done, 1);
+}
+
+async fn lifo_pair_then_queued_task() -> usize {
+    {
+        let stop = Arc::new(AtomicUsize::new(0));
+        let s = stop.clone();
+        // Spawned from the worker, so everything below lands in its local queue.
+        aria_io::spawn(async move {
+            let (to_b, mut b_rx) = aria_io::sync::mpsc::channel::<u32>(1);
+            let (to_a, mut a_rx) = aria_io::sync::mpsc::channel::<u32>(1);
+            // A ping-pong pair that never yields: each wakes the other into the LIFO slot.
+            let stop_a = s.clone();
+            aria_io::spawn(async move {
+                while stop_a.load(Ordering::SeqCst) == 0 {
+                    if to_b.send(0).await.is_err() || a_rx.recv().await.is_none() {
+                        break;
+                    }
+                }
+            });
+            aria_io::spawn(async move {
+                while let Some(v) = b_rx.recv().await {
+                    if to_a.send(v).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            // Queued behind the pair: runs only if the LIFO slot gives the queue its turn.
+            aria_io::spawn(async move { s.store(1, Ordering::SeqCst) }).await.unwrap();
+        })
+        .await
+        .unwrap();
+        stop.load(Ordering::SeqCst)
+    }
+}

@@ -89,11 +89,8 @@ impl Worker<'_> {
     }
 
     fn run_task(&self, task: RawTask) {
+        // (`next_task` counts LIFO polls and resets the count when it takes from a queue.)
         let was_last_searcher = with_core(|core| {
-            if core.lifo.is_none() {
-                // `task` came from a queue, not the LIFO slot.
-                core.lifo_polls = 0;
-            }
             if core.searching {
                 core.searching = false;
                 self.shared.idle.transition_from_searching()
