@@ -211,16 +211,27 @@ pub fn cases(quick: bool) -> Vec<Case> {
         ],
         note: "",
     });
-    for (variant, full, small, into) in
-        [("file", 2048 * MIB, 8 * MIB, "a file"), ("pipe", 2048 * MIB, 8 * MIB, "another child's stdin")]
-    {
-        let n = q(full, small);
-        let limit = if variant == "file" { "file-limit" } else { "pipe-limit" };
-        let (tokio, std) = if variant == "file" {
-            ("tokio (io::copy, fs::File)", "std (io::copy, splice 64 KiB)")
-        } else {
-            ("tokio (io::copy, ChildStdin)", "std (io::copy, splice 64 KiB)")
-        };
+    let n = q(2048 * MIB, 8 * MIB);
+    let std = "std (io::copy, splice 64 KiB)";
+    for (variant, limit, into, tokio, note) in [
+        (
+            "file",
+            "file-limit",
+            "a file",
+            "tokio (io::copy, fs::File)",
+            "The file is on tmpfs (/dev/shm) so the disk is not measured. aria writes through \
+             aria_io::fs::File. The limit row is a blocking splice(2) loop in plain Rust; the ratio \
+             to it says how far aria is from what the kernel allows.",
+        ),
+        (
+            "pipe",
+            "pipe-limit",
+            "another child's stdin",
+            "tokio (io::copy, ChildStdin)",
+            "The sink child reads its stdin in 256 KiB reads and counts the bytes. The limit row is \
+             a blocking splice(2) loop in plain Rust.",
+        ),
+    ] {
         v.push(Case {
             title: format!("pipe-copy ({variant}): {} MiB from a child's stdout into {into}", n / MIB),
             scenario: Scenario::PipeCopy,
@@ -243,14 +254,7 @@ pub fn cases(quick: bool) -> Vec<Case> {
                 Target::Ratio { metric: "gib_per_s", peer: tokio, factor: 5.0 },
                 Target::Ratio { metric: "gib_per_s", peer: std, factor: 1.5 },
             ],
-            note: if variant == "file" {
-                "The file is on tmpfs (/dev/shm) so the disk is not measured. aria writes through \
-                 aria_io::fs::File. The limit row is a blocking splice(2) loop in plain Rust; the \
-                 ratio to it says how far aria is from what the kernel allows."
-            } else {
-                "The sink child reads its stdin in 256 KiB reads and counts the bytes. The limit row \
-                 is a blocking splice(2) loop in plain Rust."
-            },
+            note,
         });
     }
     for (variant, full, small, shape) in [
@@ -410,8 +414,9 @@ pub fn cases(quick: bool) -> Vec<Case> {
         note: "aria-io awaits aria_io::rayon::par_map (Rayon's global pool) in the main task of an \
                aria-mt runtime; tokio splits the items into one chunk per available core, maps each in \
                spawn_blocking and concatenates in order; the sequential loop is \
-               items.into_iter().map(work).collect() on the main thread. Rayon's pool and tokio's \
-               blocking threads are warmed up by a trivial job before timing.",
+               items.into_iter().map(work).collect() on the main thread. Before timing, Rayon's pool \
+               is started by a trivial job and tokio's blocking pool by one job per core that waits \
+               for all the others.",
     });
     v
 }

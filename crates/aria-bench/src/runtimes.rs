@@ -18,6 +18,19 @@ use std::future::Future;
 use std::io;
 use std::path::PathBuf;
 
+/// The pattern of every aria-io runtime, for the scenarios' `match rt` arms:
+/// `aria_rt!() => runtimes::aria(rt, ...)`. Adding an aria-io runtime is one edit here, and
+/// the matches stay exhaustive.
+macro_rules! aria_rt {
+    () => {
+        $crate::runtimes::Runtime::AriaEpoll
+            | $crate::runtimes::Runtime::AriaUring
+            | $crate::runtimes::Runtime::AriaMt
+            | $crate::runtimes::Runtime::AriaMt1
+    };
+}
+pub(crate) use aria_rt;
+
 /// A runtime (or baseline) a scenario can run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Runtime {
@@ -82,7 +95,7 @@ impl Runtime {
 
     /// Whether this is one of aria-io's backends.
     pub fn is_aria(self) -> bool {
-        matches!(self, Runtime::AriaEpoll | Runtime::AriaUring | Runtime::AriaMt | Runtime::AriaMt1)
+        matches!(self, aria_rt!())
     }
 }
 

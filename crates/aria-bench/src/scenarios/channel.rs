@@ -6,18 +6,14 @@
 //! - `portable`: `async-channel`, the same code on every runtime;
 //! - `native`: `tokio::sync::mpsc` (tokio only).
 
-use std::future::Future;
 use std::io;
-use std::pin::Pin;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::{secs, variant, Metrics, Params};
-use crate::runtimes::{self, unsupported, Runtime, EXECUTOR};
+use super::{secs, spawn_pair, variant, Metrics, Params, Task};
+use crate::runtimes::Runtime;
 
 /// The channel's capacity.
 pub const CAPACITY: usize = 1024;
-
-type Task<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 fn portable(n: u64) -> (Task<()>, Task<u64>) {
     let (tx, rx) = async_channel::bounded::<u64>(CAPACITY);
@@ -38,42 +34,28 @@ fn portable(n: u64) -> (Task<()>, Task<u64>) {
     (producer, consumer)
 }
 
-fn aria(n: u64) -> (Task<()>, Task<u64>) {
-    let (tx, mut rx) = aria_io::sync::mpsc::channel::<u64>(CAPACITY);
-    let producer = Box::pin(async move {
-        for i in 0..n {
-            if tx.send(i).await.is_err() {
-                break;
+/// The producer and consumer over an mpsc channel made by `$channel` (aria-io's and tokio's
+/// have the same `send` / `recv` shape, so one body serves both).
+macro_rules! mpsc_pair {
+    ($n:expr, $channel:expr) => {{
+        let n: u64 = $n;
+        let (tx, mut rx) = $channel;
+        let producer: Task<()> = Box::pin(async move {
+            for i in 0..n {
+                if tx.send(i).await.is_err() {
+                    break;
+                }
             }
-        }
-    });
-    let consumer = Box::pin(async move {
-        let mut sum = 0u64;
-        while let Some(v) = rx.recv().await {
-            sum = sum.wrapping_add(v);
-        }
-        sum
-    });
-    (producer, consumer)
-}
-
-fn native(n: u64) -> (Task<()>, Task<u64>) {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<u64>(CAPACITY);
-    let producer = Box::pin(async move {
-        for i in 0..n {
-            if tx.send(i).await.is_err() {
-                break;
+        });
+        let consumer: Task<u64> = Box::pin(async move {
+            let mut sum = 0u64;
+            while let Some(v) = rx.recv().await {
+                sum = sum.wrapping_add(v);
             }
-        }
-    });
-    let consumer = Box::pin(async move {
-        let mut sum = 0u64;
-        while let Some(v) = rx.recv().await {
-            sum = sum.wrapping_add(v);
-        }
-        sum
-    });
-    (producer, consumer)
+            sum
+        });
+        (producer, consumer)
+    }};
 }
 
 /// Runs the scenario.
@@ -84,38 +66,15 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
     let n = p.size;
     let (producer, consumer) = match variant(p, "portable") {
         "portable" => portable(n),
-        "aria" => aria(n),
-        "native" if matches!(rt, Runtime::Tokio | Runtime::TokioCt) => native(n),
+        "aria" => mpsc_pair!(n, aria_io::sync::mpsc::channel::<u64>(CAPACITY)),
+        "native" if matches!(rt, Runtime::Tokio | Runtime::TokioCt) => {
+            mpsc_pair!(n, tokio::sync::mpsc::channel::<u64>(CAPACITY))
+        }
         v => {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("channel variant `{v}` on {rt}")))
         }
     };
-    let (wall, sum) = match rt {
-        Runtime::AriaEpoll | Runtime::AriaUring | Runtime::AriaMt | Runtime::AriaMt1 => {
-            runtimes::aria(rt, async {
-                let t0 = Instant::now();
-                let (p, c) = (aria_io::spawn(producer), aria_io::spawn(consumer));
-                p.await?;
-                let sum = c.await?;
-                Ok::<_, io::Error>((t0.elapsed(), sum))
-            })??
-        }
-        Runtime::Tokio | Runtime::TokioCt => runtimes::tokio(runtimes::tokio_flavor(rt), async {
-            let t0 = Instant::now();
-            let (p, c) = (tokio::spawn(producer), tokio::spawn(consumer));
-            p.await?;
-            let sum = c.await?;
-            Ok::<_, io::Error>((t0.elapsed(), sum))
-        })??,
-        Runtime::AsyncProcess => runtimes::smol(async {
-            let t0 = Instant::now();
-            let (p, c) = (EXECUTOR.spawn(producer), EXECUTOR.spawn(consumer));
-            p.await;
-            let sum = c.await;
-            (t0.elapsed(), sum)
-        }),
-        Runtime::Std | Runtime::Bash => return Err(unsupported("channel", rt)),
-    };
+    let (wall, sum) = spawn_pair(rt, "channel", producer, consumer)?;
     let want = (0..n).fold(0u64, |s, v| s.wrapping_add(v));
     if sum != want {
         return Err(io::Error::other(format!("consumer summed {sum}, expected {want}")));

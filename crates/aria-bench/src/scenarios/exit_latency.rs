@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::{secs, Metrics, Params};
 use crate::measure::{quantile, raise_nofile};
-use crate::runtimes::{self, unsupported, Runtime, EXECUTOR};
+use crate::runtimes::{self, aria_rt, unsupported, Runtime, EXECUTOR};
 
 const CAT: &str = "cat";
 
@@ -28,9 +28,7 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
     raise_nofile()?;
     let n = p.size;
     let (spawn, t0, closed, done) = match rt {
-        Runtime::AriaEpoll | Runtime::AriaUring | Runtime::AriaMt | Runtime::AriaMt1 => {
-            runtimes::aria(rt, aria(n))??
-        }
+        aria_rt!() => runtimes::aria(rt, aria(n))??,
         Runtime::Tokio | Runtime::TokioCt => runtimes::tokio(runtimes::tokio_flavor(rt), tokio(n))??,
         Runtime::AsyncProcess => runtimes::smol(smol(n))?,
         Runtime::Std => std(n)?,

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use super::{Metrics, Params};
 use crate::measure::cpu_time;
-use crate::runtimes::{self, unsupported, Runtime};
+use crate::runtimes::{self, aria_rt, unsupported, Runtime};
 
 /// The channel's capacity.
 pub const CAPACITY: usize = 1024;
@@ -28,23 +28,21 @@ pub const SLEEP: Duration = Duration::from_millis(1);
 pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
     let n = p.size;
     let (wall, cpu, sum) = match rt {
-        Runtime::AriaEpoll | Runtime::AriaUring | Runtime::AriaMt | Runtime::AriaMt1 => {
-            runtimes::aria(rt, async move {
-                let (tx, mut rx) = aria_io::sync::mpsc::channel::<u64>(CAPACITY);
-                timed(
-                    n,
-                    |i| {
-                        let tx = tx.clone();
-                        drop(aria_io::spawn(async move {
-                            aria_io::time::sleep(SLEEP).await;
-                            let _ = tx.send(i).await;
-                        }));
-                    },
-                    &mut rx,
-                )
-                .await
-            })?
-        }
+        aria_rt!() => runtimes::aria(rt, async move {
+            let (tx, mut rx) = aria_io::sync::mpsc::channel::<u64>(CAPACITY);
+            timed(
+                n,
+                |i| {
+                    let tx = tx.clone();
+                    drop(aria_io::spawn(async move {
+                        aria_io::time::sleep(SLEEP).await;
+                        let _ = tx.send(i).await;
+                    }));
+                },
+                &mut rx,
+            )
+            .await
+        })?,
         Runtime::Tokio | Runtime::TokioCt => runtimes::tokio(runtimes::tokio_flavor(rt), async move {
             let (tx, mut rx) = tokio::sync::mpsc::channel::<u64>(CAPACITY);
             timed(

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::{secs, Metrics, Params};
 use crate::measure::{cpu_time, raise_nofile, thread_count};
-use crate::runtimes::{self, unsupported, Runtime, EXECUTOR};
+use crate::runtimes::{self, aria_rt, unsupported, Runtime, EXECUTOR};
 
 const SLEEP: &str = "sleep";
 /// Long enough to outlast the window; the children are killed after it.
@@ -35,9 +35,7 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
     raise_nofile()?;
     let (n, window) = (p.size, p.window);
     let w = match rt {
-        Runtime::AriaEpoll | Runtime::AriaUring | Runtime::AriaMt | Runtime::AriaMt1 => {
-            runtimes::aria(rt, aria(n, window))??
-        }
+        aria_rt!() => runtimes::aria(rt, aria(n, window))??,
         Runtime::Tokio | Runtime::TokioCt => runtimes::tokio(runtimes::tokio_flavor(rt), tokio(n, window))??,
         Runtime::AsyncProcess => runtimes::smol(smol(n, window))?,
         Runtime::Std => std(n, window)?,

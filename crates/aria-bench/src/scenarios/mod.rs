@@ -14,11 +14,13 @@ pub mod tasks;
 pub mod timers;
 pub mod yield_;
 
+use std::future::Future;
 use std::io;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
 
-use crate::runtimes::Runtime;
+use crate::runtimes::{self, aria_rt, unsupported, Runtime, EXECUTOR};
 
 /// The numbers one measurement produces, in display order.
 pub type Metrics = Vec<(&'static str, f64)>;
@@ -169,4 +171,46 @@ pub fn check_status(ok: bool, what: &str, status: &dyn std::fmt::Display) -> io:
 /// The variant of `p`, or `default`.
 pub fn variant<'a>(p: &'a Params, default: &'a str) -> &'a str {
     p.variant.as_deref().unwrap_or(default)
+}
+
+/// A task of the two-task scenarios (yield, channel): built once, spawned on any runtime.
+pub type Task<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// Spawns `a` and `b` on a fresh runtime `rt` (aria-io's, tokio's, or smol's executor) from
+/// its main task, awaits both, and returns the time from before the spawns until both
+/// finished, with `b`'s output.
+///
+/// # Errors
+/// The runtime's creation error, a task that panicked, or [`unsupported`] for `std` and
+/// `bash`.
+pub fn spawn_pair<T: Send + 'static>(
+    rt: Runtime,
+    scenario: &str,
+    a: Task<()>,
+    b: Task<T>,
+) -> io::Result<(Duration, T)> {
+    match rt {
+        aria_rt!() => runtimes::aria(rt, async {
+            let t0 = Instant::now();
+            let (a, b) = (aria_io::spawn(a), aria_io::spawn(b));
+            a.await?;
+            let out = b.await?;
+            Ok((t0.elapsed(), out))
+        })?,
+        Runtime::Tokio | Runtime::TokioCt => runtimes::tokio(runtimes::tokio_flavor(rt), async {
+            let t0 = Instant::now();
+            let (a, b) = (tokio::spawn(a), tokio::spawn(b));
+            a.await?;
+            let out = b.await?;
+            Ok((t0.elapsed(), out))
+        })?,
+        Runtime::AsyncProcess => Ok(runtimes::smol(async {
+            let t0 = Instant::now();
+            let (a, b) = (EXECUTOR.spawn(a), EXECUTOR.spawn(b));
+            a.await;
+            let out = b.await;
+            (t0.elapsed(), out)
+        })),
+        Runtime::Std | Runtime::Bash => Err(unsupported(scenario, rt)),
+    }
 }

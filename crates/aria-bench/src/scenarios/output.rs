@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::{check_status, mib, secs, Metrics, Params};
 use crate::measure::peak_rss;
-use crate::runtimes::{self, unsupported, writer_path, Runtime};
+use crate::runtimes::{self, aria_rt, unsupported, writer_path, Runtime};
 
 /// Bytes per write, alternating between the two streams.
 pub const CHUNK: u64 = 64 * 1024;
@@ -21,14 +21,12 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
     let writer = writer_path()?;
     let args = ["interleave".to_string(), p.size.to_string(), CHUNK.to_string()];
     let (wall, out, err) = match rt {
-        Runtime::AriaEpoll | Runtime::AriaUring | Runtime::AriaMt | Runtime::AriaMt1 => {
-            runtimes::aria(rt, async {
-                let t0 = Instant::now();
-                let o = aria_io::process::Command::new(&writer).args(&args).output().await?;
-                check_status(o.status.success(), "bench-writer", &o.status)?;
-                Ok::<_, io::Error>((t0.elapsed(), o.stdout.len(), o.stderr.len()))
-            })??
-        }
+        aria_rt!() => runtimes::aria(rt, async {
+            let t0 = Instant::now();
+            let o = aria_io::process::Command::new(&writer).args(&args).output().await?;
+            check_status(o.status.success(), "bench-writer", &o.status)?;
+            Ok::<_, io::Error>((t0.elapsed(), o.stdout.len(), o.stderr.len()))
+        })??,
         Runtime::Tokio | Runtime::TokioCt => runtimes::tokio(runtimes::tokio_flavor(rt), async {
             let t0 = Instant::now();
             let o = tokio::process::Command::new(&writer).args(&args).output().await?;

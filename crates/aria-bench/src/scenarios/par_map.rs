@@ -8,7 +8,8 @@
 //!   `spawn_blocking`, the chunks' results concatenated in order;
 //! - `std`: a plain sequential loop on the calling thread.
 //!
-//! Rayon's pool and tokio's blocking threads are started by a trivial job before timing.
+//! Rayon's pool is started by a trivial job before timing, and tokio's blocking pool by one
+//! job per core that waits for all the others (so one thread per core exists).
 //! Every runtime checks the first 1000 results and the last one.
 
 use std::io;
@@ -16,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use super::{Metrics, Params};
 use crate::measure::cpu_time;
-use crate::runtimes::{self, unsupported, Runtime};
+use crate::runtimes::{self, aria_rt, unsupported, Runtime};
 
 /// Rounds of mixing per item.
 pub const ROUNDS: u32 = 64;
@@ -41,17 +42,25 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
     let n = p.size;
     let items: Vec<u64> = (0..n).collect();
     let (wall, cpu, out) = match rt {
-        Runtime::AriaEpoll | Runtime::AriaUring | Runtime::AriaMt | Runtime::AriaMt1 => {
-            runtimes::aria(rt, async move {
-                aria_io::rayon::par_map(vec![0u64; 64], std::hint::black_box).await;
-                let (t0, c0) = (Instant::now(), cpu_time());
-                let out = aria_io::rayon::par_map(items, work).await;
-                (t0.elapsed(), cpu_time() - c0, out)
-            })?
-        }
+        aria_rt!() => runtimes::aria(rt, async move {
+            aria_io::rayon::par_map(vec![0u64; 64], std::hint::black_box).await;
+            let (t0, c0) = (Instant::now(), cpu_time());
+            let out = aria_io::rayon::par_map(items, work).await;
+            (t0.elapsed(), cpu_time() - c0, out)
+        })?,
         Runtime::Tokio | Runtime::TokioCt => runtimes::tokio(runtimes::tokio_flavor(rt), async move {
             let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-            let warm: Vec<_> = (0..cores).map(|_| tokio::task::spawn_blocking(|| ())).collect();
+            // Each warm-up job waits for all the others, so `cores` blocking threads exist
+            // (a trivial job would let one thread run them all).
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(cores));
+            let warm: Vec<_> = (0..cores)
+                .map(|_| {
+                    let barrier = barrier.clone();
+                    tokio::task::spawn_blocking(move || {
+                        barrier.wait();
+                    })
+                })
+                .collect();
             for h in warm {
                 h.await?;
             }

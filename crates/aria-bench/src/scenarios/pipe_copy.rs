@@ -25,7 +25,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use super::{check_status, mib, secs, variant, Metrics, Params};
-use crate::runtimes::{self, unsupported, writer_path, Runtime};
+use crate::runtimes::{self, aria_rt, unsupported, writer_path, Runtime};
 
 /// Where the bytes go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,9 +53,7 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
     let (wall, copied, delivered) = match rt {
         Runtime::Std if limit => splice_loop(&job)?,
         _ if limit => return Err(unsupported("pipe-copy (limit)", rt)),
-        Runtime::AriaEpoll | Runtime::AriaUring | Runtime::AriaMt | Runtime::AriaMt1 => {
-            runtimes::aria(rt, aria(&job))??
-        }
+        aria_rt!() => runtimes::aria(rt, aria(&job))??,
         Runtime::Tokio | Runtime::TokioCt => runtimes::tokio(runtimes::tokio_flavor(rt), tokio(&job))??,
         Runtime::AsyncProcess => runtimes::smol(smol(&job))?,
         Runtime::Std => std(&job)?,

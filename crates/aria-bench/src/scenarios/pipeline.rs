@@ -15,7 +15,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use super::{mib, secs, variant, Metrics, Params};
-use crate::runtimes::{self, unsupported, writer_path, Runtime};
+use crate::runtimes::{self, aria_rt, unsupported, writer_path, Runtime};
 
 /// Runs the scenario.
 ///
@@ -30,12 +30,8 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
         v => return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("pipeline variant `{v}`"))),
     };
     let (wall, out) = match (rt, data) {
-        (Runtime::AriaEpoll | Runtime::AriaUring | Runtime::AriaMt | Runtime::AriaMt1, false) => {
-            runtimes::aria(rt, aria_text(&w, n))??
-        }
-        (Runtime::AriaEpoll | Runtime::AriaUring | Runtime::AriaMt | Runtime::AriaMt1, true) => {
-            runtimes::aria(rt, aria_data(&w, n))??
-        }
+        (aria_rt!(), false) => runtimes::aria(rt, aria_text(&w, n))??,
+        (aria_rt!(), true) => runtimes::aria(rt, aria_data(&w, n))??,
         (Runtime::Tokio | Runtime::TokioCt, false) => {
             runtimes::tokio(runtimes::tokio_flavor(rt), tokio_text(&w, n))??
         }

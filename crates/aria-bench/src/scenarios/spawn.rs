@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use super::{check_status, secs, Metrics, Params};
 use crate::measure::{children_cpu_time, cpu_time};
-use crate::runtimes::{self, unsupported, Runtime, EXECUTOR};
+use crate::runtimes::{self, aria_rt, unsupported, Runtime, EXECUTOR};
 
 /// The trivial program.
 pub const TRUE: &str = "/bin/true";
@@ -28,9 +28,7 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
     let n = p.size;
     let children0 = children_cpu_time();
     let (wall, cpu) = match rt {
-        Runtime::AriaEpoll | Runtime::AriaUring | Runtime::AriaMt | Runtime::AriaMt1 => {
-            runtimes::aria(rt, aria(n))??
-        }
+        aria_rt!() => runtimes::aria(rt, aria(n))??,
         Runtime::Tokio | Runtime::TokioCt => runtimes::tokio(runtimes::tokio_flavor(rt), tokio(n))??,
         Runtime::AsyncProcess => runtimes::smol(smol(n))?,
         Runtime::Std => std(n)?,

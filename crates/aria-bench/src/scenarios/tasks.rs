@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use super::{secs, Metrics, Params};
 use crate::measure::{alloc_snapshot, set_alloc_counting};
-use crate::runtimes::{self, unsupported, Runtime, EXECUTOR};
+use crate::runtimes::{self, aria_rt, unsupported, Runtime, EXECUTOR};
 
 /// What the two passes measured.
 struct Outcome {
@@ -28,9 +28,7 @@ struct Outcome {
 pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
     let n = p.size as usize;
     let o = match rt {
-        Runtime::AriaEpoll | Runtime::AriaUring | Runtime::AriaMt | Runtime::AriaMt1 => {
-            runtimes::aria(rt, both(n, || aria_io::spawn(async {})))?
-        }
+        aria_rt!() => runtimes::aria(rt, both(n, || aria_io::spawn(async {})))?,
         Runtime::Tokio | Runtime::TokioCt => {
             runtimes::tokio(runtimes::tokio_flavor(rt), both(n, || tokio::spawn(async {})))?
         }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::{secs, Metrics, Params};
 use crate::measure::{cpu_time, quantile, Rng};
-use crate::runtimes::{self, unsupported, Runtime, EXECUTOR};
+use crate::runtimes::{self, aria_rt, unsupported, Runtime, EXECUTOR};
 
 /// Longest sleep, in milliseconds.
 pub const MAX_MS: u64 = 1000;
@@ -25,7 +25,7 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
     let durations: Vec<Duration> =
         (0..p.size).map(|_| Duration::from_micros(rng.below(MAX_MS * 1000 + 1))).collect();
     let (wall, cpu, mut late) = match rt {
-        Runtime::AriaEpoll | Runtime::AriaUring | Runtime::AriaMt | Runtime::AriaMt1 => runtimes::aria(
+        aria_rt!() => runtimes::aria(
             rt,
             all(durations, |d| {
                 aria_io::spawn(async move {

@@ -6,17 +6,15 @@
 //! - `portable`: a flag + `event_listener::Event` ([`Flag`]), the same code on every runtime;
 //! - `native`: `tokio::sync::Notify` (tokio only).
 
-use std::future::Future;
 use std::io;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use event_listener::Event;
 
-use super::{secs, variant, Metrics, Params};
-use crate::runtimes::{self, unsupported, Runtime, EXECUTOR};
+use super::{secs, spawn_pair, variant, Metrics, Params, Task};
+use crate::runtimes::Runtime;
 
 /// A one-permit notification: `notify` sets the permit and wakes one waiter; `wait` takes
 /// the permit, waiting for it if needed.
@@ -48,62 +46,28 @@ impl Flag {
     }
 }
 
-type Task = Pin<Box<dyn Future<Output = ()> + Send>>;
-
-fn portable(n: u64) -> (Task, Task) {
-    let (ping, pong) = (Arc::new(Flag::default()), Arc::new(Flag::default()));
-    let (ping2, pong2) = (ping.clone(), pong.clone());
-    let a = Box::pin(async move {
-        for _ in 0..n {
-            ping.notify();
-            pong.wait().await;
-        }
-    });
-    let b = Box::pin(async move {
-        for _ in 0..n {
-            ping2.wait().await;
-            pong2.notify();
-        }
-    });
-    (a, b)
-}
-
-fn aria(n: u64) -> (Task, Task) {
-    use aria_io::sync::Notify;
-    let (ping, pong) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
-    let (ping2, pong2) = (ping.clone(), pong.clone());
-    let a = Box::pin(async move {
-        for _ in 0..n {
-            ping.notify_one();
-            pong.notified().await;
-        }
-    });
-    let b = Box::pin(async move {
-        for _ in 0..n {
-            ping2.notified().await;
-            pong2.notify_one();
-        }
-    });
-    (a, b)
-}
-
-fn native(n: u64) -> (Task, Task) {
-    use tokio::sync::Notify;
-    let (ping, pong) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
-    let (ping2, pong2) = (ping.clone(), pong.clone());
-    let a = Box::pin(async move {
-        for _ in 0..n {
-            ping.notify_one();
-            pong.notified().await;
-        }
-    });
-    let b = Box::pin(async move {
-        for _ in 0..n {
-            ping2.notified().await;
-            pong2.notify_one();
-        }
-    });
-    (a, b)
+/// Two tasks that ping-pong `$n` round trips through two notifications made by `$new`:
+/// the first task `$notify`s ping and `$wait`s for pong, the second the other way round.
+/// The same body for every notification type; only the type and its method names differ.
+macro_rules! ping_pong {
+    ($n:expr, $new:expr, $notify:ident, $wait:ident) => {{
+        let n: u64 = $n;
+        let (ping, pong) = (Arc::new($new), Arc::new($new));
+        let (ping2, pong2) = (ping.clone(), pong.clone());
+        let a: Task<()> = Box::pin(async move {
+            for _ in 0..n {
+                ping.$notify();
+                pong.$wait().await;
+            }
+        });
+        let b: Task<()> = Box::pin(async move {
+            for _ in 0..n {
+                ping2.$wait().await;
+                pong2.$notify();
+            }
+        });
+        (a, b)
+    }};
 }
 
 /// Runs the scenario.
@@ -113,37 +77,14 @@ fn native(n: u64) -> (Task, Task) {
 pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
     let n = p.size;
     let (a, b) = match variant(p, "portable") {
-        "portable" => portable(n),
-        "aria" => aria(n),
-        "native" if matches!(rt, Runtime::Tokio | Runtime::TokioCt) => native(n),
+        "portable" => ping_pong!(n, Flag::default(), notify, wait),
+        "aria" => ping_pong!(n, aria_io::sync::Notify::new(), notify_one, notified),
+        "native" if matches!(rt, Runtime::Tokio | Runtime::TokioCt) => {
+            ping_pong!(n, tokio::sync::Notify::new(), notify_one, notified)
+        }
         v => return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("yield variant `{v}` on {rt}"))),
     };
-    let wall = match rt {
-        Runtime::AriaEpoll | Runtime::AriaUring | Runtime::AriaMt | Runtime::AriaMt1 => {
-            runtimes::aria(rt, async {
-                let t0 = Instant::now();
-                let (a, b) = (aria_io::spawn(a), aria_io::spawn(b));
-                a.await?;
-                b.await?;
-                Ok::<_, io::Error>(t0.elapsed())
-            })??
-        }
-        Runtime::Tokio | Runtime::TokioCt => runtimes::tokio(runtimes::tokio_flavor(rt), async {
-            let t0 = Instant::now();
-            let (a, b) = (tokio::spawn(a), tokio::spawn(b));
-            a.await?;
-            b.await?;
-            Ok::<_, io::Error>(t0.elapsed())
-        })??,
-        Runtime::AsyncProcess => runtimes::smol(async {
-            let t0 = Instant::now();
-            let (a, b) = (EXECUTOR.spawn(a), EXECUTOR.spawn(b));
-            a.await;
-            b.await;
-            t0.elapsed()
-        }),
-        Runtime::Std | Runtime::Bash => return Err(unsupported("yield", rt)),
-    };
+    let (wall, ()) = spawn_pair(rt, "yield", a, b)?;
     Ok(rate(n, wall))
 }
 
