@@ -11,8 +11,9 @@
 //!   (`runtime/scheduler/multi_thread`). `block_on` polls its future on the calling thread,
 //!   which sleeps in between.
 //!
-//! Both run the same tasks: a task is one allocation (header, future, output; 96 bytes for
-//! an empty `async {}`, against tokio's 128) whose state machine (`task/mod.rs`) makes a
+//! Both run the same tasks: a task is one allocation (header, future, output; at most 96
+//! bytes for an empty `async {}` with its reference counts, checked by a unit test in
+//! `task/raw.rs`; the issue puts tokio's at 128) whose state machine (`task/mod.rs`) makes a
 //! wake-up never lost and never doubled whichever thread sends it.
 //!
 //! # No `block_in_place`
