@@ -9,7 +9,7 @@ use std::time::Duration;
 use aria_io::fs::{File, OpenOptions};
 use aria_io::process::Stdio;
 use aria_io::time::timeout;
-use support::{helper, run};
+use support::{emitted, helper, run};
 
 fn pattern(n: usize) -> Vec<u8> {
     (0..n).map(|i| (i % 251) as u8).collect()
@@ -72,11 +72,6 @@ fn copy_between_non_pipe_types_uses_the_buffered_path() {
         assert_eq!(n, data.len() as u64);
         assert_eq!(dst.into_inner(), data);
     });
-}
-
-/// What `aria-test-helper emit FD N` writes: a 64 KiB block of the pattern, over and over.
-fn emitted(n: usize) -> Vec<u8> {
-    (0..n).map(|i| ((i % (64 * 1024)) % 251) as u8).collect()
 }
 
 /// A checksum that tells apart reordered, lost or duplicated blocks (FNV-1a, 64 bits).

@@ -3,7 +3,7 @@
 mod support;
 
 use aria_io::process::{Command, Pipeline, Redirect};
-use support::{helper, run};
+use support::{emitted, helper, run};
 
 fn cmd(prog: &str, args: &[&str]) -> Command {
     let mut c = Command::new(prog);
@@ -199,11 +199,6 @@ fn all_stages_share_one_process_group() {
             String::from_utf8(out).unwrap().split_whitespace().map(|s| s.parse().unwrap()).collect();
         assert_eq!(groups, vec![pgid, pgid]);
     });
-}
-
-/// What `aria-test-helper emit FD N` writes: a 64 KiB block of the pattern, over and over.
-fn emitted(n: usize) -> Vec<u8> {
-    (0..n).map(|i| ((i % (64 * 1024)) % 251) as u8).collect()
 }
 
 #[test]

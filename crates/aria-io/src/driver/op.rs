@@ -250,6 +250,16 @@ impl<T: OpCode> Abandoned for Dropped<T> {
     }
 }
 
+/// An io_uring completion's result as the system call would return it: `-errno` becomes the
+/// error, anything else is a count (bytes moved) or a descriptor number.
+pub(crate) fn uring_result(res: i32) -> io::Result<usize> {
+    if res < 0 {
+        Err(io::Error::from_raw_os_error(-res))
+    } else {
+        Ok(res as usize)
+    }
+}
+
 fn shut_down() -> io::Error {
     io::Error::other("the runtime this operation belongs to has shut down")
 }

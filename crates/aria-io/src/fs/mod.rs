@@ -34,7 +34,8 @@
 //!
 //! An opcode the running kernel lacks (probed when the runtime's ring is set up) takes the
 //! pool on io_uring too. Files are not registered with the driver: they are always "ready",
-//! so only the completion and blocking paths of the driver's operations apply to them. The public API and its results are the same on every backend.
+//! so only the completion and blocking paths of the driver's operations apply to them. The
+//! public API and its results are the same on every backend.
 //!
 //! # Buffers, ordering and cancellation
 //!

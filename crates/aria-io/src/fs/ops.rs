@@ -16,18 +16,9 @@ use io_uring::{opcode, squeue, types};
 
 use super::metadata::Metadata;
 use super::shared::FileRef;
-use crate::driver::op::OpCode;
+use crate::driver::op::{uring_result, OpCode};
 use crate::driver::uring::Ring;
 use crate::sys::fs::{self as sys, MAX_RW};
-
-/// `-errno` or a count, as read(2) would return it.
-fn result(res: i32) -> io::Result<usize> {
-    if res < 0 {
-        Err(io::Error::from_raw_os_error(-res))
-    } else {
-        Ok(res as usize)
-    }
-}
 
 /// The io_uring offset meaning "the file position" (and advance it), as read(2) does.
 const CURRENT_POSITION: u64 = u64::MAX;
@@ -54,7 +45,7 @@ impl OpCode for OpenOp {
         })
     }
     fn uring_complete(&mut self, res: i32) -> io::Result<std::fs::File> {
-        let fd = result(res)?;
+        let fd = uring_result(res)?;
         Ok(sys::file_from_raw(fd as i32))
     }
     fn perform(&mut self) -> io::Result<std::fs::File> {
@@ -84,7 +75,7 @@ impl OpCode for ReadOp {
         Some(entry)
     }
     fn uring_complete(&mut self, res: i32) -> io::Result<usize> {
-        let n = result(res)?;
+        let n = uring_result(res)?;
         crate::sys::assume_init_spare(&mut self.buf, n);
         Ok(n)
     }
@@ -126,7 +117,7 @@ impl OpCode for WriteOp {
         Some(entry)
     }
     fn uring_complete(&mut self, res: i32) -> io::Result<usize> {
-        result(res)
+        uring_result(res)
     }
     fn perform(&mut self) -> io::Result<usize> {
         let data = self.data();
@@ -158,7 +149,7 @@ impl OpCode for SyncOp {
             .then(|| opcode::Fsync::new(types::Fd(self.file.raw())).flags(flags).build())
     }
     fn uring_complete(&mut self, res: i32) -> io::Result<()> {
-        result(res).map(drop)
+        uring_result(res).map(drop)
     }
     fn perform(&mut self) -> io::Result<()> {
         if self.data_only {
@@ -182,7 +173,7 @@ impl OpCode for TruncateOp {
             .then(|| opcode::Ftruncate::new(types::Fd(self.file.raw()), self.len).build())
     }
     fn uring_complete(&mut self, res: i32) -> io::Result<()> {
-        result(res).map(drop)
+        uring_result(res).map(drop)
     }
     fn perform(&mut self) -> io::Result<()> {
         self.file.file().set_len(self.len)
@@ -241,7 +232,7 @@ impl OpCode for StatxOp {
         Some(entry)
     }
     fn uring_complete(&mut self, res: i32) -> io::Result<Metadata> {
-        result(res)?;
+        uring_result(res)?;
         Ok(Metadata::from_statx(&self.buf))
     }
     fn perform(&mut self) -> io::Result<Metadata> {
@@ -264,7 +255,7 @@ impl OpCode for UnlinkOp {
             .then(|| opcode::UnlinkAt::new(types::Fd(libc::AT_FDCWD), self.path.as_ptr()).build())
     }
     fn uring_complete(&mut self, res: i32) -> io::Result<()> {
-        result(res).map(drop)
+        uring_result(res).map(drop)
     }
     fn perform(&mut self) -> io::Result<()> {
         std::fs::remove_file(OsStr::from_bytes(self.path.as_bytes()))
@@ -286,7 +277,7 @@ impl OpCode for RenameOp {
         })
     }
     fn uring_complete(&mut self, res: i32) -> io::Result<()> {
-        result(res).map(drop)
+        uring_result(res).map(drop)
     }
     fn perform(&mut self) -> io::Result<()> {
         std::fs::rename(OsStr::from_bytes(self.from.as_bytes()), OsStr::from_bytes(self.to.as_bytes()))

@@ -95,6 +95,9 @@ impl<R: Unpin, W: AsyncWrite + Unpin> AsyncWrite for Duplex<R, W> {
 /// Dropping the future stops both directions; bytes read into a buffer and not yet written
 /// are lost.
 ///
+/// # Platform
+/// splice(2) is Linux-only; elsewhere both directions would take the buffered path.
+///
 /// # References
 /// splice(2); tokio's `copy_bidirectional`, whose contract this follows.
 pub async fn copy_bidirectional<A, B>(a: &mut A, b: &mut B) -> io::Result<(u64, u64)>

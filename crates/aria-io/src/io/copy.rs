@@ -58,9 +58,10 @@ const BUF: usize = 64 * 1024;
 ///   other end a pipe or a [`File`]: splice(2);
 /// - two [`File`]s: splice(2) through an intermediate 1 MiB pipe.
 ///
-/// Any other pair goes through a 64 KiB buffer. A `File` is read or written at its file
-/// position, which ends up after the bytes copied, as with reads and writes. See the
-/// [module source](self) for how each path runs on each backend.
+/// Any other pair goes through a 64 KiB buffer, as does a pair the kernel refuses to splice
+/// before any byte moved (`EINVAL`: a file opened for append, a file system without splice
+/// support). A `File` is read or written at its file position, which ends up after the bytes
+/// copied, as with reads and writes.
 ///
 /// # Errors
 /// The first read or write error: `BrokenPipe` when the reader of a pipe `writer` has gone
@@ -75,7 +76,9 @@ const BUF: usize = 64 * 1024;
 /// behind (writer) by the bytes of that one operation, and its next operation waits for it.
 ///
 /// # Platform
-/// splice(2) is Linux-only; elsewhere every copy would take the buffered path.
+/// splice(2) is Linux-only; elsewhere every copy would take the buffered path. Between two
+/// pipes the splice runs inline on the task; with a file it is `IORING_OP_SPLICE` on
+/// io_uring and runs on the blocking pool on epoll (a file may block).
 ///
 /// # References
 /// splice(2), fcntl(2) `F_SETPIPE_SZ`, pipe(7), io_uring_prep_splice(3)

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 
 use io_uring::{opcode, squeue, types};
 
-use crate::driver::op::{Op, OpCode};
+use crate::driver::op::{uring_result, Op, OpCode};
 use crate::driver::uring::Ring;
 use crate::driver::{Interest, IoSource};
 use crate::sys;
@@ -69,6 +69,15 @@ impl PipeReader {
     /// `buf` back with the count (`0` at end of file or when there is no spare capacity).
     /// The buffer is owned by the operation while it is in flight, so the call is the same on
     /// readiness and completion backends.
+    ///
+    /// # Errors
+    /// The read(2) error; `Other` if the runtime the pipe is registered with has shut down.
+    ///
+    /// # Platform
+    /// `IORING_OP_READ` on io_uring; read(2) after epoll readiness otherwise.
+    ///
+    /// # References
+    /// read(2), pipe(7), io_uring_prep_read(3)
     pub async fn read(&mut self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
         let (res, op) = Op::new(ReadOp { source: self.source.clone(), buf }).await;
         (res, op.buf)
@@ -153,15 +162,6 @@ impl OpCode for ReadOp {
     }
 }
 
-/// An io_uring result as `read(2)`/`write(2)` would return it.
-fn uring_result(res: i32) -> io::Result<usize> {
-    if res < 0 {
-        Err(io::Error::from_raw_os_error(-res))
-    } else {
-        Ok(res as usize)
-    }
-}
-
 impl futures_io::AsyncRead for PipeReader {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         let fd = self.source.as_fd();
@@ -221,7 +221,18 @@ impl PipeWriter {
         self.source.as_ref().ok_or_else(closed)
     }
 
-    /// Writes some of `buf` (owned while in flight) and gives it back with the count.
+    /// Writes some of `buf` (owned while in flight) and gives it back with the count of
+    /// bytes written.
+    ///
+    /// # Errors
+    /// `NotConnected` if closed; `BrokenPipe` when the reader has gone (`EPIPE`: the runtime
+    /// ignores `SIGPIPE`); `Other` if the runtime the pipe is registered with has shut down.
+    ///
+    /// # Platform
+    /// `IORING_OP_WRITE` on io_uring; write(2) after epoll readiness otherwise.
+    ///
+    /// # References
+    /// write(2), pipe(7), io_uring_prep_write(3)
     pub async fn write(&mut self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
         let source = match self.source() {
             Ok(s) => s.clone(),

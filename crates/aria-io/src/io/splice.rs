@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use io_uring::{opcode, squeue, types};
 
-use crate::driver::op::OpCode;
+use crate::driver::op::{uring_result, OpCode};
 use crate::driver::uring::Ring;
 use crate::driver::{lock, IoSource};
 use crate::fs::FileRef;
@@ -124,11 +124,7 @@ impl OpCode for SpliceOp {
     }
 
     fn uring_complete(&mut self, res: i32) -> io::Result<usize> {
-        if res < 0 {
-            Err(io::Error::from_raw_os_error(-res))
-        } else {
-            Ok(res as usize)
-        }
+        uring_result(res)
     }
 }
 
@@ -142,8 +138,9 @@ pub(super) struct MidPipe {
     capacity: usize,
 }
 
-/// Empty intermediate pipes kept for the next copy (a few: creating one costs three system
-/// calls, and each holds up to 1 MiB of kernel memory only while it has data in it).
+/// Empty intermediate pipes kept for the next copy (a few: creating one costs six system
+/// calls, pipe2(2) and four fcntl(2) to make it non-blocking and one to grow it, and each
+/// holds up to 1 MiB of kernel memory only while it has data in it).
 static CACHE: Mutex<Vec<MidPipe>> = Mutex::new(Vec::new());
 const CACHED: usize = 4;
 

@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::ExitStatus;
-use crate::driver::op::{Op, OpCode};
+use crate::driver::op::{uring_result, Op, OpCode};
 use crate::driver::uring::Ring;
 use crate::driver::{Interest, IoSource};
 use crate::io::{PipeReader, PipeWriter};
@@ -291,9 +291,7 @@ impl OpCode for WaitOp {
         Some(entry)
     }
     fn uring_complete(&mut self, res: i32) -> io::Result<sys::WaitInfo> {
-        if res < 0 {
-            return Err(io::Error::from_raw_os_error(-res));
-        }
+        uring_result(res)?;
         self.info.wait_info().ok_or_else(|| io::Error::other("waitid completed without a child state"))
     }
 }

@@ -25,7 +25,7 @@
 use std::fmt;
 use std::io;
 use std::os::fd::OwnedFd;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::command::STREAMS;
 use super::{Child, Command, ExitStatus, Stdio};
@@ -156,8 +156,20 @@ impl Pipeline {
     /// with no next stage when the pipeline is spawned is an error: redirect its output
     /// instead.
     ///
-    /// The bytes are relayed by the runtime without entering user space: tee(2) into the next
-    /// stage's pipe, splice(2) into the file (see the [module docs](self)).
+    /// The stage writes into a pipe of its own, which a task of the runtime relays without
+    /// the bytes entering user space: tee(2) into the next stage's pipe, splice(2) into the
+    /// file. The producer goes at the pace of the slower of the two; when the next stage stops
+    /// reading, the producer meets `EPIPE` as it would without the tee.
+    /// [`PipelineChild::wait`] waits for the relay after the stages.
+    ///
+    /// # Errors
+    /// None here; [`spawn`](Pipeline::spawn) reports a tee on the last stage
+    /// (`InvalidInput`) and a file that cannot be opened, and [`PipelineChild::wait`] an error
+    /// writing the file.
+    ///
+    /// # Platform
+    /// Linux: tee(2) and splice(2), on the blocking pool for the file on epoll and as
+    /// `IORING_OP_SPLICE` on io_uring.
     ///
     /// # References
     /// tee(2), splice(2), tee(1)
@@ -208,23 +220,23 @@ impl Pipeline {
     pub fn spawn(self) -> io::Result<PipelineChild> {
         let Pipeline { stages, links, capture, wait_delay } = self;
         let n = stages.len();
+        // Checked before any file is created or truncated.
+        if stages.last().is_some_and(|s| s.tee.is_some()) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a tee needs a following stage to pass the output on to; redirect the last stage instead",
+            ));
+        }
         // pipes[i] joins stage i and stage i+1: (read end, write end).
         let mut pipes: Vec<Option<(OwnedFd, OwnedFd)>> = Vec::with_capacity(links.len());
         for _ in &links {
             pipes.push(Some(sys::pipe()?));
         }
         // tees[i]: stage i's own output pipe and the tee file, relayed once it is spawned.
-        let mut tees: Vec<Option<TeeSetup>> = Vec::with_capacity(n);
-        for (i, stage) in stages.iter().enumerate() {
-            tees.push(match &stage.tee {
-                None => None,
-                Some(_) if i + 1 == n => return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    "a tee needs a following stage to pass the output on to; redirect the last stage instead",
-                )),
-                Some(path) => Some(TeeSetup::new(path)?),
-            });
-        }
+        let mut tees = stages
+            .iter()
+            .map(|stage| stage.tee.as_deref().map(TeeSetup::new).transpose())
+            .collect::<io::Result<Vec<_>>>()?;
         let mut relays = Vec::new();
         let mut children: Vec<Child> = Vec::with_capacity(n);
         let mut captured = None;
@@ -343,11 +355,8 @@ struct TeeSetup {
 }
 
 impl TeeSetup {
-    fn new(path: &std::path::Path) -> io::Result<TeeSetup> {
-        let file =
-            std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(path).map_err(|e| {
-                io::Error::new(e.kind(), format!("cannot open `{}` for the tee: {e}", path.display()))
-            })?;
+    fn new(path: &Path) -> io::Result<TeeSetup> {
+        let file = open_for_writing(path, false, "the tee")?;
         let (relay_end, stage_end) = sys::pipe()?;
         Ok(TeeSetup { stage_end: Some(stage_end), relay_end, file, path: path.to_owned() })
     }
@@ -371,21 +380,26 @@ fn check_fd(fd: i32) -> io::Result<usize> {
     })
 }
 
+/// Opens `path` for a redirection or a tee: created with mode 0666 minus the umask, then
+/// appended to or truncated. The error names the file and `purpose` (``cannot open `f` for
+/// writing: ...``).
+fn open_for_writing(path: &Path, append: bool, purpose: &str) -> io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true);
+    if append {
+        o.append(true);
+    } else {
+        o.truncate(true);
+    }
+    o.open(path)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot open `{}` for {purpose}: {e}", path.display())))
+}
+
 fn apply(table: &mut [Option<Target>; STREAMS], r: &Redirect) -> io::Result<()> {
     match r {
         Redirect::Write { fd, path, append } => {
             let fd = check_fd(*fd)?;
-            let mut o = std::fs::OpenOptions::new();
-            o.write(true).create(true);
-            if *append {
-                o.append(true);
-            } else {
-                o.truncate(true);
-            }
-            let f = o.open(path).map_err(|e| {
-                io::Error::new(e.kind(), format!("cannot open `{}` for writing: {e}", path.display()))
-            })?;
-            table[fd] = Some(Target::Fd(f.into()));
+            table[fd] = Some(Target::Fd(open_for_writing(path, *append, "writing")?.into()));
         }
         Redirect::Read { fd, path } => {
             let fd = check_fd(*fd)?;

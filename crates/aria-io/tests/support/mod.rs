@@ -58,6 +58,11 @@ pub fn helper(args: &[&str]) -> aria_io::process::Command {
     c
 }
 
+/// What `helper(&["emit", FD, N])` writes: a 64 KiB block of the pattern, over and over.
+pub fn emitted(n: usize) -> Vec<u8> {
+    (0..n).map(|i| ((i % (64 * 1024)) % 251) as u8).collect()
+}
+
 /// Whether a process with this pid still exists (as a zombie or running).
 pub fn exists(pid: u32) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()
