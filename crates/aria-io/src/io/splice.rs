@@ -138,9 +138,9 @@ pub(super) struct MidPipe {
     capacity: usize,
 }
 
-/// Empty intermediate pipes kept for the next copy (a few: creating one costs six system
-/// calls, pipe2(2) and four fcntl(2) to make it non-blocking and one to grow it, and each
-/// holds up to 1 MiB of kernel memory only while it has data in it).
+/// Empty intermediate pipes kept for the next copy (a few: creating one costs pipe2(2) and an
+/// fcntl(2) to grow it, and each holds up to 1 MiB of kernel memory only while it has data
+/// in it).
 static CACHE: Mutex<Vec<MidPipe>> = Mutex::new(Vec::new());
 const CACHED: usize = 4;
 
@@ -150,9 +150,7 @@ impl MidPipe {
         if let Some(pipe) = lock(&CACHE).pop() {
             return Ok(pipe);
         }
-        let (read, write) = sys::pipe()?;
-        sys::set_nonblocking(read.as_fd(), true)?;
-        sys::set_nonblocking(write.as_fd(), true)?;
+        let (read, write) = sys::pipe_nonblocking()?;
         // Refused above the limit for unprivileged processes: keep the default size then.
         let capacity = sys::set_pipe_size(write.as_fd(), CHUNK).or_else(|_| sys::pipe_size(write.as_fd()))?;
         Ok(MidPipe { read, write, capacity })

@@ -42,9 +42,22 @@ where
 /// # References
 /// pipe(2)
 pub(crate) fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    pipe2(libc::O_CLOEXEC)
+}
+
+/// Creates a pipe with both ends `O_CLOEXEC | O_NONBLOCK` in one system call. Returns
+/// `(read, write)`.
+///
+/// # References
+/// pipe(2)
+pub(crate) fn pipe_nonblocking() -> io::Result<(OwnedFd, OwnedFd)> {
+    pipe2(libc::O_CLOEXEC | libc::O_NONBLOCK)
+}
+
+fn pipe2(flags: libc::c_int) -> io::Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0 as libc::c_int; 2];
     // SAFETY: `fds` is a valid, writable array of two ints as pipe2(2) requires.
-    cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
+    cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), flags) })?;
     // SAFETY: pipe2 succeeded, so both descriptors are open and owned by nobody else.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
