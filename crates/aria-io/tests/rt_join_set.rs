@@ -479,27 +479,6 @@ fn a_join_next_future_in_a_select_loop_keeps_its_place() {
     });
 }
 
-/// A minimal executor with no runtime: parks the thread until woken.
-fn plain_block_on<F: Future>(f: F) -> F::Output {
-    struct Unpark(std::thread::Thread);
-    impl std::task::Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut f = pin!(f);
-    let deadline = std::time::Instant::now() + support::HANG_GUARD;
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-        assert!(std::time::Instant::now() < deadline, "did not finish within the hang guard");
-        std::thread::park_timeout(Duration::from_millis(100));
-    }
-}
-
 #[test]
 fn a_set_awaited_on_another_thread_than_its_runtime_gets_every_output() {
     // The runtime turns on one thread while another spawns onto it and joins: join wakers
@@ -519,7 +498,7 @@ fn a_set_awaited_on_another_thread_than_its_runtime_gets_every_output() {
                 &handle,
             );
         }
-        let sum = plain_block_on(async {
+        let sum = support::plain_block_on(async {
             let mut sum = 0;
             while let Some(res) = set.join_next().await {
                 sum += res.unwrap();

@@ -3,46 +3,14 @@
 
 mod support;
 
-use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, Thread};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use aria_io::rayon::{compute, compute_in, par_map, par_map_slice};
-use support::{run, HANG_GUARD};
-
-/// A minimal executor with no runtime at all: parks the thread until woken.
-fn plain_block_on<F: Future>(f: F) -> F::Output {
-    struct Unpark(Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut f = pin!(f);
-    let deadline = Instant::now() + HANG_GUARD;
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "did not finish within the hang guard");
-        thread::park_timeout(Duration::from_millis(100));
-    }
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
-}
+use support::{panic_message, plain_block_on, run, HANG_GUARD};
 
 #[test]
 fn compute_resolves_with_the_closure_result_inside_block_on() {

@@ -74,3 +74,34 @@ pub async fn until_reaped(pid: u32) {
         aria_io::time::sleep(Duration::from_millis(5)).await;
     }
 }
+
+/// A minimal executor with no runtime at all: polls `f` on this thread, parking it until
+/// woken; fails instead of hanging past [`HANG_GUARD`].
+pub fn plain_block_on<F: Future>(f: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut f = std::pin::pin!(f);
+    let deadline = std::time::Instant::now() + HANG_GUARD;
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        assert!(std::time::Instant::now() < deadline, "did not finish within the hang guard");
+        std::thread::park_timeout(Duration::from_millis(100));
+    }
+}
+
+/// The message of a panic payload (`String` or `&str`), empty for other payloads.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
