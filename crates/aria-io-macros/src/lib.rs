@@ -1,10 +1,15 @@
-//! `#[aria_io::main]` and `#[aria_io::test]`: run an `async fn` on a fresh current-thread
-//! runtime. Written on `proc_macro` alone (no `syn`), since the transformation is small:
-//! drop the `async` keyword and wrap the body in `Runtime::new()...block_on(async move { .. })`.
+//! `#[aria_io::main]` and `#[aria_io::test]`: run an `async fn` on a fresh runtime
+//! (current-thread unless `flavor = ".."` says otherwise). Written on `proc_macro` alone (no
+//! `syn`), since the transformation is small: drop the `async` keyword and wrap the body in
+//! `<runtime>.block_on(async move { .. })`.
 
 use proc_macro::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
 
 /// Runs `async fn main` on an aria-io runtime.
+///
+/// Arguments, all optional: `flavor = "current_thread"` (the default), `"multi_thread"` or
+/// `"thread_per_core"`, and `worker_threads = N` (workers or cores; default the available
+/// parallelism).
 ///
 /// ```text
 /// #[aria_io::main]
@@ -18,7 +23,8 @@ pub fn main(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand(attr, item, false)
 }
 
-/// Like `#[test]`, for an `async fn` run on a fresh aria-io runtime.
+/// Like `#[test]`, for an `async fn` run on a fresh aria-io runtime; takes the arguments of
+/// [`macro@main`]: `#[aria_io::test(flavor = "multi_thread", worker_threads = 2)]`.
 #[proc_macro_attribute]
 pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand(attr, item, true)
@@ -38,10 +44,58 @@ fn error(msg: &str, span: Span) -> TokenStream {
     )
 }
 
-fn expand(attr: TokenStream, item: TokenStream, test: bool) -> TokenStream {
-    if let Some(t) = attr.into_iter().next() {
-        return error("this attribute takes no arguments", t.span());
+/// The runtime an attribute asks for.
+struct Config {
+    builder: &'static str,
+    workers: Option<String>,
+}
+
+/// Parses `flavor = "..", worker_threads = N` (in any order, each at most once).
+fn config(attr: TokenStream) -> Result<Config, TokenStream> {
+    let mut config = Config { builder: "new_current_thread", workers: None };
+    let tokens: Vec<TokenTree> = attr.into_iter().collect();
+    for arg in tokens.split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ',')) {
+        let (key, value) = match arg {
+            [] => continue,
+            [TokenTree::Ident(key), TokenTree::Punct(eq), value] if eq.as_char() == '=' => (key, value),
+            [first, ..] => {
+                return Err(error("expected `flavor = \"..\"` or `worker_threads = N`", first.span()));
+            }
+        };
+        let text = value.to_string();
+        match key.to_string().as_str() {
+            "flavor" => {
+                config.builder = match text.as_str() {
+                    "\"current_thread\"" => "new_current_thread",
+                    "\"multi_thread\"" => "new_multi_thread",
+                    "\"thread_per_core\"" => "new_thread_per_core",
+                    _ => {
+                        let msg = "unknown flavor: expected \"current_thread\", \"multi_thread\" or \"thread_per_core\"";
+                        return Err(error(msg, value.span()));
+                    }
+                };
+            }
+            "worker_threads" => match text.parse::<usize>() {
+                Ok(n) if n > 0 => config.workers = Some(n.to_string()),
+                _ => return Err(error("worker_threads must be a positive integer", value.span())),
+            },
+            _ => return Err(error("unknown argument: expected `flavor` or `worker_threads`", key.span())),
+        }
     }
+    if config.workers.is_some() && config.builder == "new_current_thread" {
+        return Err(error(
+            "worker_threads needs flavor = \"multi_thread\" or \"thread_per_core\"",
+            Span::call_site(),
+        ));
+    }
+    Ok(config)
+}
+
+fn expand(attr: TokenStream, item: TokenStream, test: bool) -> TokenStream {
+    let config = match config(attr) {
+        Ok(c) => c,
+        Err(e) => return e,
+    };
     let mut tokens: Vec<TokenTree> = item.into_iter().collect();
     let Some(pos) = tokens.iter().position(|t| matches!(t, TokenTree::Ident(i) if i.to_string() == "async"))
     else {
@@ -58,14 +112,17 @@ fn expand(attr: TokenStream, item: TokenStream, test: bool) -> TokenStream {
     if body.delimiter() != Delimiter::Brace {
         return error("expected a function body", body.span());
     }
-    // `::aria_io::Runtime::new().expect(..).block_on(async move { <original body> })`, built
-    // from tokens so the body keeps its spans (errors point into the user's code).
+    // `<runtime>.block_on(async move { <original body> })`, built from tokens so the body
+    // keeps its spans (errors point into the user's code).
+    let builder = match config.workers {
+        Some(n) => {
+            format!("{{ let mut b = ::aria_io::Builder::{}(); b.worker_threads({n}); b }}", config.builder)
+        }
+        None => format!("::aria_io::Builder::{}()", config.builder),
+    };
+    let runtime = format!("{builder}.build().expect(\"failed to start the aria-io runtime\").block_on");
     let mut wrapped: Vec<TokenTree> =
-        "::aria_io::Runtime::new().expect(\"failed to start the aria-io runtime\").block_on"
-            .parse::<TokenStream>()
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
+        runtime.parse::<TokenStream>().unwrap_or_default().into_iter().collect();
     let call: TokenStream = [
         TokenTree::Ident(Ident::new("async", Span::call_site())),
         TokenTree::Ident(Ident::new("move", Span::call_site())),

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use aria_io::sync::{Mutex, RwLock};
 use aria_io::time::timeout;
-use support::run;
+use support::{run, run_current_thread};
 
 /// A plain executor: polls `f` on this thread, parking between polls.
 fn block_on<F: Future>(f: F) -> F::Output {
@@ -60,7 +60,8 @@ fn mutex_guards_held_across_awaits_never_overlap() {
 
 #[test]
 fn mutex_waiters_get_the_lock_in_the_order_they_asked() {
-    run(async {
+    // One thread, so each task is waiting before the next one is spawned.
+    run_current_thread(async {
         let lock = Arc::new(Mutex::new(Vec::new()));
         let guard = lock.lock().await;
         let mut tasks = Vec::new();
@@ -165,7 +166,8 @@ fn readers_share_the_lock_and_a_writer_excludes_them() {
 
 #[test]
 fn a_waiting_writer_goes_before_readers_that_came_after_it() {
-    run(async {
+    // One thread, so the writer waits before the late reader is spawned.
+    run_current_thread(async {
         let lock = Arc::new(RwLock::new(Vec::new()));
         let reader = lock.read().await;
         let writer = {

@@ -73,7 +73,8 @@ fn a_full_channel_holds_senders_back_until_the_receiver_drains() {
 
 #[test]
 fn senders_waiting_for_room_are_served_first_come_first_served() {
-    run(async {
+    // One thread, so each sender waits before the next one is spawned.
+    run_current_thread(async {
         let (tx, mut rx) = mpsc::channel(1);
         tx.send(0).await.unwrap();
         for id in 1..=5 {

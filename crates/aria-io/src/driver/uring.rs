@@ -72,9 +72,7 @@ use super::lock;
 /// Which threads may enter a ring; decides its setup flags (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Issuer {
-    /// One thread for the ring's whole life (a thread-per-core core; that flavour is not
-    /// written yet, so nothing selects this today).
-    #[allow(dead_code)]
+    /// One thread for the ring's whole life (a thread-per-core core).
     OneThread,
     /// One thread at a time, which waits in the ring whenever it sleeps (a current-thread
     /// runtime, whose `block_on` may move from thread to thread).

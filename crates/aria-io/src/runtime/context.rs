@@ -37,18 +37,23 @@ pub(crate) fn runs(c: &Context, shared: *const ()) -> bool {
     match &*c.scheduler.borrow() {
         Some(scheduler::Handle::CurrentThread(s)) => Arc::as_ptr(s).cast() == shared,
         Some(scheduler::Handle::MultiThread(s)) => Arc::as_ptr(s).cast() == shared,
+        Some(scheduler::Handle::ThreadPerCore(h)) => h.runs(shared),
         None => false,
     }
 }
 
 /// Whether this thread turns `driver` before it blocks: it runs the current-thread scheduler
-/// that owns it (asked on every io_uring submission, so no `Arc` is cloned). A multi-thread
+/// (or thread-per-core core) that owns it (asked on every io_uring submission, so no `Arc`
+/// is cloned). A multi-thread
 /// worker may park on a condition variable while another worker waits in the driver, so
 /// there the answer is no.
 pub(crate) fn drives(driver: &driver::Handle) -> bool {
     CONTEXT
         .try_with(|c| match &*c.scheduler.borrow() {
             Some(scheduler::Handle::CurrentThread(s)) => std::ptr::eq(&*s.driver, driver),
+            Some(scheduler::Handle::ThreadPerCore(h)) => {
+                h.current().is_some_and(|s| std::ptr::eq(&*s.driver, driver))
+            }
             _ => false,
         })
         .unwrap_or(false)
@@ -90,7 +95,12 @@ impl Drop for EnterGuard {
             // Tasks still queued locally go to the shared queue, so the next block_on (maybe
             // on another thread) runs them.
             let rest: Vec<RawTask> = c.local.borrow_mut().drain(..).collect();
-            if let Some(scheduler::Handle::CurrentThread(shared)) = handle {
+            let shared = match &handle {
+                Some(scheduler::Handle::CurrentThread(shared)) => Some(shared),
+                Some(scheduler::Handle::ThreadPerCore(h)) => h.current(),
+                _ => None,
+            };
+            if let Some(shared) = shared {
                 for t in rest {
                     shared.push_remote(t);
                 }

@@ -10,8 +10,13 @@
 //!   queues share one driver; see the scheduler's design notes in the source
 //!   (`runtime/scheduler/multi_thread`). `block_on` polls its future on the calling thread,
 //!   which sleeps in between.
+//! - **thread-per-core** ([`Builder::new_thread_per_core`]): one current-thread scheduler per
+//!   core, each on its own thread with its own driver; a task stays on the core it was
+//!   spawned on, futures that are not `Send` run through [`spawn_local`](crate::task::spawn_local),
+//!   and [`Handle::spawn_on`] sends work to a given core. See the design notes in the source
+//!   (`runtime/scheduler/thread_per_core.rs`).
 //!
-//! Both run the same tasks: a task is one allocation (header, future, output; at most 96
+//! All three run the same tasks: a task is one allocation (header, future, output; at most 96
 //! bytes for an empty `async {}` with its reference counts, checked by a unit test in
 //! `task/raw.rs`; the issue puts tokio's at 128) whose state machine (`task/mod.rs`) makes a
 //! wake-up never lost and never doubled whichever thread sends it.
@@ -37,6 +42,7 @@ use crate::driver::{BackendKind, Driver};
 use crate::task::JoinHandle;
 use scheduler::current_thread::CurrentThread;
 use scheduler::multi_thread::MultiThread;
+use scheduler::thread_per_core::{Config, ThreadPerCore};
 
 /// How a runtime runs its tasks (see the [module docs](self)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -46,6 +52,8 @@ pub enum RuntimeFlavor {
     CurrentThread,
     /// Worker threads with work-stealing run queues and one shared driver.
     MultiThread,
+    /// One current-thread scheduler and driver per core, each on its own thread.
+    ThreadPerCore,
 }
 
 /// Configures and builds a [`Runtime`].
@@ -56,6 +64,7 @@ pub struct Builder {
     backend: Option<BackendKind>,
     workers: Option<usize>,
     thread_name: String,
+    pin_cores: bool,
 }
 
 impl Builder {
@@ -66,6 +75,7 @@ impl Builder {
             backend: None,
             workers: None,
             thread_name: "aria-io-worker".into(),
+            pin_cores: false,
         }
     }
 
@@ -82,8 +92,29 @@ impl Builder {
         Builder::new(RuntimeFlavor::MultiThread)
     }
 
-    /// The number of worker threads of a multi-thread runtime (at least 1). Ignored by a
-    /// current-thread runtime.
+    /// A builder for a thread-per-core runtime: [`worker_threads`](Builder::worker_threads)
+    /// cores (default: [`std::thread::available_parallelism`]), each a thread running its own
+    /// current-thread scheduler and driver (on io_uring, a ring set up with
+    /// `IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN`). Tasks stay on the core
+    /// they were spawned on; `block_on` runs its future on the calling thread.
+    pub fn new_thread_per_core() -> Builder {
+        Builder::new(RuntimeFlavor::ThreadPerCore)
+    }
+
+    /// Pins each core of a thread-per-core runtime to one CPU, in the order of the calling
+    /// thread's affinity mask (core `i` on the `i`-th allowed CPU, wrapping around when there
+    /// are more cores than CPUs). Default off. A CPU that cannot be pinned to leaves its
+    /// core unpinned. Ignored by the other flavours.
+    ///
+    /// # References
+    /// sched_setaffinity(2)
+    pub fn pin_cores(&mut self, pin: bool) -> &mut Builder {
+        self.pin_cores = pin;
+        self
+    }
+
+    /// The number of worker threads of a multi-thread runtime, or of cores of a
+    /// thread-per-core one (at least 1). Ignored by a current-thread runtime.
     pub fn worker_threads(&mut self, n: usize) -> &mut Builder {
         self.workers = Some(n.max(1));
         self
@@ -110,8 +141,8 @@ impl Builder {
     }
 
     /// Creates the runtime: the driver (an io_uring or epoll instance, its wake-up eventfd
-    /// and a signalfd, all close-on-exec) and, for a multi-thread runtime, the worker
-    /// threads. Also sets `SIGPIPE` to ignored for the process, so writing to a closed pipe
+    /// and a signalfd, all close-on-exec; one per core on thread-per-core) and, for the
+    /// multi-thread and thread-per-core flavours, the threads. Also sets `SIGPIPE` to ignored for the process, so writing to a closed pipe
     /// returns `EPIPE` instead of killing it; children get the default disposition back.
     ///
     /// # Errors
@@ -129,24 +160,33 @@ impl Builder {
             }
             RuntimeFlavor::MultiThread => {
                 let driver = Driver::new(self.backend, Issuer::AnyThread)?;
-                let workers = self
-                    .workers
-                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
                 Scheduler::MultiThread(MultiThread::new(
                     driver,
-                    workers,
+                    self.threads(),
                     self.event_interval,
                     &self.thread_name,
                 )?)
             }
+            RuntimeFlavor::ThreadPerCore => Scheduler::ThreadPerCore(ThreadPerCore::new(Config {
+                cores: self.threads(),
+                event_interval: self.event_interval,
+                name: &self.thread_name,
+                pin: self.pin_cores,
+                backend: self.backend,
+            })?),
         };
         Ok(Runtime { scheduler })
+    }
+
+    fn threads(&self) -> usize {
+        self.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
     }
 }
 
 enum Scheduler {
     CurrentThread(CurrentThread),
     MultiThread(MultiThread),
+    ThreadPerCore(ThreadPerCore),
 }
 
 /// An async runtime: a scheduler, an I/O driver, timers and signal handling.
@@ -171,7 +211,8 @@ impl Runtime {
 
     /// Runs `future` to completion on this thread. A current-thread runtime runs its spawned
     /// tasks and turns the driver on this thread while it waits; a multi-thread runtime's
-    /// workers run them, and this thread sleeps until the future is woken.
+    /// workers (a thread-per-core runtime's cores) run them, and this thread sleeps until the
+    /// future is woken.
     ///
     /// # Panics
     /// If called from inside a runtime (a nested `block_on` would stall every task of the
@@ -181,11 +222,13 @@ impl Runtime {
         match &self.scheduler {
             Scheduler::CurrentThread(s) => s.block_on(future),
             Scheduler::MultiThread(s) => s.block_on(future),
+            Scheduler::ThreadPerCore(s) => s.block_on(future),
         }
     }
 
     /// Spawns a task onto this runtime. On a current-thread runtime it starts running at the
-    /// next `block_on`; on a multi-thread runtime, at once.
+    /// next `block_on`; on the other flavours, at once (on thread-per-core, on the cores in
+    /// turn).
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -199,6 +242,7 @@ impl Runtime {
         match &self.scheduler {
             Scheduler::CurrentThread(s) => s.shared.driver.kind(),
             Scheduler::MultiThread(s) => s.shared.driver_handle.kind(),
+            Scheduler::ThreadPerCore(s) => s.handle.driver().kind(),
         }
     }
 
@@ -207,6 +251,7 @@ impl Runtime {
         match &self.scheduler {
             Scheduler::CurrentThread(_) => RuntimeFlavor::CurrentThread,
             Scheduler::MultiThread(_) => RuntimeFlavor::MultiThread,
+            Scheduler::ThreadPerCore(_) => RuntimeFlavor::ThreadPerCore,
         }
     }
 
@@ -215,6 +260,7 @@ impl Runtime {
         let inner = match &self.scheduler {
             Scheduler::CurrentThread(s) => scheduler::Handle::CurrentThread(s.shared.clone()),
             Scheduler::MultiThread(s) => scheduler::Handle::MultiThread(s.shared.clone()),
+            Scheduler::ThreadPerCore(s) => scheduler::Handle::ThreadPerCore(s.handle.clone()),
         };
         Handle { inner }
     }
@@ -225,6 +271,7 @@ impl Drop for Runtime {
         match &self.scheduler {
             Scheduler::CurrentThread(s) => s.shutdown(),
             Scheduler::MultiThread(s) => s.shutdown(),
+            Scheduler::ThreadPerCore(s) => s.shutdown(),
         }
     }
 }
@@ -261,13 +308,60 @@ impl Handle {
         context::current().map(|inner| Handle { inner }).ok_or_else(context::no_runtime)
     }
 
-    /// Spawns a task onto the runtime (from any thread).
+    /// Spawns a task onto the runtime (from any thread). On a thread-per-core runtime: onto
+    /// the handle's core if it was taken on one, else onto the cores in turn.
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
         self.inner.spawn(future)
+    }
+
+    /// How the runtime runs its tasks.
+    pub fn runtime_flavor(&self) -> RuntimeFlavor {
+        match &self.inner {
+            scheduler::Handle::CurrentThread(_) => RuntimeFlavor::CurrentThread,
+            scheduler::Handle::MultiThread(_) => RuntimeFlavor::MultiThread,
+            scheduler::Handle::ThreadPerCore(_) => RuntimeFlavor::ThreadPerCore,
+        }
+    }
+
+    /// The number of cores of a thread-per-core runtime; `None` for the other flavours.
+    pub fn cores(&self) -> Option<usize> {
+        match &self.inner {
+            scheduler::Handle::ThreadPerCore(h) => Some(h.cores()),
+            _ => None,
+        }
+    }
+
+    /// The core of a thread-per-core runtime that this handle was taken on
+    /// ([`Handle::current`] on a core's thread); `None` on any other thread and for the other
+    /// flavours.
+    pub fn core(&self) -> Option<usize> {
+        match &self.inner {
+            scheduler::Handle::ThreadPerCore(h) => h.core(),
+            _ => None,
+        }
+    }
+
+    /// Sends work to core `core` of a thread-per-core runtime: `make` runs on that core's
+    /// thread and the future it returns is spawned there, so the future need not be `Send`
+    /// (it may hold `Rc`s and I/O objects of that core). Only `make` and the output cross
+    /// threads.
+    ///
+    /// # Panics
+    /// If the runtime is not thread-per-core, or has no core `core` (see [`Handle::cores`]).
+    pub fn spawn_on<C, F>(&self, core: usize, make: C) -> JoinHandle<F::Output>
+    where
+        C: FnOnce() -> F + Send + 'static,
+        F: Future + 'static,
+        F::Output: Send + 'static,
+    {
+        match &self.inner {
+            scheduler::Handle::ThreadPerCore(h) => h.spawn_on(core, make),
+            _ => panic!("Handle::spawn_on needs a thread-per-core runtime (Builder::new_thread_per_core)"),
+        }
     }
 }
 
@@ -288,6 +382,30 @@ where
     F::Output: Send + 'static,
 {
     Handle::current().spawn(future)
+}
+
+/// Spawns a future that is not `Send` onto the core of a thread-per-core runtime that this
+/// thread runs, and returns a handle to await its output. The task is polled and dropped on
+/// this thread only; its output crosses threads (through the [`JoinHandle`]), so it must be
+/// `Send`.
+///
+/// # Panics
+/// Outside a core of a thread-per-core runtime (a current-thread runtime's `block_on` may
+/// move from thread to thread, so it cannot run such a future), for example on the thread
+/// inside `Runtime::block_on`: use [`Handle::spawn_on`] from there.
+pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: Send + 'static,
+{
+    let local = match context::current() {
+        Some(scheduler::Handle::ThreadPerCore(h)) => h.spawn_local(future),
+        _ => None,
+    };
+    match local {
+        Some(join) => join,
+        None => panic!("spawn_local called outside a core of a thread-per-core runtime (use Handle::spawn_on to reach one)"),
+    }
 }
 
 /// Yields to the scheduler once: the current task is re-queued behind every task that is

@@ -41,7 +41,7 @@ mod join_set;
 mod local;
 pub(crate) mod raw;
 
-pub use crate::runtime::{spawn, yield_now};
+pub use crate::runtime::{spawn, spawn_local, yield_now};
 pub use join::{JoinError, JoinHandle};
 pub use join_set::JoinSet;
 pub use local::{AccessError, LocalKey, TaskLocalFuture};

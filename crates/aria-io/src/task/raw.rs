@@ -83,8 +83,10 @@ pub(crate) struct RawTask {
     ptr: NonNull<Header>,
 }
 
-// SAFETY: the pointee is a `Cell<F>` with `F: Send`, and all shared access follows the state
-// protocol (atomics, the join-waker mutex, and exclusive RUNNING access to the stage).
+// SAFETY: the pointee is a `Cell<F>` with `F: Send`, or a local task whose future only its
+// owner thread touches (the contract of `RawTask::new_local`); its output is `Send` either
+// way, and all shared access follows the state protocol (atomics, the join-waker mutex, and
+// exclusive RUNNING access to the stage).
 unsafe impl Send for RawTask {}
 // SAFETY: as above; `&RawTask` only reaches the atomics and the vtable.
 unsafe impl Sync for RawTask {}
@@ -103,21 +105,22 @@ impl RawTask {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let cell = Arc::new(Cell {
-            header: Header {
-                state: AtomicU32::new(NOTIFIED),
-                vtable: vtable::<F>(),
-                scheduler,
-                owned_id: AtomicU32::new(u32::MAX),
-                join_waker: Mutex::new(None),
-            },
-            stage: UnsafeCell::new(Stage::Running(future)),
-        });
-        let ptr = Arc::into_raw(cell) as *mut Header;
-        // SAFETY: Arc::into_raw never returns null; Cell is repr(C) with the header first.
-        let ptr = unsafe { NonNull::new_unchecked(ptr) };
-        let a = RawTask { ptr };
-        (a.clone(), a.clone(), a)
+        allocate(future, scheduler)
+    }
+
+    /// Allocates a task whose future is not `Send` (`spawn_local`), as [`RawTask::new`].
+    ///
+    /// # Safety
+    /// The future must be polled and dropped only on the thread that calls this: `scheduler`
+    /// runs the task only on that thread, and shuts its tasks down there. (A task refused by
+    /// a closed scheduler is dropped by the caller, on the calling thread too.) The output is
+    /// `Send`, since the `JoinHandle` or the last waker may drop it anywhere.
+    pub(crate) unsafe fn new_local<F>(future: F, scheduler: Arc<dyn Schedule>) -> (RawTask, RawTask, RawTask)
+    where
+        F: Future + 'static,
+        F::Output: Send + 'static,
+    {
+        allocate(future, scheduler)
     }
 
     pub(crate) fn header(&self) -> &Header {
@@ -157,6 +160,29 @@ impl RawTask {
     }
 }
 
+/// The one allocation of a task (see [`RawTask::new`]); `F: Send` is the callers' business.
+fn allocate<F>(future: F, scheduler: Arc<dyn Schedule>) -> (RawTask, RawTask, RawTask)
+where
+    F: Future + 'static,
+    F::Output: Send + 'static,
+{
+    let cell = Arc::new(Cell {
+        header: Header {
+            state: AtomicU32::new(NOTIFIED),
+            vtable: vtable::<F>(),
+            scheduler,
+            owned_id: AtomicU32::new(u32::MAX),
+            join_waker: Mutex::new(None),
+        },
+        stage: UnsafeCell::new(Stage::Running(future)),
+    });
+    let ptr = Arc::into_raw(cell) as *mut Header;
+    // SAFETY: Arc::into_raw never returns null; Cell is repr(C) with the header first.
+    let ptr = unsafe { NonNull::new_unchecked(ptr) };
+    let a = RawTask { ptr };
+    (a.clone(), a.clone(), a)
+}
+
 impl Clone for RawTask {
     fn clone(&self) -> RawTask {
         // SAFETY: we hold a reference, so incrementing is valid.
@@ -174,7 +200,7 @@ impl Drop for RawTask {
 
 fn vtable<F>() -> &'static Vtable
 where
-    F: Future + Send + 'static,
+    F: Future + 'static,
     F::Output: Send + 'static,
 {
     &Vtable {
@@ -205,7 +231,7 @@ unsafe fn drop_ref<F: Future>(ptr: NonNull<Header>) {
 
 unsafe fn poll<F>(ptr: NonNull<Header>)
 where
-    F: Future + Send + 'static,
+    F: Future + 'static,
     F::Output: Send + 'static,
 {
     // The run-queue reference we were given is dropped at the end unless re-queued.
@@ -258,7 +284,7 @@ where
 /// The caller holds RUNNING (or has exclusive access at shutdown).
 fn complete<F>(task: &RawTask, result: Result<F::Output, JoinError>)
 where
-    F: Future + Send + 'static,
+    F: Future + 'static,
     F::Output: Send + 'static,
 {
     // SAFETY: `task` is a live task of type F.
@@ -292,7 +318,7 @@ where
 
 unsafe fn shutdown<F>(ptr: NonNull<Header>)
 where
-    F: Future + Send + 'static,
+    F: Future + 'static,
     F::Output: Send + 'static,
 {
     // SAFETY: caller holds a reference.
@@ -314,7 +340,7 @@ where
 
 unsafe fn read_output<F>(ptr: NonNull<Header>, dst: *mut (), waker: &Waker)
 where
-    F: Future + Send + 'static,
+    F: Future + 'static,
     F::Output: Send + 'static,
 {
     // SAFETY: caller holds a reference.

@@ -11,8 +11,8 @@ pub const HELPER: &str = env!("CARGO_BIN_EXE_aria-test-helper");
 pub const HANG_GUARD: Duration = Duration::from_secs(120);
 
 /// A builder for the scheduler flavour under test: `ARIA_IO_TEST_FLAVOR` =
-/// `current_thread` (default) or `multi_thread` (2 workers). CI runs the suite once per
-/// flavour and backend.
+/// `current_thread` (default), `multi_thread` (2 workers) or `thread_per_core` (2 cores).
+/// CI runs the suite once per flavour and backend.
 pub fn builder() -> aria_io::Builder {
     match std::env::var("ARIA_IO_TEST_FLAVOR").as_deref() {
         Err(_) | Ok("") | Ok("current_thread") => aria_io::Builder::new_current_thread(),
@@ -21,7 +21,14 @@ pub fn builder() -> aria_io::Builder {
             b.worker_threads(2);
             b
         }
-        Ok(other) => panic!("ARIA_IO_TEST_FLAVOR={other}: expected current_thread or multi_thread"),
+        Ok("thread_per_core") => {
+            let mut b = aria_io::Builder::new_thread_per_core();
+            b.worker_threads(2);
+            b
+        }
+        Ok(other) => {
+            panic!("ARIA_IO_TEST_FLAVOR={other}: expected current_thread, multi_thread or thread_per_core")
+        }
     }
 }
 

@@ -50,7 +50,28 @@ impl Shared {
         F::Output: Send + 'static,
     {
         let scheduler: Arc<dyn Schedule> = self.clone();
-        let (queued, owned, join) = RawTask::new(future, scheduler);
+        self.bind(RawTask::new(future, scheduler))
+    }
+
+    /// Spawns a future that is not `Send` onto this scheduler.
+    ///
+    /// # Safety
+    /// This scheduler runs on one thread for its whole life, which also shuts it down (a
+    /// thread-per-core core), and `future` may be polled and dropped on that thread only: the
+    /// caller is that thread, or `future` is safe to drop on the caller's thread before its
+    /// first poll (if the scheduler is closed, the task is dropped at once, here).
+    pub(crate) unsafe fn spawn_local<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: Send + 'static,
+    {
+        let scheduler: Arc<dyn Schedule> = self.clone();
+        // SAFETY: forwarded contract: the task runs and is shut down only on this
+        // scheduler's thread.
+        self.bind(unsafe { RawTask::new_local(future, scheduler) })
+    }
+
+    fn bind<T>(&self, (queued, owned, join): (RawTask, RawTask, RawTask)) -> JoinHandle<T> {
         if self.owned.bind(&owned) {
             self.schedule(queued);
         }
@@ -123,7 +144,13 @@ impl CurrentThread {
     }
 
     pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
-        let Some(_guard) = context::enter(scheduler::Handle::CurrentThread(self.shared.clone())) else {
+        self.block_on_as(scheduler::Handle::CurrentThread(self.shared.clone()), future)
+    }
+
+    /// Runs `future` with `handle` (this scheduler, or a thread-per-core core built on it) as
+    /// the thread's scheduler.
+    pub(crate) fn block_on_as<F: Future>(&self, handle: scheduler::Handle, future: F) -> F::Output {
+        let Some(_guard) = context::enter(handle) else {
             panic!("Runtime::block_on called from inside a runtime: a blocking wait there would stall every task; use .await instead");
         };
         let mut driver = lock(&self.driver);
@@ -172,7 +199,12 @@ impl CurrentThread {
     }
 
     pub(crate) fn shutdown(&self) {
-        let guard = context::enter(scheduler::Handle::CurrentThread(self.shared.clone()));
+        self.shutdown_as(scheduler::Handle::CurrentThread(self.shared.clone()));
+    }
+
+    /// Cancels every task on this thread, with `handle` as the thread's scheduler meanwhile.
+    pub(crate) fn shutdown_as(&self, handle: scheduler::Handle) {
+        let guard = context::enter(handle);
         self.shared.shutdown();
         drop(guard);
     }

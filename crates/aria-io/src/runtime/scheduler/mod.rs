@@ -3,11 +3,14 @@
 //! - [`current_thread`]: every task on the thread inside `block_on`, which also turns the
 //!   driver. Also the building block of thread-per-core (one per core, on its own thread).
 //! - [`multi_thread`]: N workers with work-stealing local queues sharing one driver.
+//! - [`thread_per_core`]: N current-thread schedulers, each on its own thread with its own
+//!   driver.
 
 pub(crate) mod current_thread;
 pub(crate) mod inject;
 pub(crate) mod multi_thread;
 pub(crate) mod owned;
+pub(crate) mod thread_per_core;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -21,6 +24,7 @@ use crate::task::JoinHandle;
 pub(crate) enum Handle {
     CurrentThread(Arc<current_thread::Shared>),
     MultiThread(Arc<multi_thread::Shared>),
+    ThreadPerCore(thread_per_core::Handle),
 }
 
 impl Handle {
@@ -29,6 +33,7 @@ impl Handle {
         match self {
             Handle::CurrentThread(s) => &s.driver,
             Handle::MultiThread(s) => &s.driver_handle,
+            Handle::ThreadPerCore(h) => h.driver(),
         }
     }
 
@@ -40,6 +45,7 @@ impl Handle {
         match self {
             Handle::CurrentThread(s) => s.spawn(future),
             Handle::MultiThread(s) => s.spawn(future),
+            Handle::ThreadPerCore(h) => h.spawn(future),
         }
     }
 }
