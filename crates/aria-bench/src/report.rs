@@ -126,8 +126,8 @@ fn plain(rts: &[Runtime]) -> Vec<Row> {
 pub fn cases(quick: bool) -> Vec<Case> {
     use Better::{Higher, Lower};
     use Runtime::{
-        AriaEpoll as A, AriaMt as MT, AriaMt1 as MT1, AriaUring as U, AsyncProcess as AP, Bash, Std,
-        Tokio as T, TokioCt as TC,
+        AriaEpoll as A, AriaMt as MT, AriaMt1 as MT1, AriaTpc as TPC, AriaUring as U, AsyncProcess as AP,
+        Bash, Std, Tokio as T, TokioCt as TC,
     };
     let q = |full: u64, small: u64| if quick { small } else { full };
     let procs = plain(&[A, U, T, AP, Std]);
@@ -290,6 +290,7 @@ pub fn cases(quick: bool) -> Vec<Case> {
             row(U, None, "aria-uring"),
             row(TC, None, "tokio-ct"),
             row(MT, None, "aria-mt"),
+            row(TPC, None, "aria-tpc"),
             row(T, None, "tokio"),
             row(AP, None, "async-executor"),
         ],
@@ -303,7 +304,8 @@ pub fn cases(quick: bool) -> Vec<Case> {
             Target::AtMost { metric: "bytes_per_task", max: 96.0, text: "bytes per empty task <= 96" },
         ],
         note: "Bytes and allocations come from a counting global allocator over a first pass; ns/task \
-               from a second pass with counting off.",
+               from a second pass with counting off. aria-tpc spawns from block_on's thread, so the \
+               tasks go to the cores in turn (every spawn crosses threads).",
     });
     let chan_rows = |aria: &str, portable: &str, native: &str| {
         vec![
@@ -311,6 +313,7 @@ pub fn cases(quick: bool) -> Vec<Case> {
             row(A, Some("portable"), &format!("aria-epoll + {portable}")),
             row(U, Some("aria"), &format!("aria-uring + {aria}")),
             row(MT, Some("aria"), &format!("aria-mt + {aria}")),
+            row(TPC, Some("aria"), &format!("aria-tpc + {aria}")),
             row(T, Some("native"), &format!("tokio + {native}")),
             row(T, Some("aria"), &format!("tokio + {aria}")),
             row(T, Some("portable"), &format!("tokio + {portable}")),
@@ -331,7 +334,7 @@ pub fn cases(quick: bool) -> Vec<Case> {
             peer: "tokio + tokio Notify",
             factor: 1.0,
         }],
-        note: "Two notifications (ping, pong). `aria Notify` is aria_io::sync::Notify and \
+        note: "Two notifications (ping, pong); aria-tpc puts both tasks on core 0 (Handle::spawn_on). `aria Notify` is aria_io::sync::Notify and \
                `event-listener` a flag + event_listener::Event: both runtime-agnostic, so they also \
                run on tokio, which separates the runtime's cost from the primitive's.",
     });
@@ -345,6 +348,7 @@ pub fn cases(quick: bool) -> Vec<Case> {
             row(A, None, "aria-epoll"),
             row(U, None, "aria-uring"),
             row(MT, None, "aria-mt"),
+            row(TPC, None, "aria-tpc"),
             row(T, None, "tokio"),
             row(TC, None, "tokio-ct"),
             row(AP, None, "async-io Timer"),
@@ -369,7 +373,7 @@ pub fn cases(quick: bool) -> Vec<Case> {
         metrics: vec![m("ns_per_msg", "ns/msg", Lower)],
         targets: vec![Target::Ratio { metric: "ns_per_msg", peer: "tokio + tokio mpsc", factor: 1.0 }],
         note: "`aria mpsc` is aria_io::sync::mpsc::channel(1024); it and async-channel are \
-               runtime-agnostic, so they also run on tokio.",
+               runtime-agnostic, so they also run on tokio. aria-tpc puts both tasks on core 0.",
     });
     let n = q(10_000, 1_000);
     v.push(Case {
@@ -380,6 +384,7 @@ pub fn cases(quick: bool) -> Vec<Case> {
         rows: vec![
             row(MT, None, "aria-mt"),
             row(MT1, None, "aria-mt1"),
+            row(TPC, None, "aria-tpc"),
             row(A, None, "aria-epoll"),
             row(U, None, "aria-uring"),
             row(T, None, "tokio"),
@@ -389,7 +394,8 @@ pub fn cases(quick: bool) -> Vec<Case> {
         targets: Vec::new(),
         note: "From the first spawn to the last message received. aria-io uses aria_io::sync::mpsc, \
                tokio tokio::sync::mpsc (capacity 1024 both). CPU is getrusage(RUSAGE_SELF) over the \
-               same span (every thread). aria-mt / aria-mt1 is the scaling from 1 worker to nproc.",
+               same span (every thread). aria-mt / aria-mt1 is the scaling from 1 worker to nproc. aria-tpc's \
+               spawns from block_on go to the cores in turn.",
     });
     let n = q(1_000_000, 10_000);
     v.push(Case {

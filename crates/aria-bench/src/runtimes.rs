@@ -7,6 +7,8 @@
 //! | `aria-mt`       | `aria_io::Runtime` multi-thread, workers = available parallelism,       |
 //! |                 | default backend                                                          |
 //! | `aria-mt1`      | `aria_io::Runtime` multi-thread with 1 worker (scaling baseline)         |
+//! | `aria-tpc`      | `aria_io::Runtime` thread-per-core, cores = available parallelism,       |
+//! |                 | default backend; `block_on`'s spawns go to the cores in turn             |
 //! | `tokio`         | tokio multi-thread runtime with default settings                          |
 //! | `tokio-ct`      | tokio current-thread runtime (extra row where aria is compared to it)    |
 //! | `async-process` | async-process on async-executor + async-io (smol's parts), one thread    |
@@ -27,6 +29,7 @@ macro_rules! aria_rt {
             | $crate::runtimes::Runtime::AriaUring
             | $crate::runtimes::Runtime::AriaMt
             | $crate::runtimes::Runtime::AriaMt1
+            | $crate::runtimes::Runtime::AriaTpc
     };
 }
 pub(crate) use aria_rt;
@@ -42,6 +45,8 @@ pub enum Runtime {
     AriaMt,
     /// aria-io's multi-thread runtime with one worker.
     AriaMt1,
+    /// aria-io's thread-per-core runtime, default cores and backend.
+    AriaTpc,
     /// tokio, multi-thread, default settings.
     Tokio,
     /// tokio, current-thread.
@@ -62,6 +67,7 @@ impl Runtime {
             Runtime::AriaUring => "aria-uring",
             Runtime::AriaMt => "aria-mt",
             Runtime::AriaMt1 => "aria-mt1",
+            Runtime::AriaTpc => "aria-tpc",
             Runtime::Tokio => "tokio",
             Runtime::TokioCt => "tokio-ct",
             Runtime::AsyncProcess => "async-process",
@@ -81,6 +87,7 @@ impl Runtime {
             "uring" | "aria-uring" => Ok(Runtime::AriaUring),
             "mt" | "aria-mt" => Ok(Runtime::AriaMt),
             "aria-mt1" => Ok(Runtime::AriaMt1),
+            "tpc" | "aria-tpc" => Ok(Runtime::AriaTpc),
             "tokio" => Ok(Runtime::Tokio),
             "tokio-ct" => Ok(Runtime::TokioCt),
             "async-process" | "smol" => Ok(Runtime::AsyncProcess),
@@ -88,7 +95,7 @@ impl Runtime {
             "bash" => Ok(Runtime::Bash),
             _ => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                format!("unknown runtime `{s}` (aria-epoll, aria-uring, aria-mt, aria-mt1, tokio, tokio-ct, async-process, std, bash)"),
+                format!("unknown runtime `{s}` (aria-epoll, aria-uring, aria-mt, aria-mt1, aria-tpc, tokio, tokio-ct, async-process, std, bash)"),
             )),
         }
     }
@@ -112,7 +119,8 @@ pub fn unsupported(scenario: &str, rt: Runtime) -> io::Error {
 
 /// Runs `fut` on a fresh aria-io runtime: current-thread with the backend of `rt`
 /// (`aria-epoll` or `aria-uring`, forced with `Builder::backend` whatever `ARIA_IO_BACKEND`
-/// says), or multi-thread (`aria-mt`: default workers and backend; `aria-mt1`: one worker).
+/// says), multi-thread (`aria-mt`: default workers and backend; `aria-mt1`: one worker), or
+/// thread-per-core (`aria-tpc`: default cores and backend).
 ///
 /// # Errors
 /// The runtime's creation error (`Unsupported` when io_uring is not available).
@@ -120,6 +128,7 @@ pub fn aria<F: Future>(rt: Runtime, fut: F) -> io::Result<F::Output> {
     let rt = match rt {
         Runtime::AriaMt => aria_io::Builder::new_multi_thread().build()?,
         Runtime::AriaMt1 => aria_io::Builder::new_multi_thread().worker_threads(1).build()?,
+        Runtime::AriaTpc => aria_io::Builder::new_thread_per_core().build()?,
         Runtime::AriaUring => {
             aria_io::Builder::new_current_thread().backend(aria_io::BackendKind::IoUring).build()?
         }

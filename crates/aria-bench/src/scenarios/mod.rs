@@ -177,7 +177,7 @@ pub fn variant<'a>(p: &'a Params, default: &'a str) -> &'a str {
 pub type Task<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// Spawns `a` and `b` on a fresh runtime `rt` (aria-io's, tokio's, or smol's executor) from
-/// its main task, awaits both, and returns the time from before the spawns until both
+/// its main task (on aria-tpc, both on core 0 with `Handle::spawn_on`), awaits both, and returns the time from before the spawns until both
 /// finished, with `b`'s output.
 ///
 /// # Errors
@@ -192,7 +192,14 @@ pub fn spawn_pair<T: Send + 'static>(
     match rt {
         aria_rt!() => runtimes::aria(rt, async {
             let t0 = Instant::now();
-            let (a, b) = (aria_io::spawn(a), aria_io::spawn(b));
+            let (a, b) = if rt == Runtime::AriaTpc {
+                // Both on core 0, as a program places two tasks that talk (plain spawns from
+                // block_on would put them on different cores).
+                let h = aria_io::Handle::current();
+                (h.spawn_on(0, move || a), h.spawn_on(0, move || b))
+            } else {
+                (aria_io::spawn(a), aria_io::spawn(b))
+            };
             a.await?;
             let out = b.await?;
             Ok((t0.elapsed(), out))
