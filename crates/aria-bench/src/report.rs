@@ -778,7 +778,7 @@ pub fn run_all(opts: &Options) -> io::Result<()> {
     let results = run_cases(cases, rounds, &opts.dir);
     let mut body = tables(&results, rounds);
     if opts.strace && !opts.quick {
-        body.push_str(&crate::syscalls::section(&opts.dir));
+        body.push_str(&crate::syscalls::section(&opts.dir, &opts.only));
     }
     let doc = format!("{}{body}", header(opts, rounds, start.elapsed().as_secs_f64()));
     println!("{doc}");

@@ -101,8 +101,33 @@ fn probes() -> Vec<Probe> {
             fixed: &[],
             per: Per::Size { scale: 1.0 },
         },
+        Probe {
+            title: "pipe-copy (file): parent syscalls per MiB copied from a child's stdout into a file",
+            op: "MiB",
+            scenario: "pipe-copy",
+            runtimes: COPIES,
+            flag: "--size",
+            small: 64 << 20,
+            large: 192 << 20,
+            fixed: &["--variant", "file"],
+            per: Per::Size { scale: 1.0 / (1 << 20) as f64 },
+        },
+        Probe {
+            title:
+                "pipe-copy (pipe): parent syscalls per MiB copied from a child's stdout into another's stdin",
+            op: "MiB",
+            scenario: "pipe-copy",
+            runtimes: COPIES,
+            flag: "--size",
+            small: 64 << 20,
+            large: 192 << 20,
+            fixed: &["--variant", "pipe"],
+            per: Per::Size { scale: 1.0 / (1 << 20) as f64 },
+        },
     ]
 }
+
+const COPIES: &[Runtime] = &[Runtime::AriaEpoll, Runtime::AriaUring, Runtime::Tokio, Runtime::Std];
 
 /// Runs the benchmark binary under `strace -ff -ttt` and counts its own threads' syscalls,
 /// only those started inside the window the run reports when `window` is set.
@@ -199,8 +224,9 @@ fn per_op(p: &Probe, rt: Runtime, dir: &Path, scratch: &Path) -> io::Result<PerO
     Ok((total, names, extra))
 }
 
-/// The markdown section, or a line saying why there is none.
-pub fn section(dir: &Path) -> String {
+/// The markdown section (the probes of the scenarios in `only`, or all of them when it is
+/// empty), or a line saying why there is none.
+pub fn section(dir: &Path, only: &[String]) -> String {
     let mut s = String::from("## System calls (strace)\n\n");
     if Command::new("strace").arg("-V").stdout(Stdio::null()).status().map(|s| !s.success()).unwrap_or(true) {
         s.push_str("strace is not installed: no syscall counts.\n");
@@ -214,7 +240,7 @@ pub fn section(dir: &Path) -> String {
          Timings under strace are meaningless and not shown.\n"
     );
     let scratch: PathBuf = std::env::temp_dir().join(format!("aria-bench-strace-{}", std::process::id()));
-    for p in probes() {
+    for p in probes().into_iter().filter(|p| only.is_empty() || only.iter().any(|o| o == p.scenario)) {
         let _ = writeln!(s, "### {}\n", p.title);
         let _ = writeln!(s, "| runtime | syscalls per {} | breakdown per {} |\n|---|---|---|", p.op, p.op);
         for &rt in p.runtimes {
