@@ -76,6 +76,18 @@ pub enum Target {
         /// The bound on the ratio.
         factor: f64,
     },
+    /// As [`Target::Ratio`], for the row labelled `row` only (a scaling target between two
+    /// aria rows, for example).
+    RowRatio {
+        /// Label of the row the target is for.
+        row: &'static str,
+        /// Metric key.
+        metric: &'static str,
+        /// Label of the peer row.
+        peer: &'static str,
+        /// The bound on the ratio.
+        factor: f64,
+    },
     /// The median of aria's own `metric` must be at most `max`.
     AtMost {
         /// Metric key.
@@ -397,6 +409,36 @@ pub fn cases(quick: bool) -> Vec<Case> {
                same span (every thread). aria-mt / aria-mt1 is the scaling from 1 worker to nproc. aria-tpc's \
                spawns from block_on go to the cores in turn.",
     });
+    let n = q(10_000, 1_000);
+    v.push(Case {
+        title: format!(
+            "fanout (cpu): {n} tasks each sleep 1 ms, compute ~{} rounds of mixing, then send",
+            crate::scenarios::fanout::SPIN * crate::scenarios::par_map::ROUNDS
+        ),
+        scenario: Scenario::Fanout,
+        size: n,
+        window_ms: None,
+        rows: vec![
+            row(MT, Some("cpu"), "aria-mt (cpu)"),
+            row(MT1, Some("cpu"), "aria-mt1 (cpu)"),
+            row(TPC, Some("cpu"), "aria-tpc (cpu)"),
+            row(T, Some("cpu"), "tokio (cpu)"),
+        ],
+        metrics: vec![m("wall_ms", "wall ms", Lower), m("cpu_ms", "CPU ms", Lower)],
+        targets: vec![
+            Target::RowRatio { row: "aria-mt (cpu)", metric: "wall_ms", peer: "tokio (cpu)", factor: 1.0 },
+            Target::RowRatio { row: "aria-mt (cpu)", metric: "wall_ms", peer: "aria-mt1 (cpu)", factor: 0.6 },
+            Target::RowRatio {
+                row: "aria-tpc (cpu)",
+                metric: "wall_ms",
+                peer: "aria-mt1 (cpu)",
+                factor: 0.6,
+            },
+        ],
+        note: "The fanout with tens of microseconds of CPU per task, so the run is CPU-bound: \
+               aria-mt / aria-mt1 is the scheduler's scaling from 1 worker to nproc (2 here: linear is \
+               0.5x, the target 0.6x).",
+    });
     let n = q(1_000_000, 10_000);
     v.push(Case {
         title: format!(
@@ -573,10 +615,16 @@ fn verdict(cr: &CaseResult, t: &Target) -> Vec<(String, String, Option<bool>)> {
     let mut out = Vec::new();
     for a in cr.aria_rows() {
         let who = &cr.case.rows[a].label;
+        let ratio = match *t {
+            Target::Ratio { metric, peer, factor } => Some((metric, peer, factor)),
+            Target::RowRatio { row, metric, peer, factor } if row == who => Some((metric, peer, factor)),
+            _ => None,
+        };
         match t {
-            Target::Ratio { metric, peer, factor } => {
+            Target::Ratio { .. } | Target::RowRatio { .. } => {
+                let Some((metric, peer, factor)) = ratio else { continue };
                 let better =
-                    cr.case.metrics.iter().find(|m| m.key == *metric).map_or(Better::Lower, |m| m.better);
+                    cr.case.metrics.iter().find(|m| m.key == metric).map_or(Better::Lower, |m| m.better);
                 let (op, ok): (&str, fn(f64, f64) -> bool) = match better {
                     Better::Higher => (">=", |r, f| r >= f),
                     Better::Lower => ("<=", |r, f| r <= f),
@@ -585,7 +633,7 @@ fn verdict(cr: &CaseResult, t: &Target) -> Vec<(String, String, Option<bool>)> {
                 match cr.row_index(peer) {
                     Some(p) => {
                         let r = cr.ratio(a, p, metric);
-                        out.push((desc, format!("{}x", num(r)), (!r.is_nan()).then(|| ok(r, *factor))));
+                        out.push((desc, format!("{}x", num(r)), (!r.is_nan()).then(|| ok(r, factor))));
                     }
                     None => out.push((desc, "no such row".into(), None)),
                 }
@@ -823,10 +871,20 @@ mod tests {
         for c in cases(false) {
             assert!(c.rows[0].rt.is_aria(), "{}", c.title);
             for t in &c.targets {
-                if let Target::Ratio { peer, metric, .. } = t {
-                    assert!(c.rows.iter().any(|r| r.label == *peer), "{}: {peer}", c.title);
-                    assert!(c.metrics.iter().any(|m| m.key == *metric), "{}: {metric}", c.title);
-                }
+                let (peer, metric) = match t {
+                    Target::Ratio { peer, metric, .. } => (peer, metric),
+                    Target::RowRatio { row, peer, metric, .. } => {
+                        assert!(
+                            c.rows.iter().any(|r| r.label == *row && r.rt.is_aria()),
+                            "{}: {row}",
+                            c.title
+                        );
+                        (peer, metric)
+                    }
+                    Target::AtMost { .. } => continue,
+                };
+                assert!(c.rows.iter().any(|r| r.label == *peer), "{}: {peer}", c.title);
+                assert!(c.metrics.iter().any(|m| m.key == *metric), "{}: {metric}", c.title);
             }
         }
     }

@@ -6,6 +6,10 @@
 //! Each runtime uses its own channel: `aria_io::sync::mpsc` on aria-io, `tokio::sync::mpsc`
 //! on tokio. With `aria-mt` against `aria-mt1`, it shows how the multi-thread runtime scales
 //! from one worker to several on timer wake-ups plus channel sends.
+//!
+//! Variant `cpu`: each task also does [`SPIN`] rounds of [`work`](super::par_map::work)
+//! (tens of microseconds of CPU) between the sleep and the send, so the run is CPU-bound and
+//! `aria-mt` / `aria-mt1` measures the scheduler's scaling across workers.
 
 use std::future::Future;
 use std::io;
@@ -21,12 +25,25 @@ pub const CAPACITY: usize = 1024;
 /// How long each task sleeps before sending.
 pub const SLEEP: Duration = Duration::from_millis(1);
 
+/// Calls of [`work`](super::par_map::work) per task in the `cpu` variant.
+pub const SPIN: u32 = 256;
+
+/// The `cpu` variant's work for task `i` (none in the default variant).
+fn spin(i: u64, rounds: u32) -> u64 {
+    (0..rounds).fold(i, |h, _| super::par_map::work(h))
+}
+
 /// Runs the scenario.
 ///
 /// # Errors
 /// A runtime that cannot be created or supports no such scenario, or a lost message.
 pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
     let n = p.size;
+    let rounds = match super::variant(p, "sleep") {
+        "sleep" => 0,
+        "cpu" => SPIN,
+        v => return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("fanout variant `{v}`"))),
+    };
     let (wall, cpu, sum) = match rt {
         aria_rt!() => runtimes::aria(rt, async move {
             let (tx, mut rx) = aria_io::sync::mpsc::channel::<u64>(CAPACITY);
@@ -36,6 +53,7 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
                     let tx = tx.clone();
                     drop(aria_io::spawn(async move {
                         aria_io::time::sleep(SLEEP).await;
+                        std::hint::black_box(spin(i, rounds));
                         let _ = tx.send(i).await;
                     }));
                 },
@@ -51,6 +69,7 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
                     let tx = tx.clone();
                     drop(tokio::spawn(async move {
                         tokio::time::sleep(SLEEP).await;
+                        std::hint::black_box(spin(i, rounds));
                         let _ = tx.send(i).await;
                     }));
                 },
