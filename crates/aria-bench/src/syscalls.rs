@@ -101,33 +101,35 @@ fn probes() -> Vec<Probe> {
             fixed: &[],
             per: Per::Size { scale: 1.0 },
         },
-        Probe {
-            title: "pipe-copy (file): parent syscalls per MiB copied from a child's stdout into a file",
-            op: "MiB",
-            scenario: "pipe-copy",
-            runtimes: COPIES,
-            flag: "--size",
-            small: 64 << 20,
-            large: 192 << 20,
-            fixed: &["--variant", "file"],
-            per: Per::Size { scale: 1.0 / (1 << 20) as f64 },
-        },
-        Probe {
-            title:
-                "pipe-copy (pipe): parent syscalls per MiB copied from a child's stdout into another's stdin",
-            op: "MiB",
-            scenario: "pipe-copy",
-            runtimes: COPIES,
-            flag: "--size",
-            small: 64 << 20,
-            large: 192 << 20,
-            fixed: &["--variant", "pipe"],
-            per: Per::Size { scale: 1.0 / (1 << 20) as f64 },
-        },
+        pipe_copy(
+            "pipe-copy (file): parent syscalls per MiB copied from a child's stdout into a file",
+            "file",
+        ),
+        pipe_copy(
+            "pipe-copy (pipe): parent syscalls per MiB copied from a child's stdout into another's stdin",
+            "pipe",
+        ),
     ]
 }
 
-const COPIES: &[Runtime] = &[Runtime::AriaEpoll, Runtime::AriaUring, Runtime::Tokio, Runtime::Std];
+/// A pipe-copy probe of `variant` (`file` or `pipe`): syscalls per MiB copied.
+fn pipe_copy(title: &'static str, variant: &'static str) -> Probe {
+    let fixed: &'static [&'static str] = match variant {
+        "file" => &["--variant", "file"],
+        _ => &["--variant", "pipe"],
+    };
+    Probe {
+        title,
+        op: "MiB",
+        scenario: "pipe-copy",
+        runtimes: &[Runtime::AriaEpoll, Runtime::AriaUring, Runtime::Tokio, Runtime::Std],
+        flag: "--size",
+        small: 64 << 20,
+        large: 192 << 20,
+        fixed,
+        per: Per::Size { scale: 1.0 / (1 << 20) as f64 },
+    }
+}
 
 /// Runs the benchmark binary under `strace -ff -ttt` and counts its own threads' syscalls,
 /// only those started inside the window the run reports when `window` is set.

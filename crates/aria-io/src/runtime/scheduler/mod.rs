@@ -13,9 +13,10 @@ pub(crate) mod owned;
 pub(crate) mod thread_per_core;
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use crate::driver;
+use crate::driver::{self, lock};
+use crate::runtime::context;
 use crate::task::JoinHandle;
 
 /// A reference to a running scheduler: what the thread-local context holds and what
@@ -46,6 +47,31 @@ impl Handle {
             Handle::CurrentThread(s) => s.spawn(future),
             Handle::MultiThread(s) => s.spawn(future),
             Handle::ThreadPerCore(h) => h.spawn(future),
+        }
+    }
+}
+
+/// `block_on` of the flavours whose tasks run on threads of their own (multi-thread,
+/// thread-per-core): polls `future` on the calling thread with `handle` as its scheduler, and
+/// parks the thread while the future waits.
+///
+/// # Panics
+/// Inside a runtime: a blocking wait there would stall every task of the outer one.
+pub(crate) fn block_on_parked<F: Future>(handle: Handle, future: F) -> F::Output {
+    let Some(_guard) = context::enter(handle) else {
+        panic!("Runtime::block_on called from inside a runtime: a blocking wait there would stall every task; use .await instead");
+    };
+    crate::sync::block_on::park_until_ready(future)
+}
+
+/// Waits for a scheduler's threads to exit, except the calling thread's own (a runtime dropped
+/// from one of its own tasks cannot wait for itself).
+pub(crate) fn join_threads(threads: &Mutex<Vec<std::thread::JoinHandle<()>>>) {
+    let me = std::thread::current().id();
+    let threads: Vec<_> = lock(threads).drain(..).collect();
+    for t in threads {
+        if t.thread().id() != me {
+            let _ = t.join();
         }
     }
 }

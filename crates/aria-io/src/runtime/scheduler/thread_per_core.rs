@@ -40,7 +40,6 @@ use std::sync::{Arc, Mutex};
 
 use super::current_thread::{self, CurrentThread};
 use crate::driver::{self, lock, Driver};
-use crate::runtime::context;
 use crate::runtime::scheduler;
 use crate::sync::Notify;
 use crate::sys;
@@ -189,10 +188,7 @@ impl ThreadPerCore {
     /// Runs `future` on the calling thread (which is not a core), parking the thread while the
     /// future waits.
     pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
-        let Some(_guard) = context::enter(scheduler::Handle::ThreadPerCore(self.handle.clone())) else {
-            panic!("Runtime::block_on called from inside a runtime: a blocking wait there would stall every task; use .await instead");
-        };
-        crate::sync::block_on::park_until_ready(future)
+        scheduler::block_on_parked(scheduler::Handle::ThreadPerCore(self.handle.clone()), future)
     }
 
     /// Stops every core, each cancelling its tasks on its own thread, and waits for them.
@@ -200,14 +196,7 @@ impl ThreadPerCore {
         for stop in &self.stops {
             stop.notify_one();
         }
-        let me = std::thread::current().id();
-        let threads: Vec<_> = lock(&self.threads).drain(..).collect();
-        for t in threads {
-            // A runtime dropped from one of its own tasks cannot wait for its own thread.
-            if t.thread().id() != me {
-                let _ = t.join();
-            }
-        }
+        scheduler::join_threads(&self.threads);
     }
 }
 

@@ -154,10 +154,7 @@ impl MultiThread {
     /// Runs `future` on the calling thread (which is not a worker), parking the thread while
     /// the future waits; spawned tasks run on the workers meanwhile.
     pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
-        let Some(_guard) = context::enter(scheduler::Handle::MultiThread(self.shared.clone())) else {
-            panic!("Runtime::block_on called from inside a runtime: a blocking wait there would stall every task; use .await instead");
-        };
-        crate::sync::block_on::park_until_ready(future)
+        scheduler::block_on_parked(scheduler::Handle::MultiThread(self.shared.clone()), future)
     }
 
     /// Stops the workers, then cancels every task on the calling thread.
@@ -167,14 +164,7 @@ impl MultiThread {
         for remote in shared.remotes.iter() {
             remote.parker.unpark(&shared.driver_handle);
         }
-        let me = std::thread::current().id();
-        let threads: Vec<_> = lock(&shared.threads).drain(..).collect();
-        for t in threads {
-            // A runtime dropped from one of its own tasks cannot wait for its own thread.
-            if t.thread().id() != me {
-                let _ = t.join();
-            }
-        }
+        scheduler::join_threads(&shared.threads);
         let guard = context::enter(scheduler::Handle::MultiThread(shared.clone()));
         shared.owned.close_and_shutdown();
         drop(shared.inject.close());
