@@ -1,9 +1,9 @@
 //! The one switch between `std` and [loom](https://docs.rs/loom) for the primitives loom can
 //! model.
 //!
-//! Code that should be checked by loom imports `Arc`, `Mutex`, `RwLock`, atomics and
-//! `UnsafeCell` from here instead of from `std`. Built with `RUSTFLAGS="--cfg loom"`, these are
-//! loom's instrumented types and the `#[cfg(all(test, loom))]` models explore every
+//! Code that should be checked by loom imports `Arc`, `Mutex`, `Condvar`, `RwLock`, atomics
+//! and `UnsafeCell` from here instead of from `std`. Built with `RUSTFLAGS="--cfg loom"`,
+//! these are loom's instrumented types and the `#[cfg(all(test, loom))]` models explore every
 //! interleaving of them; otherwise they are `std`'s, at no cost.
 //!
 //! `UnsafeCell` is the exception in shape: both versions only hand out raw pointers through
@@ -15,11 +15,17 @@ pub(crate) use loom::{cell, sync};
 
 #[cfg(not(loom))]
 pub(crate) mod sync {
-    pub(crate) use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+    pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
     pub(crate) mod atomic {
         pub(crate) use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
     }
+}
+
+/// Locks `mutex`, ignoring poisoning: its users leave the protected data consistent before
+/// anything that could panic (and loom's mutexes never poison).
+pub(crate) fn lock<T>(mutex: &sync::Mutex<T>) -> sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(not(loom))]

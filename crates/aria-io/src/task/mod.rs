@@ -14,7 +14,10 @@
 //! `Header::state` holds four bits:
 //!
 //! - `NOTIFIED`: the task is in a run queue (or about to be put there). Set by a wake-up;
-//!   at most one queue entry exists per task, so a wake of a notified task does nothing.
+//!   at most one queue entry exists per task, so a wake of a notified task queues nothing.
+//!   It still writes the state (setting the bit again, with release ordering), so every
+//!   wake-up happens-before the poll it causes, even one coalesced with a pending
+//!   notification: that poll sees what the waker wrote before waking.
 //! - `RUNNING`: the scheduler thread is polling the future. A wake-up during the poll only
 //!   sets `NOTIFIED`; when the poll returns `Pending` and `NOTIFIED` is set, the scheduler
 //!   re-queues the task itself. This is what makes a wake-up never lost and never doubled.
@@ -28,6 +31,11 @@
 //! waker is a mutex-protected slot: the completing thread takes it *after* publishing
 //! `COMPLETE`, and the `JoinHandle` re-checks `COMPLETE` *after* storing it, so the final
 //! wake-up cannot be missed.
+//!
+//! The protocol is checked by loom models in `raw/loom_models.rs` (a wake-up racing a poll,
+//! `abort` racing a poll, the `JoinHandle` racing completion, the last reference dropped on
+//! another thread, shutdown racing a wake-up), and the unsafe code of the cell by unit tests
+//! that run under Miri.
 //!
 //! # Shutdown
 //!

@@ -1,19 +1,33 @@
 //! The type-erased task cell, its vtable and its wakers. See the [module docs](super) for the
 //! state protocol.
+//!
+//! The state word, the join-waker mutex, the stage cell and the cell's reference count come
+//! from [`crate::loom`], so the models in `raw/loom_models.rs` check the protocol under every
+//! interleaving (`RUSTFLAGS="--cfg loom" cargo test -p aria-io --lib --release task::raw`),
+//! and the unit tests in `raw/tests.rs` run under Miri. loom's `Arc` has the raw-pointer API
+//! the vtable needs (`into_raw`, `from_raw`, `increment_strong_count`,
+//! `decrement_strong_count`), and it reports a task that is freed twice or never.
 
 use std::any::Any;
-use std::cell::UnsafeCell;
 use std::future::Future;
 use std::mem::ManuallyDrop;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 use super::JoinError;
-use crate::driver::lock;
+use crate::loom::cell::UnsafeCell;
+use crate::loom::lock;
+use crate::loom::sync::atomic::{AtomicU32, Ordering};
+use crate::loom::sync::{Arc, Mutex};
+
+#[cfg(all(test, loom))]
+mod loom_models;
+#[cfg(test)]
+mod test_support;
+#[cfg(all(test, not(loom)))]
+mod tests;
 
 pub(crate) const NOTIFIED: u32 = 1;
 pub(crate) const RUNNING: u32 = 2;
@@ -53,7 +67,10 @@ pub(crate) struct Header {
     /// need hundreds of GiB.)
     pub(crate) owned_id: AtomicU32,
     vtable: &'static Vtable,
-    scheduler: Arc<dyn Schedule>,
+    /// `std`'s `Arc` even under loom: the schedulers hand over an `Arc<Self>` coerced to a
+    /// trait object (which loom's `Arc` cannot do), and this reference is set once and only
+    /// read, so it takes no part in the protocol.
+    scheduler: std::sync::Arc<dyn Schedule>,
     join_waker: Mutex<Option<Waker>>,
 }
 
@@ -100,7 +117,7 @@ impl std::fmt::Debug for RawTask {
 impl RawTask {
     /// Allocates a task. Returns three references: for the run queue, the owned-task list and
     /// the `JoinHandle`. The task starts NOTIFIED (it is about to be queued).
-    pub(crate) fn new<F>(future: F, scheduler: Arc<dyn Schedule>) -> (RawTask, RawTask, RawTask)
+    pub(crate) fn new<F>(future: F, scheduler: std::sync::Arc<dyn Schedule>) -> (RawTask, RawTask, RawTask)
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
@@ -115,7 +132,10 @@ impl RawTask {
     /// runs the task only on that thread, and shuts its tasks down there. (A task refused by
     /// a closed scheduler is dropped by the caller, on the calling thread too.) The output is
     /// `Send`, since the `JoinHandle` or the last waker may drop it anywhere.
-    pub(crate) unsafe fn new_local<F>(future: F, scheduler: Arc<dyn Schedule>) -> (RawTask, RawTask, RawTask)
+    pub(crate) unsafe fn new_local<F>(
+        future: F,
+        scheduler: std::sync::Arc<dyn Schedule>,
+    ) -> (RawTask, RawTask, RawTask)
     where
         F: Future + 'static,
         F::Output: Send + 'static,
@@ -161,7 +181,7 @@ impl RawTask {
 }
 
 /// The one allocation of a task (see [`RawTask::new`]); `F: Send` is the callers' business.
-fn allocate<F>(future: F, scheduler: Arc<dyn Schedule>) -> (RawTask, RawTask, RawTask)
+fn allocate<F>(future: F, scheduler: std::sync::Arc<dyn Schedule>) -> (RawTask, RawTask, RawTask)
 where
     F: Future + 'static,
     F::Output: Send + 'static,
@@ -253,18 +273,21 @@ where
     let result = if cur & CANCELLED != 0 {
         Err(JoinError::cancelled())
     } else {
-        // SAFETY: RUNNING is ours, so we have exclusive access to the stage.
-        let stage = unsafe { &mut *cell.stage.get() };
-        let Stage::Running(future) = stage else { unreachable!("a running task has a future") };
         // The waker borrows the run-queue reference for the duration of the poll.
         // SAFETY: `ptr` stays alive while `task` is held; the ManuallyDrop prevents the
         // borrowed waker from releasing a reference it does not own.
         let waker = ManuallyDrop::new(unsafe { Waker::from_raw(raw_waker(ptr)) });
         let mut cx = Context::from_waker(&waker);
-        // SAFETY: the future lives inside the Arc allocation and is never moved out while
-        // it is Running; it is dropped in place.
-        let pinned = unsafe { Pin::new_unchecked(future) };
-        match catch_unwind(AssertUnwindSafe(|| pinned.poll(&mut cx))) {
+        let polled = cell.stage.with_mut(|stage| {
+            // SAFETY: RUNNING is ours, so we have exclusive access to the stage.
+            let stage = unsafe { &mut *stage };
+            let Stage::Running(future) = stage else { unreachable!("a running task has a future") };
+            // SAFETY: the future lives inside the Arc allocation and is never moved out while
+            // it is Running; it is dropped in place.
+            let pinned = unsafe { Pin::new_unchecked(future) };
+            catch_unwind(AssertUnwindSafe(|| pinned.poll(&mut cx)))
+        });
+        match polled {
             Ok(Poll::Pending) => {
                 // Clear RUNNING; if a wake-up arrived meanwhile (or abort), re-queue.
                 let prev = state.fetch_and(!RUNNING, Ordering::AcqRel);
@@ -290,21 +313,23 @@ where
     // SAFETY: `task` is a live task of type F.
     let cell = unsafe { cell::<F>(task.ptr) };
     // Drop the future first, outside of any lock, then store the output.
-    // SAFETY: exclusive access (RUNNING held).
-    let stage = unsafe { &mut *cell.stage.get() };
-    let dropped = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed));
-    let result = match (result, dropped) {
-        (Ok(v), _) => Ok(v),
-        (Err(e), Ok(())) => Err(e),
-        (Err(_), Err(panic)) => Err(JoinError::panic(panic)),
-    };
-    *stage = match result {
-        Ok(v) => Stage::Finished(v),
-        Err(e) => match e.try_into_panic() {
-            Ok(p) => Stage::Panicked(p),
-            Err(_) => Stage::Cancelled,
-        },
-    };
+    cell.stage.with_mut(|stage| {
+        // SAFETY: exclusive access (RUNNING held).
+        let stage = unsafe { &mut *stage };
+        let dropped = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed));
+        let result = match (result, dropped) {
+            (Ok(v), _) => Ok(v),
+            (Err(e), Ok(())) => Err(e),
+            (Err(_), Err(panic)) => Err(JoinError::panic(panic)),
+        };
+        *stage = match result {
+            Ok(v) => Stage::Finished(v),
+            Err(e) => match e.try_into_panic() {
+                Ok(p) => Stage::Panicked(p),
+                Err(_) => Stage::Cancelled,
+            },
+        };
+    });
     cell.header
         .state
         .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| Some((s & !RUNNING) | COMPLETE))
@@ -363,8 +388,8 @@ where
     }
     // SAFETY: COMPLETE was observed with acquire ordering, so the stage write is visible and
     // nobody else touches the stage any more; the JoinHandle is the unique reader (&mut).
-    let stage = unsafe { &mut *cell.stage.get() };
-    let out = match std::mem::replace(stage, Stage::Consumed) {
+    let stage = cell.stage.with_mut(|stage| unsafe { std::mem::replace(&mut *stage, Stage::Consumed) });
+    let out = match stage {
         Stage::Finished(out) => Ok(out),
         Stage::Cancelled => Err(JoinError::cancelled()),
         Stage::Panicked(p) => Err(JoinError::panic(p)),
@@ -380,15 +405,19 @@ fn wake_by_ref(ptr: NonNull<Header>) {
     let header = unsafe { ptr.as_ref() };
     let mut cur = header.state.load(Ordering::Acquire);
     loop {
-        if cur & (COMPLETE | NOTIFIED) != 0 {
+        if cur & COMPLETE != 0 {
             return;
         }
+        // Written even when NOTIFIED is set already: this release is what makes a wake-up
+        // coalesced with a pending notification happen-before the poll that consumes it (the
+        // poll's acquire compare-and-swap reads this value or a later one). Returning after
+        // the load alone let that poll miss what the waker wrote before waking.
         match header.state.compare_exchange_weak(cur, cur | NOTIFIED, Ordering::AcqRel, Ordering::Acquire) {
             Ok(_) => break,
             Err(actual) => cur = actual,
         }
     }
-    if cur & RUNNING == 0 {
+    if cur & (RUNNING | NOTIFIED) == 0 {
         // Not running: we are responsible for queueing it, with a new reference.
         // SAFETY: we hold a reference, so a clone is valid.
         unsafe { (header.vtable.clone)(ptr) };
@@ -430,19 +459,3 @@ unsafe fn waker_drop(data: *const ()) {
 
 /// Type-erased panic payload stored in a [`JoinError`].
 pub(crate) type Panic = Box<dyn Any + Send + 'static>;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn cell_size<F: Future>(_: &F) -> usize {
-        std::mem::size_of::<Cell<F>>()
-    }
-
-    #[test]
-    fn an_empty_task_fits_in_96_bytes_with_its_reference_counts() {
-        // The Arc allocation holds the strong and weak counts (16 bytes) and the cell.
-        let size = 16 + cell_size(&async {});
-        assert!(size <= 96, "an empty task takes {size} bytes");
-    }
-}
