@@ -364,7 +364,8 @@ mod tests {
 
     #[test]
     fn every_task_is_taken_exactly_once_under_concurrent_stealing() {
-        const N: usize = 200_000;
+        // Miri interprets every step: a smaller run keeps it to seconds.
+        const N: usize = if cfg!(miri) { 2_000 } else { 200_000 };
         let (mut q, steal) = local::<usize>();
         let spill = Arc::new(Spill::default());
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
