@@ -2,8 +2,9 @@
 # The benchmark suite of aria-io against tokio, async-process (smol's parts) and std.
 #
 # Scenarios: spawn exit-latency idle output pipe-copy pipeline tasks yield timers channel
-# fanout par-map. aria-io runs as aria-epoll / aria-uring (current-thread) and aria-mt
-# (multi-thread, workers = nproc; aria-mt1 with one worker in fanout); par-map awaits
+# fanout par-map. aria-io runs as aria-epoll / aria-uring (current-thread), aria-mt
+# (multi-thread, workers = nproc; aria-mt1 with one worker in fanout) and aria-tpc
+# (thread-per-core, cores = nproc); par-map awaits
 # aria_io::rayon::par_map (the crate's `rayon` feature) against tokio spawn_blocking chunks
 # and a sequential loop. The sizes (full and --quick) are in crates/aria-bench/src/report.rs.
 #

@@ -802,7 +802,9 @@ pub fn header(opts: &Options, rounds: usize, elapsed_s: f64) -> String {
         "Runtimes: `aria-epoll` and `aria-uring` are aria-io's current-thread runtime on its epoll and \
          io_uring backends (forced with `Builder::backend`); `aria-mt` is aria-io's multi-thread \
          work-stealing runtime (`Builder::new_multi_thread()`, workers = available parallelism, \
-         default backend) and `aria-mt1` the same with one worker; `tokio` is the multi-thread \
+         default backend) and `aria-mt1` the same with one worker; `aria-tpc` is aria-io's \
+         thread-per-core runtime (`Builder::new_thread_per_core()`, one core per available CPU, each \
+         with its own scheduler and driver; block_on's spawns go to the cores in turn); `tokio` is the multi-thread \
          runtime with default settings (worker threads = nproc); `tokio-ct` is tokio's current-thread \
          runtime; `async-process` / `async-executor` / `async-io Timer` is smol's parts (async-process on \
          an async-executor run by async-io's block_on on the main thread); `std` is std::process with a \
