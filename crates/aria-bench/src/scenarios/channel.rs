@@ -9,7 +9,7 @@
 use std::io;
 use std::time::Duration;
 
-use super::{secs, spawn_pair, variant, Metrics, Params, Task};
+use super::{secs, spawn_pair, variant, Metrics, Params, Placement, Task};
 use crate::runtimes::Runtime;
 
 /// The channel's capacity.
@@ -74,7 +74,7 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("channel variant `{v}` on {rt}")))
         }
     };
-    let (wall, sum) = spawn_pair(rt, "channel", producer, consumer)?;
+    let (wall, sum) = spawn_pair(rt, "channel", producer, consumer, Placement::SameCore)?;
     let want = (0..n).fold(0u64, |s, v| s.wrapping_add(v));
     if sum != want {
         return Err(io::Error::other(format!("consumer summed {sum}, expected {want}")));

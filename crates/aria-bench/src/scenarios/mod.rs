@@ -176,9 +176,19 @@ pub fn variant<'a>(p: &'a Params, default: &'a str) -> &'a str {
 /// A task of the two-task scenarios (yield, channel): built once, spawned on any runtime.
 pub type Task<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
+/// Where aria-tpc puts the two tasks of [`spawn_pair`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// Both on core 0, as a program places two tasks that talk.
+    SameCore,
+    /// On cores 0 and 1: every wake-up crosses threads.
+    CrossCore,
+}
+
 /// Spawns `a` and `b` on a fresh runtime `rt` (aria-io's, tokio's, or smol's executor) from
-/// its main task (on aria-tpc, both on core 0 with `Handle::spawn_on`), awaits both, and returns the time from before the spawns until both
-/// finished, with `b`'s output.
+/// its main task (on aria-tpc, on the cores `placement` says, with `Handle::spawn_on`),
+/// awaits both, and returns the time from before the spawns until both finished, with `b`'s
+/// output.
 ///
 /// # Errors
 /// The runtime's creation error, a task that panicked, or [`unsupported`] for `std` and
@@ -188,15 +198,19 @@ pub fn spawn_pair<T: Send + 'static>(
     scenario: &str,
     a: Task<()>,
     b: Task<T>,
+    placement: Placement,
 ) -> io::Result<(Duration, T)> {
     match rt {
         aria_rt!() => runtimes::aria(rt, async {
             let t0 = Instant::now();
             let (a, b) = if rt == Runtime::AriaTpc {
-                // Both on core 0, as a program places two tasks that talk (plain spawns from
-                // block_on would put them on different cores).
+                // (Plain spawns from block_on would go to the cores in turn.)
                 let h = aria_io::Handle::current();
-                (h.spawn_on(0, move || a), h.spawn_on(0, move || b))
+                let core_b = match placement {
+                    Placement::SameCore => 0,
+                    Placement::CrossCore => 1 % h.cores().unwrap_or(1),
+                };
+                (h.spawn_on(0, move || a), h.spawn_on(core_b, move || b))
             } else {
                 (aria_io::spawn(a), aria_io::spawn(b))
             };
