@@ -27,6 +27,23 @@ fn signals_sent_to_a_runtime_reach_every_listener_once_per_delivery() {
 }
 
 #[test]
+fn every_core_of_a_thread_per_core_runtime_hears_every_delivery() {
+    // Each core has its own signalfd; whichever reads a delivery passes it on to the others.
+    run(async {
+        let mut c = helper(&["signals-cores", "10", "3"]);
+        c.stdout(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        assert_eq!(lines.next().await.unwrap().unwrap(), "ready");
+        for n in 1..=3 {
+            child.signal(10).unwrap();
+            assert_eq!(lines.next().await.unwrap().unwrap(), format!("got {n}"));
+        }
+        assert!(child.wait().await.unwrap().success());
+    });
+}
+
+#[test]
 fn sigterm_is_received_instead_of_killing_the_runtime() {
     run(async {
         let mut c = helper(&["signals", "15", "1"]);

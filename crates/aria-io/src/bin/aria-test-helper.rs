@@ -17,6 +17,10 @@
 //! - `backend`: prints the backend a default runtime picks (or the error)
 //! - `signals SIGNO COUNT`: on an aria-io runtime, listens for SIGNO (twice, two streams),
 //!   prints `ready`, and prints `got N` after each of COUNT deliveries seen by both streams
+//! - `signals-cores SIGNO COUNT`: the same on a 2-core thread-per-core runtime, with one
+//!   listener on each core and one in `block_on`, SIGNO blocked in every thread (so each
+//!   delivery is read by one core's signalfd); prints `missed N` if a listener has not seen
+//!   delivery N within 10 s
 
 use std::io::{self, Read, Write};
 use std::process::ExitCode;
@@ -135,9 +139,64 @@ fn run(args: &[String]) -> io::Result<u8> {
                 Ok::<_, io::Error>(())
             })?;
         }
+        "signals-cores" => return signals_on_cores(num(args, 1)?, num(args, 2)?),
         _ => return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("unknown mode `{mode}`"))),
     }
     Ok(0)
+}
+
+/// `signals-cores`: see the module docs.
+fn signals_on_cores(signo: i32, count: usize) -> io::Result<u8> {
+    use aria_io::signal::{signal, SignalKind};
+    let kind = SignalKind::from_raw(signo);
+    // Listening once on a throwaway runtime blocks SIGNO in this thread before the cores
+    // start, so every thread inherits the mask: each delivery is then read by one core's
+    // signalfd, never caught by the fallback handler.
+    aria_io::Runtime::new()?.block_on(async { signal(kind).map(drop) })?;
+    let rt = aria_io::Builder::new_thread_per_core().worker_threads(2).build()?;
+    rt.block_on(async move {
+        let mut main = signal(kind)?;
+        let (got, mut deliveries) = aria_io::sync::mpsc::unbounded_channel::<usize>();
+        let (ready, mut readies) = aria_io::sync::mpsc::unbounded_channel::<io::Result<()>>();
+        for core in 0..2 {
+            let (got, ready) = (got.clone(), ready.clone());
+            drop(aria_io::Handle::current().spawn_on(core, move || async move {
+                let mut s = match signal(kind) {
+                    Ok(s) => s,
+                    Err(e) => return drop(ready.send(Err(e))),
+                };
+                let _ = ready.send(Ok(()));
+                while s.recv().await.is_some() {
+                    if got.send(core).is_err() {
+                        break;
+                    }
+                }
+            }));
+        }
+        for _ in 0..2 {
+            readies.recv().await.unwrap_or_else(|| Err(io::Error::other("a core stopped")))?;
+        }
+        println!("ready");
+        let guard = Duration::from_secs(10);
+        for n in 1..=count {
+            let mut seen = [false; 2];
+            let all = async {
+                main.recv().await;
+                while seen.contains(&false) {
+                    match deliveries.recv().await {
+                        Some(core) => seen[core] = true,
+                        None => break,
+                    }
+                }
+            };
+            if aria_io::time::timeout(guard, all).await.is_err() {
+                println!("missed {n} (cores seen: {seen:?})");
+                return Ok(1);
+            }
+            println!("got {n}");
+        }
+        Ok(0)
+    })
 }
 
 fn main() -> ExitCode {

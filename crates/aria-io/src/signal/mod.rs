@@ -8,8 +8,12 @@
 //! The kernel only queues a process-directed signal for the signalfd when every thread
 //! blocks it; otherwise it delivers it to a thread that does not. So the first call also
 //! installs a process-wide `sigaction` handler, which catches deliveries on such threads (a
-//! test harness, a thread pool created earlier) and forwards them to every listening runtime
-//! through an eventfd. Either way each delivery reaches the listeners once. As with tokio,
+//! test harness, a thread pool created earlier). And the kernel hands each delivery to one
+//! signalfd reader only, while a process may have several drivers (several runtimes, or the
+//! cores of a thread-per-core runtime). So both paths record the delivery in one process-wide
+//! counter per signal and wake every driver that listens for signals through an eventfd:
+//! every delivery reaches every listener in the process once, whichever thread or signalfd
+//! received it. As with tokio,
 //! once a signal is listened for, its default action (for `SIGINT`, terminating the process)
 //! no longer happens, for the rest of the process's life.
 //!

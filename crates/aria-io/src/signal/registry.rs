@@ -1,7 +1,12 @@
 //! One `signalfd` per driver, whose mask grows as signals are listened for, and per signal a
-//! generation counter plus the wakers of its listeners. Deliveries that land on threads not
-//! blocking the signal arrive through the fallback handler (`sys::sighandler`) instead, and
-//! are merged here under the same token.
+//! generation counter plus the wakers of its listeners.
+//!
+//! Every delivery goes through the process-wide record of `sys::sighandler`: the fallback
+//! handler records the ones that land on threads not blocking the signal, and a driver
+//! records the ones its signalfd reads (the kernel hands each delivery to one reader only,
+//! so with several drivers, such as a thread-per-core runtime's cores, the others would miss
+//! it). Recording wakes every listening driver, and each turns a change of the record into
+//! one delivery for its listeners.
 
 use std::collections::HashMap;
 use std::io;
@@ -133,17 +138,15 @@ impl SignalRegistry {
                 Ok(n) if n >= INFO => n,
                 _ => break,
             };
-            let mut state = lock(&self.state);
             for chunk in buf[..n].chunks_exact(INFO) {
-                // ssi_signo is the first field, a u32 in native byte order.
+                // ssi_signo is the first field, a u32 in native byte order. Recorded for every
+                // driver, this one included: the pass below turns it into the delivery.
                 let signo = u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]) as libc::c_int;
-                if let Some(slot) = state.slots.get_mut(&signo) {
-                    slot.generation += 1;
-                    wakers.extend(slot.wakers.drain());
-                }
+                sighandler::broadcast(signo);
             }
         }
-        // Deliveries caught by the fallback handler on threads that do not block the signal.
+        // Deliveries recorded since the last look: read by a signalfd (this driver's or
+        // another's) or caught by the fallback handler.
         {
             let mut state = lock(&self.state);
             if let Some(w) = &state.wake {

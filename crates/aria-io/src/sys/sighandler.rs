@@ -1,4 +1,5 @@
-//! The fallback path for signals delivered to a thread that does not block them.
+//! The fallback path for signals delivered to a thread that does not block them, and the
+//! process-wide record of deliveries that every driver listening for signals reads.
 //!
 //! The kernel delivers a process-directed signal to any thread that does not block it, so a
 //! signalfd only sees it when *every* thread blocks it. Threads the runtime does not own (a
@@ -30,6 +31,14 @@ static POOL: Mutex<Vec<(usize, OwnedFd)>> = Mutex::new(Vec::new());
 static INSTALL_LOCK: Mutex<()> = Mutex::new(());
 
 extern "C" fn handler(signo: libc::c_int) {
+    broadcast(signo);
+}
+
+/// Records a delivery of `signo` and wakes every driver listening for signals: what the
+/// handler does, and what a driver does with a delivery its signalfd read, so the listeners
+/// of every other driver (another thread-per-core core, another runtime) hear it too. Only
+/// async-signal-safe operations (an atomic add, write(2)).
+pub(crate) fn broadcast(signo: libc::c_int) {
     if let Some(gen) = GENERATIONS.get(signo as usize) {
         gen.fetch_add(1, Ordering::SeqCst);
     }
