@@ -10,8 +10,10 @@
 //! work only when that thread asks for completions), or an epoll instance.
 //!
 //! A task stays on the core it was spawned on for its whole life: there is no stealing and no
-//! shared run queue, so a core's hot path takes no lock and touches no other core's memory,
-//! and the I/O objects a task creates register with its core's driver. The price is balance:
+//! shared run queue, so a core's hot path contends for no lock (its owned-task list and
+//! injection queue are shared only with threads that spawn or wake across cores) and touches
+//! no other core's memory, and the I/O objects a task creates register with its core's
+//! driver. The price is balance:
 //! work is spread when it is spawned, never afterwards.
 //!
 //! - [`spawn`](crate::spawn) on a core spawns onto that core; from any other thread (the
