@@ -159,7 +159,11 @@ impl SignalRegistry {
                 if gen != *seen {
                     *seen = gen;
                     slot.generation += 1;
-                    wakers.extend(slot.wakers.drain());
+                    // Cloned, not drained: each listener's slab key stays its own until it
+                    // removes it (on the delivery, or when dropped). Draining let a key be
+                    // reused by another listener while the first still held it, and the first
+                    // then overwrote (or removed) the other's waker, which was never woken.
+                    wakers.extend(slot.wakers.iter().map(|(_, w)| w.clone()));
                 }
             }
         }
@@ -172,5 +176,65 @@ impl SignalRegistry {
 impl AsFd for SignalRegistry {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    /// Counts its wake-ups.
+    #[derive(Default)]
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// One listener of a registry: its generation, slab key and counting waker.
+    struct Listener {
+        seen: u64,
+        key: Option<usize>,
+        woken: Arc<Count>,
+    }
+
+    impl Listener {
+        fn poll(&mut self, reg: &SignalRegistry, signo: libc::c_int) -> bool {
+            let waker = Waker::from(self.woken.clone());
+            reg.poll(signo, &mut self.seen, &mut self.key, &waker)
+        }
+    }
+
+    /// Regression: a delivery used to drain the slab of wakers, so a listener that
+    /// re-registered got a key another listener still held; that one then removed the new
+    /// waker when it took its delivery, and the next delivery never woke the first listener.
+    #[test]
+    fn every_listener_is_woken_by_every_delivery_whatever_order_they_poll_in() {
+        // SIGWINCH: ignored by default, so a stray delivery to the test process is harmless.
+        let signo = libc::SIGWINCH;
+        let reg = SignalRegistry::new().unwrap();
+        let mut a =
+            Listener { seen: reg.listen(signo, |_| Ok(())).unwrap(), key: None, woken: Arc::default() };
+        let mut b =
+            Listener { seen: reg.listen(signo, |_| Ok(())).unwrap(), key: None, woken: Arc::default() };
+        assert!(!a.poll(&reg, signo) && !b.poll(&reg, signo), "nothing delivered yet");
+        sighandler::broadcast(signo);
+        reg.dispatch();
+        assert_eq!((a.woken.0.load(Ordering::SeqCst), b.woken.0.load(Ordering::SeqCst)), (1, 1));
+        // B takes its delivery and waits again before A takes its own.
+        assert!(b.poll(&reg, signo));
+        assert!(!b.poll(&reg, signo));
+        assert!(a.poll(&reg, signo));
+        assert!(!a.poll(&reg, signo));
+        sighandler::broadcast(signo);
+        reg.dispatch();
+        assert_eq!(a.woken.0.load(Ordering::SeqCst), 2, "A heard the second delivery");
+        assert_eq!(b.woken.0.load(Ordering::SeqCst), 2, "B heard the second delivery");
+        assert!(a.poll(&reg, signo) && b.poll(&reg, signo));
     }
 }
