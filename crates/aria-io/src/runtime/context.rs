@@ -44,9 +44,8 @@ pub(crate) fn runs(c: &Context, shared: *const ()) -> bool {
 
 /// Whether this thread turns `driver` before it blocks: it runs the current-thread scheduler
 /// (or thread-per-core core) that owns it (asked on every io_uring submission, so no `Arc`
-/// is cloned). A multi-thread
-/// worker may park on a condition variable while another worker waits in the driver, so
-/// there the answer is no.
+/// is cloned). A multi-thread worker may park on a condition variable while another worker
+/// waits in the driver, so there the answer is no.
 pub(crate) fn drives(driver: &driver::Handle) -> bool {
     CONTEXT
         .try_with(|c| match &*c.scheduler.borrow() {

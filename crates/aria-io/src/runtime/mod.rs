@@ -1,7 +1,7 @@
 //! The runtime: a scheduler and the driver it turns.
 //!
 //! [`Runtime::block_on`] runs a future to completion on the calling thread; tasks
-//! [`spawn`]ed onto the runtime run concurrently with it. Two flavours:
+//! [`spawn`]ed onto the runtime run concurrently with it. Three flavours:
 //!
 //! - **current-thread** ([`Builder::new_current_thread`], [`Runtime::new`]): tasks run on the
 //!   thread inside `block_on`, and that thread turns the driver (I/O, timers, signals,
@@ -18,7 +18,7 @@
 //!
 //! All three run the same tasks: a task is one allocation (header, future, output; at most 96
 //! bytes for an empty `async {}` with its reference counts, checked by a unit test in
-//! `task/raw.rs`; the issue puts tokio's at 128) whose state machine (`task/mod.rs`) makes a
+//! `task/raw/tests.rs`; tokio's takes 128) whose state machine (`task/mod.rs`) makes a
 //! wake-up never lost and never doubled whichever thread sends it.
 //!
 //! # No `block_in_place`
@@ -142,8 +142,9 @@ impl Builder {
 
     /// Creates the runtime: the driver (an io_uring or epoll instance, its wake-up eventfd
     /// and a signalfd, all close-on-exec; one per core on thread-per-core) and, for the
-    /// multi-thread and thread-per-core flavours, the threads. Also sets `SIGPIPE` to ignored for the process, so writing to a closed pipe
-    /// returns `EPIPE` instead of killing it; children get the default disposition back.
+    /// multi-thread and thread-per-core flavours, the threads. Also sets `SIGPIPE` to ignored
+    /// for the process, so writing to a closed pipe returns `EPIPE` instead of killing it;
+    /// children get the default disposition back.
     ///
     /// # Errors
     /// `Unsupported` when the requested backend is not available (io_uring disabled by
@@ -192,7 +193,8 @@ enum Scheduler {
 /// An async runtime: a scheduler, an I/O driver, timers and signal handling.
 ///
 /// Dropping the runtime cancels every task that has not finished: their futures are dropped
-/// on the dropping thread (after a multi-thread runtime's workers have stopped) and their
+/// on the dropping thread (after a multi-thread runtime's workers have stopped; a
+/// thread-per-core runtime's cores each drop their own, on their own threads) and their
 /// [`JoinHandle`]s resolve to a cancelled [`JoinError`](crate::JoinError). Children whose
 /// [`Child`](crate::process::Child) was dropped without being waited for are handed on to be
 /// reaped by the next runtime, so no zombie is left behind for long.
@@ -237,22 +239,14 @@ impl Runtime {
         self.handle().spawn(future)
     }
 
-    /// The backend the driver uses.
+    /// The backend the driver uses (every core's, on thread-per-core).
     pub fn backend(&self) -> BackendKind {
-        match &self.scheduler {
-            Scheduler::CurrentThread(s) => s.shared.driver.kind(),
-            Scheduler::MultiThread(s) => s.shared.driver_handle.kind(),
-            Scheduler::ThreadPerCore(s) => s.handle.driver().kind(),
-        }
+        self.handle().inner.driver().kind()
     }
 
     /// How this runtime runs its tasks.
     pub fn flavor(&self) -> RuntimeFlavor {
-        match &self.scheduler {
-            Scheduler::CurrentThread(_) => RuntimeFlavor::CurrentThread,
-            Scheduler::MultiThread(_) => RuntimeFlavor::MultiThread,
-            Scheduler::ThreadPerCore(_) => RuntimeFlavor::ThreadPerCore,
-        }
+        self.handle().runtime_flavor()
     }
 
     /// A handle that can spawn onto this runtime from any thread.
@@ -271,7 +265,8 @@ impl Drop for Runtime {
         match &self.scheduler {
             Scheduler::CurrentThread(s) => s.shutdown(),
             Scheduler::MultiThread(s) => s.shutdown(),
-            Scheduler::ThreadPerCore(s) => s.shutdown(),
+            // Its own `Drop` stops the cores (also when `build` fails half-way).
+            Scheduler::ThreadPerCore(_) => {}
         }
     }
 }

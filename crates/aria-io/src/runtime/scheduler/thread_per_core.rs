@@ -192,19 +192,16 @@ impl ThreadPerCore {
     pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
         scheduler::block_on_parked(scheduler::Handle::ThreadPerCore(self.handle.clone()), future)
     }
+}
 
-    /// Stops every core, each cancelling its tasks on its own thread, and waits for them.
-    pub(crate) fn shutdown(&self) {
+/// Stops every core, each cancelling its tasks on its own thread, and waits for them (the
+/// runtime's shutdown, and the clean-up of a `new` that failed half-way).
+impl Drop for ThreadPerCore {
+    fn drop(&mut self) {
         for stop in &self.stops {
             stop.notify_one();
         }
         scheduler::join_threads(&self.threads);
-    }
-}
-
-impl Drop for ThreadPerCore {
-    fn drop(&mut self) {
-        self.shutdown();
     }
 }
 
