@@ -1,6 +1,6 @@
-//! Signals through signalfd. Each test runs the listener in a single-threaded helper process:
-//! the test harness has other threads in which the signal is not blocked (see the `signal`
-//! module docs), so the kernel could deliver it there.
+//! Signals through signalfd. Each test runs the listeners in a helper process whose threads
+//! all block the signal: the test harness has other threads in which it is not blocked (see
+//! the `signal` module docs), so the kernel could deliver it there.
 
 mod support;
 
@@ -10,51 +10,35 @@ use futures_util::io::{AsyncBufReadExt, BufReader};
 use futures_util::StreamExt;
 use support::{helper, run};
 
+/// Runs `aria-test-helper MODE SIGNO COUNT`, waits for `ready`, then sends SIGNO COUNT times,
+/// each time expecting `got N` (every listener of the helper saw delivery N) before the next.
+async fn deliver_and_expect_every_listener(mode: &str, signo: i32, count: u32) {
+    let mut c = helper(&[mode, &signo.to_string(), &count.to_string()]);
+    c.stdout(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().await.unwrap().unwrap(), "ready");
+    for n in 1..=count {
+        child.signal(signo).unwrap();
+        assert_eq!(lines.next().await.unwrap().unwrap(), format!("got {n}"));
+    }
+    assert!(child.wait().await.unwrap().success());
+}
+
 #[test]
 fn signals_sent_to_a_runtime_reach_every_listener_once_per_delivery() {
-    run(async {
-        let mut c = helper(&["signals", "10", "3"]);
-        c.stdout(Stdio::piped());
-        let mut child = c.spawn().unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        assert_eq!(lines.next().await.unwrap().unwrap(), "ready");
-        for n in 1..=3 {
-            child.signal(10).unwrap();
-            assert_eq!(lines.next().await.unwrap().unwrap(), format!("got {n}"));
-        }
-        assert!(child.wait().await.unwrap().success());
-    });
+    run(deliver_and_expect_every_listener("signals", libc::SIGUSR1, 3));
 }
 
 #[test]
 fn every_core_of_a_thread_per_core_runtime_hears_every_delivery() {
     // Each core has its own signalfd; whichever reads a delivery passes it on to the others.
-    run(async {
-        let mut c = helper(&["signals-cores", "10", "3"]);
-        c.stdout(Stdio::piped());
-        let mut child = c.spawn().unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        assert_eq!(lines.next().await.unwrap().unwrap(), "ready");
-        for n in 1..=3 {
-            child.signal(10).unwrap();
-            assert_eq!(lines.next().await.unwrap().unwrap(), format!("got {n}"));
-        }
-        assert!(child.wait().await.unwrap().success());
-    });
+    run(deliver_and_expect_every_listener("signals-cores", libc::SIGUSR1, 3));
 }
 
 #[test]
 fn sigterm_is_received_instead_of_killing_the_runtime() {
-    run(async {
-        let mut c = helper(&["signals", "15", "1"]);
-        c.stdout(Stdio::piped());
-        let mut child = c.spawn().unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        assert_eq!(lines.next().await.unwrap().unwrap(), "ready");
-        child.signal(15).unwrap();
-        assert_eq!(lines.next().await.unwrap().unwrap(), "got 1");
-        assert!(child.wait().await.unwrap().success());
-    });
+    run(deliver_and_expect_every_listener("signals", libc::SIGTERM, 1));
 }
 
 #[test]
