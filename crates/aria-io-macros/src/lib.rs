@@ -7,9 +7,17 @@ use proc_macro::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
 
 /// Runs `async fn main` on an aria-io runtime.
 ///
-/// Arguments, all optional: `flavor = "current_thread"` (the default), `"multi_thread"` or
-/// `"thread_per_core"`, and `worker_threads = N` (workers or cores; default the available
-/// parallelism).
+/// Arguments, all optional and each at most once: `flavor = "current_thread"` (the default),
+/// `"multi_thread"` or `"thread_per_core"`, and `worker_threads = N` (workers or cores;
+/// default the available parallelism). The runtime is built when the function is called; a
+/// runtime that cannot be built (see `Builder::build`) panics with
+/// "failed to start the aria-io runtime".
+///
+/// # Errors
+/// Compile errors, pointing at the offending token: the item is not an `async fn` with a
+/// body; an argument is unknown, repeated or not `name = value`; the flavor is not one of the
+/// three; `worker_threads` is not a positive integer, or is given with the current-thread
+/// flavor.
 ///
 /// ```text
 /// #[aria_io::main]
@@ -24,7 +32,8 @@ pub fn main(attr: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// Like `#[test]`, for an `async fn` run on a fresh aria-io runtime; takes the arguments of
-/// [`macro@main`]: `#[aria_io::test(flavor = "multi_thread", worker_threads = 2)]`.
+/// [`macro@main`] and reports the same errors: `#[aria_io::test(flavor = "multi_thread",
+/// worker_threads = 2)]`. It adds `#[test]` itself, so the function must not carry one too.
 #[proc_macro_attribute]
 pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand(attr, item, true)
@@ -47,12 +56,13 @@ fn error(msg: &str, span: Span) -> TokenStream {
 /// The runtime an attribute asks for.
 struct Config {
     builder: &'static str,
-    workers: Option<String>,
+    workers: Option<usize>,
 }
 
 /// Parses `flavor = "..", worker_threads = N` (in any order, each at most once).
 fn config(attr: TokenStream) -> Result<Config, TokenStream> {
     let mut config = Config { builder: "new_current_thread", workers: None };
+    let mut seen: Vec<String> = Vec::new();
     let tokens: Vec<TokenTree> = attr.into_iter().collect();
     for arg in tokens.split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ',')) {
         let (key, value) = match arg {
@@ -62,8 +72,13 @@ fn config(attr: TokenStream) -> Result<Config, TokenStream> {
                 return Err(error("expected `flavor = \"..\"` or `worker_threads = N`", first.span()));
             }
         };
+        let name = key.to_string();
+        if seen.contains(&name) {
+            return Err(error(&format!("`{name}` is given twice"), key.span()));
+        }
+        seen.push(name.clone());
         let text = value.to_string();
-        match key.to_string().as_str() {
+        match name.as_str() {
             "flavor" => {
                 config.builder = match text.as_str() {
                     "\"current_thread\"" => "new_current_thread",
@@ -76,7 +91,7 @@ fn config(attr: TokenStream) -> Result<Config, TokenStream> {
                 };
             }
             "worker_threads" => match text.parse::<usize>() {
-                Ok(n) if n > 0 => config.workers = Some(n.to_string()),
+                Ok(n) if n > 0 => config.workers = Some(n),
                 _ => return Err(error("worker_threads must be a positive integer", value.span())),
             },
             _ => return Err(error("unknown argument: expected `flavor` or `worker_threads`", key.span())),
@@ -114,13 +129,11 @@ fn expand(attr: TokenStream, item: TokenStream, test: bool) -> TokenStream {
     }
     // `<runtime>.block_on(async move { <original body> })`, built from tokens so the body
     // keeps its spans (errors point into the user's code).
-    let builder = match config.workers {
-        Some(n) => {
-            format!("{{ let mut b = ::aria_io::Builder::{}(); b.worker_threads({n}); b }}", config.builder)
-        }
-        None => format!("::aria_io::Builder::{}()", config.builder),
-    };
-    let runtime = format!("{builder}.build().expect(\"failed to start the aria-io runtime\").block_on");
+    let workers = config.workers.map(|n| format!(".worker_threads({n})")).unwrap_or_default();
+    let runtime = format!(
+        "::aria_io::Builder::{}(){workers}.build().expect(\"failed to start the aria-io runtime\").block_on",
+        config.builder
+    );
     let mut wrapped: Vec<TokenTree> =
         runtime.parse::<TokenStream>().unwrap_or_default().into_iter().collect();
     let call: TokenStream = [
