@@ -43,7 +43,7 @@ usage: aria-bench SCENARIO --runtime R [--size N] [--variant V] [--window-ms MS]
        aria-bench --all [--quick] [--rounds N] [--only S,S..] [--out FILE] [--no-strace] [--command TEXT]
        aria-bench --list
 scenarios: spawn exit-latency idle output pipe-copy pipeline tasks yield timers channel fanout par-map
-runtimes:  aria-epoll (aria) aria-uring (uring) aria-mt (mt) aria-mt1 tokio tokio-ct async-process (smol) std bash";
+runtimes:  aria-epoll (aria) aria-uring (uring) aria-mt (mt) aria-mt1 aria-tpc (tpc) tokio tokio-ct async-process (smol) std bash";
 
 fn bad(msg: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, format!("{}\n{USAGE}", msg.into()))

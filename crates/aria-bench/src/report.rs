@@ -349,7 +349,7 @@ pub fn cases(quick: bool) -> Vec<Case> {
         window_ms: None,
         rows: {
             let mut rows = chan_rows("aria Notify", "event-listener", "tokio Notify");
-            rows.insert(5, info_row(TPC, Some("aria-cross"), "aria-tpc + aria Notify, cores 0 and 1"));
+            rows.push(info_row(TPC, Some("aria-cross"), "aria-tpc + aria Notify, cores 0 and 1"));
             rows.push(row(Std, None, "two threads + std mpsc"));
             rows
         },
@@ -418,7 +418,7 @@ pub fn cases(quick: bool) -> Vec<Case> {
             row(TC, None, "tokio-ct"),
         ],
         metrics: vec![m("wall_ms", "wall ms", Lower), m("cpu_ms", "CPU ms", Lower)],
-        targets: Vec::new(),
+        targets: vec![Target::Ratio { metric: "wall_ms", peer: "tokio", factor: 1.0 }],
         note: "From the first spawn to the last message received. aria-io uses aria_io::sync::mpsc, \
                tokio tokio::sync::mpsc (capacity 1024 both). CPU is getrusage(RUSAGE_SELF) over the \
                same span (every thread). aria-mt / aria-mt1 is the scaling from 1 worker to nproc. aria-tpc's \
@@ -473,7 +473,11 @@ pub fn cases(quick: bool) -> Vec<Case> {
             m("cpu_ms", "CPU ms", Lower),
             m("ns_per_item", "ns/item", Lower),
         ],
-        targets: Vec::new(),
+        targets: vec![Target::Ratio {
+            metric: "wall_ms",
+            peer: "tokio (spawn_blocking, 1 chunk/core)",
+            factor: 1.0,
+        }],
         note: "aria-io awaits aria_io::rayon::par_map (Rayon's global pool) in the main task of an \
                aria-mt runtime; tokio splits the items into one chunk per available core, maps each in \
                spawn_blocking and concatenates in order; the sequential loop is \
@@ -627,40 +631,37 @@ pub fn num(x: f64) -> String {
 fn verdict(cr: &CaseResult, t: &Target) -> Vec<(String, String, Option<bool>)> {
     let metric_label =
         |key: &'static str| cr.case.metrics.iter().find(|m| m.key == key).map_or(key, |m| m.label);
+    let ratio = |a: usize, who: &str, metric: &'static str, peer: &str, factor: f64| {
+        let better = cr.case.metrics.iter().find(|m| m.key == metric).map_or(Better::Lower, |m| m.better);
+        let (op, ok): (&str, fn(f64, f64) -> bool) = match better {
+            Better::Higher => (">=", |r, f| r >= f),
+            Better::Lower => ("<=", |r, f| r <= f),
+        };
+        let desc = format!("{who}: {} {op} {factor} x {peer}", metric_label(metric));
+        match cr.row_index(peer) {
+            Some(p) => {
+                let r = cr.ratio(a, p, metric);
+                (desc, format!("{}x", num(r)), (!r.is_nan()).then(|| ok(r, factor)))
+            }
+            None => (desc, "no such row".into(), None),
+        }
+    };
     let mut out = Vec::new();
     for a in cr.aria_rows() {
-        let who = &cr.case.rows[a].label;
-        let targeted = cr.case.rows[a].targeted;
-        if !targeted && !matches!(t, Target::RowRatio { .. }) {
-            continue;
-        }
-        let ratio = match *t {
-            Target::Ratio { metric, peer, factor } => Some((metric, peer, factor)),
-            Target::RowRatio { row, metric, peer, factor } if row == who => Some((metric, peer, factor)),
-            _ => None,
-        };
-        match t {
-            Target::Ratio { .. } | Target::RowRatio { .. } => {
-                let Some((metric, peer, factor)) = ratio else { continue };
-                let better =
-                    cr.case.metrics.iter().find(|m| m.key == metric).map_or(Better::Lower, |m| m.better);
-                let (op, ok): (&str, fn(f64, f64) -> bool) = match better {
-                    Better::Higher => (">=", |r, f| r >= f),
-                    Better::Lower => ("<=", |r, f| r <= f),
-                };
-                let desc = format!("{who}: {} {op} {factor} x {peer}", metric_label(metric));
-                match cr.row_index(peer) {
-                    Some(p) => {
-                        let r = cr.ratio(a, p, metric);
-                        out.push((desc, format!("{}x", num(r)), (!r.is_nan()).then(|| ok(r, factor))));
-                    }
-                    None => out.push((desc, "no such row".into(), None)),
-                }
+        let row = &cr.case.rows[a];
+        let who = row.label.as_str();
+        match *t {
+            Target::Ratio { metric, peer, factor } if row.targeted => {
+                out.push(ratio(a, who, metric, peer, factor))
             }
-            Target::AtMost { metric, max, text } => {
+            Target::RowRatio { row: only, metric, peer, factor } if only == who => {
+                out.push(ratio(a, who, metric, peer, factor));
+            }
+            Target::AtMost { metric, max, text } if row.targeted => {
                 let v = cr.median(a, metric);
-                out.push((format!("{who}: {text}"), num(v), (!v.is_nan()).then_some(v <= *max)));
+                out.push((format!("{who}: {text}"), num(v), (!v.is_nan()).then_some(v <= max)));
             }
+            _ => {}
         }
     }
     out

@@ -77,7 +77,7 @@ impl Runtime {
     }
 
     /// Parses a `--runtime` value (`aria` is accepted for `aria-epoll`, `uring` for
-    /// `aria-uring`, `mt` for `aria-mt`, `smol` for `async-process`).
+    /// `aria-uring`, `mt` for `aria-mt`, `tpc` for `aria-tpc`, `smol` for `async-process`).
     ///
     /// # Errors
     /// An unknown name.

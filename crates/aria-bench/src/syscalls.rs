@@ -103,21 +103,17 @@ fn probes() -> Vec<Probe> {
         },
         pipe_copy(
             "pipe-copy (file): parent syscalls per MiB copied from a child's stdout into a file",
-            "file",
+            &["--variant", "file"],
         ),
         pipe_copy(
             "pipe-copy (pipe): parent syscalls per MiB copied from a child's stdout into another's stdin",
-            "pipe",
+            &["--variant", "pipe"],
         ),
     ]
 }
 
-/// A pipe-copy probe of `variant` (`file` or `pipe`): syscalls per MiB copied.
-fn pipe_copy(title: &'static str, variant: &'static str) -> Probe {
-    let fixed: &'static [&'static str] = match variant {
-        "file" => &["--variant", "file"],
-        _ => &["--variant", "pipe"],
-    };
+/// A pipe-copy probe (`fixed`: `--variant file` or `--variant pipe`): syscalls per MiB copied.
+fn pipe_copy(title: &'static str, fixed: &'static [&'static str]) -> Probe {
     Probe {
         title,
         op: "MiB",
