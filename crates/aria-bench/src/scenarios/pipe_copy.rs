@@ -196,29 +196,51 @@ async fn smol(job: &Job<'_>) -> io::Result<(Duration, u64, u64)> {
     Ok((t0.elapsed(), n, delivered))
 }
 
-fn std(job: &Job<'_>) -> io::Result<(Duration, u64, u64)> {
-    let t0 = Instant::now();
+/// The writer child (std), and its stdout.
+fn std_writer(job: &Job<'_>) -> io::Result<(std::process::Child, std::process::ChildStdout)> {
     let mut child =
         std::process::Command::new(job.writer).args(job.emit_args()).stdout(Stdio::piped()).spawn()?;
-    let mut out = child.stdout.take().ok_or_else(|| io::Error::other("no stdout"))?;
+    let out = child.stdout.take().ok_or_else(|| io::Error::other("no stdout"))?;
+    Ok((child, out))
+}
+
+/// The sink child (std), and its stdin.
+fn std_sink(job: &Job<'_>) -> io::Result<(std::process::Child, std::process::ChildStdin)> {
+    let mut sink = std::process::Command::new(job.writer)
+        .args(SINK)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let stdin = sink.stdin.take().ok_or_else(|| io::Error::other("no stdin"))?;
+    Ok((sink, stdin))
+}
+
+/// Closes the sink's stdin and returns the count it printed.
+fn finish_std_sink(sink: std::process::Child, stdin: std::process::ChildStdin) -> io::Result<u64> {
+    drop(stdin);
+    let res = sink.wait_with_output()?;
+    check_status(res.status.success(), "bench-writer sink", &res.status)?;
+    sink_count(&res.stdout)
+}
+
+/// Waits for the writer child and checks that it succeeded.
+fn finish_std_writer(mut child: std::process::Child) -> io::Result<()> {
+    let st = child.wait()?;
+    check_status(st.success(), "bench-writer", &st)
+}
+
+fn std(job: &Job<'_>) -> io::Result<(Duration, u64, u64)> {
+    let t0 = Instant::now();
+    let (child, mut out) = std_writer(job)?;
     let (n, delivered) = match job.into {
         Into::File => (io::copy(&mut out, &mut File::create(job.path)?)?, 0),
         Into::Pipe => {
-            let mut sink = std::process::Command::new(job.writer)
-                .args(SINK)
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .spawn()?;
-            let mut stdin = sink.stdin.take().ok_or_else(|| io::Error::other("no stdin"))?;
+            let (sink, mut stdin) = std_sink(job)?;
             let n = io::copy(&mut out, &mut stdin)?;
-            drop(stdin);
-            let res = sink.wait_with_output()?;
-            check_status(res.status.success(), "bench-writer sink", &res.status)?;
-            (n, sink_count(&res.stdout)?)
+            (n, finish_std_sink(sink, stdin)?)
         }
     };
-    let st = child.wait()?;
-    check_status(st.success(), "bench-writer", &st)?;
+    finish_std_writer(child)?;
     Ok((t0.elapsed(), n, delivered))
 }
 
@@ -226,9 +248,7 @@ fn std(job: &Job<'_>) -> io::Result<(Duration, u64, u64)> {
 fn splice_loop(job: &Job<'_>) -> io::Result<(Duration, u64, u64)> {
     const CHUNK: usize = 1 << 20;
     let t0 = Instant::now();
-    let mut child =
-        std::process::Command::new(job.writer).args(job.emit_args()).stdout(Stdio::piped()).spawn()?;
-    let out = child.stdout.take().ok_or_else(|| io::Error::other("no stdout"))?;
+    let (child, out) = std_writer(job)?;
     set_pipe_size(out.as_raw_fd(), CHUNK)?;
     let mut sink = None;
     let file;
@@ -238,12 +258,7 @@ fn splice_loop(job: &Job<'_>) -> io::Result<(Duration, u64, u64)> {
             file.as_raw_fd()
         }
         Into::Pipe => {
-            let mut s = std::process::Command::new(job.writer)
-                .args(SINK)
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .spawn()?;
-            let stdin = s.stdin.take().ok_or_else(|| io::Error::other("no stdin"))?;
+            let (s, stdin) = std_sink(job)?;
             set_pipe_size(stdin.as_raw_fd(), CHUNK)?;
             let fd = stdin.as_raw_fd();
             sink = Some((s, stdin));
@@ -275,16 +290,10 @@ fn splice_loop(job: &Job<'_>) -> io::Result<(Duration, u64, u64)> {
         }
     }
     let delivered = match sink {
-        Some((s, stdin)) => {
-            drop(stdin);
-            let res = s.wait_with_output()?;
-            check_status(res.status.success(), "bench-writer sink", &res.status)?;
-            sink_count(&res.stdout)?
-        }
+        Some((s, stdin)) => finish_std_sink(s, stdin)?,
         None => 0,
     };
-    let st = child.wait()?;
-    check_status(st.success(), "bench-writer", &st)?;
+    finish_std_writer(child)?;
     Ok((t0.elapsed(), n, delivered))
 }
 
