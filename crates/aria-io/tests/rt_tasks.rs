@@ -176,3 +176,35 @@ fn completions_arrive_while_another_task_keeps_the_scheduler_busy() {
         spinner.await.unwrap();
     });
 }
+
+#[test]
+fn a_wake_up_sent_from_a_thread_local_destructor_is_not_lost() {
+    /// Sends its value when dropped, as thread-local state may when its thread exits.
+    struct SendOnDrop(Option<aria_io::sync::oneshot::Sender<u32>>);
+    impl Drop for SendOnDrop {
+        fn drop(&mut self) {
+            if let Some(tx) = self.0.take() {
+                let _ = tx.send(7);
+            }
+        }
+    }
+    thread_local! {
+        static PENDING: std::cell::RefCell<Option<SendOnDrop>> = const { std::cell::RefCell::new(None) };
+    }
+    run(async {
+        let (tx, rx) = aria_io::sync::oneshot::channel();
+        let waiter = aria_io::spawn(async move { rx.await.unwrap() });
+        aria_io::yield_now().await; // the waiter is waiting
+        let handle = aria_io::Handle::current();
+        std::thread::spawn(move || {
+            PENDING.with(|p| *p.borrow_mut() = Some(SendOnDrop(Some(tx))));
+            // The runtime's thread-local context is created after PENDING, so it is destroyed
+            // first: the wake-up comes from a thread with no context left.
+            drop(handle.spawn(async {}));
+        })
+        .join()
+        .unwrap();
+        let got = aria_io::time::timeout(Duration::from_secs(10), waiter).await;
+        assert_eq!(got.expect("the wake-up was lost").unwrap(), 7);
+    });
+}

@@ -91,18 +91,18 @@ impl Schedule for Shared {
         if self.owned.is_closed() {
             return; // dropping the reference; the task was or will be cancelled
         }
-        let local = CONTEXT.try_with(|c| {
+        // Only the local queue needs this thread's context; when it is gone (a waker fired from
+        // a thread-local destructor) the task still goes to the injection queue.
+        let mut task = Some(task);
+        let _ = CONTEXT.try_with(|c| {
             if context::runs(c, (self as *const Self).cast()) {
-                c.local.borrow_mut().push_back(task);
-                None
-            } else {
-                Some(task)
+                if let Some(t) = task.take() {
+                    c.local.borrow_mut().push_back(t);
+                }
             }
         });
-        match local {
-            Ok(None) => {}
-            Ok(Some(task)) => self.push_remote(task),
-            Err(_) => {} // thread-local destroyed: the thread is exiting; drop the reference
+        if let Some(task) = task {
+            self.push_remote(task);
         }
     }
 
