@@ -24,7 +24,7 @@ pub(crate) mod sync {
 
 /// Locks `mutex`, ignoring poisoning: its users leave the protected data consistent before
 /// anything that could panic (and loom's mutexes never poison).
-pub(crate) fn lock<T>(mutex: &sync::Mutex<T>) -> sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T: ?Sized>(mutex: &sync::Mutex<T>) -> sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 

@@ -264,9 +264,8 @@ impl Drop for Runtime {
     fn drop(&mut self) {
         match &self.scheduler {
             Scheduler::CurrentThread(s) => s.shutdown(),
-            Scheduler::MultiThread(s) => s.shutdown(),
-            // Its own `Drop` stops the cores (also when `build` fails half-way).
-            Scheduler::ThreadPerCore(_) => {}
+            // Their own `Drop`s stop the threads (also when `build` fails half-way).
+            Scheduler::MultiThread(_) | Scheduler::ThreadPerCore(_) => {}
         }
     }
 }

@@ -60,13 +60,9 @@ pub use notify::{Notified, Notify};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use semaphore::{AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError};
 
-use crate::loom::sync::{Mutex as StdMutex, MutexGuard as StdMutexGuard};
-
-/// Locks one of the primitives' internal mutexes. No code that can panic runs while they are
-/// held (values and wakers are dropped and woken after unlocking), so poisoning is ignored.
-fn lock<T: ?Sized>(mutex: &StdMutex<T>) -> StdMutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+// Locks the primitives' internal mutexes, ignoring poisoning: no code that can panic runs
+// while they are held (values and wakers are dropped and woken after unlocking).
+use crate::loom::lock;
 
 #[cfg(all(test, not(loom)))]
 mod test_util {

@@ -28,6 +28,8 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use slab::Slab;
 
+use crate::driver::lock;
+
 use super::{JoinError, JoinHandle};
 use crate::runtime::Handle;
 
@@ -96,7 +98,7 @@ impl ReadyList {
     fn lock(&self) -> MutexGuard<'_, ReadyInner> {
         // A panic while holding this lock cannot leave the queue inconsistent (every critical
         // section is a push, pop, clear or waker swap), so poisoning is ignored.
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.inner)
     }
 }
 

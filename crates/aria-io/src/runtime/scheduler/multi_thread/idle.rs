@@ -6,7 +6,8 @@
 //!
 //! - A new task wakes a parked worker only if nobody is searching (a searcher will find it)
 //!   and somebody is parked. The woken worker starts out searching.
-//! - At most half the workers search at once, so stealing does not turn into contention.
+//! - About half the workers at most search at once, so stealing does not turn into contention
+//!   (a heuristic: the check and the increment are two steps, so a race can let one more in).
 //! - A searcher that finds work stops searching; if it was the last searcher, it wakes another
 //!   parked worker, because there may be more work than one worker can take.
 //! - A worker that parks while searching, as the last searcher, checks every queue once more

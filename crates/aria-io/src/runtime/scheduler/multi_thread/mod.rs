@@ -158,11 +158,11 @@ impl MultiThread {
     }
 
     /// Stops the workers, then cancels every task on the calling thread.
-    pub(crate) fn shutdown(&self) {
+    fn shutdown(&self) {
         let shared = &self.shared;
         shared.shutdown.store(true, Ordering::SeqCst);
         for remote in shared.remotes.iter() {
-            remote.parker.unpark(&shared.driver_handle);
+            remote.parker.unpark(&*shared.driver_handle);
         }
         scheduler::join_threads(&shared.threads);
         let guard = context::enter(scheduler::Handle::MultiThread(shared.clone()));
@@ -172,6 +172,14 @@ impl MultiThread {
         // The driver goes last: cancelled tasks may deregister I/O objects.
         let driver = lock(&shared.driver).take();
         drop(driver);
+    }
+}
+
+/// The runtime's shutdown, and the clean-up of a `new` that failed half-way (the workers
+/// already started hold the shared state and its driver).
+impl Drop for MultiThread {
+    fn drop(&mut self) {
+        self.shutdown();
     }
 }
 
@@ -194,11 +202,11 @@ impl Shared {
     /// Queues a notified task. `to_back`: behind the local queue (spawns and yields) rather
     /// than in the LIFO slot (wake-ups).
     fn schedule_task(&self, task: RawTask, to_back: bool) {
-        let task = match CONTEXT.try_with(|c| self.schedule_local(c, task, to_back)) {
-            Ok(None) => return,
-            Ok(Some(task)) => task,
-            Err(_) => return, // the thread is exiting: drop the reference
-        };
+        // Only the local fast path needs this thread's context; when it is gone (a waker fired
+        // from a thread-local destructor) the task still goes to the injection queue.
+        let mut task = Some(task);
+        let _ = CONTEXT.try_with(|c| task = task.take().and_then(|t| self.schedule_local(c, t, to_back)));
+        let Some(task) = task else { return };
         if self.inject.push(task).is_ok() {
             self.notify_parked();
         }
@@ -236,7 +244,7 @@ impl Shared {
         // Pairs with the fence a parking worker issues before its last look at the queues.
         fence(Ordering::SeqCst);
         if let Some(worker) = self.idle.worker_to_notify() {
-            self.remotes[worker].parker.unpark(&self.driver_handle);
+            self.remotes[worker].parker.unpark(&*self.driver_handle);
         }
     }
 

@@ -119,14 +119,9 @@ impl Parker {
         }
     }
 
-    /// Wakes the worker, or makes its next `park` return at once.
-    pub(crate) fn unpark(&self, driver: &driver::Handle) {
-        self.unpark_with(driver);
-    }
-
-    /// [`Parker::unpark`] for any driver (the loom models' fake one). `unpark` itself takes
-    /// the concrete handle so that callers holding an `Arc<driver::Handle>` pass it as is.
-    fn unpark_with(&self, driver: &impl Interrupt) {
+    /// Wakes the worker, or makes its next `park` return at once (interrupting `driver` if
+    /// the worker sleeps in it).
+    pub(crate) fn unpark(&self, driver: &impl Interrupt) {
         match self.state.swap(NOTIFIED, SeqCst) {
             EMPTY | NOTIFIED => {}
             PARKED_CONDVAR => {
@@ -218,7 +213,7 @@ mod loom_models {
         loom::model(|| {
             let parker = Parker::new();
             let (slot, interrupts) = driver();
-            parker.unpark_with(&*interrupts);
+            parker.unpark(&*interrupts);
             parker.park(&*slot).unwrap();
             assert_eq!(sleeps(&slot), 0);
             assert_eq!(parker.state.load(SeqCst), EMPTY);
@@ -235,7 +230,7 @@ mod loom_models {
             let (slot, interrupts) = no_driver();
             let unparker = {
                 let parker = parker.clone();
-                thread::spawn(move || parker.unpark_with(&*interrupts))
+                thread::spawn(move || parker.unpark(&*interrupts))
             };
             parker.park(&*slot).unwrap();
             unparker.join().unwrap();
@@ -252,7 +247,7 @@ mod loom_models {
             let (slot, interrupts) = driver();
             let unparker = {
                 let parker = parker.clone();
-                thread::spawn(move || parker.unpark_with(&*interrupts))
+                thread::spawn(move || parker.unpark(&*interrupts))
             };
             parker.park(&*slot).unwrap();
             unparker.join().unwrap();
@@ -272,7 +267,7 @@ mod loom_models {
                 .map(|_| {
                     let parker = parker.clone();
                     let interrupts = interrupts.clone();
-                    thread::spawn(move || parker.unpark_with(&*interrupts))
+                    thread::spawn(move || parker.unpark(&*interrupts))
                 })
                 .collect();
             parker.park(&*slot).unwrap();
@@ -299,8 +294,8 @@ mod loom_models {
             let unparker = {
                 let parkers = parkers.clone();
                 thread::spawn(move || {
-                    parkers[0].unpark_with(&*interrupts);
-                    parkers[1].unpark_with(&*interrupts);
+                    parkers[0].unpark(&*interrupts);
+                    parkers[1].unpark(&*interrupts);
                 })
             };
             parkers[0].park(&*slot).unwrap();

@@ -3,6 +3,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use super::park::DriverSlot;
 use super::queue::CAPACITY;
 use super::{Core, Parker, Shared, GLOBAL_QUEUE_INTERVAL, MAX_LIFO_POLLS};
 use crate::driver::lock;
@@ -85,6 +86,9 @@ impl Worker<'_> {
         // Refill from the injection queue: a fair share, at most half a local queue.
         let share = shared.inject.len() / shared.remotes.len() + 1;
         let n = share.min(core.queue.remaining()).min(CAPACITY / 2);
+        // `n` fits, so `push_back` never overflows into the injection queue, whose lock
+        // `pop_batch` holds while it calls back.
+        debug_assert!(n <= core.queue.remaining());
         shared.inject.pop_batch(n, |t| core.queue.push_back(t, shared))
     }
 
@@ -133,20 +137,12 @@ impl Worker<'_> {
         })
     }
 
-    /// Every `event_interval` polls: turn the driver without waiting.
+    /// Every `event_interval` polls: turn the driver without waiting, unless another worker
+    /// holds it.
     fn maintenance(&self) {
-        if let Some(e) = self.poll_driver().err() {
+        let turned = self.shared.driver.try_with(|d| d.turn(Some(std::time::Duration::ZERO)));
+        if let Some(Err(e)) = turned {
             panic!("aria-io driver failed: {e}");
-        }
-    }
-
-    fn poll_driver(&self) -> std::io::Result<()> {
-        match self.shared.driver.try_lock() {
-            Ok(mut d) => match d.as_mut() {
-                Some(d) => d.turn(Some(std::time::Duration::ZERO)),
-                None => Ok(()),
-            },
-            Err(_) => Ok(()),
         }
     }
 
