@@ -30,7 +30,8 @@
 //!   `IORING_OP_ASYNC_CANCEL` is queued, unless the `Op` is [detached](Op::detached). When
 //!   the completion of the original request arrives (success, error or `-ECANCELED`), the
 //!   driver calls the operation's cancel hook, [`OpCode::cancelled`], with its result, on the
-//!   driver's thread, then frees the value. The default hook completes the operation and
+//!   thread that turns the driver (or at once on the dropping thread, if the completion had
+//!   already arrived), then frees the value. The default hook completes the operation and
 //!   drops its output, so what a completed operation produced is released: a descriptor
 //!   opened by an `OPENAT` the cancellation came too late for is closed.
 //! - **Readiness**: no system call runs between two polls, so the value is dropped at once.

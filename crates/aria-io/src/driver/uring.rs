@@ -105,8 +105,9 @@ const MAX_IN_FLIGHT: usize = CQ_ENTRIES as usize - 1024;
 /// ring keeps it until the completion of the original request arrives.
 pub(crate) trait Abandoned: Send {
     /// The completion arrived with `res` (`-ECANCELED` if the cancellation won): release
-    /// whatever the operation produced (its cancel hook), then free it. Called on the thread
-    /// that turns the driver, without the ring's lock held.
+    /// whatever the operation produced (its cancel hook), then free it. Called without the
+    /// ring's lock held: on the thread that turns the driver, or on the thread that dropped
+    /// the `Op` if the completion had already arrived (and at the driver's shutdown).
     fn complete(self: Box<Self>, res: i32);
 }
 
@@ -200,12 +201,22 @@ impl Ring {
     fn probe(ring: IoUring, single_issuer: bool) -> io::Result<Ring> {
         let mut probe = io_uring::Probe::new();
         ring.submitter().register_probe(&mut probe).map_err(unavailable)?;
+        // The waits pass their timeout with IORING_ENTER_EXT_ARG (5.11), and the wake-up
+        // eventfd and the signalfd are watched by multishot polls (5.13): below the documented
+        // minimum (5.19, the kernel of IORING_OP_SOCKET), the runtime falls back to epoll.
+        if !ring.params().is_feature_ext_arg() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "io_uring lacks IORING_FEAT_EXT_ARG on this kernel (Linux 5.11)",
+            ));
+        }
         let required = [
             ("POLL_ADD", opcode::PollAdd::CODE),
             ("POLL_REMOVE", opcode::PollRemove::CODE),
             ("ASYNC_CANCEL", opcode::AsyncCancel::CODE),
             ("READ", opcode::Read::CODE),
             ("WRITE", opcode::Write::CODE),
+            ("SOCKET", opcode::Socket::CODE),
         ];
         for (name, code) in required {
             if !probe.is_supported(code) {
@@ -302,7 +313,8 @@ impl Ring {
                 // Still in the backlog: the kernel never saw it, so it is withdrawn rather
                 // than cancelled (a cancel, which bypasses the backlog, would reach the kernel
                 // first, find nothing, and leave the request to run later).
-                if withdraw(&mut inner, OP_TAG | key as u64) {
+                // A request that must run to its end (a detached write) stays queued.
+                if cancel && withdraw(&mut inner, OP_TAG | key as u64) {
                     inner.ops.remove(key);
                     None
                 } else {

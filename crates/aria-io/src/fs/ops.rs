@@ -62,10 +62,7 @@ pub(crate) struct ReadOp {
 
 impl OpCode for ReadOp {
     type Output = usize;
-    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
-        if !ring.supports(opcode::Read::CODE) {
-            return None;
-        }
+    fn uring_entry(&mut self, _ring: &Ring) -> Option<squeue::Entry> {
         let spare = self.buf.spare_capacity_mut();
         let len = spare.len().min(MAX_RW) as u32;
         // The spare capacity is heap memory owned by `self.buf`, untouched until completion.
@@ -105,10 +102,7 @@ impl WriteOp {
 
 impl OpCode for WriteOp {
     type Output = usize;
-    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
-        if !ring.supports(opcode::Write::CODE) {
-            return None;
-        }
+    fn uring_entry(&mut self, _ring: &Ring) -> Option<squeue::Entry> {
         let data = self.data();
         // `data` is heap memory owned by `self.buf`, untouched until completion.
         let entry = opcode::Write::new(types::Fd(self.file.raw()), data.as_ptr(), data.len() as u32)

@@ -98,7 +98,8 @@ impl OpCode for SpliceOp {
                 Ok(0) => break,
                 Ok(n) => moved += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock && moved > 0 => match linger {
-                    Some((fd, events)) if sys::poll_one(fd, events, LINGER_MS)? => {}
+                    // A poll error ends the batch with the bytes moved; the next splice meets it.
+                    Some((fd, events)) if sys::poll_one(fd, events, LINGER_MS).unwrap_or(false) => {}
                     _ => break,
                 },
                 Err(_) if moved > 0 => break,

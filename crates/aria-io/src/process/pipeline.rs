@@ -212,11 +212,9 @@ impl Pipeline {
     /// # Errors
     /// A redirection or tee file that cannot be opened (the error names it), a redirection
     /// of a stream outside 0-5, a tee on the last stage (`InvalidInput`), or a stage that
-    /// cannot be spawned (the error names the program). Stages already started are killed
-    /// and reaped in the background; no descriptor leaks.
-    ///
-    /// # Panics
-    /// With a tee stage, outside a runtime (the relay is a task).
+    /// cannot be spawned (the error names the program; outside a runtime, the first stage
+    /// fails so, before any tee relay task would be started). Stages already started are
+    /// killed and reaped in the background; no descriptor leaks.
     pub fn spawn(self) -> io::Result<PipelineChild> {
         let Pipeline { stages, links, capture, wait_delay } = self;
         let n = stages.len();
@@ -476,11 +474,14 @@ impl PipelineChild {
         Ok(PipelineStatus { statuses })
     }
 
-    /// Waits for the tee relays (they end when their stage's output does).
+    /// Waits for the tee relays (they end when their stage's output does). Cancel-safe: a
+    /// relay leaves the list only once it has finished, so a `wait` dropped here and called
+    /// again still waits for (and reports) the others.
     async fn finish_relays(&mut self) -> io::Result<()> {
         let mut first_error = None;
-        for relay in self.relays.drain(..) {
+        while let Some(relay) = self.relays.first_mut() {
             let res = relay.await.map_err(|e| io::Error::other(format!("a tee relay failed: {e}")));
+            self.relays.remove(0);
             if let Err(e) | Ok(Err(e)) = res {
                 first_error.get_or_insert(e);
             }
