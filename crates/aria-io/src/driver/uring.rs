@@ -132,6 +132,9 @@ struct Inner {
     enabled: bool,
     /// Requests pushed to the submission ring whose final completion has not been seen.
     in_flight: usize,
+    /// Shutdown gave up on requests the kernel may still use: their slots were forgotten
+    /// together with their memory, and their `Op`s must never get it back.
+    leaked: bool,
 }
 
 /// An io_uring instance and the state of the operations in flight on it.
@@ -241,6 +244,7 @@ impl Ring {
                 events: Vec::new(),
                 enabled: !single_issuer,
                 in_flight: 0,
+                leaked: false,
             }),
             issuer: OnceLock::new(),
             single_issuer,
@@ -275,10 +279,12 @@ impl Ring {
     }
 
     /// The result of operation `key` if it completed (the slot is freed); otherwise
-    /// remembers `waker`. An operation whose slot the driver's shutdown already reclaimed
-    /// completes with `-ECANCELED`.
+    /// remembers `waker`. After the driver's shutdown, an operation gets the result shutdown
+    /// collected for it (`-ECANCELED` if the kernel never saw it); one whose request
+    /// shutdown had to give up on stays pending, since the kernel may still use its memory.
     pub(crate) fn poll_op(&self, key: usize, waker: &Waker) -> Option<i32> {
         let mut inner = lock(&self.inner);
+        let leaked = inner.leaked;
         match inner.ops.get_mut(key) {
             Some(OpSlot::Done(res)) => {
                 let res = *res;
@@ -293,6 +299,8 @@ impl Ring {
                 None
             }
             Some(OpSlot::Cancelled(_)) => None,
+            // Never handed back: the kernel may still write into the `Op`'s buffers.
+            None if leaked => None,
             None if self.closed.load(Ordering::Acquire) => Some(-libc::ECANCELED),
             None => None,
         }
@@ -334,9 +342,12 @@ impl Ring {
             }
             Some(OpSlot::Cancelled(_)) | None => None,
         };
+        let leaked = inner.leaked;
         drop(inner);
         match completed {
             Some(res) => op.complete(res),
+            // Its request may still be in the kernel's hands (see `Inner::leaked`).
+            None if leaked => std::mem::forget(op),
             None => drop(op),
         }
     }
@@ -472,15 +483,22 @@ impl Ring {
     /// buffers are leaked rather than freed.
     pub(crate) fn shutdown(&self) {
         let mut abandoned: Vec<(Box<dyn Abandoned>, i32)> = Vec::new();
-        self.shutdown_locked(&mut abandoned);
+        let mut wakers: Vec<Waker> = Vec::new();
+        self.shutdown_locked(&mut abandoned, &mut wakers);
         // Outside the lock: dropping an operation may deregister its descriptor, which
-        // queues a poll removal on this ring.
+        // queues a poll removal on this ring; a woken task may poll at once.
         for (op, res) in abandoned {
             op.complete(res);
         }
+        for w in wakers {
+            w.wake();
+        }
     }
 
-    fn shutdown_locked(&self, abandoned: &mut Vec<(Box<dyn Abandoned>, i32)>) {
+    /// Ends every request in flight: an abandoned one is handed to `abandoned` with its
+    /// result; a waited-for one gets its result in its slot (`-ECANCELED` if the kernel
+    /// never saw it) and its waker is handed to `wakers`.
+    fn shutdown_locked(&self, abandoned: &mut Vec<(Box<dyn Abandoned>, i32)>, wakers: &mut Vec<Waker>) {
         let mut inner = lock(&self.inner);
         self.closed.store(true, Ordering::Release);
         let in_flight: Vec<usize> =
@@ -493,16 +511,13 @@ impl Ring {
             // can be freed. Abandoned operations are released now (they may own descriptors
             // registered with this driver, which would otherwise keep it alive).
             for key in in_flight {
-                if let Some(OpSlot::Cancelled(_)) = inner.ops.get(key) {
-                    if let OpSlot::Cancelled(op) = inner.ops.remove(key) {
-                        abandoned.push((op, -libc::ECANCELED));
-                    }
-                }
+                end(&mut inner.ops, key, -libc::ECANCELED, abandoned, wakers);
             }
             return;
         }
         if self.single_issuer && self.issuer.get() != Some(&std::thread::current().id()) {
             std::mem::forget(std::mem::take(&mut inner.ops));
+            inner.leaked = true;
             return;
         }
         for key in &in_flight {
@@ -523,12 +538,7 @@ impl Ring {
                 let ud = cqe.user_data();
                 if ud & OP_TAG != 0 && ud & CANCEL_TAG == 0 {
                     let key = (ud & KEY_MASK) as usize;
-                    if in_flight.contains(&key) {
-                        match ops.try_remove(key) {
-                            Some(OpSlot::Cancelled(op)) => abandoned.push((op, cqe.result())),
-                            Some(_) => {}
-                            None => continue,
-                        }
+                    if in_flight.contains(&key) && end(ops, key, cqe.result(), abandoned, wakers) {
                         pending -= 1;
                     }
                 }
@@ -539,6 +549,33 @@ impl Ring {
         }
         // An operation refused to complete: never free what the kernel may still use.
         std::mem::forget(std::mem::take(&mut inner.ops));
+        inner.leaked = true;
+    }
+}
+
+/// Shutdown's end of request `key` with `res`: an abandoned operation leaves its slot for
+/// `abandoned`; a waited-for one keeps its result in the slot for its next poll and hands its
+/// waker to `wakers`. Returns whether the request was still open.
+fn end(
+    ops: &mut Slab<OpSlot>,
+    key: usize,
+    res: i32,
+    abandoned: &mut Vec<(Box<dyn Abandoned>, i32)>,
+    wakers: &mut Vec<Waker>,
+) -> bool {
+    match ops.get_mut(key) {
+        Some(OpSlot::Waiting(w)) => {
+            wakers.extend(w.take());
+            ops[key] = OpSlot::Done(res);
+            true
+        }
+        Some(OpSlot::Cancelled(_)) => {
+            if let OpSlot::Cancelled(op) = ops.remove(key) {
+                abandoned.push((op, res));
+            }
+            true
+        }
+        Some(OpSlot::Done(_)) | None => false,
     }
 }
 
