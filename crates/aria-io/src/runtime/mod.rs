@@ -44,7 +44,7 @@ use scheduler::current_thread::CurrentThread;
 use scheduler::multi_thread::MultiThread;
 use scheduler::thread_per_core::{Config, ThreadPerCore};
 
-/// How a runtime runs its tasks (see the [module docs](self)).
+/// How a runtime runs its tasks (chosen with the [`Builder`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RuntimeFlavor {

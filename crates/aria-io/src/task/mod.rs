@@ -1,10 +1,16 @@
-//! Tasks: a spawned future, its output and its bookkeeping in **one allocation**.
+//! Tasks: [`spawn`], [`spawn_local`] (thread-per-core), [`JoinHandle`] (await the output,
+//! `abort`), [`JoinSet`], [`yield_now`] and task-local values ([`LocalKey`], made by
+//! `task_local!`).
+//!
+//! # Implementation notes
+//!
+//! A spawned future, its output and its bookkeeping live in **one allocation**.
 //!
 //! # Memory layout
 //!
-//! A task is an `Arc<Cell<F>>`. `Cell` is `#[repr(C)]` with the [`Header`] first, so a
+//! A task is an `Arc<Cell<F>>`. `Cell` is `#[repr(C)]` with the `Header` first, so a
 //! pointer to the cell is also a pointer to its header; everything that does not know `F`
-//! (the run queue, wakers, the owned-task list) holds a [`RawTask`], a thin pointer to the
+//! (the run queue, wakers, the owned-task list) holds a `RawTask`, a thin pointer to the
 //! header, and reaches the typed code through the header's vtable. Reference counting is the
 //! `Arc`'s: one reference for each queue entry, each waker, the owned-task list and the
 //! `JoinHandle`.
