@@ -1,5 +1,6 @@
-//! `futures-io` traits on `File`, through its internal buffer. `File`'s own methods share
-//! names with the extension traits' (and win), so the traits are called by path here.
+//! `futures-io` traits on `File`, through its internal buffer. `File`'s owned-buffer methods
+//! are named `read_owned`/`write_owned`/`write_all_owned`, so the extension traits' methods
+//! are called unqualified here, as a user who imports them would.
 
 mod support;
 
@@ -17,9 +18,9 @@ fn async_write_then_async_read_round_trips() {
         let mut f = File::create(&path).await.unwrap();
         // Many small writes, then one larger than the internal buffer.
         for chunk in data[..100_000].chunks(777) {
-            AsyncWriteExt::write_all(&mut f, chunk).await.unwrap();
+            f.write_all(chunk).await.unwrap();
         }
-        AsyncWriteExt::write_all(&mut f, &data[100_000..]).await.unwrap();
+        f.write_all(&data[100_000..]).await.unwrap();
         f.flush().await.unwrap();
         f.close().await.unwrap();
         assert_eq!(f.metadata().await.unwrap().len(), data.len() as u64);
@@ -29,9 +30,9 @@ fn async_write_then_async_read_round_trips() {
         f.read_exact(&mut small).await.unwrap();
         assert_eq!(small, data[..10]);
         let mut rest = Vec::new();
-        AsyncReadExt::read_to_end(&mut f, &mut rest).await.unwrap();
+        f.read_to_end(&mut rest).await.unwrap();
         assert!(rest[..] == data[10..], "contents differ");
-        assert_eq!(AsyncReadExt::read(&mut f, &mut small).await.unwrap(), 0, "end of file");
+        assert_eq!(f.read(&mut small).await.unwrap(), 0, "end of file");
     });
 }
 
@@ -45,10 +46,10 @@ fn writing_after_a_buffered_read_writes_where_the_reader_stopped() {
         let mut three = [0u8; 3];
         f.read_exact(&mut three).await.unwrap(); // reads ahead past 3 internally
         assert_eq!(&three, b"012");
-        AsyncWriteExt::write_all(&mut f, b"XY").await.unwrap();
+        f.write_all(b"XY").await.unwrap();
         f.flush().await.unwrap();
         // The owned-buffer API continues from the same position.
-        let (n, buf) = f.read(Vec::with_capacity(16)).await;
+        let (n, buf) = f.read_owned(Vec::with_capacity(16)).await;
         assert_eq!(n.unwrap(), 5);
         assert_eq!(buf, b"56789");
     });
@@ -92,7 +93,7 @@ fn unflushed_async_writes_still_reach_the_file_when_it_is_dropped() {
     let path = dir.path().join("f");
     run(async {
         let mut f = File::create(&path).await.unwrap();
-        let n = AsyncWriteExt::write(&mut f, b"not flushed").await.unwrap();
+        let n = f.write(b"not flushed").await.unwrap();
         assert_eq!(n, 11);
         drop(f);
         for _ in 0..2000 {
@@ -114,7 +115,7 @@ fn a_failed_buffered_write_is_reported_once_by_write_or_flush() {
         let mut f = File::open(&path).await.unwrap(); // read-only
                                                       // The write is accepted into the buffer unless the kernel refuses it at once; then
                                                       // the error comes from the write, else from the flush.
-        let write = AsyncWriteExt::write(&mut f, b"y").await;
+        let write = f.write(b"y").await;
         let flush = f.flush().await;
         let err = match (write, flush) {
             (Err(e), Ok(())) | (Ok(1), Err(e)) => e,
@@ -122,5 +123,23 @@ fn a_failed_buffered_write_is_reported_once_by_write_or_flush() {
         };
         assert!(err.to_string().starts_with("cannot write `"), "{err}");
         f.flush().await.unwrap();
+    });
+}
+
+#[test]
+fn the_futures_extension_traits_are_callable_unqualified_on_pipes() {
+    run(async {
+        let (mut r, mut w) = aria_io::io::pipe().unwrap();
+        w.write_all(b"ecosystem").await.unwrap();
+        w.flush().await.unwrap();
+        w.close().await.unwrap();
+        let mut first = [0u8; 3];
+        let n = r.read(&mut first).await.unwrap();
+        assert!(n > 0 && first[..n] == b"eco"[..n]);
+        let mut rest = Vec::new();
+        r.read_to_end(&mut rest).await.unwrap();
+        let mut all = first[..n].to_vec();
+        all.extend(rest);
+        assert_eq!(all, b"ecosystem");
     });
 }

@@ -24,7 +24,7 @@ fn native_operations_on_io_uring_start_no_pool_thread_and_epoll_uses_the_pool() 
     let backend = rt.backend();
     rt.block_on(async {
         let mut f = OpenOptions::new().read(true).write(true).create(true).open(&path).await.unwrap();
-        f.write_all(b"native".to_vec()).await.0.unwrap();
+        f.write_all_owned(b"native".to_vec()).await.0.unwrap();
         f.write_at(b"N".to_vec(), 0).await.0.unwrap();
         let (_, buf) = f.read_at(Vec::with_capacity(8), 0).await;
         assert_eq!(buf, b"Native");
@@ -33,7 +33,7 @@ fn native_operations_on_io_uring_start_no_pool_thread_and_epoll_uses_the_pool() 
         assert_eq!(f.metadata().await.unwrap().len(), 6);
         drop(f);
         let mut f = File::open(&path).await.unwrap();
-        let (_, buf) = f.read(Vec::with_capacity(8)).await;
+        let (_, buf) = f.read_owned(Vec::with_capacity(8)).await;
         assert_eq!(buf, b"Native");
         fs::rename(&path, &moved).await.unwrap();
         assert!(fs::metadata(&moved).await.unwrap().is_file());

@@ -49,10 +49,10 @@ fn a_dropped_read_at_the_file_position_either_happened_or_did_not() {
     run(async {
         let mut f = File::open(&path).await.unwrap();
         for _ in 0..500 {
-            let _ = timeout(Duration::ZERO, f.read(Vec::with_capacity(10))).await;
+            let _ = timeout(Duration::ZERO, f.read_owned(Vec::with_capacity(10))).await;
         }
         // Each dropped read moved the position by 10 bytes or not at all.
-        let (n, buf) = f.read(Vec::with_capacity(10)).await;
+        let (n, buf) = f.read_owned(Vec::with_capacity(10)).await;
         assert_eq!(n.unwrap(), 10);
         let record = std::str::from_utf8(&buf).unwrap();
         assert!(record.ends_with('\n') && record[..9].parse::<u32>().is_ok(), "{record:?}");
@@ -82,9 +82,9 @@ fn dropped_writes_at_the_file_position_are_whole_or_absent() {
     run(async {
         let mut f = File::create(&path).await.unwrap();
         for i in 0..200u8 {
-            let _ = timeout(Duration::ZERO, f.write(vec![i; 1000])).await;
+            let _ = timeout(Duration::ZERO, f.write_owned(vec![i; 1000])).await;
         }
-        f.write_all(b"end".to_vec()).await.0.unwrap();
+        f.write_all_owned(b"end".to_vec()).await.0.unwrap();
         f.sync_all().await.unwrap();
     });
     let contents = std::fs::read(&path).unwrap();

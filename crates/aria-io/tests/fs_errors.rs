@@ -30,7 +30,7 @@ fn reading_a_directory_names_the_path() {
     let dir = tempfile::tempdir().unwrap();
     run(async {
         let mut f = File::open(dir.path()).await.unwrap();
-        let (res, buf) = f.read(Vec::with_capacity(8)).await;
+        let (res, buf) = f.read_owned(Vec::with_capacity(8)).await;
         let err = res.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::IsADirectory);
         assert_eq!(
@@ -50,7 +50,7 @@ fn writing_to_a_read_only_file_names_the_path() {
     std::fs::write(&path, "x").unwrap();
     run(async {
         let mut f = File::open(&path).await.unwrap();
-        let (res, _) = f.write(b"y".to_vec()).await;
+        let (res, _) = f.write_owned(b"y".to_vec()).await;
         let err = res.unwrap_err();
         assert_eq!(os_code(&err), Some(9), "EBADF");
         assert!(err.to_string().starts_with(&format!("cannot write `{}`", path.display())), "{err}");

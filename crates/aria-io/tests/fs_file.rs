@@ -14,24 +14,24 @@ fn written_bytes_read_back_through_read_and_read_to_end() {
     let path = dir.path().join("f");
     run(async {
         let mut f = File::create(&path).await.unwrap();
-        let (n, buf) = f.write(b"hello ".to_vec()).await;
+        let (n, buf) = f.write_owned(b"hello ".to_vec()).await;
         assert_eq!(n.unwrap(), 6);
         assert_eq!(buf, b"hello ", "the buffer comes back unchanged");
-        let (res, _) = f.write_all(b"world".to_vec()).await;
+        let (res, _) = f.write_all_owned(b"world".to_vec()).await;
         res.unwrap();
         drop(f);
 
         let mut f = File::open(&path).await.unwrap();
-        let (n, buf) = f.read(Vec::with_capacity(3)).await;
+        let (n, buf) = f.read_owned(Vec::with_capacity(3)).await;
         assert_eq!(n.unwrap(), 3);
         assert_eq!(buf, b"hel");
-        let (n, buf) = f.read(buf).await;
+        let (n, buf) = f.read_owned(buf).await;
         assert_eq!(n.unwrap(), 0, "no spare capacity: nothing read");
         assert_eq!(buf, b"hel");
         let mut rest = b">".to_vec();
         assert_eq!(f.read_to_end(&mut rest).await.unwrap(), 8);
         assert_eq!(rest, b">lo world");
-        let (n, _) = f.read(Vec::with_capacity(10)).await;
+        let (n, _) = f.read_owned(Vec::with_capacity(10)).await;
         assert_eq!(n.unwrap(), 0, "end of file");
     });
 }
@@ -42,7 +42,7 @@ fn read_at_and_write_at_use_offsets_and_leave_the_position_alone() {
     let path = dir.path().join("f");
     run(async {
         let mut f = OpenOptions::new().read(true).write(true).create(true).open(&path).await.unwrap();
-        f.write_all(b"0123456789".to_vec()).await.0.unwrap();
+        f.write_all_owned(b"0123456789".to_vec()).await.0.unwrap();
         let (n, _) = f.write_at(b"abc".to_vec(), 2).await;
         assert_eq!(n.unwrap(), 3);
         f.write_all_at(b"Z".to_vec(), 20).await.0.unwrap();
@@ -83,7 +83,7 @@ fn set_len_truncates_and_extends_with_zeros() {
     let path = dir.path().join("f");
     run(async {
         let mut f = OpenOptions::new().read(true).write(true).create(true).open(&path).await.unwrap();
-        f.write_all(b"abcdef".to_vec()).await.0.unwrap();
+        f.write_all_owned(b"abcdef".to_vec()).await.0.unwrap();
         f.set_len(3).await.unwrap();
         assert_eq!(f.metadata().await.unwrap().len(), 3);
         f.set_len(5).await.unwrap();
@@ -98,9 +98,9 @@ fn sync_all_and_sync_data_succeed_after_writes() {
     let path = dir.path().join("f");
     run(async {
         let mut f = File::create(&path).await.unwrap();
-        f.write_all(vec![7u8; 100_000]).await.0.unwrap();
+        f.write_all_owned(vec![7u8; 100_000]).await.0.unwrap();
         f.sync_data().await.unwrap();
-        f.write_all(vec![8u8; 10]).await.0.unwrap();
+        f.write_all_owned(vec![8u8; 10]).await.0.unwrap();
         f.sync_all().await.unwrap();
     });
     assert_eq!(std::fs::metadata(&path).unwrap().len(), 100_010);
@@ -113,7 +113,7 @@ fn metadata_reports_size_type_permissions_and_times() {
     run(async {
         let before = SystemTime::now() - Duration::from_secs(5);
         let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path).await.unwrap();
-        f.write_all(vec![1u8; 1234]).await.0.unwrap();
+        f.write_all_owned(vec![1u8; 1234]).await.0.unwrap();
         let m = f.metadata().await.unwrap();
         assert_eq!(m.len(), 1234);
         assert!(m.is_file() && !m.is_dir() && !m.is_symlink());
@@ -144,7 +144,7 @@ fn open_options_follow_std_semantics() {
         // append always writes at the end.
         fs::write(&path, "ab").await.unwrap();
         let mut f = OpenOptions::new().append(true).open(&path).await.unwrap();
-        f.write_all(b"cd".to_vec()).await.0.unwrap();
+        f.write_all_owned(b"cd".to_vec()).await.0.unwrap();
         drop(f);
         assert_eq!(fs::read(&path).await.unwrap(), b"abcd");
         // truncate empties it; without create, a missing file is an error.

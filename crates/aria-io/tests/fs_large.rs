@@ -19,7 +19,7 @@ fn a_64_mib_file_round_trips_through_write_all_and_read_to_end() {
     let data = pattern(SIZE);
     run(async {
         let mut f = File::create(&path).await.unwrap();
-        let (res, back) = f.write_all(data.clone()).await;
+        let (res, back) = f.write_all_owned(data.clone()).await;
         res.unwrap();
         assert_eq!(back.len(), SIZE);
         f.sync_data().await.unwrap();

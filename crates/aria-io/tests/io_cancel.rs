@@ -11,18 +11,18 @@ use support::run;
 #[test]
 fn a_dropped_in_flight_read_does_not_corrupt_memory_or_lose_data() {
     run(async {
-        let (mut w, mut r) = aria_io::io::pipe().unwrap();
+        let (mut r, mut w) = aria_io::io::pipe().unwrap();
         // Thousands of reads on an empty pipe, each dropped while waiting.
         for i in 0..5000 {
             let buf = Vec::with_capacity(4096 + i % 7);
-            let res = timeout(Duration::ZERO, r.read(buf)).await;
+            let res = timeout(Duration::ZERO, r.read_owned(buf)).await;
             assert!(res.is_err(), "nothing was written, so every read must still be pending");
         }
         // Fill freshly allocated memory with a pattern; a stray kernel write into a freed
         // buffer would corrupt these.
         let canaries: Vec<Vec<u8>> = (0..1000).map(|_| vec![0x5Au8; 4096]).collect();
         w.write_all(b"hello").await.unwrap();
-        let (n, buf) = r.read(Vec::with_capacity(64)).await;
+        let (n, buf) = r.read_owned(Vec::with_capacity(64)).await;
         assert_eq!(n.unwrap(), 5);
         assert_eq!(buf, b"hello");
         assert!(canaries.iter().all(|c| c.iter().all(|b| *b == 0x5A)));
@@ -33,13 +33,13 @@ fn a_dropped_in_flight_read_does_not_corrupt_memory_or_lose_data() {
 fn a_dropped_async_read_loses_no_bytes() {
     use futures_util::io::AsyncReadExt;
     run(async {
-        let (mut w, mut r) = aria_io::io::pipe().unwrap();
+        let (mut r, mut w) = aria_io::io::pipe().unwrap();
         let mut small = [0u8; 3];
-        assert!(timeout(Duration::ZERO, AsyncReadExt::read(&mut r, &mut small)).await.is_err());
+        assert!(timeout(Duration::ZERO, r.read(&mut small)).await.is_err());
         w.write_all(b"abcdef").await.unwrap();
         drop(w);
         let mut all = Vec::new();
-        AsyncReadExt::read_to_end(&mut r, &mut all).await.unwrap();
+        r.read_to_end(&mut all).await.unwrap();
         assert_eq!(all, b"abcdef");
     });
 }
@@ -47,10 +47,10 @@ fn a_dropped_async_read_loses_no_bytes() {
 #[test]
 fn a_runtime_dropped_with_reads_in_flight_frees_everything() {
     let rt = support::runtime();
-    let (w, r) = rt.block_on(async { aria_io::io::pipe().unwrap() });
+    let (r, w) = rt.block_on(async { aria_io::io::pipe().unwrap() });
     let h = rt.spawn(async move {
         let mut r = r;
-        r.read(Vec::with_capacity(1 << 16)).await
+        r.read_owned(Vec::with_capacity(1 << 16)).await
     });
     rt.block_on(aria_io::yield_now());
     drop(rt);
@@ -62,7 +62,7 @@ fn a_runtime_dropped_with_reads_in_flight_frees_everything() {
 #[test]
 fn writes_to_a_closed_pipe_fail_with_broken_pipe_instead_of_killing_the_process() {
     run(async {
-        let (mut w, r) = aria_io::io::pipe().unwrap();
+        let (r, mut w) = aria_io::io::pipe().unwrap();
         drop(r);
         let err = w.write_all(b"x").await.unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe);
@@ -72,8 +72,8 @@ fn writes_to_a_closed_pipe_fail_with_broken_pipe_instead_of_killing_the_process(
 #[test]
 fn copy_moves_every_byte_between_pipes() {
     run(async {
-        let (mut w1, mut r1) = aria_io::io::pipe().unwrap();
-        let (mut w2, mut r2) = aria_io::io::pipe().unwrap();
+        let (mut r1, mut w1) = aria_io::io::pipe().unwrap();
+        let (mut r2, mut w2) = aria_io::io::pipe().unwrap();
         let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 249) as u8).collect();
         let writer = aria_io::spawn({
             let data = data.clone();
@@ -97,9 +97,9 @@ fn a_runtime_dropped_with_hundreds_of_reads_in_flight_never_lets_the_kernel_writ
     let mut writers = Vec::new();
     let mut handles = Vec::new();
     for _ in 0..300 {
-        let (w, mut r) = rt.block_on(async { aria_io::io::pipe() }).unwrap();
+        let (mut r, w) = rt.block_on(async { aria_io::io::pipe() }).unwrap();
         writers.push(w);
-        handles.push(rt.spawn(async move { r.read(Vec::with_capacity(64 * 1024)).await }));
+        handles.push(rt.spawn(async move { r.read_owned(Vec::with_capacity(64 * 1024)).await }));
     }
     // Let every task submit its read (and the driver hand it to the kernel).
     rt.block_on(aria_io::time::sleep(Duration::from_millis(5)));
@@ -124,9 +124,9 @@ fn a_runtime_dropped_with_hundreds_of_reads_in_flight_never_lets_the_kernel_writ
 #[test]
 fn waiting_on_an_io_object_whose_runtime_is_gone_is_an_error_not_a_hang() {
     let rt = support::runtime();
-    let (_w, mut r) = rt.block_on(async { aria_io::io::pipe() }).unwrap();
+    let (mut r, _w) = rt.block_on(async { aria_io::io::pipe() }).unwrap();
     drop(rt);
     let rt2 = support::runtime();
-    let err = rt2.block_on(async { r.read(Vec::with_capacity(16)).await.0 }).unwrap_err();
+    let err = rt2.block_on(async { r.read_owned(Vec::with_capacity(16)).await.0 }).unwrap_err();
     assert!(err.to_string().contains("shut down"), "{err}");
 }

@@ -51,7 +51,7 @@ fn copy_into_a_pipe_whose_reader_is_gone_reports_broken_pipe() {
         let mut producer = helper(&["emit", "1", "10000000"]);
         producer.stdout(Stdio::piped());
         let mut producer = producer.spawn().unwrap();
-        let (mut to, from_end) = aria_io::io::pipe().unwrap();
+        let (from_end, mut to) = aria_io::io::pipe().unwrap();
         drop(from_end);
         let mut from = producer.stdout.take().unwrap();
         let err = aria_io::io::copy(&mut from, &mut to).await.unwrap_err();
@@ -102,11 +102,11 @@ fn copy_splices_a_childs_stdout_into_a_file_at_its_position() {
         let (mut child, mut from) = emitter(size);
         let mut file = File::create(&path).await.unwrap();
         // The copy starts at the file position, after what was written before.
-        file.write_all(b"head:".to_vec()).await.0.unwrap();
+        file.write_all_owned(b"head:".to_vec()).await.0.unwrap();
         let n = aria_io::io::copy(&mut from, &mut file).await.unwrap();
         assert_eq!(n, size as u64);
         // ...and leaves the position after the bytes copied.
-        file.write_all(b":tail".to_vec()).await.0.unwrap();
+        file.write_all_owned(b":tail".to_vec()).await.0.unwrap();
         assert!(child.wait().await.unwrap().success());
         drop(file);
         let got = aria_io::fs::read(&path).await.unwrap();
@@ -133,12 +133,12 @@ fn copy_splices_a_file_into_a_childs_stdin_from_its_position() {
             back.read_to_end(&mut got).await.map(|_| got)
         });
         let mut file = File::open(&path).await.unwrap();
-        let (res, _) = file.read(Vec::with_capacity(1000)).await;
+        let (res, _) = file.read_owned(Vec::with_capacity(1000)).await;
         assert_eq!(res.unwrap(), 1000);
         let n = aria_io::io::copy(&mut file, &mut to).await.unwrap();
         assert_eq!(n, data.len() as u64 - 1000);
         // The file position is at the end: nothing more to read.
-        assert_eq!(file.read(Vec::with_capacity(16)).await.0.unwrap(), 0);
+        assert_eq!(file.read_owned(Vec::with_capacity(16)).await.0.unwrap(), 0);
         drop(to);
         assert_same(&collector.await.unwrap().unwrap(), &data[1000..]);
         assert!(child.wait().await.unwrap().success());
@@ -154,14 +154,14 @@ fn copy_between_two_files_goes_through_an_intermediate_pipe_and_moves_both_posit
     run(async {
         for round in 0..3 {
             let mut src = File::open(&src_path).await.unwrap();
-            let (res, _) = src.read(Vec::with_capacity(10)).await;
+            let (res, _) = src.read_owned(Vec::with_capacity(10)).await;
             assert_eq!(res.unwrap(), 10);
             let mut dst = File::create(&dst_path).await.unwrap();
-            dst.write_all(b"0123".to_vec()).await.0.unwrap();
+            dst.write_all_owned(b"0123".to_vec()).await.0.unwrap();
             let n = aria_io::io::copy(&mut src, &mut dst).await.unwrap();
             assert_eq!(n, data.len() as u64 - 10, "round {round}");
-            assert_eq!(src.read(Vec::with_capacity(16)).await.0.unwrap(), 0);
-            dst.write_all(b"end".to_vec()).await.0.unwrap();
+            assert_eq!(src.read_owned(Vec::with_capacity(16)).await.0.unwrap(), 0);
+            dst.write_all_owned(b"end".to_vec()).await.0.unwrap();
             drop(dst);
             let got = std::fs::read(&dst_path).unwrap();
             assert_eq!(&got[..4], b"0123");
@@ -208,10 +208,10 @@ fn copy_of_an_empty_source_is_zero_bytes_on_every_path() {
     run(async {
         let mut dst = File::create(&dst_path).await.unwrap();
         assert_eq!(aria_io::io::copy(&mut File::open(&empty).await.unwrap(), &mut dst).await.unwrap(), 0);
-        let (w, mut r) = aria_io::io::pipe().unwrap();
+        let (mut r, w) = aria_io::io::pipe().unwrap();
         drop(w);
         assert_eq!(aria_io::io::copy(&mut r, &mut dst).await.unwrap(), 0);
-        let (mut w, r) = aria_io::io::pipe().unwrap();
+        let (r, mut w) = aria_io::io::pipe().unwrap();
         assert_eq!(aria_io::io::copy(&mut File::open(&empty).await.unwrap(), &mut w).await.unwrap(), 0);
         drop((w, r));
         drop(dst);
@@ -225,7 +225,7 @@ fn copy_from_a_file_into_a_pipe_whose_reader_is_gone_reports_broken_pipe() {
     let path = dir.path().join("src");
     std::fs::write(&path, emitted(4 << 20)).unwrap();
     run(async {
-        let (mut to, from_end) = aria_io::io::pipe().unwrap();
+        let (from_end, mut to) = aria_io::io::pipe().unwrap();
         drop(from_end);
         let mut file = File::open(&path).await.unwrap();
         let err = aria_io::io::copy(&mut file, &mut to).await.unwrap_err();
@@ -236,9 +236,9 @@ fn copy_from_a_file_into_a_pipe_whose_reader_is_gone_reports_broken_pipe() {
 #[test]
 fn copy_into_a_closed_pipe_writer_is_not_connected() {
     run(async {
-        let (mut to, _r) = aria_io::io::pipe().unwrap();
-        to.close();
-        let (mut w, mut from) = aria_io::io::pipe().unwrap();
+        let (_r, mut to) = aria_io::io::pipe().unwrap();
+        to.close().await.unwrap();
+        let (mut from, mut w) = aria_io::io::pipe().unwrap();
         w.write_all(b"x").await.unwrap();
         drop(w);
         let err = aria_io::io::copy(&mut from, &mut to).await.unwrap_err();
@@ -312,10 +312,10 @@ fn copy_bidirectional_relays_two_pipe_pairs_and_closes_each_writer_at_end_of_fil
             (emitted((5 << 20) + 3), emitted(3 << 20).into_iter().rev().collect::<Vec<_>>());
         // Side A reads what `a_feed` writes and writes into `a_out`, read back by `a_seen`;
         // the same for B.
-        let (a_feed, a_in) = pipe().unwrap();
-        let (a_out, a_seen) = pipe().unwrap();
-        let (b_feed, b_in) = pipe().unwrap();
-        let (b_out, b_seen) = pipe().unwrap();
+        let (a_in, a_feed) = pipe().unwrap();
+        let (a_seen, a_out) = pipe().unwrap();
+        let (b_in, b_feed) = pipe().unwrap();
+        let (b_seen, b_out) = pipe().unwrap();
         let feed = |mut w: aria_io::io::PipeWriter, data: Vec<u8>| {
             aria_io::spawn(async move { w.write_all(&data).await })
         };

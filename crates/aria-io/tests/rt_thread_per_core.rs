@@ -130,7 +130,7 @@ fn io_objects_work_on_every_core_and_from_block_on() {
         for core in 0..2 {
             let out = Handle::current()
                 .spawn_on(core, move || async move {
-                    let (mut w, mut r) = aria_io::io::pipe().unwrap();
+                    let (mut r, mut w) = aria_io::io::pipe().unwrap();
                     let writer = aria_io::task::spawn_local(async move {
                         w.write_all(format!("core {core}").as_bytes()).await.unwrap();
                     });

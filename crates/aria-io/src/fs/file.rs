@@ -130,11 +130,11 @@ impl File {
     ///
     /// # References
     /// read(2), io_uring_prep_read(3)
-    pub async fn read(&mut self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+    pub async fn read_owned(&mut self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
         self.read_op(buf, None).await
     }
 
-    /// Like [`read`](File::read) but at `offset` bytes from the start of the file, leaving
+    /// Like [`read_owned`](File::read_owned) but at `offset` bytes from the start of the file, leaving
     /// the file position unchanged.
     ///
     /// # Errors
@@ -161,7 +161,7 @@ impl File {
     /// geometrically), and returns the number of bytes read.
     ///
     /// # Errors
-    /// As [`read`](File::read); the bytes read before the error stay in `buf`.
+    /// As [`read_owned`](File::read_owned); the bytes read before the error stay in `buf`.
     ///
     /// # Cancel safety
     /// Not cancel safe: `buf` is moved into each read while it is in flight, so if this
@@ -188,7 +188,7 @@ impl File {
             let spare = buf.capacity() - buf.len();
             if spare == 0 && hint.is_some_and(|h| read as u64 >= h) {
                 // Probably at the end: check without growing `buf`.
-                let (res, probe) = self.read(Vec::with_capacity(32)).await;
+                let (res, probe) = self.read_owned(Vec::with_capacity(32)).await;
                 match res {
                     Ok(0) => return Ok(read),
                     Ok(_) => buf.extend_from_slice(&probe),
@@ -200,7 +200,7 @@ impl File {
             if spare < MIN_SPARE {
                 buf.reserve(buf.len().clamp(64 * 1024, 64 * 1024 * 1024));
             }
-            let (res, back) = self.read(std::mem::take(buf)).await;
+            let (res, back) = self.read_owned(std::mem::take(buf)).await;
             *buf = back;
             match res {
                 Ok(0) => return Ok(buf.len() - start),
@@ -215,7 +215,7 @@ impl File {
     /// the number of bytes read.
     ///
     /// # Errors
-    /// As [`read`](File::read); `InvalidData` if the bytes read are not UTF-8 (`buf` is then
+    /// As [`read_owned`](File::read_owned); `InvalidData` if the bytes read are not UTF-8 (`buf` is then
     /// left as it was).
     ///
     /// # Cancel safety
@@ -247,11 +247,11 @@ impl File {
     ///
     /// # References
     /// write(2), io_uring_prep_write(3)
-    pub async fn write(&mut self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+    pub async fn write_owned(&mut self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
         self.write_op(buf, None).await
     }
 
-    /// Like [`write`](File::write) but at `offset` bytes from the start of the file, leaving
+    /// Like [`write_owned`](File::write_owned) but at `offset` bytes from the start of the file, leaving
     /// the file position unchanged (the file grows, with a hole, if `offset` is past its end).
     ///
     /// # Errors
@@ -281,9 +281,9 @@ impl File {
     /// it back.
     ///
     /// # Errors
-    /// As [`write`](File::write); `WriteZero` if a write accepts nothing. Part of `buf` may
+    /// As [`write_owned`](File::write_owned); `WriteZero` if a write accepts nothing. Part of `buf` may
     /// have been written.
-    pub async fn write_all(&mut self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
+    pub async fn write_all_owned(&mut self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
         if let Err(e) = self.settle().await {
             return (Err(e), buf);
         }

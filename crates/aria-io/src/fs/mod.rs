@@ -178,7 +178,7 @@ pub async fn write(path: impl AsRef<Path>, contents: impl Into<Vec<u8>>) -> io::
     let path = path.as_ref();
     let contents = contents.into();
     let mut file = File::create(path).await?;
-    file.write_all(contents).await.0
+    file.write_all_owned(contents).await.0
 }
 
 /// Copies the contents and permission bits of `from` to `to` (created or truncated) and

@@ -5,7 +5,8 @@
 //! [`AsyncRead`](futures_io::AsyncRead) and [`AsyncWrite`](futures_io::AsyncWrite), so
 //! `futures::io::AsyncReadExt`, `futures::io::copy`, codecs and other ecosystem code work on
 //! them. They also offer operations in the completion shape of the driver, which take and give
-//! back owned buffers (`read`, `write`), and `read_to_end`.
+//! back owned buffers (`read_owned`, `write_owned`: named so that they never shadow the
+//! `futures` extension traits' `read` and `write`), and `read_to_end`.
 //!
 //! [`copy`] moves a stream between pipes and [files](crate::fs::File) with splice(2), in the
 //! kernel; [`copy_bidirectional`] relays two streams at once, between two [`Duplex`] objects

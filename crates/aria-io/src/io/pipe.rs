@@ -13,17 +13,18 @@ use crate::driver::uring::Ring;
 use crate::driver::{Interest, IoSource};
 use crate::sys;
 
-/// Creates an anonymous pipe whose two ends are registered with the current runtime.
-/// Both ends are close-on-exec and non-blocking.
+/// Creates an anonymous pipe whose two ends are registered with the current runtime, and
+/// returns them as `(reader, writer)`, in the order of `std::io::pipe()`. Both ends are
+/// close-on-exec and non-blocking.
 ///
 /// # Errors
 /// `EMFILE`/`ENFILE` from pipe2(2); `Other` outside a runtime.
 ///
 /// # References
 /// pipe(7), pipe2(2)
-pub fn pipe() -> io::Result<(PipeWriter, PipeReader)> {
+pub fn pipe() -> io::Result<(PipeReader, PipeWriter)> {
     let (r, w) = sys::pipe()?;
-    Ok((PipeWriter::from_owned_fd(w)?, PipeReader::from_owned_fd(r)?))
+    Ok((PipeReader::from_owned_fd(r)?, PipeWriter::from_owned_fd(w)?))
 }
 
 fn register(fd: OwnedFd) -> io::Result<Arc<IoSource>> {
@@ -78,7 +79,7 @@ impl PipeReader {
     ///
     /// # References
     /// read(2), pipe(7), io_uring_prep_read(3)
-    pub async fn read(&mut self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+    pub async fn read_owned(&mut self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
         let (res, op) = Op::new(ReadOp { source: self.source.clone(), buf }).await;
         (res, op.buf)
     }
@@ -233,7 +234,7 @@ impl PipeWriter {
     ///
     /// # References
     /// write(2), pipe(7), io_uring_prep_write(3)
-    pub async fn write(&mut self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+    pub async fn write_owned(&mut self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
         let source = match self.source() {
             Ok(s) => s.clone(),
             Err(e) => return (Err(e), buf),
@@ -258,8 +259,19 @@ impl PipeWriter {
     }
 
     /// Closes the descriptor now (the reader sees end of file once every other copy of this
-    /// end is closed). Later writes fail with `NotConnected`.
-    pub fn close(&mut self) {
+    /// end is closed). Later writes fail with `NotConnected`. A pipe has no user-space
+    /// buffer, so nothing is flushed and this never fails; it is `async` with the same
+    /// signature as `futures::AsyncWriteExt::close`, which it would otherwise shadow.
+    ///
+    /// # Errors
+    /// None: always `Ok(())`.
+    pub async fn close(&mut self) -> io::Result<()> {
+        self.close_now();
+        Ok(())
+    }
+
+    /// Closes the descriptor without waiting (see [`close`](PipeWriter::close)).
+    pub(crate) fn close_now(&mut self) {
         self.source = None;
     }
 
@@ -312,7 +324,7 @@ impl futures_io::AsyncWrite for PipeWriter {
     }
 
     fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut().close();
+        self.get_mut().close_now();
         Poll::Ready(Ok(()))
     }
 }
