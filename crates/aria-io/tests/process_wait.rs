@@ -26,9 +26,10 @@ fn a_grandchild_holding_stdout_open_does_not_hang_output() {
     run(async {
         let mut c = helper(&["grandchild", "600000"]);
         c.wait_delay(Some(Duration::from_millis(200)));
-        let out = c.output().await.unwrap();
+        let err = c.output().await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+        let out = aria_io::process::WaitDelayExpired::into_output(err).unwrap();
         assert!(out.status.success());
-        assert!(out.wait_delay_expired);
         let gc: u32 = String::from_utf8(out.stdout).unwrap().trim().parse().unwrap();
         // Clean up the grandchild (it was reparented, not ours to reap).
         let _ = Command::new("kill").arg(gc.to_string()).status().await;
@@ -41,7 +42,7 @@ fn dropping_a_child_without_kill_on_drop_leaves_no_zombie() {
         let mut c = helper(&["wait-stdin"]);
         c.stdin(Stdio::piped());
         let child = c.spawn().unwrap();
-        let pid = child.id();
+        let pid = child.id().unwrap();
         drop(child); // closes stdin: the child exits on its own
         until_reaped(pid).await;
     });
@@ -53,7 +54,7 @@ fn dropping_a_child_whose_wait_is_in_flight_still_reaps_it() {
         let mut c = helper(&["sleep", "600000"]);
         c.kill_on_drop(true);
         let mut child = c.spawn().unwrap();
-        let pid = child.id();
+        let pid = child.id().unwrap();
         // The wait is submitted (on io_uring: an IORING_OP_WAITID that keeps the pidfd open
         // until its completion) and stays in the child when this future is dropped.
         assert!(aria_io::time::timeout(Duration::from_millis(20), child.wait()).await.is_err());
@@ -68,7 +69,7 @@ fn dropping_a_child_with_kill_on_drop_kills_and_reaps_it() {
         let mut c = helper(&["sleep", "600000"]);
         c.kill_on_drop(true);
         let child = c.spawn().unwrap();
-        let pid = child.id();
+        let pid = child.id().unwrap();
         drop(child);
         until_reaped(pid).await;
     });
@@ -82,7 +83,7 @@ fn a_child_orphaned_by_a_dropped_runtime_is_reaped_by_the_next_runtime() {
             let mut c = helper(&["wait-stdin"]);
             c.stdin(Stdio::piped());
             let child = c.spawn().unwrap();
-            child.id()
+            child.id().unwrap()
         })
     };
     run(until_reaped(pid));
@@ -95,7 +96,7 @@ fn two_hundred_concurrent_sleeping_children_are_all_reaped() {
         let mut pids = Vec::new();
         for _ in 0..200 {
             let mut child = helper(&["sleep", "300"]).spawn().unwrap();
-            pids.push(child.id());
+            pids.push(child.id().unwrap());
             handles.push(aria_io::spawn(async move { child.wait().await }));
         }
         for h in handles {
@@ -111,7 +112,7 @@ fn two_hundred_concurrent_sleeping_children_are_all_reaped() {
 fn a_wait_racing_a_kill_reports_the_kill() {
     run(async {
         let mut child = helper(&["sleep", "600000"]).spawn().unwrap();
-        let pidfd_child_id = child.id();
+        let pidfd_child_id = child.id().unwrap();
         // Another task kills while this one is already waiting.
         let killer = aria_io::spawn(async move {
             aria_io::yield_now().await;
@@ -131,11 +132,12 @@ fn kill_and_wait_in_either_order_never_fail() {
             if i % 2 == 0 {
                 aria_io::yield_now().await;
             }
-            child.kill().unwrap();
+            child.start_kill().unwrap();
             let st = child.wait().await.unwrap();
             assert!(st.success() || st.signal() == Some(9), "{st}");
-            child.kill().unwrap(); // after reaping: still Ok
-            assert!(child.signal(15).is_err()); // but signalling a reaped child is refused
+            assert!(child.start_kill().is_err()); // after reaping, as tokio: refused
+            assert!(child.signal(15).is_err()); // and so is any other signal
+            assert_eq!(child.id(), None);
         }
     });
 }
@@ -160,7 +162,7 @@ fn signal_group_reaches_every_member_of_the_childs_group() {
         // The shell starts a sleeper in the background and waits: both are in the group.
         c.args(["-c", "sleep 600 & wait"]).process_group(0);
         let mut child = c.spawn().unwrap();
-        assert_eq!(child.pgid(), Some(child.id() as i32));
+        assert_eq!(child.pgid(), Some(child.id().unwrap() as i32));
         aria_io::time::sleep(Duration::from_millis(50)).await;
         child.signal_group(9).unwrap();
         assert_eq!(child.wait().await.unwrap().signal(), Some(9));
@@ -180,7 +182,7 @@ fn a_child_dropped_after_its_runtime_is_gone_is_reaped_by_the_next_runtime() {
         c.spawn().unwrap()
     });
     drop(rt);
-    let pid = child.id();
+    let pid = child.id().unwrap();
     drop(child); // closes stdin; the child exits; no runtime is running now
     run(until_reaped(pid));
 }

@@ -83,7 +83,7 @@ async fn aria(n: u64, window: Duration) -> io::Result<Window> {
     let mut waits = Vec::new();
     for _ in 0..n {
         let mut child = aria_io::process::Command::new(SLEEP).arg(SLEEP_SECS).spawn()?;
-        pids.push(child.id());
+        pids.push(child.id().expect("not reaped yet"));
         waits.push(aria_io::spawn(async move { child.wait().await }));
     }
     aria_io::time::sleep(SETTLE).await;

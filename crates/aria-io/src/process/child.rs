@@ -58,6 +58,8 @@ pub struct Child {
     pidfd: Option<Arc<IoSource>>,
     wait: Option<Op<WaitOp>>,
     status: Option<ExitStatus>,
+    /// Started without waiting for its execve: how it reports a failed start.
+    pending: Option<PendingExec>,
     kill_on_drop: bool,
     pub(crate) wait_delay: Option<Duration>,
     /// The writing end of the child's stdin, if it was piped.
@@ -74,18 +76,37 @@ pub struct Child {
     pub stddato: Option<PipeReader>,
 }
 
+/// A child started without waiting for its `execve` ([`Command::status`](super::Command::status),
+/// [`Command::output`](super::Command::output)): where it reports a failed start, read once
+/// it has been reaped.
+#[derive(Debug)]
+pub(crate) struct PendingExec {
+    pub(crate) report: Arc<sys::clone3::Report>,
+    pub(crate) program: std::ffi::OsString,
+}
+
+impl PendingExec {
+    /// The spawn error, if the child failed before or in its `execve`.
+    fn error(&self) -> Option<io::Error> {
+        let (step, err) = self.report.failure()?;
+        Some(super::command::spawn_error(&self.program, sys::spawn::step_error(step, err)))
+    }
+}
+
 impl Child {
     pub(crate) fn new(
         pid: libc::pid_t,
+        pidfd: std::os::fd::OwnedFd,
         pgid: Option<libc::pid_t>,
         kill_on_drop: bool,
         wait_delay: Option<Duration>,
+        pending: Option<PendingExec>,
         streams: ChildStreams,
     ) -> io::Result<Child> {
-        let pidfd = match sys::pidfd_open(pid).and_then(IoSource::new) {
+        let pidfd = match IoSource::new(pidfd) {
             Ok(fd) => Some(Arc::new(fd)),
             Err(e) => {
-                // Without a pidfd we cannot track the child: kill and reap it now.
+                // Without a registered pidfd we cannot track the child: kill and reap it now.
                 sys::kill_and_reap(pid);
                 return Err(e);
             }
@@ -97,6 +118,7 @@ impl Child {
             pidfd,
             wait: None,
             status: None,
+            pending,
             kill_on_drop,
             wait_delay,
             stdin,
@@ -108,10 +130,17 @@ impl Child {
         })
     }
 
-    /// The child's process id. After the child is reaped the number may belong to another
-    /// process; use [`signal`](Child::signal), which goes through the pidfd.
-    pub fn id(&self) -> u32 {
-        self.pid as u32
+    /// The child's process id, or `None` once it has been reaped (by a wait that returned),
+    /// after which the number may belong to another process. Signal the child with
+    /// [`signal`](Child::signal), which goes through the pidfd and cannot reach a recycled
+    /// pid.
+    pub fn id(&self) -> Option<u32> {
+        self.status.is_none().then_some(self.pid as u32)
+    }
+
+    /// The pid, whether or not the child was reaped (for process groups).
+    pub(crate) fn raw_pid(&self) -> libc::pid_t {
+        self.pid
     }
 
     /// The process group the child was put in, if [`process_group`](super::Command::process_group)
@@ -145,9 +174,12 @@ impl Child {
     }
 
     /// Polls for the child's exit (see [`wait`](Child::wait), without closing stdin).
+    ///
+    /// # Errors
+    /// As [`wait`](Child::wait).
     pub fn poll_wait(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<ExitStatus>> {
         if let Some(status) = self.status {
-            return Poll::Ready(Ok(status));
+            return Poll::Ready(self.started(status));
         }
         let source = self.source().clone();
         let op = self.wait.get_or_insert_with(|| Op::new(WaitOp::new(source)));
@@ -155,34 +187,62 @@ impl Child {
         self.wait = None;
         let status = ExitStatus::from_wait(res?);
         self.status = Some(status);
-        Poll::Ready(Ok(status))
+        Poll::Ready(self.started(status))
+    }
+
+    /// The status of a reaped child, or the spawn error if it never started its program.
+    fn started(&self, status: ExitStatus) -> io::Result<ExitStatus> {
+        match self.pending.as_ref().and_then(PendingExec::error) {
+            Some(e) => Err(e),
+            None => Ok(status),
+        }
     }
 
     /// Reaps the child if it has exited, without waiting.
     ///
     /// # Errors
-    /// The waitid(2) error.
+    /// The waitid(2) error; as [`wait`](Child::wait) for a child that never started.
     pub fn try_wait(&mut self) -> io::Result<Option<ExitStatus>> {
         if let Some(status) = self.status {
-            return Ok(Some(status));
+            return self.started(status).map(Some);
         }
         let status = sys::waitid_pidfd(self.source().as_fd())?.map(ExitStatus::from_wait);
         self.status = status;
-        Ok(status)
+        status.map(|s| self.started(s)).transpose()
     }
 
-    /// Sends `SIGKILL`. Succeeds if the child has already exited.
+    /// Sends `SIGKILL` without waiting for the child to exit (tokio's `start_kill`).
+    /// Succeeds if the child has exited but was not reaped yet.
     ///
     /// # Errors
-    /// The pidfd_send_signal(2) error.
-    pub fn kill(&mut self) -> io::Result<()> {
+    /// `InvalidInput` if the child was already reaped; otherwise the pidfd_send_signal(2)
+    /// error.
+    pub fn start_kill(&mut self) -> io::Result<()> {
         if self.status.is_some() {
-            return Ok(());
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "cannot kill a child that was already reaped"));
         }
         match sys::pidfd_send_signal(self.source().as_fd(), libc::SIGKILL) {
             Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
             other => other,
         }
+    }
+
+    /// Sends `SIGKILL` and waits for the child to exit, reaping it (tokio's `kill`).
+    /// Cancel-safe: the signal is sent once, and a dropped future leaves the child to be
+    /// reaped by a later wait or by the background reaper.
+    ///
+    /// # Errors
+    /// As [`start_kill`](Child::start_kill) and [`wait`](Child::wait); a child whose
+    /// program failed to start (possible for one started without waiting for its `execve`)
+    /// is gone as the caller asked, and `kill` returns `Ok`.
+    pub async fn kill(&mut self) -> io::Result<()> {
+        self.start_kill()?;
+        self.stdin = None;
+        self.stddati = None;
+        poll_fn(|cx| self.poll_wait(cx)).await.map(drop).or_else(|e| {
+            // The child was killed before its exec: the kill is what the caller asked for.
+            if super::SpawnError::from_io(&e).is_some() { Ok(()) } else { Err(e) }
+        })
     }
 
     /// Sends `signo` to the child through its pidfd, which cannot reach a recycled pid.

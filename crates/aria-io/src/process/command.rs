@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::stdio::{Inner, Stdio};
+use super::child::PendingExec;
 use super::{Child, ChildStreams, Output};
 use crate::io::{PipeReader, PipeWriter};
 use crate::sys;
-use crate::sys::spawn::{self, FdSource, SpawnRequest};
+use crate::sys::spawn::{self, ExecImage, FdSource, SpawnMode};
 
 /// Number of standard streams every child gets.
 pub(crate) const STREAMS: usize = 6;
@@ -37,6 +38,8 @@ fn is_input(fd: usize) -> bool {
 /// whatever characters it contains.
 pub struct Command {
     program: OsString,
+    /// `argv[0]` when it differs from the program (see [`Command::arg0`]).
+    arg0: Option<OsString>,
     args: Vec<OsString>,
     env_clear: bool,
     env: BTreeMap<OsString, Option<OsString>>,
@@ -45,6 +48,9 @@ pub struct Command {
     new_session: bool,
     kill_on_drop: bool,
     wait_delay: Option<Duration>,
+    uid: Option<u32>,
+    gid: Option<u32>,
+    groups: Option<Vec<u32>>,
     stdio: [Option<Stdio>; STREAMS],
 }
 
@@ -54,6 +60,7 @@ impl Command {
     pub fn new(program: impl AsRef<OsStr>) -> Command {
         Command {
             program: program.as_ref().to_owned(),
+            arg0: None,
             args: Vec::new(),
             env_clear: false,
             env: BTreeMap::new(),
@@ -61,7 +68,10 @@ impl Command {
             process_group: None,
             new_session: false,
             kill_on_drop: false,
-            wait_delay: Some(Duration::from_secs(1)),
+            wait_delay: None,
+            uid: None,
+            gid: None,
+            groups: None,
             stdio: Default::default(),
         }
     }
@@ -85,6 +95,19 @@ impl Command {
     /// Sets an environment variable for the child.
     pub fn env(&mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> &mut Command {
         self.env.insert(key.as_ref().to_owned(), Some(value.as_ref().to_owned()));
+        self
+    }
+
+    /// Sets several environment variables for the child.
+    pub fn envs<I, K, V>(&mut self, vars: I) -> &mut Command
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<OsStr>,
+        V: AsRef<OsStr>,
+    {
+        for (k, v) in vars {
+            self.env(k, v);
+        }
         self
     }
 
@@ -130,9 +153,11 @@ impl Command {
     }
 
     /// How long [`output`](Command::output) keeps reading the child's pipes after the child
-    /// exited (default 1 s). A grandchild that inherited a pipe can keep it open for ever;
-    /// after this delay the pipes are closed and what was read is returned. `None` reads
-    /// until end of file, like Go's `WaitDelay` of zero.
+    /// exited. By default (`None`) it reads until end of file, like Go's `WaitDelay` of zero:
+    /// the output of a background grandchild that inherited a pipe is never cut off. With a
+    /// delay, the pipes are closed when it expires and `output` fails with `TimedOut`,
+    /// carrying a [`WaitDelayExpired`](super::WaitDelayExpired) with the status and what was
+    /// read, so a truncated result is never mistaken for a clean one.
     pub fn wait_delay(&mut self, delay: Option<Duration>) -> &mut Command {
         self.wait_delay = delay;
         self
@@ -173,6 +198,39 @@ impl Command {
         self.stdio(5, cfg)
     }
 
+    /// Sets `argv[0]`, the name the program sees itself called by (login shells are started
+    /// as `-sh`, multi-call binaries such as busybox dispatch on it). The program run is
+    /// still the one given to [`Command::new`].
+    pub fn arg0(&mut self, arg0: impl AsRef<OsStr>) -> &mut Command {
+        self.arg0 = Some(arg0.as_ref().to_owned());
+        self
+    }
+
+    /// Runs the child as user `uid` (setuid(2) in the child, after the groups and the gid).
+    /// Needs the privilege to do so (`CAP_SETUID`), else the spawn fails with
+    /// `PermissionDenied` naming `setuid`.
+    ///
+    /// # Platform
+    /// Needs the clone3 spawn path (see the [module docs](super#spawning)); where the system
+    /// refuses clone3, the spawn fails with `Unsupported`.
+    pub fn uid(&mut self, uid: u32) -> &mut Command {
+        self.uid = Some(uid);
+        self
+    }
+
+    /// Runs the child with group id `gid` (setgid(2) in the child). As [`uid`](Command::uid).
+    pub fn gid(&mut self, gid: u32) -> &mut Command {
+        self.gid = Some(gid);
+        self
+    }
+
+    /// Sets the child's supplementary groups (setgroups(2) in the child, before the gid and
+    /// uid change). As [`uid`](Command::uid); an empty slice drops every supplementary group.
+    pub fn groups(&mut self, groups: &[u32]) -> &mut Command {
+        self.groups = Some(groups.to_vec());
+        self
+    }
+
     /// The program name as given to [`Command::new`].
     pub fn get_program(&self) -> &OsStr {
         &self.program
@@ -181,6 +239,18 @@ impl Command {
     /// The arguments (without the program name).
     pub fn get_args(&self) -> impl Iterator<Item = &OsStr> {
         self.args.iter().map(OsString::as_os_str)
+    }
+
+    /// The environment variables set ([`env`](Command::env), `Some(value)`) or removed
+    /// ([`env_remove`](Command::env_remove), `None`) for the child, in key order; after
+    /// [`env_clear`](Command::env_clear), only what was set since.
+    pub fn get_envs(&self) -> impl Iterator<Item = (&OsStr, Option<&OsStr>)> {
+        self.env.iter().map(|(k, v)| (k.as_os_str(), v.as_deref()))
+    }
+
+    /// The working directory set by [`current_dir`](Command::current_dir), if any.
+    pub fn get_current_dir(&self) -> Option<&Path> {
+        self.cwd.as_deref()
     }
 
     pub(crate) fn set_stdio_if_unset(&mut self, fd: usize, cfg: Stdio) {
@@ -198,34 +268,48 @@ impl Command {
     /// Stream configurations that are descriptors (a file, another child's pipe) are moved
     /// into the child and reset to the default; `inherit`, `null` and `piped` stay set.
     ///
+    /// Returns once the child has called `execve(2)` (the calling thread waits for that, as
+    /// with std's and tokio's `spawn`), so every failure to start the program is reported
+    /// here. [`status`](Command::status) and [`output`](Command::output) do not wait for it.
+    ///
     /// # Errors
     /// An error naming the program and the OS reason: `NotFound` when the program is not in
     /// `PATH` or does not exist, `PermissionDenied` when it is not executable, an error naming
     /// the directory when the working directory does not exist, `InvalidInput` for a NUL byte
-    /// in the program, an argument or the environment, and `Other` outside a runtime. Nothing
-    /// leaks: every descriptor created for the spawn is closed on error.
+    /// in the program, an argument or the environment, `PermissionDenied` (`EPERM`) naming
+    /// the step for a [`uid`](Command::uid)/[`gid`](Command::gid) change this process may not
+    /// make, and `Other` outside a runtime. Nothing leaks: every descriptor created for the
+    /// spawn is closed on error. [`SpawnError::from_io`] gives the program back.
     ///
     /// # Platform
-    /// Linux 5.4+ (pidfd_open, waitid(P_PIDFD)), glibc 2.34+ (posix_spawn closefrom).
+    /// Linux 5.4+ (pidfd, waitid(P_PIDFD)), glibc 2.34+. The child is started with
+    /// `clone3(CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_CLEAR_SIGHAND)` where the kernel
+    /// (5.9+) and any seccomp filter allow it, else with posix_spawn(3) and pidfd_open(2); see
+    /// the [module docs](super#spawning).
     ///
     /// # References
-    /// posix_spawn(3), pidfd_open(2)
+    /// clone(2), posix_spawn(3), pidfd_open(2), execve(2)
     pub fn spawn(&mut self) -> io::Result<Child> {
-        self.spawn_inner().map_err(|source| {
-            io::Error::new(source.kind(), SpawnError { program: self.program.clone(), source })
-        })
+        self.spawn_with(SpawnMode::Wait)
     }
 
-    fn spawn_inner(&mut self) -> io::Result<Child> {
+    /// Starts the child, waiting for its `execve` ([`SpawnMode::Wait`]) or not
+    /// ([`SpawnMode::Detach`]: a failure of the child's `execve` is then reported by the
+    /// child's wait, as the same [`SpawnError`]).
+    pub(crate) fn spawn_with(&mut self, mode: SpawnMode) -> io::Result<Child> {
+        self.spawn_inner(mode).map_err(|source| spawn_error(&self.program, source))
+    }
+
+    fn spawn_inner(&mut self, mode: SpawnMode) -> io::Result<Child> {
         if crate::runtime::context::current().is_none() {
             return Err(crate::runtime::context::no_runtime());
         }
         let path = self.resolve_program()?;
-        let argv: Vec<CString> = std::iter::once(&self.program)
+        let argv: Vec<CString> = std::iter::once(self.arg0.as_ref().unwrap_or(&self.program))
             .chain(&self.args)
             .map(|a| cstring(a.as_bytes()))
             .collect::<io::Result<_>>()?;
-        let envp = if self.env_clear || !self.env.is_empty() { Some(self.build_env()?) } else { None };
+        let env = if self.env_clear || !self.env.is_empty() { Some(self.build_env()?) } else { None };
         let cwd = match &self.cwd {
             Some(dir) => {
                 let meta = std::fs::metadata(dir).map_err(|e| {
@@ -243,7 +327,7 @@ impl Command {
         };
 
         // Resolve the six streams. `keep` holds the child-side descriptors until the spawn
-        // returns (they are closed in the parent right after).
+        // returns (they are closed in the parent right after; the child has its own copies).
         let mut keep: Vec<OwnedFd> = Vec::new();
         let mut fds = [FdSource::Inherit; STREAMS];
         let mut streams = ChildStreams::default();
@@ -271,7 +355,7 @@ impl Command {
                 Inner::Writer(w) => Some(w.into_blocking_fd()?),
             };
             if let Some(fd) = child_fd {
-                // Sources must be >= 6 so a dup2 onto 0-5 never clobbers another source.
+                // Sources must be >= 6 so a dup onto 0-5 never clobbers another source.
                 let fd =
                     if fd.as_raw_fd() < STREAMS as RawFd { sys::dup_at_least(fd.as_fd(), 6)? } else { fd };
                 fds[target] = FdSource::Dup(fd.as_raw_fd());
@@ -279,23 +363,28 @@ impl Command {
             }
         }
 
-        let req = SpawnRequest {
-            path: &path,
-            argv: &argv,
-            envp: envp.as_deref(),
-            cwd: cwd.as_deref(),
+        let image = ExecImage {
+            path,
+            argv,
+            env,
+            cwd,
             fds,
             process_group: if self.new_session { None } else { self.process_group },
             new_session: self.new_session,
+            uid: self.uid,
+            gid: self.gid,
+            groups: self.groups.clone(),
         };
-        let pid = spawn::spawn(&req)?;
+        let spawned = spawn::spawn(image, mode)?;
         drop(keep);
+        let pid = spawned.pid;
         let pgid = if self.new_session {
             Some(pid)
         } else {
             self.process_group.map(|g| if g == 0 { pid } else { g })
         };
-        Child::new(pid, pgid, self.kill_on_drop, self.wait_delay, streams)
+        let pending = spawned.report.map(|report| PendingExec { report, program: self.program.clone() });
+        Child::new(spawned.pid, spawned.pidfd, pgid, self.kill_on_drop, self.wait_delay, pending, streams)
     }
 
     /// Finds the executable: a name with a `/` is used as it is; otherwise the first
@@ -357,26 +446,62 @@ impl Command {
     /// Runs the child to completion and collects its output. Unless set otherwise, stdin is
     /// `/dev/null` and stdout and stderr are piped; any other stream configured as piped
     /// (stddbg, stddato) is collected too. All pipes are drained concurrently with the wait,
-    /// so no amount of output can deadlock; see [`Command::wait_delay`] for pipes held open by
-    /// grandchildren.
+    /// so no amount of output can deadlock. Reading goes on until every pipe reaches end of
+    /// file, even after the child exited (a background grandchild holding a pipe is waited
+    /// for, as Go does by default); [`wait_delay`](Command::wait_delay) bounds that.
+    ///
+    /// Does not block the calling thread on the child's `execve` (as
+    /// [`spawn`](Command::spawn) does): the child is started and the future returns to the
+    /// scheduler at once, and a failure of the `execve` is reported by this future as the
+    /// same [`SpawnError`] `spawn` would give.
     ///
     /// # Errors
-    /// As [`spawn`](Command::spawn), and read errors on the pipes.
+    /// As [`spawn`](Command::spawn); read errors on the pipes; `TimedOut` carrying a
+    /// [`WaitDelayExpired`](super::WaitDelayExpired) (with the output read so far) when a
+    /// wait delay was set and expired.
     pub async fn output(&mut self) -> io::Result<Output> {
         self.set_stdio_if_unset(0, Stdio::null());
         self.set_stdio_if_unset(1, Stdio::piped());
         self.set_stdio_if_unset(2, Stdio::piped());
-        let child = self.spawn()?;
+        let child = self.spawn_with(SpawnMode::Detach)?;
         child.wait_with_output().await
     }
 
-    /// Runs the child to completion and returns its exit status.
+    /// Runs the child to completion and returns its exit status. Like
+    /// [`output`](Command::output), does not block the calling thread on the child's
+    /// `execve`.
     ///
     /// # Errors
     /// As [`spawn`](Command::spawn).
     pub async fn status(&mut self) -> io::Result<super::ExitStatus> {
-        self.spawn()?.wait().await
+        self.spawn_with(SpawnMode::Detach)?.wait().await
     }
+}
+
+impl From<std::process::Command> for Command {
+    /// Takes the program, arguments, environment changes and working directory of a std
+    /// command. What std does not let anyone read back is not carried over: its stdio
+    /// settings, `env_clear`, and the `CommandExt` settings (uid, gid, process group,
+    /// `arg0`, `pre_exec`); set them on the result.
+    fn from(std: std::process::Command) -> Command {
+        let mut cmd = Command::new(std.get_program());
+        cmd.args(std.get_args());
+        for (k, v) in std.get_envs() {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        if let Some(dir) = std.get_current_dir() {
+            cmd.current_dir(dir);
+        }
+        cmd
+    }
+}
+
+/// Wraps `source` as the [`SpawnError`] of `program`, keeping its kind.
+pub(crate) fn spawn_error(program: &OsStr, source: io::Error) -> io::Error {
+    io::Error::new(source.kind(), SpawnError { program: program.to_owned(), source })
 }
 
 /// The error inside the `io::Error` that [`Command::spawn`] returns: which program could not

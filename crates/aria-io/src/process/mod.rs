@@ -42,7 +42,7 @@ mod stdio;
 pub use child::Child;
 pub(crate) use child::ChildStreams;
 pub use command::{Command, SpawnError};
-pub use output::Output;
+pub use output::{Output, WaitDelayExpired};
 pub use pipeline::{PipeKind, Pipeline, PipelineChild, PipelineStatus, Redirect};
 pub use status::{signal_name, ExitStatus};
 pub use stdio::Stdio;

@@ -6,6 +6,7 @@ use std::future::{poll_fn, Future};
 use std::io;
 use std::pin::Pin;
 use std::task::Poll;
+use std::time::Duration;
 
 use super::{Child, ExitStatus};
 use crate::io::PipeReader;
@@ -24,10 +25,72 @@ pub struct Output {
     pub stddbg: Vec<u8>,
     /// Everything written to stddato, fd 5 (empty if it was not piped).
     pub stddato: Vec<u8>,
-    /// The child exited but some pipe was still held open (by a grandchild) when the wait
-    /// delay ran out, so reading stopped early.
-    pub wait_delay_expired: bool,
 }
+
+/// The error inside the `io::Error` (of kind `TimedOut`) that
+/// [`Command::output`](super::Command::output) returns when its
+/// [`wait_delay`](super::Command::wait_delay) expired: the child exited, but a pipe was still
+/// held open (typically by a background grandchild), so reading stopped before end of file.
+/// It carries the child's status and the output read until then, so nothing is lost:
+///
+/// ```
+/// # fn main() -> std::io::Result<()> {
+/// use aria_io::process::{Command, WaitDelayExpired};
+/// use std::time::Duration;
+///
+/// aria_io::Runtime::new()?.block_on(async {
+///     let mut cmd = Command::new("sh");
+///     cmd.args(["-c", "echo a; (sleep 2; echo b) &"]).wait_delay(Some(Duration::from_millis(100)));
+///     let err = cmd.output().await.unwrap_err();
+///     let expired = WaitDelayExpired::from_io(&err).expect("the wait delay expired");
+///     assert!(expired.output.status.success());
+///     assert_eq!(expired.output.stdout, b"a\n");
+/// });
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct WaitDelayExpired {
+    /// The status and what was read before the pipes were closed.
+    pub output: Output,
+    delay: Duration,
+}
+
+impl WaitDelayExpired {
+    /// Finds the `WaitDelayExpired` inside an `io::Error`, if it is one.
+    pub fn from_io(err: &io::Error) -> Option<&WaitDelayExpired> {
+        err.get_ref().and_then(|e| e.downcast_ref::<WaitDelayExpired>())
+    }
+
+    /// Takes the `WaitDelayExpired` out of an `io::Error`, or gives the error back.
+    ///
+    /// # Errors
+    /// `err` itself when it is not a `WaitDelayExpired`.
+    pub fn into_output(err: io::Error) -> Result<Output, io::Error> {
+        if WaitDelayExpired::from_io(&err).is_none() {
+            return Err(err);
+        }
+        let inner = err.into_inner().expect("checked above");
+        Ok(inner.downcast::<WaitDelayExpired>().map(|e| e.output).expect("checked above"))
+    }
+
+    /// The delay that expired.
+    pub fn delay(&self) -> Duration {
+        self.delay
+    }
+}
+
+impl std::fmt::Display for WaitDelayExpired {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the child exited ({}) but its output was still held open {:?} later (by a background process?); \
+             the output is truncated",
+            self.output.status, self.delay
+        )
+    }
+}
+
+impl std::error::Error for WaitDelayExpired {}
 
 /// Drains `readers` into their buffers while `wait` polls for the exit; after the exit,
 /// keeps reading for at most `delay`. Shared by `Child` and `Pipeline` output collection.
@@ -99,5 +162,9 @@ pub(crate) async fn collect(mut child: Child) -> io::Result<Output> {
     let delay = child.wait_delay;
     let (status, expired) = drain_while(&mut readers, delay, |cx| child.poll_wait(cx)).await?;
     let [(_, stdout), (_, stderr), (_, stddbg), (_, stddato)] = readers;
-    Ok(Output { status, stdout, stderr, stddbg, stddato, wait_delay_expired: expired })
+    let output = Output { status, stdout, stderr, stddbg, stddato };
+    match (expired, delay) {
+        (true, Some(delay)) => Err(io::Error::new(io::ErrorKind::TimedOut, WaitDelayExpired { output, delay })),
+        _ => Ok(output),
+    }
 }

@@ -287,7 +287,7 @@ impl Pipeline {
             match result {
                 Ok(mut child) => {
                     if i == 0 {
-                        pgid = child.id() as i32;
+                        pgid = child.raw_pid();
                     }
                     if capture && i + 1 == n {
                         captured = child.stdout.take();

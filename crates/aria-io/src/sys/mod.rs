@@ -5,6 +5,7 @@
 //! [`io::Result`] and every file descriptor it creates is `O_CLOEXEC`, so a child started by the
 //! process layer inherits exactly the descriptors it is given and nothing else.
 
+pub(crate) mod clone3;
 pub(crate) mod fs;
 pub(crate) mod sighandler;
 pub(crate) mod spawn;
@@ -211,6 +212,18 @@ pub(crate) fn waitid_pidfd(pidfd: BorrowedFd<'_>) -> io::Result<Option<WaitInfo>
         return Ok(None);
     }
     Ok(Some(WaitInfo { code: info.si_code, status }))
+}
+
+/// `waitid(P_PIDFD, pidfd, WEXITED)`: waits for the child to exit and reaps it. Only for a
+/// child known to have exited or to exit at once (a spawn whose child failed).
+pub(crate) fn waitid_pidfd_blocking(pidfd: BorrowedFd<'_>) -> io::Result<()> {
+    // SAFETY: siginfo_t is plain old data; all-zero is a valid value.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    cvt_retry(|| {
+        // SAFETY: `info` is a valid, writable siginfo_t for the call.
+        unsafe { libc::waitid(libc::P_PIDFD, pidfd.as_raw_fd() as libc::id_t, &mut info, libc::WEXITED) }
+    })?;
+    Ok(())
 }
 
 /// Blocks every signal in `set` in the calling thread (`pthread_sigmask(SIG_BLOCK)`).
