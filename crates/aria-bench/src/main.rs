@@ -10,6 +10,9 @@
 //! `--all` runs every scenario for every runtime in alternation, each measurement in a fresh
 //! process (this binary with `--json`), prints the tables of medians and of round-by-round
 //! ratios aria/peer, and writes them as markdown to `--out`. See `docs/benchmarks.md`.
+//! Every scenario runs on each aria-io flavour (`aria-epoll`, `aria-uring`, `aria-mt`,
+//! `aria-tpc`) except par-map (`aria-mt` only); fanout adds `aria-mt1`. The rows of each
+//! table are in `report::cases`.
 //!
 //! # Adding to the suite
 //!

@@ -5,6 +5,12 @@
 //! The waits are a task per child (a thread per child for `std`). The soft RLIMIT_NOFILE is
 //! raised to the hard limit first. `close_ms` is how long the closing itself took (every
 //! runtime closes the stdins in one loop on the thread that runs the main future).
+//!
+//! On the current-thread runtimes (`aria-epoll`, `aria-uring`, `tokio-ct`, async-process's
+//! executor) no wait returns before the closing loop ends; on `aria-mt` and `aria-tpc`, as on
+//! `tokio`, the waits run on other threads meanwhile. On `aria-tpc` the children are spawned
+//! from the main task (block_on's thread), so their pidfds register with core 0's driver,
+//! while the waiting tasks go to the cores in turn.
 
 use std::io;
 use std::time::{Duration, Instant};

@@ -1,6 +1,7 @@
 //! `idle`: N children sleeping, a wait in place on each (a task per child, a thread per child
 //! for `std`). Over a window (5 s by default) the parent should use no CPU: reports the
-//! parent's CPU milliseconds in the window and its thread count at the end of the window.
+//! parent's CPU milliseconds in the window and its thread count at the end of the window
+//! (the runtime's threads count: `aria-mt`'s workers, `aria-tpc`'s cores, tokio's workers).
 //! The children are then killed and reaped.
 
 use std::io;

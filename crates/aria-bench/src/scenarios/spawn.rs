@@ -4,7 +4,9 @@
 //! which shares the two cores with the parent.
 //!
 //! Every runtime runs 64 workers (tasks, or threads for `std`) that each spawn and wait in a
-//! loop until N spawns have been claimed; each spawn builds a fresh command.
+//! loop until N spawns have been claimed; each spawn builds a fresh command. The workers are
+//! spawned from the main task: on `aria-mt` they run on the worker threads, on `aria-tpc` they
+//! go to the cores in turn, each core spawning and waiting for its own children.
 
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
