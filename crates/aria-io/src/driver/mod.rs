@@ -253,7 +253,6 @@ impl Driver {
     /// dispatches them, and fires expired timers.
     pub(crate) fn turn(&mut self, max_wait: Option<Duration>) -> io::Result<()> {
         let handle = &*self.handle;
-        handle.orphans.adopt_global(handle);
         let timeout = {
             let wheel = lock(&handle.time);
             let next = wheel.next_expiration();
@@ -505,7 +504,7 @@ impl Handle {
 impl Drop for Driver {
     fn drop(&mut self) {
         // Handles can outlive the driver (I/O objects and children hold them), but nothing
-        // turns it any more: hand the orphans on to whichever runtime turns next, and make
+        // turns it any more: hand the orphans on to the process-wide reaper, and make
         // sure the kernel is done with every buffer of an operation still in flight.
         self.handle.shut_down.store(true, Ordering::Release);
         self.handle.orphans.close();

@@ -219,7 +219,10 @@ impl Child {
     /// error.
     pub fn start_kill(&mut self) -> io::Result<()> {
         if self.status.is_some() {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "cannot kill a child that was already reaped"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "cannot kill a child that was already reaped",
+            ));
         }
         match sys::pidfd_send_signal(self.source().as_fd(), libc::SIGKILL) {
             Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
@@ -241,7 +244,11 @@ impl Child {
         self.stddati = None;
         poll_fn(|cx| self.poll_wait(cx)).await.map(drop).or_else(|e| {
             // The child was killed before its exec: the kill is what the caller asked for.
-            if super::SpawnError::from_io(&e).is_some() { Ok(()) } else { Err(e) }
+            if super::SpawnError::from_io(&e).is_some() {
+                Ok(())
+            } else {
+                Err(e)
+            }
         })
     }
 

@@ -7,8 +7,8 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::stdio::{Inner, Stdio};
 use super::child::PendingExec;
+use super::stdio::{Inner, Stdio};
 use super::{Child, ChildStreams, Output};
 use crate::io::{PipeReader, PipeWriter};
 use crate::sys;
@@ -301,9 +301,9 @@ impl Command {
     }
 
     fn spawn_inner(&mut self, mode: SpawnMode) -> io::Result<Child> {
-        if crate::runtime::context::current().is_none() {
-            return Err(crate::runtime::context::no_runtime());
-        }
+        let driver = crate::runtime::context::driver_handle()?;
+        // Reap a few of the children dropped earlier that have exited (see `orphan`).
+        driver.orphans().reap_some(&driver);
         let path = self.resolve_program()?;
         let argv: Vec<CString> = std::iter::once(self.arg0.as_ref().unwrap_or(&self.program))
             .chain(&self.args)

@@ -164,7 +164,9 @@ pub(crate) async fn collect(mut child: Child) -> io::Result<Output> {
     let [(_, stdout), (_, stderr), (_, stddbg), (_, stddato)] = readers;
     let output = Output { status, stdout, stderr, stddbg, stddato };
     match (expired, delay) {
-        (true, Some(delay)) => Err(io::Error::new(io::ErrorKind::TimedOut, WaitDelayExpired { output, delay })),
+        (true, Some(delay)) => {
+            Err(io::Error::new(io::ErrorKind::TimedOut, WaitDelayExpired { output, delay }))
+        }
         _ => Ok(output),
     }
 }

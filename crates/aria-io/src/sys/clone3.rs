@@ -537,9 +537,9 @@ unsafe fn child_steps(ctx: &ChildCtx) -> (Step, u32) {
             }
         };
     }
-    // SAFETY (for the whole body): raw system calls with values from `ctx`, whose pointers
-    // are valid (the caller's guarantee); none of them writes memory outside the kernel
-    // except execve, which replaces it.
+    // SAFETY: raw system calls with values from `ctx`, whose pointers are valid (the
+    // caller's guarantee); none of them writes memory outside the kernel except execve,
+    // which replaces it.
     unsafe {
         let mut sig = 1;
         while sig <= 64 {
@@ -576,7 +576,10 @@ unsafe fn child_steps(ctx: &ChildCtx) -> (Step, u32) {
         }
         check!(Step::CloseRange, syscall(libc::SYS_close_range, 6, u32::MAX as usize, 0, 0));
         let mask = &ctx.mask as *const u64 as usize;
-        check!(Step::Mask, syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK as usize, mask, 0, SIGSET_SIZE));
+        check!(
+            Step::Mask,
+            syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK as usize, mask, 0, SIGSET_SIZE)
+        );
         let r = syscall(libc::SYS_execve, ctx.path as usize, ctx.argv as usize, ctx.envp as usize, 0);
         (Step::Exec, (-r) as u32)
     }

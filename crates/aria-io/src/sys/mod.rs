@@ -395,6 +395,28 @@ pub(crate) fn poll_one(
     Ok(n > 0)
 }
 
+/// Creates an eventfd (counter 0, close-on-exec, non-blocking).
+///
+/// # References
+/// eventfd(2)
+pub(crate) fn eventfd() -> io::Result<OwnedFd> {
+    // SAFETY: eventfd takes an initial value and flags.
+    let fd = cvt(unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) })?;
+    // SAFETY: a fresh descriptor that nobody else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// poll(2) on `fds` for at most `timeout_ms` milliseconds (-1: no limit); returns how many
+/// have events. `EINTR` counts as none.
+pub(crate) fn poll_many(fds: &mut [libc::pollfd], timeout_ms: libc::c_int) -> io::Result<usize> {
+    // SAFETY: `fds` is a valid array of pollfd structures of the length passed.
+    match cvt(unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) }) {
+        Ok(n) => Ok(n as usize),
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(0),
+        Err(e) => Err(e),
+    }
+}
+
 /// Kills (`SIGKILL`) and reaps a child by pid, blocking until it is gone. Only for a child
 /// this process just spawned and for which no pidfd could be opened, so the pid cannot have
 /// been reused (it is not reaped yet).

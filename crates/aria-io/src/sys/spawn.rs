@@ -107,7 +107,13 @@ impl Prepared {
             None => environ_snapshot(),
         };
         envp.push(std::ptr::null());
-        let mut p = Box::new(Prepared { image, argv, envp, report: Arc::new(Report::new()), ctx: MaybeUninit::uninit() });
+        let mut p = Box::new(Prepared {
+            image,
+            argv,
+            envp,
+            report: Arc::new(Report::new()),
+            ctx: MaybeUninit::uninit(),
+        });
         let report: *const Report = &*p.report;
         let img = &p.image;
         let mut ctx = ChildCtx::new(img.path.as_ptr(), p.argv.as_ptr(), p.envp.as_ptr(), report);
@@ -244,7 +250,7 @@ pub(crate) fn spawn(image: ExecImage, mode: Mode) -> io::Result<Spawned> {
 
 enum Fallback {
     /// clone3 is refused here: use posix_spawn with this image.
-    Yes(ExecImage),
+    Yes(Box<ExecImage>),
     No(io::Error),
 }
 
@@ -290,7 +296,7 @@ fn spawn_clone3(image: ExecImage, mode: Mode) -> Result<Spawned, Fallback> {
                 Some(libc::ENOSYS | libc::EPERM | libc::EINVAL) => {
                     METHOD.store(METHOD_POSIX_SPAWN, Ordering::Relaxed);
                     let Prepared { image, .. } = *prepared;
-                    Err(Fallback::Yes(image))
+                    Err(Fallback::Yes(Box::new(image)))
                 }
                 _ => Err(Fallback::No(e)),
             }
