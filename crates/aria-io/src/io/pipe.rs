@@ -165,7 +165,7 @@ impl PipeReader {
         }
     }
 
-    /// The registered descriptor (for splicing by [`copy`](super::copy)).
+    /// The registered descriptor (for splicing by [`copy`](super::copy())).
     pub(crate) fn io_source(&self) -> &Arc<IoSource> {
         &self.source
     }
@@ -284,7 +284,7 @@ impl PipeWriter {
         unregister(self.source.take().ok_or_else(closed)?)
     }
 
-    /// The registered descriptor, unless closed (for splicing by [`copy`](super::copy)).
+    /// The registered descriptor, unless closed (for splicing by [`copy`](super::copy())).
     pub(crate) fn io_source(&self) -> Option<&Arc<IoSource>> {
         self.source.as_ref()
     }
