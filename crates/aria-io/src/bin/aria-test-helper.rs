@@ -17,6 +17,10 @@
 //! - `backend`: prints the backend a default runtime picks (or the error)
 //! - `signals SIGNO COUNT`: on an aria-io runtime, listens for SIGNO (twice, two streams),
 //!   prints `ready`, and prints `got N` after each of COUNT deliveries seen by both streams
+//! - `stdio-async [closed]`: on an aria-io runtime, wraps stddati as a `PipeReader` and stddbg
+//!   and stddato as `PipeWriter`s, copies stddati to stdout and to stddato, and writes
+//!   `{"bytes":N}` and a newline to stddbg; with `closed`, first checks that fds 3-5 are not
+//!   open (the caller closed them), so the streams are `/dev/null`
 //! - `signals-cores SIGNO COUNT`: the same on a 2-core thread-per-core runtime, with one
 //!   listener on each core and one in `block_on`, SIGNO blocked in every thread (so each
 //!   delivery is read by one core's signalfd); prints `missed N` if a listener has not seen
@@ -140,9 +144,31 @@ fn run(args: &[String]) -> io::Result<u8> {
             })?;
         }
         "signals-cores" => return signals_on_cores(num(args, 1)?, num(args, 2)?),
+        "stdio-async" => stdio_async(args.get(1).map(String::as_str) == Some("closed"))?,
         _ => return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("unknown mode `{mode}`"))),
     }
     Ok(0)
+}
+
+/// `stdio-async`: see the module docs.
+fn stdio_async(closed: bool) -> io::Result<()> {
+    use aria_io::io::{PipeReader, PipeWriter};
+    use aria_io::stdio::{stddati, stddato, stddbg};
+    if closed {
+        if let Some(fd) = (3..=5).find(|fd| std::path::Path::new(&format!("/proc/self/fd/{fd}")).exists()) {
+            return Err(io::Error::other(format!("fd {fd} is open; the caller was to close fds 3-5")));
+        }
+    }
+    aria_io::Runtime::new()?.block_on(async {
+        let mut data_in = PipeReader::from_owned_fd(stddati()?.into())?;
+        let mut data_out = PipeWriter::from_owned_fd(stddato()?.into())?;
+        let mut dbg = PipeWriter::from_owned_fd(stddbg()?.into())?;
+        let mut data = Vec::new();
+        data_in.read_to_end(&mut data).await?;
+        io::stdout().lock().write_all(&data)?;
+        data_out.write_all(&data).await?;
+        dbg.write_all(format!("{{\"bytes\":{}}}\n", data.len()).as_bytes()).await
+    })
 }
 
 /// `signals-cores`: see the module docs.

@@ -409,18 +409,57 @@ impl Handle {
     }
 
     /// Registers `fd` for readiness (in, out, read-hangup): edge-triggered with epoll;
-    /// polls armed on demand with io_uring.
-    pub(crate) fn register(&self, fd: RawFd) -> io::Result<(usize, Arc<ScheduledIo>)> {
+    /// polls armed on demand with io_uring. Returns `None`, registering nothing, for a
+    /// descriptor the kernel cannot poll (a regular file, `/dev/null`: see
+    /// [`registration`](registration#always-ready-descriptors)), which is always ready.
+    ///
+    /// Which descriptors those are is decided the same way on both backends: by what
+    /// epoll_ctl(2) says (`EPERM` for a file without a `poll` method). With epoll that is the
+    /// registration itself; with io_uring, pipes and sockets are known pollable from fstat(2)
+    /// and anything else is asked of a scratch epoll instance.
+    ///
+    /// # Errors
+    /// Named after the descriptor and the backend (`cannot register fd 7 with the epoll
+    /// driver: ...`), with the kind of the cause: `IsADirectory` for a directory, `EBADF`
+    /// for a descriptor that is not open or was opened with `O_PATH`, `ENOMEM`/`ENOSPC` from
+    /// epoll_ctl(2).
+    pub(crate) fn register(&self, fd: BorrowedFd<'_>) -> io::Result<Option<(usize, Arc<ScheduledIo>)>> {
+        self.try_register(fd).map_err(|e| {
+            sys::context(e, format!("cannot register fd {} with the {} driver", fd.as_raw_fd(), self.kind()))
+        })
+    }
+
+    fn try_register(&self, fd: BorrowedFd<'_>) -> io::Result<Option<(usize, Arc<ScheduledIo>)>> {
+        // Refused by epoll like a regular file, but no stream: an error, not "always ready".
+        let not_a_stream = || io::Error::new(io::ErrorKind::IsADirectory, "it is a directory, not a stream");
         let io = Arc::new(ScheduledIo::default());
-        let key = lock(&self.io).insert(io.clone());
-        if let Backend::Epoll(sel) = &self.backend {
-            let interest = (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32;
-            if let Err(e) = sel.register(fd, key as u64, interest) {
-                lock(&self.io).remove(key);
-                return Err(e);
+        match &self.backend {
+            Backend::Epoll(sel) => {
+                let key = lock(&self.io).insert(io.clone());
+                let interest = (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32;
+                match sel.register(fd.as_raw_fd(), key as u64, interest) {
+                    Ok(()) => Ok(Some((key, io))),
+                    Err(e) => {
+                        lock(&self.io).remove(key);
+                        if e.raw_os_error() != Some(libc::EPERM) {
+                            return Err(e);
+                        }
+                        if sys::file_type(fd)? == libc::S_IFDIR {
+                            return Err(not_a_stream());
+                        }
+                        Ok(None)
+                    }
+                }
+            }
+            Backend::Uring(_) => {
+                let pollable = match sys::file_type(fd)? {
+                    libc::S_IFIFO | libc::S_IFSOCK => true,
+                    libc::S_IFDIR => return Err(not_a_stream()),
+                    _ => sys::epoll_accepts(fd)?,
+                };
+                Ok(pollable.then(|| (lock(&self.io).insert(io.clone()), io)))
             }
         }
-        Ok((key, io))
     }
 
     /// Removes a registration; must be called before the descriptor is closed.
@@ -530,7 +569,7 @@ pub(crate) struct IoSource {
 impl IoSource {
     /// Registers `fd` with the current runtime's driver.
     pub(crate) fn new(fd: OwnedFd) -> io::Result<IoSource> {
-        let registration = Registration::new(fd.as_raw_fd())?;
+        let registration = Registration::new(fd.as_fd())?;
         Ok(IoSource { registration, fd })
     }
 

@@ -9,9 +9,29 @@
 //! lost. The driver sets bits *before* taking the waiter lock to wake; a waiter stores its
 //! waker under the lock and re-checks the bits afterwards, so a wake-up cannot fall between
 //! the check and the store.
+//!
+//! # Always-ready descriptors
+//!
+//! Some descriptors have no readiness to wait for: the kernel cannot poll a regular file or
+//! a device such as `/dev/null` (their file has no `poll` method: epoll_ctl(2) refuses them
+//! with `EPERM`, and poll(2) reports them always readable and writable). A read or write of
+//! one never reports `EAGAIN`: it transfers bytes, reports end of file or an error, or
+//! blocks the calling thread for as long as the device or the disk takes, as any read(2) of
+//! a regular file does.
+//!
+//! Such a descriptor is *always ready*: its registration has no readiness state, nothing is
+//! added to epoll and no `IORING_OP_POLL_ADD` is ever armed for it, on either backend.
+//! [`Registration::poll_ready`] reports it ready at once, so [`Registration::poll_io`] simply
+//! performs the system call. Should that call report `WouldBlock` anyway (nothing the kernel
+//! can notify about), the task yields and retries at its next poll rather than spinning
+//! inside one. Completion operations on it (`IORING_OP_READ`...) are submitted to io_uring as
+//! for any registered descriptor; the readiness backends perform them inline.
+//!
+//! Which descriptors are always ready is decided once, at registration, by
+//! [`Handle::register`] (the same rule on every backend).
 
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
@@ -139,33 +159,44 @@ pub(crate) struct ReadyEvent {
 pub(crate) struct Registration {
     handle: Arc<Handle>,
     fd: RawFd,
-    key: usize,
-    io: Arc<ScheduledIo>,
+    /// The slab key and readiness state; `None` for an always-ready descriptor (see the
+    /// [module docs](self#always-ready-descriptors)).
+    polled: Option<(usize, Arc<ScheduledIo>)>,
     registered: AtomicBool,
 }
 
 impl std::fmt::Debug for Registration {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Registration").field("key", &self.key).finish_non_exhaustive()
+        let key = self.polled.as_ref().map(|(key, _)| *key);
+        f.debug_struct("Registration").field("key", &key).finish_non_exhaustive()
     }
 }
 
 impl Registration {
-    /// Registers `fd` (which must be non-blocking) with the driver of the runtime running on
-    /// this thread.
+    /// Registers `fd` with the driver of the runtime running on this thread: for readiness
+    /// (then `fd` must be made non-blocking), or as always ready when the kernel cannot poll
+    /// it (see the [module docs](self#always-ready-descriptors)).
     ///
     /// # Errors
-    /// `Other` if no runtime is running on this thread; the `epoll_ctl` error otherwise.
-    pub(crate) fn new(fd: RawFd) -> io::Result<Registration> {
+    /// `Other` if no runtime is running on this thread; otherwise the error of
+    /// [`Handle::register`], naming the descriptor.
+    pub(crate) fn new(fd: BorrowedFd<'_>) -> io::Result<Registration> {
         let handle = crate::runtime::context::driver_handle()?;
-        let (key, io) = handle.register(fd)?;
-        Ok(Registration { handle, fd, key, io, registered: AtomicBool::new(true) })
+        let polled = handle.register(fd)?;
+        Ok(Registration { handle, fd: fd.as_raw_fd(), polled, registered: AtomicBool::new(true) })
+    }
+
+    /// Whether the driver reports readiness for this descriptor (false: always ready).
+    pub(crate) fn is_polled(&self) -> bool {
+        self.polled.is_some()
     }
 
     /// Removes the registration (idempotent). Must run before the descriptor is closed.
     pub(crate) fn deregister(&self, fd: RawFd) {
         if self.registered.swap(false, Ordering::AcqRel) {
-            self.handle.deregister(self.key, fd, &self.io);
+            if let Some((key, io)) = &self.polled {
+                self.handle.deregister(*key, fd, io);
+            }
         }
     }
 
@@ -174,14 +205,18 @@ impl Registration {
         &self.handle
     }
 
-    /// Polls for readiness; stores the waker if not ready.
+    /// Polls for readiness; stores the waker if not ready. An always-ready descriptor is
+    /// ready at once.
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<ReadyEvent> {
-        let cur = self.io.readiness.load(Ordering::Acquire);
+        let Some((key, io)) = &self.polled else {
+            return Poll::Ready(ReadyEvent { tick: 0, interest });
+        };
+        let cur = io.readiness.load(Ordering::Acquire);
         if Ready(cur & READY_MASK).intersects(interest.mask()) {
             return Poll::Ready(ReadyEvent { tick: cur >> TICK_SHIFT, interest });
         }
         {
-            let mut waiters = lock(&self.io.waiters);
+            let mut waiters = lock(&io.waiters);
             let slot = match interest {
                 Interest::Readable => &mut waiters.reader,
                 Interest::Writable => &mut waiters.writer,
@@ -194,10 +229,10 @@ impl Registration {
         // io_uring: make sure a poll is in flight for this direction.
         let write = interest == Interest::Writable;
         let uring = matches!(self.handle.backend, super::Backend::Uring(_));
-        if uring && !self.io.armed[write as usize].swap(true, Ordering::AcqRel) {
-            self.handle.arm(self.fd, self.key, write);
+        if uring && !io.armed[write as usize].swap(true, Ordering::AcqRel) {
+            self.handle.arm(self.fd, *key, write);
         }
-        let cur = self.io.readiness.load(Ordering::Acquire);
+        let cur = io.readiness.load(Ordering::Acquire);
         if Ready(cur & READY_MASK).intersects(interest.mask()) {
             return Poll::Ready(ReadyEvent { tick: cur >> TICK_SHIFT, interest });
         }
@@ -205,13 +240,15 @@ impl Registration {
     }
 
     /// Clears the readiness observed in `event` (the system call returned `EAGAIN`), unless
-    /// a newer event arrived since. Closed/error bits are sticky and never cleared.
+    /// a newer event arrived since. Closed/error bits are sticky and never cleared. Nothing
+    /// to clear for an always-ready descriptor.
     pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
+        let Some((_, io)) = &self.polled else { return };
         let clear = match event.interest {
             Interest::Readable => Ready::READABLE.0,
             Interest::Writable => Ready::WRITABLE.0,
         };
-        let _ = self.io.readiness.fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
+        let _ = io.readiness.fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
             if cur >> TICK_SHIFT != event.tick {
                 return None;
             }
@@ -238,7 +275,7 @@ impl Registration {
 
     /// Runs the non-blocking `f` until it succeeds or fails with something other than
     /// `WouldBlock`, waiting for `interest` in between: the readiness half of the backend
-    /// contract.
+    /// contract. On an always-ready descriptor `f` runs at once.
     pub(crate) fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
@@ -248,9 +285,55 @@ impl Registration {
         loop {
             let ev = std::task::ready!(self.poll_ready_or_shut_down(cx, interest))?;
             match f() {
+                // Always ready: nothing will report readiness, so retry at the next poll.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock && self.polled.is_none() => {
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(ev),
                 res => return Poll::Ready(res),
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::fd::{AsFd, AsRawFd};
+    use std::task::{Context, Poll, Waker};
+
+    use super::{lock, Interest, Registration};
+    use crate::BackendKind;
+
+    #[test]
+    fn a_descriptor_epoll_refuses_is_always_ready_and_never_polled_on_either_backend() {
+        for kind in [BackendKind::Epoll, BackendKind::IoUring] {
+            let rt = match crate::Builder::new_current_thread().backend(kind).build() {
+                Ok(rt) => rt,
+                Err(e) if kind == BackendKind::IoUring => {
+                    eprintln!("io_uring unavailable, not checked: {e}");
+                    continue;
+                }
+                Err(e) => panic!("{kind} runtime: {e}"),
+            };
+            rt.block_on(async {
+                let null = std::fs::File::open("/dev/null").unwrap();
+                let file = tempfile::tempfile().unwrap();
+                for fd in [null.as_fd(), file.as_fd()] {
+                    let reg = Registration::new(fd).unwrap();
+                    assert!(!reg.is_polled(), "{kind}: fd {} has a readiness registration", fd.as_raw_fd());
+                    assert!(lock(&reg.handle.io).is_empty(), "{kind}: a registration was added");
+                    let mut cx = Context::from_waker(Waker::noop());
+                    for interest in [Interest::Readable, Interest::Writable] {
+                        assert!(matches!(reg.poll_ready(&mut cx, interest), Poll::Ready(_)));
+                    }
+                    reg.deregister(fd.as_raw_fd());
+                }
+                let (r, _w) = crate::sys::pipe().unwrap();
+                let reg = Registration::new(r.as_fd()).unwrap();
+                assert!(reg.is_polled(), "{kind}: a pipe must be polled");
+                reg.deregister(r.as_raw_fd());
+            });
         }
     }
 }

@@ -27,9 +27,22 @@ pub fn pipe() -> io::Result<(PipeReader, PipeWriter)> {
     Ok((PipeReader::from_owned_fd(r)?, PipeWriter::from_owned_fd(w)?))
 }
 
+/// Registers `fd` with the current runtime: a descriptor the kernel can poll (a pipe, a
+/// socket, a terminal) in non-blocking mode, for the readiness path; one it cannot (a
+/// regular file, `/dev/null`) in blocking mode, as always ready (see
+/// [`PipeReader::from_owned_fd`]).
 fn register(fd: OwnedFd) -> io::Result<Arc<IoSource>> {
-    sys::set_nonblocking(fd.as_fd(), true)?;
-    Ok(Arc::new(IoSource::new(fd)?))
+    let raw = fd.as_raw_fd();
+    let source = IoSource::new(fd)?;
+    // Blocking mode for an always-ready descriptor, whatever it was given in: read(2) ignores
+    // O_NONBLOCK on a regular file, but io_uring does not (a read the file system cannot do
+    // without waiting would fail with EAGAIN instead of going to the kernel's workers).
+    let nonblocking = source.registration().is_polled();
+    sys::set_nonblocking(source.as_fd(), nonblocking).map_err(|e| {
+        let verb = if nonblocking { "set" } else { "clear" };
+        sys::context(e, format!("cannot {verb} O_NONBLOCK on fd {raw} (fcntl F_SETFL)"))
+    })?;
+    Ok(Arc::new(source))
 }
 
 /// Gives the descriptor back in blocking mode, for a child process. The descriptor is
@@ -43,17 +56,45 @@ fn unregister(source: Arc<IoSource>) -> io::Result<OwnedFd> {
     Ok(fd)
 }
 
-/// The reading end of a pipe (for example a child's stdout), registered with a runtime.
+/// The reading end of a pipe (for example a child's stdout), registered with a runtime; or
+/// any other descriptor read as a stream, such as a regular file or `/dev/null` (see
+/// [`from_owned_fd`](PipeReader::from_owned_fd)).
 pub struct PipeReader {
     source: Arc<IoSource>,
 }
 
 impl PipeReader {
-    /// Takes ownership of `fd` (the read end of a pipe or any other stream descriptor), makes
-    /// it non-blocking and registers it with the current runtime.
+    /// Takes ownership of `fd` (the read end of a pipe or any other stream descriptor) and
+    /// registers it with the current runtime. Every kind of stream descriptor works, on every
+    /// backend:
+    ///
+    /// - One the kernel can report readiness for (a pipe, a socket, a terminal) is made
+    ///   non-blocking (`O_NONBLOCK`, on its open file description, which every duplicate
+    ///   shares) and read when it is ready.
+    /// - One it cannot (a regular file, or a device such as `/dev/null`: epoll refuses them)
+    ///   is *always ready*: it is put in blocking mode and each read is simply performed,
+    ///   with no readiness registered or polled on any backend. Such a read never waits for
+    ///   a writer, but **it may block the thread that performs it for disk I/O**, as any
+    ///   read(2) of a regular file does (see *Platform*). A regular file is read from its file
+    ///   position, which the read advances (the shell's `4< in.bin` gives a program fd 4 so).
     ///
     /// # Errors
-    /// `Other` outside a runtime; the fcntl(2) or epoll_ctl(2) error otherwise.
+    /// `Other` outside a runtime. Otherwise an error naming the descriptor and what failed,
+    /// with the kind of the cause: ``cannot register fd 7 with the epoll driver: it is a
+    /// directory, not a stream`` (`IsADirectory`), `... Bad file descriptor` (a descriptor
+    /// opened with `O_PATH`), or the epoll_ctl(2) or fcntl(2) error (`cannot set O_NONBLOCK
+    /// on fd 7 (fcntl F_SETFL): ...`).
+    ///
+    /// # Platform
+    /// On an always-ready descriptor, [`read_owned`](PipeReader::read_owned) is an
+    /// `IORING_OP_READ` on io_uring (the kernel finishes a read that must wait for the disk
+    /// on its own workers) and a read(2) on the calling thread on epoll;
+    /// [`read_to_end`](PipeReader::read_to_end) and `AsyncRead` are a read(2) on the calling
+    /// thread on both. Whether the kernel can poll a descriptor is what epoll_ctl(2) says of
+    /// it (`EPERM` when it cannot), on both backends.
+    ///
+    /// # References
+    /// read(2), fcntl(2) (`O_NONBLOCK`), epoll_ctl(2) (`EPERM`), fstat(2)
     pub fn from_owned_fd(fd: OwnedFd) -> io::Result<PipeReader> {
         Ok(PipeReader { source: register(fd)? })
     }
@@ -75,7 +116,9 @@ impl PipeReader {
     /// The read(2) error; `Other` if the runtime the pipe is registered with has shut down.
     ///
     /// # Platform
-    /// `IORING_OP_READ` on io_uring; read(2) after epoll readiness otherwise.
+    /// `IORING_OP_READ` on io_uring; read(2) after epoll readiness otherwise (at once on an
+    /// always-ready descriptor, such as a regular file: see
+    /// [`from_owned_fd`](PipeReader::from_owned_fd)).
     ///
     /// # References
     /// read(2), pipe(7), io_uring_prep_read(3)
@@ -96,9 +139,17 @@ impl PipeReader {
     }
 
     /// Reads as much as is available into `buf` (growing it); `Ready(Ok(()))` at end of file.
+    /// An always-ready descriptor (a regular file) never runs dry the way a pipe does, so it
+    /// yields to the other tasks after each [`READ_TO_END_SLICE`] bytes instead.
     pub(crate) fn poll_read_to_end(&self, cx: &mut Context<'_>, buf: &mut Vec<u8>) -> Poll<io::Result<()>> {
         let fd = self.source.as_fd();
+        let always_ready = !self.source.registration().is_polled();
+        let start = buf.len();
         loop {
+            if always_ready && buf.len() - start >= READ_TO_END_SLICE {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
             // Keep at least 64 KiB (a default pipe's capacity) of room for each read; grow
             // geometrically (realloc of large blocks remaps pages instead of copying them).
             if buf.capacity() - buf.len() < 64 * 1024 {
@@ -114,7 +165,7 @@ impl PipeReader {
         }
     }
 
-    /// The registered descriptor (for splicing by [`copy`](super::copy)).
+    /// The registered descriptor (for splicing by [`copy`](super::copy())).
     pub(crate) fn io_source(&self) -> &Arc<IoSource> {
         &self.source
     }
@@ -129,6 +180,10 @@ impl PipeReader {
         sys::set_pipe_size(self.source.as_fd(), bytes)
     }
 }
+
+/// The bytes [`PipeReader::poll_read_to_end`] reads from an always-ready descriptor before
+/// it lets other tasks run.
+const READ_TO_END_SLICE: usize = 4 << 20;
 
 /// read(2) into the spare capacity of `buf`.
 struct ReadOp {
@@ -188,19 +243,35 @@ impl fmt::Debug for PipeReader {
     }
 }
 
-/// The writing end of a pipe (for example a child's stdin), registered with a runtime.
-/// Writes to a pipe whose reader has closed fail with `BrokenPipe` (`EPIPE`): the runtime
-/// ignores `SIGPIPE`.
+/// The writing end of a pipe (for example a child's stdin), registered with a runtime; or
+/// any other descriptor written as a stream, such as a regular file or `/dev/null` (see
+/// [`from_owned_fd`](PipeWriter::from_owned_fd)). Writes to a pipe whose reader has closed
+/// fail with `BrokenPipe` (`EPIPE`): the runtime ignores `SIGPIPE`.
 pub struct PipeWriter {
     source: Option<Arc<IoSource>>,
 }
 
 impl PipeWriter {
-    /// Takes ownership of `fd`, makes it non-blocking and registers it with the current
-    /// runtime.
+    /// Takes ownership of `fd` (the write end of a pipe or any other stream descriptor) and
+    /// registers it with the current runtime, as [`PipeReader::from_owned_fd`] does: a
+    /// descriptor the kernel can poll is made non-blocking and written when it is ready; a
+    /// regular file or a device such as `/dev/null` is always ready, put in blocking mode,
+    /// and each write simply performed, **which may block the thread that performs it for
+    /// disk I/O**, as any write(2) of a regular file does. A regular file is written at its
+    /// file position (at its end if it was opened for appending).
     ///
     /// # Errors
-    /// `Other` outside a runtime; the fcntl(2) or epoll_ctl(2) error otherwise.
+    /// As [`PipeReader::from_owned_fd`]: `Other` outside a runtime, otherwise an error
+    /// naming the descriptor and what failed.
+    ///
+    /// # Platform
+    /// On an always-ready descriptor, [`write_owned`](PipeWriter::write_owned) is an
+    /// `IORING_OP_WRITE` on io_uring and a write(2) on the calling thread on epoll;
+    /// [`write_all`](PipeWriter::write_all) and `AsyncWrite` are a write(2) on the calling
+    /// thread on both.
+    ///
+    /// # References
+    /// write(2), fcntl(2) (`O_NONBLOCK`), epoll_ctl(2) (`EPERM`), fstat(2)
     pub fn from_owned_fd(fd: OwnedFd) -> io::Result<PipeWriter> {
         Ok(PipeWriter { source: Some(register(fd)?) })
     }
@@ -213,7 +284,7 @@ impl PipeWriter {
         unregister(self.source.take().ok_or_else(closed)?)
     }
 
-    /// The registered descriptor, unless closed (for splicing by [`copy`](super::copy)).
+    /// The registered descriptor, unless closed (for splicing by [`copy`](super::copy())).
     pub(crate) fn io_source(&self) -> Option<&Arc<IoSource>> {
         self.source.as_ref()
     }
@@ -230,7 +301,9 @@ impl PipeWriter {
     /// ignores `SIGPIPE`); `Other` if the runtime the pipe is registered with has shut down.
     ///
     /// # Platform
-    /// `IORING_OP_WRITE` on io_uring; write(2) after epoll readiness otherwise.
+    /// `IORING_OP_WRITE` on io_uring; write(2) after epoll readiness otherwise (at once on an
+    /// always-ready descriptor, such as a regular file: see
+    /// [`from_owned_fd`](PipeWriter::from_owned_fd)).
     ///
     /// # References
     /// write(2), pipe(7), io_uring_prep_write(3)

@@ -79,6 +79,69 @@ pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>, on: bool) -> io::Result<()> {
     Ok(())
 }
 
+/// `e` with what was being done when it happened: displays as `{what}: {e}`, keeps the kind
+/// of `e`, and gives `e` (with its OS error code) back as its
+/// [`source`](std::error::Error::source).
+pub(crate) fn context(e: io::Error, what: impl Into<String>) -> io::Error {
+    io::Error::new(e.kind(), ContextError { what: what.into(), source: e })
+}
+
+/// The payload of [`context`].
+#[derive(Debug)]
+struct ContextError {
+    what: String,
+    source: io::Error,
+}
+
+impl std::fmt::Display for ContextError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.what, self.source)
+    }
+}
+
+impl std::error::Error for ContextError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// The type of the file `fd` refers to: the `S_IFMT` bits of its mode (`libc::S_IFIFO`,
+/// `S_IFSOCK`, `S_IFREG`, `S_IFDIR`, `S_IFCHR`...). Works on `O_PATH` descriptors.
+///
+/// # References
+/// fstat(2), inode(7)
+pub(crate) fn file_type(fd: BorrowedFd<'_>) -> io::Result<libc::mode_t> {
+    let mut st = MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: `st` is valid for writes of one `struct stat`; `fd` is valid for the borrow.
+    cvt(unsafe { libc::fstat(fd.as_raw_fd(), st.as_mut_ptr()) })?;
+    // SAFETY: fstat succeeded, so it filled the structure.
+    Ok(unsafe { st.assume_init() }.st_mode & libc::S_IFMT)
+}
+
+/// Whether epoll(7) accepts `fd`, that is whether the kernel can report readiness for its
+/// file (the file has a `poll` method): true for pipes, sockets, terminals, eventfds and
+/// pidfds; false (`EPERM`) for regular files, directories and devices such as `/dev/null`,
+/// which are always ready. Asked of a scratch epoll instance, closed on return.
+///
+/// # Errors
+/// `EBADF` if `fd` was opened with `O_PATH`; `EMFILE`/`ENOMEM` from epoll_create1(2).
+///
+/// # References
+/// epoll_ctl(2) (`EPERM`), epoll_create1(2)
+pub(crate) fn epoll_accepts(fd: BorrowedFd<'_>) -> io::Result<bool> {
+    // SAFETY: epoll_create1 takes only flags.
+    let ep = cvt(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })?;
+    // SAFETY: the descriptor is fresh and owned by nobody else; closing it removes `fd`.
+    let ep = unsafe { OwnedFd::from_raw_fd(ep) };
+    let mut ev = libc::epoll_event { events: 0, u64: 0 };
+    // SAFETY: `ev` is a valid epoll_event for the call; the kernel copies it.
+    match cvt(unsafe { libc::epoll_ctl(ep.as_raw_fd(), libc::EPOLL_CTL_ADD, fd.as_raw_fd(), &mut ev) }) {
+        Ok(_) => Ok(true),
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Asks the kernel for a pipe buffer of at least `bytes` bytes (`F_SETPIPE_SZ`). Returns the
 /// size granted. Unprivileged processes are capped by `/proc/sys/fs/pipe-max-size`.
 pub(crate) fn set_pipe_size(fd: BorrowedFd<'_>, bytes: usize) -> io::Result<usize> {
