@@ -423,13 +423,24 @@ impl Handle {
     /// driver: ...`), with the kind of the cause: `IsADirectory` for a directory, `EBADF`
     /// for a descriptor that is not open or was opened with `O_PATH`, `ENOMEM`/`ENOSPC` from
     /// epoll_ctl(2).
-    pub(crate) fn register(&self, fd: BorrowedFd<'_>) -> io::Result<Option<(usize, Arc<ScheduledIo>)>> {
-        self.try_register(fd).map_err(|e| {
+    ///
+    /// `pollable` says the caller knows the descriptor is pollable (a pipe, a pidfd, an
+    /// eventfd it created itself): then nothing is checked and io_uring makes no system call.
+    pub(crate) fn register(
+        &self,
+        fd: BorrowedFd<'_>,
+        pollable: bool,
+    ) -> io::Result<Option<(usize, Arc<ScheduledIo>)>> {
+        self.try_register(fd, pollable).map_err(|e| {
             sys::context(e, format!("cannot register fd {} with the {} driver", fd.as_raw_fd(), self.kind()))
         })
     }
 
-    fn try_register(&self, fd: BorrowedFd<'_>) -> io::Result<Option<(usize, Arc<ScheduledIo>)>> {
+    fn try_register(
+        &self,
+        fd: BorrowedFd<'_>,
+        pollable: bool,
+    ) -> io::Result<Option<(usize, Arc<ScheduledIo>)>> {
         // Refused by epoll like a regular file, but no stream: an error, not "always ready".
         let not_a_stream = || io::Error::new(io::ErrorKind::IsADirectory, "it is a directory, not a stream");
         let io = Arc::new(ScheduledIo::default());
@@ -451,6 +462,7 @@ impl Handle {
                     }
                 }
             }
+            Backend::Uring(_) if pollable => Ok(Some((lock(&self.io).insert(io.clone()), io))),
             Backend::Uring(_) => {
                 let pollable = match sys::file_type(fd)? {
                     libc::S_IFIFO | libc::S_IFSOCK => true,
@@ -567,9 +579,17 @@ pub(crate) struct IoSource {
 }
 
 impl IoSource {
-    /// Registers `fd` with the current runtime's driver.
+    /// Registers `fd` with the current runtime's driver: for readiness, or as always ready
+    /// when the kernel cannot poll it (see [`Registration::new`]).
     pub(crate) fn new(fd: OwnedFd) -> io::Result<IoSource> {
-        let registration = Registration::new(fd.as_fd())?;
+        let registration = Registration::new(fd.as_fd(), false)?;
+        Ok(IoSource { registration, fd })
+    }
+
+    /// Registers `fd`, which the caller knows to be pollable (a pipe or pidfd it created),
+    /// for readiness without checking what it is.
+    pub(crate) fn new_pollable(fd: OwnedFd) -> io::Result<IoSource> {
+        let registration = Registration::new(fd.as_fd(), true)?;
         Ok(IoSource { registration, fd })
     }
 

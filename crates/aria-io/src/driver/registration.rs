@@ -177,12 +177,15 @@ impl Registration {
     /// (then `fd` must be made non-blocking), or as always ready when the kernel cannot poll
     /// it (see the [module docs](self#always-ready-descriptors)).
     ///
+    /// `pollable`: the caller knows `fd` is pollable, so nothing is checked (see
+    /// [`Handle::register`]).
+    ///
     /// # Errors
     /// `Other` if no runtime is running on this thread; otherwise the error of
     /// [`Handle::register`], naming the descriptor.
-    pub(crate) fn new(fd: BorrowedFd<'_>) -> io::Result<Registration> {
+    pub(crate) fn new(fd: BorrowedFd<'_>, pollable: bool) -> io::Result<Registration> {
         let handle = crate::runtime::context::driver_handle()?;
-        let polled = handle.register(fd)?;
+        let polled = handle.register(fd, pollable)?;
         Ok(Registration { handle, fd: fd.as_raw_fd(), polled, registered: AtomicBool::new(true) })
     }
 
@@ -320,7 +323,7 @@ mod tests {
                 let null = std::fs::File::open("/dev/null").unwrap();
                 let file = tempfile::tempfile().unwrap();
                 for fd in [null.as_fd(), file.as_fd()] {
-                    let reg = Registration::new(fd).unwrap();
+                    let reg = Registration::new(fd, false).unwrap();
                     assert!(!reg.is_polled(), "{kind}: fd {} has a readiness registration", fd.as_raw_fd());
                     assert!(lock(&reg.handle.io).is_empty(), "{kind}: a registration was added");
                     let mut cx = Context::from_waker(Waker::noop());
@@ -330,7 +333,7 @@ mod tests {
                     reg.deregister(fd.as_raw_fd());
                 }
                 let (r, _w) = crate::sys::pipe().unwrap();
-                let reg = Registration::new(r.as_fd()).unwrap();
+                let reg = Registration::new(r.as_fd(), false).unwrap();
                 assert!(reg.is_polled(), "{kind}: a pipe must be polled");
                 reg.deregister(r.as_raw_fd());
             });

@@ -43,7 +43,7 @@ const MIN_SPARE: usize = 32 * 1024;
 /// # let dir = tempfile::tempdir()?;
 /// # let path = dir.path().join("hello.txt");
 /// let mut file = File::create(&path).await?;
-/// let (res, _) = file.write_all(b"hello".to_vec()).await;
+/// let (res, _) = file.write_all_owned(b"hello".to_vec()).await;
 /// res?;
 /// let mut file = File::open(&path).await?;
 /// let (res, buf) = file.read_at(Vec::with_capacity(16), 1).await;

@@ -21,7 +21,7 @@ const DEFAULT_MODE: u32 = 0o644;
 /// # let dir = tempfile::tempdir()?;
 /// # let path = dir.path().join("log.txt");
 /// let mut log = OpenOptions::new().append(true).create(true).open(&path).await?;
-/// let (res, _) = log.write_all(b"started\n".to_vec()).await;
+/// let (res, _) = log.write_all_owned(b"started\n".to_vec()).await;
 /// res?;
 /// # Ok::<_, std::io::Error>(())
 /// # })?;

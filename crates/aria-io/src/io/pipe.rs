@@ -23,8 +23,17 @@ use crate::sys;
 /// # References
 /// pipe(7), pipe2(2)
 pub fn pipe() -> io::Result<(PipeReader, PipeWriter)> {
-    let (r, w) = sys::pipe()?;
-    Ok((PipeReader::from_owned_fd(r)?, PipeWriter::from_owned_fd(w)?))
+    let (r, w) = sys::pipe_nonblocking()?;
+    let reader = PipeReader { source: Arc::new(IoSource::new_pollable(r)?) };
+    let writer = PipeWriter { source: Some(Arc::new(IoSource::new_pollable(w)?)) };
+    Ok((reader, writer))
+}
+
+/// Registers one end of a pipe this crate just created (blocking, no other status flag):
+/// non-blocking, pollable, with no check of what it is.
+fn register_pipe_end(fd: OwnedFd) -> io::Result<Arc<IoSource>> {
+    sys::set_status_flags(fd.as_fd(), libc::O_NONBLOCK)?;
+    Ok(Arc::new(IoSource::new_pollable(fd)?))
 }
 
 /// Registers `fd` with the current runtime: a descriptor the kernel can poll (a pipe, a
@@ -97,6 +106,12 @@ impl PipeReader {
     /// read(2), fcntl(2) (`O_NONBLOCK`), epoll_ctl(2) (`EPERM`), fstat(2)
     pub fn from_owned_fd(fd: OwnedFd) -> io::Result<PipeReader> {
         Ok(PipeReader { source: register(fd)? })
+    }
+
+    /// The read end of a pipe this crate just created with `sys::pipe` (see
+    /// `register_pipe_end`).
+    pub(crate) fn from_new_pipe(fd: OwnedFd) -> io::Result<PipeReader> {
+        Ok(PipeReader { source: register_pipe_end(fd)? })
     }
 
     /// Deregisters the descriptor and returns it in blocking mode (to give it to a child).
@@ -274,6 +289,12 @@ impl PipeWriter {
     /// write(2), fcntl(2) (`O_NONBLOCK`), epoll_ctl(2) (`EPERM`), fstat(2)
     pub fn from_owned_fd(fd: OwnedFd) -> io::Result<PipeWriter> {
         Ok(PipeWriter { source: Some(register(fd)?) })
+    }
+
+    /// The write end of a pipe this crate just created with `sys::pipe` (see
+    /// `register_pipe_end`).
+    pub(crate) fn from_new_pipe(fd: OwnedFd) -> io::Result<PipeWriter> {
+        Ok(PipeWriter { source: Some(register_pipe_end(fd)?) })
     }
 
     /// Deregisters the descriptor and returns it in blocking mode.

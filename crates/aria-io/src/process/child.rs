@@ -103,7 +103,7 @@ impl Child {
         pending: Option<PendingExec>,
         streams: ChildStreams,
     ) -> io::Result<Child> {
-        let pidfd = match IoSource::new(pidfd) {
+        let pidfd = match IoSource::new_pollable(pidfd) {
             Ok(fd) => Some(Arc::new(fd)),
             Err(e) => {
                 // Without a registered pidfd we cannot track the child: kill and reap it now.

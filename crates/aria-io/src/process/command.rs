@@ -343,10 +343,10 @@ impl Command {
                 Inner::Piped => {
                     let (r, w) = sys::pipe()?;
                     if is_input(target) {
-                        streams.set_writer(target, PipeWriter::from_owned_fd(w)?);
+                        streams.set_writer(target, PipeWriter::from_new_pipe(w)?);
                         Some(r)
                     } else {
-                        streams.set_reader(target, PipeReader::from_owned_fd(r)?);
+                        streams.set_reader(target, PipeReader::from_new_pipe(r)?);
                         Some(w)
                     }
                 }

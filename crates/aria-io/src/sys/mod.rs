@@ -142,6 +142,18 @@ pub(crate) fn epoll_accepts(fd: BorrowedFd<'_>) -> io::Result<bool> {
     }
 }
 
+/// Sets the file status flags of `fd` to exactly `flags` (`F_SETFL`, one system call; the
+/// access mode is not a status flag and stays). For a descriptor whose flags the caller
+/// knows, such as a pipe end it just created.
+///
+/// # References
+/// fcntl(2), `F_SETFL`
+pub(crate) fn set_status_flags(fd: BorrowedFd<'_>, flags: libc::c_int) -> io::Result<()> {
+    // SAFETY: F_SETFL takes an int of flags; `fd` is valid for the borrow.
+    cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags) })?;
+    Ok(())
+}
+
 /// Asks the kernel for a pipe buffer of at least `bytes` bytes (`F_SETPIPE_SZ`). Returns the
 /// size granted. Unprivileged processes are capped by `/proc/sys/fs/pipe-max-size`.
 pub(crate) fn set_pipe_size(fd: BorrowedFd<'_>, bytes: usize) -> io::Result<usize> {
