@@ -395,6 +395,39 @@ pub(crate) fn poll_one(
     Ok(n > 0)
 }
 
+/// Waits up to `timeout_ms` milliseconds (`-1`: no limit) until `fd` has `events` or `wake`
+/// is readable, with poll(2); returns whether each is ready (an error or a hang-up on `fd`
+/// counts as ready, so the next system call on it reports them). Retries `EINTR` (with the
+/// full timeout again).
+///
+/// # References
+/// poll(2)
+pub(crate) fn poll_with_wake(
+    fd: BorrowedFd<'_>,
+    events: libc::c_short,
+    wake: BorrowedFd<'_>,
+    timeout_ms: libc::c_int,
+) -> io::Result<(bool, bool)> {
+    let mut fds = [
+        libc::pollfd { fd: fd.as_raw_fd(), events, revents: 0 },
+        libc::pollfd { fd: wake.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+    ];
+    // SAFETY: `fds` is a valid array of two pollfd structures for the call.
+    cvt_retry(|| unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout_ms) })?;
+    Ok((fds[0].revents != 0, fds[1].revents != 0))
+}
+
+/// Creates an eventfd with a zero counter, non-blocking and close-on-exec.
+///
+/// # References
+/// eventfd(2)
+pub(crate) fn eventfd() -> io::Result<OwnedFd> {
+    // SAFETY: eventfd takes an initial value and flags.
+    let fd = cvt(unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) })?;
+    // SAFETY: the descriptor is fresh and owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
 /// Kills (`SIGKILL`) and reaps a child by pid, blocking until it is gone. Only for a child
 /// this process just spawned and for which no pidfd could be opened, so the pid cannot have
 /// been reused (it is not reaped yet).
