@@ -186,7 +186,8 @@ fn copy_into_a_file_opened_for_append_falls_back_to_buffers_and_appends() {
         let n = aria_io::io::copy(&mut src, &mut dst).await.unwrap();
         assert_eq!(n, data.len() as u64);
         drop(dst);
-        // From a pipe: nothing is taken from it before the refusal.
+        // From a pipe: the bytes taken into the intermediate pipe before the refusal go to
+        // the buffered path first.
         let (mut child, mut from) = emitter(1 << 20);
         let mut dst = OpenOptions::new().append(true).open(&dst_path).await.unwrap();
         let n = aria_io::io::copy(&mut from, &mut dst).await.unwrap();
@@ -274,6 +275,51 @@ fn a_copy_into_a_file_dropped_mid_transfer_and_resumed_loses_and_reorders_nothin
         drop(file);
         assert_eq!(len, size as u64);
         assert_same(&std::fs::read(&path).unwrap(), &emitted(size));
+    });
+}
+
+/// Issue #10: the pipe-to-file copy runs on a pool thread; dropping it must stop that
+/// thread from taking bytes before the drop returns, and the file must wait for (and then
+/// keep) the one delivery that was in progress.
+#[test]
+fn a_pipe_to_file_copy_dropped_while_the_producer_writes_stops_taking_from_the_pipe() {
+    use futures_util::future::{select, Either};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out");
+    run(async {
+        let size = 48 << 20;
+        let (mut child, mut from) = emitter(size);
+        let mut file = File::create(&path).await.unwrap();
+        let on_disk = |path: &std::path::Path| std::fs::metadata(path).unwrap().len();
+        {
+            // Drop the copy once some megabytes went through, the producer still writing.
+            let copy = std::pin::pin!(aria_io::io::copy(&mut from, &mut file));
+            let started = std::pin::pin!(async {
+                while on_disk(&path) < 2 << 20 {
+                    aria_io::time::sleep(Duration::from_millis(1)).await;
+                }
+            });
+            if let Either::Left((res, _)) = select(copy, started).await {
+                panic!("the copy ended before it could be dropped: {res:?}");
+            }
+        }
+        let at_drop = on_disk(&path);
+        // The file's next operation waits for the delivery that was in progress (at most the
+        // intermediate pipe's 1 MiB, taken from the pipe before the drop)...
+        let settled = file.metadata().await.unwrap().len();
+        assert!(settled >= at_drop && settled - at_drop <= 1 << 20, "{at_drop} -> {settled}");
+        // ...after which nothing writes into it, though the pipe has data to take.
+        aria_io::time::sleep(Duration::from_millis(30)).await;
+        assert_eq!(on_disk(&path), settled, "the file grew after the copy was dropped");
+        // The caller reads the rest, while the producer writes it: no byte taken by the
+        // dropped copy is missing, duplicated or reordered.
+        let mut rest = Vec::new();
+        from.read_to_end(&mut rest).await.unwrap();
+        assert!(child.wait().await.unwrap().success());
+        assert!(!rest.is_empty(), "the producer had finished: the test tests nothing");
+        let mut got = std::fs::read(&path).unwrap();
+        got.extend_from_slice(&rest);
+        assert_same(&got, &emitted(size));
     });
 }
 

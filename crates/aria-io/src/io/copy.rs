@@ -6,18 +6,25 @@
 //!
 //! | reader \ writer | [`PipeWriter`] | [`File`] | anything else |
 //! |---|---|---|---|
-//! | [`PipeReader`] | splice(2), inline | splice(2) as an operation | buffered |
+//! | [`PipeReader`] | splice(2), inline | splice(2) twice, through an intermediate pipe, on the blocking pool | buffered |
 //! | [`File`] | splice(2) as an operation | splice(2) twice, through an intermediate pipe | buffered |
 //! | anything else | buffered | buffered | buffered |
 //!
 //! - **Between two pipes** both ends are non-blocking, so the splice runs inline on the task
 //!   once the side that blocked is ready (a zero-timeout poll(2) after `EAGAIN` tells which).
-//! - **With a file** the splice is an operation of the driver (see `splice.rs`):
+//! - **From a pipe into a file** a pump (see `splice.rs`) runs on one blocking-pool thread for
+//!   as long as the pipe keeps producing, on every backend: it takes what the pipe holds
+//!   with a pipe-to-pipe splice into a private intermediate pipe (no byte copied, the
+//!   producer's pipe locked for microseconds), then splices that into the file while the
+//!   producer keeps writing. Splicing the pipe straight into the file would hold the pipe's
+//!   mutex for the whole file write and make the producer wait on it. When the pipe stays
+//!   empty the task waits for its readiness, holding no thread.
+//! - **From a file into a pipe** the splice is an operation of the driver:
 //!   `IORING_OP_SPLICE` on io_uring, splice(2) on the blocking pool on epoll, because a file
 //!   may block and readiness cannot tell. Before each one the task waits for the pipe's
-//!   readiness, so an operation is only started when it can move bytes. The file takes part
-//!   at its file position, which advances by the bytes moved, exactly as if they had been
-//!   read or written.
+//!   readiness, so an operation is only started when it can move bytes.
+//! - A file takes part at its file position, which advances by the bytes moved, exactly as
+//!   if they had been read or written.
 //! - **Between two files** (any two descriptors neither of which is a pipe) the bytes go
 //!   file -> intermediate pipe -> file: the kernel moves page references into the pipe and
 //!   copies once out of it. The 1 MiB intermediate pipe comes from a small process-wide
@@ -39,7 +46,7 @@ use std::sync::Arc;
 
 use futures_io::{AsyncRead, AsyncWrite};
 
-use super::splice::{MidEnd, MidPipe, SpliceFd, SpliceOp, BATCH, CHUNK};
+use super::splice::{End, MidEnd, MidPipe, Pump, SpliceFd, SpliceOp, BATCH, CHUNK};
 use super::{PipeReader, PipeWriter};
 use crate::driver::op::Op;
 use crate::driver::{Interest, IoSource};
@@ -55,7 +62,8 @@ const BUF: usize = 64 * 1024;
 /// When both ends are descriptors the bytes never cross into user space:
 ///
 /// - a [`PipeReader`] or a [`PipeWriter`] (such as a child's stdout or stdin) with the
-///   other end a pipe or a [`File`]: splice(2);
+///   other end a pipe or a [`File`]: splice(2) (from a pipe into a file, through an
+///   intermediate 1 MiB pipe, so that the producer never waits for the file);
 /// - two [`File`]s: splice(2) through an intermediate 1 MiB pipe.
 ///
 /// Any other pair goes through a 64 KiB buffer, as does a pair the kernel refuses to splice
@@ -68,17 +76,27 @@ const BUF: usize = 64 * 1024;
 /// (`EPIPE`: the runtime ignores `SIGPIPE`), `WriteZero` if `writer` accepts no bytes, and
 /// errors of a `File` end naming its path (``cannot copy into `/x`: No space left on device
 /// (os error 28)``). The bytes counted before the error were delivered to `writer`; a copy
-/// between two files may also have read up to 1 MiB more from `reader` than it delivered.
+/// into a file may also have taken up to 1 MiB more from `reader` than it delivered (the
+/// bytes of the failed write, which are lost).
 ///
 /// # Cancel safety
-/// Dropping the future stops the copy; the bytes already counted were delivered. A splice in
-/// flight finishes or is cancelled in the kernel, so a `File` end may be ahead of (reader) or
-/// behind (writer) by the bytes of that one operation, and its next operation waits for it.
+/// Dropping the future stops the copy; the bytes already counted were delivered, and no
+/// byte is lost, duplicated or reordered:
+///
+/// - A pipe `reader` with a `File` `writer`: when the drop returns, the copy has stopped
+///   taking bytes from the pipe (the drop waits for a pipe-to-pipe splice in progress, a
+///   matter of microseconds), so the caller reads exactly what the copy did not take. The
+///   bytes already taken (at most 1 MiB) are still being written into the file, at its
+///   position; the file's next operation waits for that write.
+/// - Otherwise a splice in flight finishes or is cancelled in the kernel, so a `File` end may
+///   be ahead of (reader) or behind (writer) by the bytes of that one operation, and its
+///   next operation waits for it.
 ///
 /// # Platform
 /// splice(2) is Linux-only; elsewhere every copy would take the buffered path. Between two
-/// pipes the splice runs inline on the task; with a file it is `IORING_OP_SPLICE` on
-/// io_uring and runs on the blocking pool on epoll (a file may block).
+/// pipes the splice runs inline on the task. From a pipe into a file it runs on one
+/// blocking-pool thread per copy while the pipe produces, on every backend. From a file it is
+/// `IORING_OP_SPLICE` on io_uring and runs on the blocking pool on epoll (a file may block).
 ///
 /// # References
 /// splice(2), fcntl(2) `F_SETPIPE_SZ`, pipe(7), io_uring_prep_splice(3)
@@ -92,11 +110,9 @@ where
         match (Source::of(r), Sink::of(w)) {
             (Some(Source::Pipe(src)), Some(Sink::Pipe(dst))) => Spliced::Done(splice_pipes(src, dst).await),
             (Some(Source::Pipe(src)), Some(Sink::File(dst))) => {
-                splice_pipe_file(src.io_source(), dst, Interest::Readable).await
+                pump_pipe_into_file(src.io_source(), dst).await
             }
-            (Some(Source::File(src)), Some(Sink::Pipe(dst))) => {
-                splice_pipe_file(dst, src, Interest::Writable).await
-            }
+            (Some(Source::File(src)), Some(Sink::Pipe(dst))) => splice_file_into_pipe(src, dst).await,
             (Some(Source::File(src)), Some(Sink::File(dst))) => splice_files(src, dst).await,
             _ => Spliced::Unsupported { carry: Vec::new() },
         }
@@ -187,28 +203,77 @@ async fn write_all<W: AsyncWrite + Unpin + ?Sized>(writer: &mut W, mut data: &[u
     Ok(())
 }
 
-/// Pipe to file (`interest` readable: `pipe` is the source) or file to pipe (writable: `pipe`
-/// is the destination), one splice operation at a time, each started once the pipe is ready.
-async fn splice_pipe_file(pipe: &Arc<IoSource>, file: &mut File, interest: Interest) -> Spliced {
+/// Pipe to file: runs of the [`Pump`] on the blocking pool, each started once the pipe is
+/// ready (see `splice.rs`).
+async fn pump_pipe_into_file(pipe: &Arc<IoSource>, file: &mut File) -> Spliced {
     let _ = sys::set_pipe_size(pipe.as_fd(), CHUNK);
-    let registration = pipe.registration();
-    let (verb, file_is_src) = match interest {
-        Interest::Readable => ("copy into", false),
-        Interest::Writable => ("copy from", true),
+    let mut pump = match Pump::new(pipe.clone()) {
+        Ok(pump) => pump,
+        Err(e) => return Spliced::Done(Err(e)),
     };
+    let registration = pipe.registration();
     let mut total = 0u64;
+    let mut pending = 0;
     let res = loop {
-        let ev = match poll_fn(|cx| registration.poll_ready_or_shut_down(cx, interest)).await {
+        let ev = match poll_fn(|cx| registration.poll_ready_or_shut_down(cx, Interest::Readable)).await {
             Ok(ev) => ev,
             Err(e) => break Err(e),
         };
-        let file_end = match file.settled_ref().await {
+        let file_ref = match file.settled_ref().await {
+            Ok(r) => r,
+            Err(e) => break Err(e),
+        };
+        let run = match pump.run(file_ref).await {
+            Ok(run) => run,
+            Err(e) => break Err(e),
+        };
+        total += run.delivered;
+        match run.end {
+            End::Eof => break Ok(total),
+            End::Empty => registration.clear_readiness(ev),
+            End::Idle => {}
+            // Not a source splice(2) can read (a PipeReader made from a terminal, say).
+            End::TakeFailed(e) if total == 0 && unsupported(&e) => {
+                pump.finish(true);
+                return Spliced::Unsupported { carry: Vec::new() };
+            }
+            End::TakeFailed(e) => break Err(e),
+            End::DeliverFailed { error, pending: left } if total == 0 && unsupported(&error) => {
+                // The file cannot be spliced into (`O_APPEND`, no splice support), but
+                // bytes were taken from the pipe: hand them to the buffered path.
+                let res = pump.mid().drain(left);
+                pump.finish(res.is_ok());
+                return match res {
+                    Ok(carry) => Spliced::Unsupported { carry },
+                    Err(e) => Spliced::Done(Err(e)),
+                };
+            }
+            End::DeliverFailed { error, pending: left } => {
+                pending = left;
+                break Err(with_path(error, "copy into", file.path()));
+            }
+            End::Cancelled => break Err(io::Error::other("the copy's pump was cancelled")),
+        }
+    };
+    pump.finish(pending == 0);
+    Spliced::Done(res)
+}
+
+/// File to pipe, one splice operation at a time, each started once the pipe is writable.
+async fn splice_file_into_pipe(file: &mut File, pipe: &Arc<IoSource>) -> Spliced {
+    let _ = sys::set_pipe_size(pipe.as_fd(), CHUNK);
+    let registration = pipe.registration();
+    let mut total = 0u64;
+    let res = loop {
+        let ev = match poll_fn(|cx| registration.poll_ready_or_shut_down(cx, Interest::Writable)).await {
+            Ok(ev) => ev,
+            Err(e) => break Err(e),
+        };
+        let src = match file.settled_ref().await {
             Ok(r) => SpliceFd::File(r),
             Err(e) => break Err(e),
         };
-        let pipe_end = SpliceFd::Pipe(pipe.clone());
-        let (src, dst) = if file_is_src { (file_end, pipe_end) } else { (pipe_end, file_end) };
-        match Op::new(SpliceOp { src, dst, len: BATCH }).await.0 {
+        match Op::new(SpliceOp { src, dst: SpliceFd::Pipe(pipe.clone()), len: BATCH }).await.0 {
             Ok(0) => break Ok(total),
             Ok(n) => total += n as u64,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => registration.clear_readiness(ev),
@@ -216,7 +281,7 @@ async fn splice_pipe_file(pipe: &Arc<IoSource>, file: &mut File, interest: Inter
             Err(e) if total == 0 && unsupported(&e) => return Spliced::Unsupported { carry: Vec::new() },
             // EPIPE concerns the pipe: report it as it is.
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => break Err(e),
-            Err(e) => break Err(with_path(e, verb, file.path())),
+            Err(e) => break Err(with_path(e, "copy from", file.path())),
         }
     };
     Spliced::Done(res)
@@ -265,9 +330,8 @@ async fn splice_files(src: &mut File, dst: &mut File) -> Spliced {
             Err(e) if total == 0 && unsupported(&e) => {
                 // `dst` cannot be spliced into, but bytes were taken from `src`: hand them to
                 // the buffered path (they are in the pipe, so this read does not block).
-                let mut carry = Vec::with_capacity(pending);
-                return match drain_mid(&mid, &mut carry, pending) {
-                    Ok(()) => Spliced::Unsupported { carry },
+                return match mid.drain(pending) {
+                    Ok(carry) => Spliced::Unsupported { carry },
                     Err(e) => Spliced::Done(Err(e)),
                 };
             }
@@ -278,17 +342,6 @@ async fn splice_files(src: &mut File, dst: &mut File) -> Spliced {
         MidPipe::give_back(mid);
     }
     Spliced::Done(res)
-}
-
-/// Reads the `len` bytes waiting in an intermediate pipe.
-fn drain_mid(mid: &MidPipe, into: &mut Vec<u8>, len: usize) -> io::Result<()> {
-    while into.len() < len {
-        into.reserve(len - into.len());
-        if sys::read_into_spare(mid.read_end(), into)? == 0 {
-            return Err(io::Error::other("the intermediate pipe lost bytes"));
-        }
-    }
-    Ok(())
 }
 
 /// The side of a pipe-to-pipe transfer that blocked last.

@@ -470,6 +470,28 @@ pub(crate) fn poll_one(
     Ok(n > 0)
 }
 
+/// Waits up to `timeout_ms` milliseconds (`-1`: no limit) until `fd` has `events` or `wake`
+/// is readable, with poll(2); returns whether each is ready (an error or a hang-up on `fd`
+/// counts as ready, so the next system call on it reports them). Retries `EINTR` (with the
+/// full timeout again).
+///
+/// # References
+/// poll(2)
+pub(crate) fn poll_with_wake(
+    fd: BorrowedFd<'_>,
+    events: libc::c_short,
+    wake: BorrowedFd<'_>,
+    timeout_ms: libc::c_int,
+) -> io::Result<(bool, bool)> {
+    let mut fds = [
+        libc::pollfd { fd: fd.as_raw_fd(), events, revents: 0 },
+        libc::pollfd { fd: wake.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+    ];
+    // SAFETY: `fds` is a valid array of two pollfd structures for the call.
+    cvt_retry(|| unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout_ms) })?;
+    Ok((fds[0].revents != 0, fds[1].revents != 0))
+}
+
 /// Creates an eventfd (counter 0, close-on-exec, non-blocking).
 ///
 /// # References
