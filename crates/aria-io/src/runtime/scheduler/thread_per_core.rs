@@ -170,6 +170,10 @@ impl ThreadPerCore {
             next: AtomicUsize::new(0),
         });
         let cpus = if config.pin { sys::allowed_cpus() } else { Vec::new() };
+        // Every core cancels its tasks before any core drops its driver: a task on one core
+        // may wait for an operation on another core's driver, and a driver that shuts down
+        // first would complete it (with ECANCELED) instead of letting it be cancelled.
+        let cancelled = Arc::new(CancelGate::default());
         let rt = ThreadPerCore {
             handle: Handle { shared: shared.clone(), core: None },
             stops: (0..n).map(|_| Arc::new(Notify::new())).collect(),
@@ -178,10 +182,13 @@ impl ThreadPerCore {
         for (index, scheduler) in schedulers.into_iter().enumerate() {
             let handle = Handle { shared: shared.clone(), core: Some(index) };
             let stop = rt.stops[index].clone();
+            let gate = cancelled.clone();
             let cpu = (!cpus.is_empty()).then(|| cpus[index % cpus.len()]);
+            *lock(&cancelled.running) += 1;
             let thread = std::thread::Builder::new()
                 .name(format!("{}-{index}", config.name))
-                .spawn(move || run(scheduler, handle, &stop, cpu))?;
+                .spawn(move || run(scheduler, handle, &stop, &gate, cpu))
+                .inspect_err(|_| *lock(&cancelled.running) -= 1)?;
             lock(&rt.threads).push(thread);
         }
         Ok(rt)
@@ -205,20 +212,44 @@ impl Drop for ThreadPerCore {
     }
 }
 
-/// A core's thread: runs the scheduler until told to stop, then shuts it down here.
-fn run(scheduler: CurrentThread, handle: Handle, stop: &Notify, cpu: Option<usize>) {
+/// Counts the cores whose tasks are not cancelled yet (the cores that were started).
+#[derive(Default)]
+struct CancelGate {
+    running: Mutex<usize>,
+    all_cancelled: std::sync::Condvar,
+}
+
+impl CancelGate {
+    /// This core has cancelled its tasks: wait until every started core has.
+    fn cancelled_and_wait(&self) {
+        let mut running = lock(&self.running);
+        *running -= 1;
+        if *running == 0 {
+            self.all_cancelled.notify_all();
+        }
+        while *running > 0 {
+            running = self.all_cancelled.wait(running).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+/// A core's thread: runs the scheduler until told to stop, then shuts it down here, waits
+/// until every core has cancelled its tasks, and drops its driver.
+fn run(scheduler: CurrentThread, handle: Handle, stop: &Notify, cancelled: &CancelGate, cpu: Option<usize>) {
     if let Some(cpu) = cpu {
         // Pinning is a placement hint: a CPU taken away meanwhile leaves the thread unpinned.
         let _ = sys::pin_to_cpu(cpu);
     }
-    /// Shuts the scheduler down on this thread, also while unwinding.
-    struct ShutDown<'a>(&'a CurrentThread, &'a Handle);
+    /// Shuts the scheduler down on this thread, also while unwinding, then waits for the
+    /// other cores to have done the same.
+    struct ShutDown<'a>(&'a CurrentThread, &'a Handle, &'a CancelGate);
     impl Drop for ShutDown<'_> {
         fn drop(&mut self) {
             self.0.shutdown_as(scheduler::Handle::ThreadPerCore(self.1.clone()));
+            self.2.cancelled_and_wait();
         }
     }
-    let guard = ShutDown(&scheduler, &handle);
+    let guard = ShutDown(&scheduler, &handle, cancelled);
     scheduler.block_on_as(scheduler::Handle::ThreadPerCore(handle.clone()), stop.notified());
     drop(guard);
 }
