@@ -110,7 +110,7 @@ fn a_runtime_dropped_with_hundreds_of_reads_in_flight_never_lets_the_kernel_writ
     let canaries: Vec<Vec<u8>> = (0..300).map(|_| vec![0x5Au8; 64 * 1024]).collect();
     for w in writers {
         use std::io::Write;
-        let mut f = std::fs::File::from(w.into_blocking_fd().unwrap());
+        let mut f = std::fs::File::from(w.into_owned_fd().unwrap());
         let err = f.write_all(b"late data").unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe);
     }

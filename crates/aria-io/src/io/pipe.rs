@@ -118,7 +118,7 @@ impl PipeReader {
     ///
     /// # Errors
     /// The fcntl(2) error.
-    pub fn into_blocking_fd(self) -> io::Result<OwnedFd> {
+    pub fn into_owned_fd(self) -> io::Result<OwnedFd> {
         unregister(self.source)
     }
 
@@ -301,7 +301,7 @@ impl PipeWriter {
     ///
     /// # Errors
     /// `NotConnected` if already closed; the fcntl(2) error.
-    pub fn into_blocking_fd(mut self) -> io::Result<OwnedFd> {
+    pub fn into_owned_fd(mut self) -> io::Result<OwnedFd> {
         unregister(self.source.take().ok_or_else(closed)?)
     }
 
@@ -420,6 +420,22 @@ impl futures_io::AsyncWrite for PipeWriter {
     fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.get_mut().close_now();
         Poll::Ready(Ok(()))
+    }
+}
+
+impl AsFd for PipeWriter {
+    /// # Panics
+    /// If the writer was closed with [`close`](PipeWriter::close) (which closes the
+    /// descriptor itself, so that the reader sees end of file).
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.source.as_ref().expect("PipeWriter::as_fd after close").as_fd()
+    }
+}
+
+impl AsRawFd for PipeWriter {
+    /// -1 once the writer was closed with [`close`](PipeWriter::close).
+    fn as_raw_fd(&self) -> RawFd {
+        self.source.as_ref().map_or(-1, |s| s.as_fd().as_raw_fd())
     }
 }
 

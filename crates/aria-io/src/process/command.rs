@@ -37,21 +37,21 @@ fn is_input(fd: usize) -> bool {
 /// [`env`](Command::env) sets one) and every argument reaches it as exactly one `argv` entry,
 /// whatever characters it contains.
 pub struct Command {
-    program: OsString,
+    pub(super) program: OsString,
     /// `argv[0]` when it differs from the program (see [`Command::arg0`]).
-    arg0: Option<OsString>,
-    args: Vec<OsString>,
-    env_clear: bool,
-    env: BTreeMap<OsString, Option<OsString>>,
-    cwd: Option<PathBuf>,
-    process_group: Option<libc::pid_t>,
-    new_session: bool,
-    kill_on_drop: bool,
-    wait_delay: Option<Duration>,
-    uid: Option<u32>,
-    gid: Option<u32>,
-    groups: Option<Vec<u32>>,
-    stdio: [Option<Stdio>; STREAMS],
+    pub(super) arg0: Option<OsString>,
+    pub(super) args: Vec<OsString>,
+    pub(super) env_clear: bool,
+    pub(super) env: BTreeMap<OsString, Option<OsString>>,
+    pub(super) cwd: Option<PathBuf>,
+    pub(super) process_group: Option<libc::pid_t>,
+    pub(super) new_session: bool,
+    pub(super) kill_on_drop: bool,
+    pub(super) wait_delay: Option<Duration>,
+    pub(super) uid: Option<u32>,
+    pub(super) gid: Option<u32>,
+    pub(super) groups: Option<Vec<u32>>,
+    pub(super) stdio: [Option<Stdio>; STREAMS],
 }
 
 impl Command {
@@ -305,6 +305,9 @@ impl Command {
         // Reap a few of the children dropped earlier that have exited (see `orphan`).
         driver.orphans().reap_some(&driver);
         let path = self.resolve_program()?;
+        if self.stdio.iter().any(|s| matches!(s, Some(Stdio(Inner::Std(_))))) {
+            return super::std_spawn::spawn(self, &path);
+        }
         let argv: Vec<CString> = std::iter::once(self.arg0.as_ref().unwrap_or(&self.program))
             .chain(&self.args)
             .map(|a| cstring(a.as_bytes()))
@@ -351,8 +354,10 @@ impl Command {
                     }
                 }
                 Inner::Fd(fd) => Some(fd),
-                Inner::Reader(r) => Some(r.into_blocking_fd()?),
-                Inner::Writer(w) => Some(w.into_blocking_fd()?),
+                Inner::Reader(r) => Some(r.into_owned_fd()?),
+                Inner::Writer(w) => Some(w.into_owned_fd()?),
+                Inner::File(f) => Some(sys::dup_at_least(f.as_fd(), STREAMS as RawFd)?),
+                Inner::Std(_) => unreachable!("commands with a std Stdio are spawned by std"),
             };
             if let Some(fd) = child_fd {
                 // Sources must be >= 6 so a dup onto 0-5 never clobbers another source.

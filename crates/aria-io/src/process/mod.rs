@@ -37,6 +37,7 @@ pub(crate) mod orphan;
 mod output;
 mod pipeline;
 mod status;
+mod std_spawn;
 mod stdio;
 
 pub use child::Child;

@@ -450,6 +450,27 @@ impl PipelineChild {
         &self.children
     }
 
+    /// The stages' processes, in order, to take the streams a stage's own [`Command`] piped
+    /// (`children_mut()[1].stderr.take()`) or to signal one stage.
+    pub fn children_mut(&mut self) -> &mut [Child] {
+        &mut self.children
+    }
+
+    /// The writing end of the first stage's stdin, if that stage's command set
+    /// `stdin(Stdio::piped())` (and no redirection replaced it). Close it (drop it, or
+    /// [`close`](crate::io::PipeWriter::close)) when done writing, or the first stage may
+    /// wait for more input for ever.
+    pub fn take_stdin(&mut self) -> Option<super::ChildStdin> {
+        self.children.first_mut()?.stdin.take()
+    }
+
+    /// The reading end of stage `stage`'s stderr, if its command set `stderr(Stdio::piped())`.
+    /// Read it concurrently with the wait (for example from another task): a stage blocked
+    /// on a full stderr pipe never exits.
+    pub fn take_stderr(&mut self, stage: usize) -> Option<super::ChildStderr> {
+        self.children.get_mut(stage)?.stderr.take()
+    }
+
     /// Sends `signo` to every stage (and whatever they started in the group).
     ///
     /// # Errors
@@ -495,6 +516,10 @@ impl PipelineChild {
     /// # Errors
     /// Read or wait errors.
     pub async fn wait_with_output(mut self) -> io::Result<(PipelineStatus, Vec<u8>)> {
+        for c in &mut self.children {
+            c.stdin = None;
+            c.stddati = None;
+        }
         let mut readers = [(self.stdout.take(), Vec::new())];
         let children = &mut self.children;
         let mut next = 0;

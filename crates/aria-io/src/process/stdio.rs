@@ -18,6 +18,11 @@ pub(crate) enum Inner {
     Fd(OwnedFd),
     Reader(PipeReader),
     Writer(PipeWriter),
+    /// An aria-io file: its descriptor is duplicated at the spawn.
+    File(crate::fs::File),
+    /// A std `Stdio`, which std does not let anyone inspect: the child is then spawned by
+    /// `std::process::Command` (see `std_spawn.rs`).
+    Std(std::process::Stdio),
 }
 
 impl Stdio {
@@ -64,6 +69,29 @@ impl From<File> for Stdio {
     }
 }
 
+impl From<crate::fs::File> for Stdio {
+    /// The child gets a duplicate of the file's descriptor, at its current position. Bytes
+    /// written through the file's `futures-io` buffer and not yet flushed are not in the file:
+    /// flush first.
+    fn from(f: crate::fs::File) -> Stdio {
+        Stdio(Inner::File(f))
+    }
+}
+
+impl From<std::process::Stdio> for Stdio {
+    /// std's `Stdio`, for code ported from `std::process` or `tokio::process` that keeps
+    /// `use std::process::Stdio`. A std `Stdio` cannot be inspected from outside std (`null()`
+    /// and `inherit()` look the same), so a command holding one is spawned by
+    /// `std::process::Command` itself, with this command's program, arguments, environment,
+    /// directory, uid, gid and process group, and adopted as usual (pidfd, piped streams
+    /// registered with the runtime). That path waits for the child's `execve` and refuses what
+    /// std cannot do (a stream 3-5 that is not inherited, `groups`, `new_session`) with
+    /// `Unsupported`. This crate's own [`Stdio`] constructors take the faster clone3 path.
+    fn from(s: std::process::Stdio) -> Stdio {
+        Stdio(Inner::Std(s))
+    }
+}
+
 impl From<PipeReader> for Stdio {
     /// Another child's output stream (for example its stdout) becomes this child's input.
     fn from(r: PipeReader) -> Stdio {
@@ -87,6 +115,8 @@ impl fmt::Debug for Stdio {
             Inner::Fd(_) => "Fd",
             Inner::Reader(_) => "PipeReader",
             Inner::Writer(_) => "PipeWriter",
+            Inner::File(_) => "File",
+            Inner::Std(_) => "std::process::Stdio",
         };
         f.write_str(s)
     }
