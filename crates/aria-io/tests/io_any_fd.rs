@@ -265,3 +265,25 @@ fn a_pipe_reader_outside_a_runtime_is_an_error_not_a_panic() {
     let err = PipeReader::from_owned_fd(dev_null(false)).expect_err("outside a runtime");
     assert!(!err.to_string().is_empty());
 }
+
+#[test]
+fn io_copy_from_dev_null_or_a_file_wrapped_as_a_pipe_takes_the_buffered_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("src");
+    std::fs::write(&path, b"file contents\n").unwrap();
+    run(async {
+        // /dev/null -> pipe: nothing, and no EINVAL from splice.
+        let null = std::fs::File::open("/dev/null").unwrap();
+        let mut from_null = aria_io::io::PipeReader::from_owned_fd(null.into()).unwrap();
+        let (mut r, mut w) = aria_io::io::pipe().unwrap();
+        assert_eq!(aria_io::io::copy(&mut from_null, &mut w).await.unwrap(), 0);
+        // A file wrapped as a PipeReader -> a pipe: its bytes.
+        let file = std::fs::File::open(&path).unwrap();
+        let mut from_file = aria_io::io::PipeReader::from_owned_fd(file.into()).unwrap();
+        assert_eq!(aria_io::io::copy(&mut from_file, &mut w).await.unwrap(), 14);
+        w.close().await.unwrap();
+        let mut got = Vec::new();
+        r.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got, b"file contents\n");
+    });
+}

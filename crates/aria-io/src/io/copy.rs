@@ -145,7 +145,12 @@ enum Source<'a> {
 impl<'a> Source<'a> {
     fn of(r: &'a mut dyn Any) -> Option<Source<'a>> {
         if r.is::<PipeReader>() {
-            return r.downcast_ref::<PipeReader>().map(Source::Pipe);
+            // An always-ready descriptor wrapped as a pipe (a regular file, /dev/null) is
+            // not a pipe to splice from: the buffered path.
+            return r
+                .downcast_ref::<PipeReader>()
+                .filter(|p| p.io_source().registration().is_polled())
+                .map(Source::Pipe);
         }
         r.downcast_mut::<File>().map(Source::File)
     }
@@ -161,7 +166,8 @@ enum Sink<'a> {
 impl<'a> Sink<'a> {
     fn of(w: &'a mut dyn Any) -> Option<Sink<'a>> {
         if w.is::<PipeWriter>() {
-            return w.downcast_ref::<PipeWriter>()?.io_source().map(Sink::Pipe);
+            let source = w.downcast_ref::<PipeWriter>()?.io_source()?;
+            return source.registration().is_polled().then_some(Sink::Pipe(source));
         }
         w.downcast_mut::<File>().map(Sink::File)
     }
