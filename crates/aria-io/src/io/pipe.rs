@@ -170,6 +170,8 @@ impl PipeReader {
             if buf.capacity() - buf.len() < 64 * 1024 {
                 buf.reserve(buf.len().clamp(64 * 1024, 64 * 1024 * 1024));
             }
+            // What a full 1 MiB pipe can hand over in one read, faulted in before the read.
+            sys::prefault_spare(buf, 1 << 20);
             let n = std::task::ready!(self
                 .source
                 .registration()

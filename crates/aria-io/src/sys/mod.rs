@@ -371,6 +371,35 @@ pub(crate) fn borrow_std_stream(fd: RawFd) -> BorrowedFd<'static> {
     unsafe { BorrowedFd::borrow_raw(fd) }
 }
 
+/// Faults in, writable, the pages of the first `ahead` bytes of `buf`'s spare capacity
+/// (`MADV_POPULATE_WRITE`, Linux 5.14), so that a read(2) into them does not take a page
+/// fault per 4 KiB with the pipe's lock held: a writer on the other end would spin on that
+/// lock meanwhile (`mutex_spin_on_owner`), and fresh memory faults a lot on a large read to
+/// end. A no-op on kernels without it (remembered) and for spare room under 64 KiB.
+///
+/// # References
+/// madvise(2) `MADV_POPULATE_WRITE`
+pub(crate) fn prefault_spare(buf: &mut Vec<u8>, ahead: usize) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const MADV_POPULATE_WRITE: libc::c_int = 23;
+    static UNSUPPORTED: AtomicBool = AtomicBool::new(false);
+    let spare = buf.capacity() - buf.len();
+    if spare < 64 * 1024 || UNSUPPORTED.load(Ordering::Relaxed) {
+        return;
+    }
+    let page = 4096usize;
+    let from = buf.as_mut_ptr() as usize + buf.len();
+    let start = from & !(page - 1);
+    let end = from + spare.min(ahead);
+    // SAFETY: the range lies in pages of `buf`'s own allocation (the first one rounded down
+    // to its page, which is mapped and writable like the rest); MADV_POPULATE_WRITE only
+    // faults pages in and never changes their contents.
+    let rc = unsafe { libc::madvise(start as *mut libc::c_void, end - start, MADV_POPULATE_WRITE) };
+    if rc != 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EINVAL) {
+        UNSUPPORTED.store(true, Ordering::Relaxed);
+    }
+}
+
 /// Marks `n` more bytes of `buf`'s spare capacity as initialised, after the kernel wrote them
 /// (an io_uring read completion reporting `n`).
 pub(crate) fn assume_init_spare(buf: &mut Vec<u8>, n: usize) {
