@@ -17,8 +17,37 @@ use crate::sys;
 /// returns them as `(reader, writer)`, in the order of `std::io::pipe()`. Both ends are
 /// close-on-exec and non-blocking.
 ///
+/// Either end can be given to a child as one of its streams (`impl From<PipeWriter> for
+/// Stdio`): the spawn hands the child its own copy, in blocking mode, and closes the
+/// parent's, so the reader sees end of file once the child (and every process it passed the
+/// descriptor on to) has closed it.
+///
+/// ```
+/// use aria_io::process::Command;
+///
+/// let rt = aria_io::Runtime::new()?;
+/// rt.block_on(async {
+///     let (mut reader, writer) = aria_io::io::pipe()?;
+///     let mut child = Command::new("echo").arg("through a pipe").stdout(writer).spawn()?;
+///
+///     let mut out = Vec::new();
+///     reader.read_to_end(&mut out).await?; // end of file: the child exited
+///     assert_eq!(out, b"through a pipe\n");
+///     assert!(child.wait().await?.success());
+///     Ok::<_, std::io::Error>(())
+/// })?;
+/// # Ok::<_, std::io::Error>(())
+/// ```
+///
 /// # Errors
-/// `EMFILE`/`ENFILE` from pipe2(2); `Other` outside a runtime.
+/// `EMFILE`/`ENFILE` from pipe2(2); `Other` outside a runtime; the error registering an end
+/// with the driver (on epoll, epoll_ctl(2): `ENOSPC` past `/proc/sys/fs/epoll/max_user_watches`,
+/// `ENOMEM`).
+///
+/// # Platform
+/// The pipe has the kernel's default capacity (16 pages: 64 KiB with 4 KiB pages, see
+/// pipe(7)); [`PipeReader::set_pipe_size`] grows it. A write of at most `PIPE_BUF` (4096)
+/// bytes is atomic.
 ///
 /// # References
 /// pipe(7), pipe2(2)
@@ -68,6 +97,62 @@ fn unregister(source: Arc<IoSource>) -> io::Result<OwnedFd> {
 /// The reading end of a pipe (for example a child's stdout), registered with a runtime; or
 /// any other descriptor read as a stream, such as a regular file or `/dev/null` (see
 /// [`from_owned_fd`](PipeReader::from_owned_fd)).
+///
+/// Made by [`pipe`], by a spawn with [`Stdio::piped`](crate::process::Stdio::piped)
+/// ([`Child::stdout`](crate::process::Child::stdout), `stderr`, `stddbg`, `stddato`), or by
+/// [`from_owned_fd`](PipeReader::from_owned_fd). It implements
+/// [`futures_io::AsyncRead`], so the `futures` extension traits work on it; reading a child's
+/// output line by line:
+///
+/// ```
+/// use aria_io::process::{Command, Stdio};
+/// use futures_util::io::{AsyncBufReadExt, BufReader};
+/// use futures_util::StreamExt;
+///
+/// let rt = aria_io::Runtime::new()?;
+/// rt.block_on(async {
+///     let mut child = Command::new("printf").arg("a\nb\n").stdout(Stdio::piped()).spawn()?;
+///     let stdout = child.stdout.take().expect("stdout was piped");
+///
+///     let lines: Vec<String> = BufReader::new(stdout).lines().map(Result::unwrap).collect().await;
+///     assert_eq!(lines, ["a", "b"]);
+///     assert!(child.wait().await?.success());
+///     Ok::<_, std::io::Error>(())
+/// })?;
+/// # Ok::<_, std::io::Error>(())
+/// ```
+///
+/// Its own reads take an owned buffer and give it back, on every backend
+/// ([`read_owned`](PipeReader::read_owned)), or read to the end
+/// ([`read_to_end`](PipeReader::read_to_end)):
+///
+/// ```
+/// let rt = aria_io::Runtime::new()?;
+/// rt.block_on(async {
+///     let (mut reader, mut writer) = aria_io::io::pipe()?;
+///     writer.write_all(b"owned").await?;
+///     drop(writer); // the only write end: the reader sees end of file after "owned"
+///
+///     let mut buf = Vec::with_capacity(4096);
+///     loop {
+///         let (n, b) = reader.read_owned(buf).await; // appends to the buffer
+///         buf = b;
+///         if n? == 0 {
+///             break;
+///         }
+///     }
+///     assert_eq!(buf, b"owned");
+///     Ok::<_, std::io::Error>(())
+/// })?;
+/// # Ok::<_, std::io::Error>(())
+/// ```
+///
+/// Dropping it removes the descriptor from the driver and closes it (on io_uring, once the
+/// kernel is done with a read that was cancelled); writers then fail with `BrokenPipe`
+/// (`EPIPE`) if no other read end is open.
+///
+/// # References
+/// pipe(7), read(2)
 pub struct PipeReader {
     source: Arc<IoSource>,
 }
@@ -264,6 +349,34 @@ impl fmt::Debug for PipeReader {
 /// any other descriptor written as a stream, such as a regular file or `/dev/null` (see
 /// [`from_owned_fd`](PipeWriter::from_owned_fd)). Writes to a pipe whose reader has closed
 /// fail with `BrokenPipe` (`EPIPE`): the runtime ignores `SIGPIPE`.
+///
+/// Made by [`pipe`], by a spawn with [`Stdio::piped`](crate::process::Stdio::piped)
+/// ([`Child::stdin`](crate::process::Child::stdin), `stddati`), or by
+/// [`from_owned_fd`](PipeWriter::from_owned_fd). It implements [`futures_io::AsyncWrite`].
+/// The reader sees end of file once every copy of the write end is closed: drop the writer,
+/// or [`close`](PipeWriter::close) it.
+///
+/// ```
+/// use aria_io::process::{Command, Stdio};
+///
+/// let rt = aria_io::Runtime::new()?;
+/// rt.block_on(async {
+///     let mut wc = Command::new("wc");
+///     wc.arg("-c").stdin(Stdio::piped()).stdout(Stdio::piped());
+///     let mut child = wc.spawn()?;
+///     let mut stdin = child.stdin.take().expect("stdin was piped");
+///     stdin.write_all(b"12345").await?;
+///     stdin.close().await?; // end of file for wc
+///
+///     let out = child.wait_with_output().await?;
+///     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "5");
+///     Ok::<_, std::io::Error>(())
+/// })?;
+/// # Ok::<_, std::io::Error>(())
+/// ```
+///
+/// # References
+/// pipe(7), write(2)
 pub struct PipeWriter {
     source: Option<Arc<IoSource>>,
 }

@@ -1,12 +1,46 @@
 //! Timers: [`sleep`], [`sleep_until`], [`timeout`] and [`interval`].
 //!
+//! ```
+//! use std::time::Duration;
+//! use aria_io::time::{interval, sleep, timeout, Instant};
+//!
+//! let rt = aria_io::Runtime::new()?;
+//! rt.block_on(async {
+//!     let start = Instant::now();
+//!     sleep(Duration::from_millis(20)).await;
+//!     assert!(start.elapsed() >= Duration::from_millis(20)); // never early
+//!
+//!     // A future that does not finish in time is dropped.
+//!     let slow = sleep(Duration::from_secs(60));
+//!     assert!(timeout(Duration::from_millis(10), slow).await.is_err());
+//!
+//!     // The first tick completes at once, the next ones one period apart.
+//!     let mut ticks = interval(Duration::from_millis(5));
+//!     let first = ticks.tick().await;
+//!     let second = ticks.tick().await;
+//!     assert_eq!(second - first, Duration::from_millis(5));
+//! });
+//! # Ok::<_, std::io::Error>(())
+//! ```
+//!
 //! Every timer is an entry in the driver's hierarchical timing wheel (`wheel.rs`): 6 levels
 //! of 64 slots with 1 ms resolution, O(1) insert and cancel, no kernel object per timer. The
-//! driver's `epoll_wait` timeout is the wheel's next expiration, so a runtime with only
+//! timeout of the driver's wait (epoll_wait(2) on epoll, io_uring_enter(2) with
+//! `IORING_ENTER_EXT_ARG` on io_uring) is the wheel's next expiration, so a runtime with only
 //! sleeping tasks makes one system call per expiry and uses no CPU in between.
 //!
 //! Deadlines are rounded *up* to the next millisecond and the clock *down*, so a timer never
 //! fires early; it may fire up to about a millisecond late (plus scheduling delay).
+//!
+//! Time is [`Instant`] (std's, re-exported): the monotonic clock (`CLOCK_MONOTONIC`, which
+//! does not count time the system spends suspended), on every backend.
+//!
+//! # Panics
+//! A timer that has to wait panics when it is polled outside a runtime: it needs the current
+//! runtime's driver.
+//!
+//! # References
+//! clock_gettime(2) (`CLOCK_MONOTONIC`), epoll_wait(2), io_uring_enter(2)
 
 pub(crate) mod wheel;
 
@@ -147,7 +181,46 @@ impl From<Elapsed> for std::io::Error {
 }
 
 /// Runs `future` for at most `duration`. If the deadline passes first, `future` is dropped
-/// (cancelling whatever it was doing) and the result is `Err(Elapsed)`.
+/// (cancelling whatever it was doing) and the result is `Err(Elapsed)`; otherwise the result
+/// is `Ok` with `future`'s output.
+///
+/// The future is polled before the deadline is checked, so one that is ready when the
+/// deadline is observed still wins, and a `duration` of zero still gives `future` one poll.
+/// The deadline is `duration` from the call, not from the first poll, and follows the
+/// [rounding](self) of every timer.
+///
+/// Bounding a child's run: on `Err` the child is still running (the [`Child`] is not
+/// dropped, only the wait), so it can be killed and reaped.
+///
+/// [`Child`]: crate::process::Child
+///
+/// ```
+/// use std::time::Duration;
+/// use aria_io::process::Command;
+/// use aria_io::time::timeout;
+///
+/// let rt = aria_io::Runtime::new()?;
+/// rt.block_on(async {
+///     let mut child = Command::new("sleep").arg("10").spawn()?;
+///     match timeout(Duration::from_millis(50), child.wait()).await {
+///         Ok(status) => panic!("sleep 10 ended early: {status:?}"),
+///         Err(_elapsed) => child.kill().await?, // SIGKILL and reap
+///     }
+///
+///     // `Elapsed` converts into `io::Error` (`TimedOut`), so `?` works on both layers.
+///     let status = timeout(Duration::from_secs(10), Command::new("true").status()).await??;
+///     assert!(status.success());
+///     Ok::<_, std::io::Error>(())
+/// })?;
+/// # Ok::<_, std::io::Error>(())
+/// ```
+///
+/// # Errors
+/// The output is `Err(`[`Elapsed`]`)` when the deadline passed first.
+///
+/// # Panics
+/// When polled outside a runtime, unless `future` completes at its first poll or the
+/// deadline has already passed.
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     Timeout { future, sleep: sleep(duration) }
 }
