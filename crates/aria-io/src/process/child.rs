@@ -47,8 +47,29 @@ impl ChildStreams {
 
 /// A running (or exited, not yet reaped) child process.
 ///
-/// The child is tracked by a pidfd opened right after the spawn, so waiting and signalling
-/// can never hit a recycled pid. Dropping a `Child` that was not reaped sends it `SIGKILL` if
+/// ```
+/// use aria_io::process::{Command, Stdio};
+///
+/// aria_io::Runtime::new()?.block_on(async {
+///     let mut child = Command::new("cat").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn()?;
+///     let mut stdin = child.stdin.take().unwrap();
+///     stdin.write_all(b"through cat\n").await?;
+///     drop(stdin); // end of file for cat
+///     let out = child.wait_with_output().await?;
+///     assert!(out.status.success());
+///     assert_eq!(out.stdout, b"through cat\n");
+///
+///     // A child that does not end on its own: kill it (and reap it).
+///     let mut sleeper = Command::new("sleep").arg("600").spawn()?;
+///     sleeper.kill().await?;
+///     assert_eq!(sleeper.id(), None); // reaped: its pid may belong to another process now
+///     Ok::<_, std::io::Error>(())
+/// })?;
+/// # Ok::<_, std::io::Error>(())
+/// ```
+///
+/// The child is tracked by a pidfd obtained with the spawn, so waiting and signalling can
+/// never hit a recycled pid. Dropping a `Child` that was not reaped sends it `SIGKILL` if
 /// [`kill_on_drop`](super::Command::kill_on_drop) was set, and in every case hands it to a
 /// background reaper, so no zombie is left behind.
 pub struct Child {

@@ -1,6 +1,30 @@
 //! Asynchronous process management: spawn without `fork`, race-free exit through pidfds, six
 //! standard streams per child, and pipelines.
 //!
+//! ```
+//! use aria_io::process::{Command, Stdio};
+//! use futures_util::io::{AsyncBufReadExt, BufReader};
+//! use futures_util::StreamExt;
+//!
+//! aria_io::Runtime::new()?.block_on(async {
+//!     // Collect everything (no deadlock whatever the sizes):
+//!     let out = Command::new("sh").args(["-c", "echo out; echo err >&2"]).output().await?;
+//!     assert_eq!((&out.stdout[..], &out.stderr[..]), (&b"out\n"[..], &b"err\n"[..]));
+//!
+//!     // Or stream a child's output line by line as it arrives:
+//!     let mut child = Command::new("seq").arg("3").stdout(Stdio::piped()).spawn()?;
+//!     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+//!     let mut seen = Vec::new();
+//!     while let Some(line) = lines.next().await {
+//!         seen.push(line?);
+//!     }
+//!     assert_eq!(seen, ["1", "2", "3"]);
+//!     assert!(child.wait().await?.success());
+//!     Ok::<_, std::io::Error>(())
+//! })?;
+//! # Ok::<_, std::io::Error>(())
+//! ```
+//!
 //! # The six streams
 //!
 //! | fd | name    | direction | meaning                      |
@@ -14,22 +38,94 @@
 //!
 //! Every child starts with exactly these six descriptors open: each comes from its
 //! [`Stdio`] (by default inherited from the parent when the parent has it open, else
-//! `/dev/null`), and every other descriptor is closed (`closefrom(6)` in the spawn, and every
-//! descriptor this crate creates is close-on-exec anyway).
+//! `/dev/null`), and every other descriptor is closed (`close_range(6, ~0)` in the child, and
+//! every descriptor this crate creates is close-on-exec anyway).
 //!
 //! # Spawning
 //!
-//! [`Command::spawn`] uses `posix_spawn` (glibc implements it with `clone(CLONE_VM |
-//! CLONE_VFORK)`, so no page tables are copied, whatever the parent's size). In the child the
-//! signal mask is emptied and every signal is reset to its default disposition, `SIGPIPE`
-//! included (the runtime ignores `SIGPIPE` in the parent). Right after the spawn the parent
-//! opens a pidfd for the child; waiting ([`Child::wait`]) waits for the pidfd to become
-//! readable and reaps with `waitid(P_PIDFD)`; signals go through `pidfd_send_signal`. The pid
-//! cannot be recycled between the spawn and `pidfd_open` because only this crate reaps its
-//! children (do not call `waitpid(-1)` or set `SIGCHLD` to `SIG_IGN` alongside it).
+//! No `fork` of this process, whatever its size: the child shares the parent's memory
+//! (`CLONE_VM`) until it calls `execve`, so no page table is copied.
+//!
+//! - **clone3** (Linux 5.9+, x86_64 and aarch64): `clone3(CLONE_VM | CLONE_PIDFD |
+//!   CLONE_CLEAR_SIGHAND)`. The pidfd comes back with the pid, atomically; every signal
+//!   handler is reset in the kernel, so no handler of the parent can ever run in the child on
+//!   the parent's memory; the child runs raw system calls only (no allocation, no lock, no
+//!   `errno`), on a stack of its own, with every signal blocked until just before `execve`.
+//!   Three system calls in the parent. [`Command::spawn`] adds `CLONE_VFORK` (the thread
+//!   waits for the `execve`, so every error is reported by `spawn`, as std's and tokio's are);
+//!   [`Command::status`] and [`Command::output`] do not: the thread goes back to its other
+//!   tasks at once, the child's stack is reclaimed once the kernel reports that it released
+//!   the parent's memory (`CLONE_CHILD_CLEARTID`), and a failed `execve` is reported by the
+//!   future, as the same [`SpawnError`]. [`Command::uid`], [`gid`](Command::gid) and
+//!   [`groups`](Command::groups) are applied in the child.
+//! - **posix_spawn(3)** + pidfd_open(2) where clone3 is refused (`ENOSYS`, `EPERM` or
+//!   `EINVAL`: an older kernel, or a seccomp filter as in many containers; detected at the
+//!   first spawn, so the program works in both), on other architectures, or when
+//!   `ARIA_IO_SPAWN=posix_spawn` is set. It always waits for the `execve` and cannot change
+//!   credentials (`Unsupported`). The pid cannot be recycled before `pidfd_open` because only
+//!   this crate reaps its children.
+//! - A command holding a `std::process::Stdio` is spawned by `std::process::Command` (see
+//!   [`Stdio`]'s `From` impls).
+//!
+//! In the child the signal mask is emptied, every handled signal is at its default
+//! disposition and so is `SIGPIPE` (the runtime ignores it in the parent); other ignored
+//! signals stay ignored, as execve(2) and `std::process::Command` leave them.
+//!
+//! Waiting ([`Child::wait`]) is `IORING_OP_WAITID` on io_uring (Linux 6.7+), else the pidfd
+//! becoming readable and `waitid(P_PIDFD)`; signals go through `pidfd_send_signal`. Do not
+//! call `waitpid(-1)` or set `SIGCHLD` to `SIG_IGN` alongside this crate: either would reap
+//! its children behind its back.
+//!
+//! A dropped [`Child`] that was not reaped (with [`Command::kill_on_drop`], after a
+//! `SIGKILL`) is reaped in the background: by its driver when its pidfd becomes readable, by
+//! the next spawns (each checks a few, so a loop that spawns and drops without yielding holds
+//! descriptors only for children still alive), and, once its runtime is gone, by a reaper
+//! thread that exists only while there are such children. No zombie is left behind.
+//!
+//! `pre_exec` is not offered: a closure run between `fork` and `execve` needs a real `fork`
+//! (the child of a `CLONE_VM` spawn shares the parent's memory and may not allocate, lock or
+//! unwind), which costs page-table copies proportional to the parent's memory and makes
+//! every lock held by another thread a possible deadlock. What it is commonly used for is
+//! built in: process groups ([`Command::process_group`]), sessions
+//! ([`Command::new_session`]), credentials ([`Command::uid`]), the working directory, the six
+//! streams, and signal dispositions.
+//!
+//! # Guarantees per platform
+//!
+//! | guarantee | Linux | macOS, BSD, Windows |
+//! |---|---|---|
+//! | race-free exit and signals (a recycled pid is never hit) | pidfds | not yet supported |
+//! | exactly fds 0-5 in the child | `close_range` in the child | not yet supported |
+//! | group kill ([`Child::signal_group`], [`PipelineChild::signal_group`]) | `killpg` | not yet supported |
+//!
+//! # Coming from tokio::process
+//!
+//! Most programs port by changing the imports. The mapping:
+//!
+//! | tokio::process | aria_io::process |
+//! |---|---|
+//! | `Command::new/arg/args/env/envs/env_remove/env_clear/current_dir` | the same |
+//! | `stdin/stdout/stderr(Stdio::piped())` | the same; also `stddbg`/`stddati`/`stddato`, or `stdio(fd, ..)` for fds 0-5 |
+//! | `std::process::Stdio` values | accepted (`From`), spawned through std; prefer [`Stdio`] |
+//! | `kill_on_drop`, `process_group`, `uid`, `gid`, `arg0` | the same; plus `groups`, `new_session` |
+//! | `spawn`, `status`, `output` | the same; `status`/`output` do not block the thread on `execve` |
+//! | `Command::from(std::process::Command)` | the same (program, args, env changes, directory) |
+//! | `Child::id() -> Option<u32>`, `wait`, `try_wait`, `start_kill`, `kill` (kills and reaps), `wait_with_output` | the same |
+//! | `ChildStdin`/`ChildStdout`/`ChildStderr`: `AsyncWrite`/`AsyncRead` (tokio's traits) | [`PipeWriter`](crate::io::PipeWriter)/[`PipeReader`](crate::io::PipeReader) with the `futures-io` traits, plus `AsFd`, `AsRawFd`, `into_owned_fd` |
+//! | `Child::kill` sends `SIGKILL`; other signals via `nix`/`libc` on the pid | [`Child::signal`] through the pidfd, [`Child::signal_group`] |
+//! | `Output { status, stdout, stderr }` | the same fields, plus `stddbg` and `stddato` |
+//! | — | [`Pipeline`]: `\|` and `\|*` pipes between children, redirections, pipefail |
+//! | `pre_exec` | not offered (see above) |
+//!
+//! Differences to know: [`Command::output`] reads until end of file even after the child
+//! exited (a background grandchild holding a pipe is waited for; set
+//! [`Command::wait_delay`] to bound that, and an expired delay is an error carrying the
+//! output, [`WaitDelayExpired`]); I/O objects implement `futures-io`'s traits, so use
+//! `futures::io::AsyncReadExt` where tokio code used `tokio::io::AsyncReadExt`.
 //!
 //! # Platform
-//! Linux 5.4 or later with glibc 2.34 or later. Other platforms come with their backends.
+//! Linux 5.4 or later with glibc 2.34 or later (clone3 spawn: 5.9; `IORING_OP_WAITID`: 6.7).
+//! Other platforms come with their backends.
 
 mod child;
 mod command;
