@@ -120,3 +120,40 @@ fn a_pipelines_first_stdin_is_written_and_each_stages_stderr_is_read() {
         assert_eq!(errs.await.unwrap(), ("first-err\n".to_string(), "second-err\n".to_string()));
     });
 }
+
+#[test]
+fn tokio_spelled_aids_work_as_tokio_code_uses_them() {
+    run(async {
+        // `let s: std::process::Stdio = child.stdout.take().unwrap().try_into()?`, then a
+        // std Command reads it: the descriptor is blocking again, so std's child can use it.
+        let mut c = Command::new("printf");
+        c.arg("through std\n").stdout(Stdio::piped());
+        let mut first = c.spawn().unwrap();
+        let out: std::process::Stdio = first.stdout.take().unwrap().try_into().unwrap();
+        let second = std::process::Command::new("cat").stdin(out).output().unwrap();
+        assert_eq!(second.stdout, b"through std\n");
+        assert!(first.wait().await.unwrap().success());
+
+        // A writer converts the same way, and `shutdown` closes it as tokio's does.
+        let mut c = Command::new("cat");
+        c.stdin(Stdio::piped()).stdout(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"x").await.unwrap();
+        stdin.shutdown().await.unwrap();
+        assert_eq!(stdin.write_all(b"y").await.unwrap_err().kind(), std::io::ErrorKind::NotConnected);
+        let out = child.wait_with_output().await.unwrap();
+        assert_eq!(out.stdout, b"x");
+
+        let (_r, w) = aria_io::io::pipe().unwrap();
+        let _: std::process::Stdio = w.try_into().unwrap();
+
+        // `tokio::time::error::Elapsed` and `tokio::signal::unix::SignalKind` paths.
+        let e: aria_io::time::error::Elapsed =
+            aria_io::time::timeout(std::time::Duration::ZERO, std::future::pending::<()>())
+                .await
+                .unwrap_err();
+        assert_eq!(e.to_string(), "deadline has elapsed");
+        assert_eq!(aria_io::signal::unix::SignalKind::hangup().as_raw(), libc::SIGHUP);
+    });
+}

@@ -479,6 +479,16 @@ impl PipeWriter {
         Ok(())
     }
 
+    /// The same as [`close`](PipeWriter::close), under the name `tokio::io::AsyncWriteExt`
+    /// gives it, so that code ported from `tokio::process` (`stdin.shutdown().await?`)
+    /// compiles unchanged.
+    ///
+    /// # Errors
+    /// None: always `Ok(())`.
+    pub async fn shutdown(&mut self) -> io::Result<()> {
+        self.close().await
+    }
+
     /// Closes the descriptor without waiting (see [`close`](PipeWriter::close)).
     pub(crate) fn close_now(&mut self) {
         self.source = None;
@@ -558,5 +568,34 @@ impl fmt::Debug for PipeWriter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let fd = self.source.as_ref().map(|s| s.as_fd().as_raw_fd());
         f.debug_struct("PipeWriter").field("fd", &fd).finish()
+    }
+}
+
+impl TryFrom<PipeReader> for std::process::Stdio {
+    type Error = io::Error;
+
+    /// Deregisters the pipe and hands it, in blocking mode, to a `std::process::Command`
+    /// (tokio's `ChildStdout: TryInto<std::process::Stdio>`). For this crate's
+    /// [`Command`](crate::process::Command) no conversion is needed: a `PipeReader` is
+    /// already a [`Stdio`](crate::process::Stdio).
+    ///
+    /// # Errors
+    /// The fcntl(2) error of clearing `O_NONBLOCK`, or the dup(2) error when the descriptor
+    /// is shared with an operation still in flight.
+    fn try_from(reader: PipeReader) -> io::Result<std::process::Stdio> {
+        Ok(reader.into_owned_fd()?.into())
+    }
+}
+
+impl TryFrom<PipeWriter> for std::process::Stdio {
+    type Error = io::Error;
+
+    /// Deregisters the pipe and hands it, in blocking mode, to a `std::process::Command`
+    /// (tokio's `ChildStdin: TryInto<std::process::Stdio>`).
+    ///
+    /// # Errors
+    /// `NotConnected` if the writer was closed; otherwise as for `PipeReader`.
+    fn try_from(writer: PipeWriter) -> io::Result<std::process::Stdio> {
+        Ok(writer.into_owned_fd()?.into())
     }
 }

@@ -111,7 +111,8 @@
 //! | `spawn`, `status`, `output` | the same; `status`/`output` do not block the thread on `execve` |
 //! | `Command::from(std::process::Command)` | the same (program, args, env changes, directory) |
 //! | `Child::id() -> Option<u32>`, `wait`, `try_wait`, `start_kill`, `kill` (kills and reaps), `wait_with_output` | the same |
-//! | `ChildStdin`/`ChildStdout`/`ChildStderr`: `AsyncWrite`/`AsyncRead` (tokio's traits) | [`PipeWriter`](crate::io::PipeWriter)/[`PipeReader`](crate::io::PipeReader) with the `futures-io` traits, plus `AsFd`, `AsRawFd`, `into_owned_fd` |
+//! | `ChildStdin`/`ChildStdout`/`ChildStderr`: `AsyncWrite`/`AsyncRead` (tokio's traits) | [`PipeWriter`](crate::io::PipeWriter)/[`PipeReader`](crate::io::PipeReader) with the `futures-io` traits, plus `AsFd`, `AsRawFd`, `into_owned_fd`, `TryInto<std::process::Stdio>`, and `shutdown()` (an alias of `close()`) on the writer |
+//! | `tokio::time::{timeout, error::Elapsed}`, `tokio::signal::{ctrl_c, unix::{signal, SignalKind}}` | the same paths under `aria_io` |
 //! | `Child::kill` sends `SIGKILL`; other signals via `nix`/`libc` on the pid | [`Child::signal`] through the pidfd, [`Child::signal_group`] |
 //! | `Output { status, stdout, stderr }` | the same fields, plus `stddbg` and `stddato` |
 //! | — | [`Pipeline`]: `\|` and `\|*` pipes between children, redirections, pipefail |

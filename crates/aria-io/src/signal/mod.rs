@@ -60,6 +60,12 @@
 
 pub(crate) mod registry;
 
+/// The Unix signal API under the path `tokio::signal::unix` gives it (`signal`, `Signal`,
+/// `SignalKind`), so that a ported program changes only its import.
+pub mod unix {
+    pub use super::{signal, Signal, SignalKind};
+}
+
 use std::fmt;
 use std::io;
 use std::pin::Pin;

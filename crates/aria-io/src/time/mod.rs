@@ -162,6 +162,11 @@ impl fmt::Debug for Sleep {
     }
 }
 
+/// Errors of this module, where `tokio::time::error` has them.
+pub mod error {
+    pub use super::Elapsed;
+}
+
 /// The error of a [`timeout`] whose deadline passed first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Elapsed(());
