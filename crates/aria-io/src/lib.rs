@@ -117,8 +117,7 @@
 //!   pidfd_open(2), which waits for the child's `execve` and cannot change its uid, gid or
 //!   groups. `ARIA_IO_SPAWN=posix_spawn` forces the fallback.
 //! - **io_uring** needs Linux 5.19 or later (the driver probes for the opcodes it needs when
-//!   it sets up a ring); process exits are `IORING_OP_WAITID` from 6.7 and pidfd readiness
-//!   before. When io_uring is unavailable (an old kernel,
+//!   it sets up a ring); process exits are pidfd readiness on both backends. When io_uring is unavailable (an old kernel,
 //!   `/proc/sys/kernel/io_uring_disabled`, seccomp), the runtime uses epoll, unless io_uring
 //!   was forced, which is then an error.
 //!

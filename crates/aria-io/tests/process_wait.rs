@@ -55,7 +55,7 @@ fn dropping_a_child_whose_wait_is_in_flight_still_reaps_it() {
         c.kill_on_drop(true);
         let mut child = c.spawn().unwrap();
         let pid = child.id().unwrap();
-        // The wait is submitted (on io_uring: an IORING_OP_WAITID that keeps the pidfd open
+        // The wait is submitted (on io_uring: a poll on the pidfd that keeps the file open
         // until its completion) and stays in the child when this future is dropped.
         assert!(aria_io::time::timeout(Duration::from_millis(20), child.wait()).await.is_err());
         drop(child);

@@ -16,8 +16,8 @@
 //!   so an operation is never in flight between two polls.
 //! - **Completion** backends (`uring.rs`; IOCP later) hand the operation to the kernel,
 //!   which reads or writes its buffers asynchronously until it posts a completion. An
-//!   operation with no completion form (or a kernel without it, such as `IORING_OP_WAITID`
-//!   before 6.7) takes the readiness path, with readiness itself delivered as a completion
+//!   operation with no completion form (or a kernel without it), and a process wait (see
+//!   `process::child::WaitOp` for why), takes the readiness path, with readiness itself delivered as a completion
 //!   (`IORING_OP_POLL_ADD`).
 //!
 //! The public API is the same for both, which is why every operation takes its buffers by

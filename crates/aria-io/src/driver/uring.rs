@@ -1,4 +1,4 @@
-//! The io_uring backend (Linux 5.19+ for the features used; 6.7+ for `IORING_OP_WAITID`).
+//! The io_uring backend (Linux 5.19+ for the features used).
 //!
 //! # How it implements the driver contract
 //!
@@ -152,7 +152,7 @@ pub(crate) struct Ring {
 
 impl std::fmt::Debug for Ring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ring").field("waitid", &self.supports(opcode::WaitId::CODE)).finish_non_exhaustive()
+        f.debug_struct("Ring").field("supported", &self.supported).finish_non_exhaustive()
     }
 }
 
@@ -254,7 +254,7 @@ impl Ring {
     }
 
     /// Whether the kernel supports the opcode (`opcode::Read::CODE`...), as probed when the
-    /// ring was set up: `IORING_OP_WAITID` needs 6.7, `IORING_OP_FTRUNCATE` 6.9, for example.
+    /// ring was set up: `IORING_OP_FTRUNCATE` needs 6.9, for example.
     ///
     /// # References
     /// io_uring_register(2) `IORING_REGISTER_PROBE`, io_uring_get_probe(3)

@@ -71,8 +71,8 @@
 //! disposition and so is `SIGPIPE` (the runtime ignores it in the parent); other ignored
 //! signals stay ignored, as execve(2) and `std::process::Command` leave them.
 //!
-//! Waiting ([`Child::wait`]) is `IORING_OP_WAITID` on io_uring (Linux 6.7+), else the pidfd
-//! becoming readable and `waitid(P_PIDFD)`; signals go through `pidfd_send_signal`. Do not
+//! Waiting ([`Child::wait`]) is the pidfd becoming readable (on io_uring too: its
+//! `IORING_OP_WAITID` costs O(waiting children) per exit) and `waitid(P_PIDFD)`; signals go through `pidfd_send_signal`. Do not
 //! call `waitpid(-1)` or set `SIGCHLD` to `SIG_IGN` alongside this crate: either would reap
 //! its children behind its back.
 //!
@@ -125,7 +125,7 @@
 //! `futures::io::AsyncReadExt` where tokio code used `tokio::io::AsyncReadExt`.
 //!
 //! # Platform
-//! Linux 5.4 or later with glibc 2.34 or later (clone3 spawn: 5.9; `IORING_OP_WAITID`: 6.7).
+//! Linux 5.4 or later with glibc 2.34 or later (clone3 spawn: 5.9).
 //! Other platforms come with their backends.
 
 mod child;

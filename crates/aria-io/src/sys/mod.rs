@@ -409,38 +409,6 @@ pub(crate) fn assume_init_spare(buf: &mut Vec<u8>, n: usize) {
     unsafe { buf.set_len(buf.len() + n) };
 }
 
-/// A zeroed `siginfo_t` on the heap, for a `waitid` the kernel completes asynchronously.
-pub(crate) struct SigInfo(libc::siginfo_t);
-
-impl Default for SigInfo {
-    fn default() -> SigInfo {
-        // SAFETY: siginfo_t is plain old data; all-zero is a valid value.
-        SigInfo(unsafe { std::mem::zeroed() })
-    }
-}
-
-impl std::fmt::Debug for SigInfo {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SigInfo")
-    }
-}
-
-// SAFETY: siginfo_t is plain data (its pointer fields are never dereferenced by us).
-unsafe impl Send for SigInfo {}
-
-impl SigInfo {
-    pub(crate) fn as_ptr(&self) -> *const libc::siginfo_t {
-        &self.0
-    }
-
-    /// The child state the kernel wrote, if any (`si_pid` is 0 otherwise).
-    pub(crate) fn wait_info(&self) -> Option<WaitInfo> {
-        // SAFETY: the union fields read here are initialised (zeroed, or written by waitid).
-        let (pid, status) = unsafe { (self.0.si_pid(), self.0.si_status()) };
-        (pid != 0).then_some(WaitInfo { code: self.0.si_code, status })
-    }
-}
-
 /// `splice(2)` of up to `len` bytes from `src` to `dst` (one of them must be a pipe), with
 /// `SPLICE_F_NONBLOCK | SPLICE_F_MOVE`; `Ok(0)` at end of input. Retries `EINTR`.
 pub(crate) fn splice(src: BorrowedFd<'_>, dst: BorrowedFd<'_>, len: usize) -> io::Result<usize> {
