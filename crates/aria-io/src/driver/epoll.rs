@@ -32,6 +32,15 @@ impl Selector {
         Ok(())
     }
 
+    /// `EPOLL_CTL_MOD`: replaces the events of a registered descriptor. With `EPOLLET`, an
+    /// event is queued at once if the descriptor is already ready for the new events.
+    pub(crate) fn modify(&self, fd: RawFd, token: u64, events: u32) -> io::Result<()> {
+        let mut ev = libc::epoll_event { events, u64: token };
+        // SAFETY: `ev` is a valid epoll_event for the call; the kernel copies it.
+        cvt(unsafe { libc::epoll_ctl(self.epfd.as_raw_fd(), libc::EPOLL_CTL_MOD, fd, &mut ev) })?;
+        Ok(())
+    }
+
     pub(crate) fn deregister(&self, fd: RawFd) -> io::Result<()> {
         // SAFETY: since Linux 2.6.9 the event pointer may be NULL for EPOLL_CTL_DEL.
         cvt(unsafe {

@@ -447,8 +447,7 @@ impl Handle {
         match &self.backend {
             Backend::Epoll(sel) => {
                 let key = lock(&self.io).insert(io.clone());
-                let interest = (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32;
-                match sel.register(fd.as_raw_fd(), key as u64, interest) {
+                match sel.register(fd.as_raw_fd(), key as u64, EPOLL_INTEREST) {
                     Ok(()) => Ok(Some((key, io))),
                     Err(e) => {
                         lock(&self.io).remove(key);
@@ -471,6 +470,21 @@ impl Handle {
                 };
                 Ok(pollable.then(|| (lock(&self.io).insert(io.clone()), io)))
             }
+        }
+    }
+
+    /// epoll: stops (`suspend`) or restarts the readiness events of a registration (see
+    /// [`Registration::suspend`]). Nothing to do on io_uring, whose polls are one-shot and
+    /// armed only by a waiting task.
+    pub(crate) fn set_suspended(&self, key: usize, fd: RawFd, suspend: bool) {
+        if let Backend::Epoll(sel) = &self.backend {
+            // Edge-triggered with no event asked for: only EPOLLERR and EPOLLHUP, which are
+            // final, can still wake the driver. Restoring queues an event if the descriptor
+            // is ready by then. EPOLL_CTL_MOD of a registered, open descriptor does not fail
+            // for a reason that matters; if it did, the cost is only extra wake-ups (suspend)
+            // or a readiness seen at the next event (resume, where the caller retries first).
+            let events = if suspend { libc::EPOLLET as u32 } else { EPOLL_INTEREST };
+            let _ = sel.modify(fd, key as u64, events);
         }
     }
 
@@ -564,6 +578,10 @@ impl Drop for Driver {
         }
     }
 }
+
+/// The events every epoll registration asks for: both directions, the peer's hang-up,
+/// edge-triggered.
+const EPOLL_INTEREST: u32 = (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32;
 
 /// Locks a mutex, ignoring poisoning: every critical section in the driver leaves its data
 /// consistent before anything that could panic.

@@ -203,6 +203,19 @@ impl Registration {
         }
     }
 
+    /// Stops readiness events for this descriptor until the returned guard is dropped: for a
+    /// descriptor that a blocking-pool thread drives by itself for a while (the pipe-to-file
+    /// [pump](crate::io)), so that each write into the pipe does not also wake the driver's
+    /// thread for an event nobody waits for. epoll only (`EPOLL_CTL_MOD`); io_uring polls are
+    /// armed only while a task waits, so they need nothing. Readiness observed before is
+    /// kept; after the guard, an event arrives at once if the descriptor is ready.
+    pub(crate) fn suspend(&self, fd: RawFd) -> Suspended<'_> {
+        if let Some((key, _)) = &self.polled {
+            self.handle.set_suspended(*key, fd, true);
+        }
+        Suspended { registration: self, fd }
+    }
+
     /// The driver this descriptor is registered with.
     pub(crate) fn driver(&self) -> &Arc<Handle> {
         &self.handle
@@ -295,6 +308,24 @@ impl Registration {
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(ev),
                 res => return Poll::Ready(res),
+            }
+        }
+    }
+}
+
+/// Readiness events suspended on a registration (see [`Registration::suspend`]); dropping
+/// it restores them.
+pub(crate) struct Suspended<'a> {
+    registration: &'a Registration,
+    fd: RawFd,
+}
+
+impl Drop for Suspended<'_> {
+    fn drop(&mut self) {
+        let reg = self.registration;
+        if let Some((key, _)) = &reg.polled {
+            if reg.registered.load(Ordering::Acquire) {
+                reg.handle.set_suspended(*key, self.fd, false);
             }
         }
     }

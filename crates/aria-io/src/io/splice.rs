@@ -312,7 +312,12 @@ impl Pump {
     /// # Panics
     /// Resumes the panic of a run that panicked (a bug).
     pub(super) async fn run(&mut self, file: FileRef) -> io::Result<Run> {
-        let state = (self.shared.clone(), self.mid.clone(), file);
+        let shared = self.shared.clone();
+        let state = (shared.clone(), self.mid.clone(), file);
+        // The run waits for the source with poll(2) itself: while it runs, the producer's
+        // writes should not also wake the driver (epoll) for an event no task waits for.
+        let source = &shared.source;
+        let _suspended = source.registration().suspend(source.as_fd().as_raw_fd());
         let handle =
             blocking::spawn_with(state, |(shared, mid, file): (Arc<Shared>, Arc<MidPipe>, FileRef)| {
                 run(&shared, &mid, file.file().as_fd())
