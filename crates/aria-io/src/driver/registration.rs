@@ -103,8 +103,50 @@ const READY_MASK: usize = (1 << TICK_SHIFT) - 1;
 
 #[derive(Default)]
 struct Waiters {
-    reader: Option<Waker>,
-    writer: Option<Waker>,
+    reader: WakerSet,
+    writer: WakerSet,
+}
+
+/// The tasks waiting for one direction of a descriptor. Usually one (a stream read by one
+/// task), so the first waker has its own slot; a socket shared by reference (a `UdpSocket`
+/// in an `Arc`, `recv` from several tasks) can have any number, and each must be woken:
+/// replacing a waker would leave its task asleep for ever. A waker whose future was dropped
+/// stays until the next event for the direction and costs that task one spurious wake-up;
+/// the set holds at most one waker per task that waited since the last event.
+#[derive(Default)]
+struct WakerSet {
+    first: Option<Waker>,
+    more: Vec<Waker>,
+}
+
+impl WakerSet {
+    /// Adds `waker` unless a waker that wakes the same task is already there.
+    fn register(&mut self, waker: &Waker) {
+        match &self.first {
+            None => self.first = Some(waker.clone()),
+            Some(w) if w.will_wake(waker) => {}
+            Some(_) => {
+                if !self.more.iter().any(|w| w.will_wake(waker)) {
+                    self.more.push(waker.clone());
+                }
+            }
+        }
+    }
+
+    /// Takes every waker, to be woken outside the lock.
+    fn take(&mut self) -> (Option<Waker>, Vec<Waker>) {
+        (self.first.take(), std::mem::take(&mut self.more))
+    }
+}
+
+/// Wakes every waker of a [`WakerSet::take`].
+fn wake_all((first, more): (Option<Waker>, Vec<Waker>)) {
+    if let Some(w) = first {
+        w.wake();
+    }
+    for w in more {
+        w.wake();
+    }
 }
 
 /// Shared between the driver (which sets readiness) and the I/O object (which waits).
@@ -135,16 +177,11 @@ impl ScheduledIo {
         });
         let (r, w) = {
             let mut waiters = lock(&self.waiters);
-            let r = if ready.intersects(Interest::Readable.mask()) { waiters.reader.take() } else { None };
-            let w = if ready.intersects(Interest::Writable.mask()) { waiters.writer.take() } else { None };
+            let r = ready.intersects(Interest::Readable.mask()).then(|| waiters.reader.take());
+            let w = ready.intersects(Interest::Writable.mask()).then(|| waiters.writer.take());
             (r, w)
         };
-        if let Some(r) = r {
-            r.wake();
-        }
-        if let Some(w) = w {
-            w.wake();
-        }
+        r.into_iter().chain(w).for_each(wake_all);
     }
 }
 
@@ -233,13 +270,9 @@ impl Registration {
         }
         {
             let mut waiters = lock(&io.waiters);
-            let slot = match interest {
-                Interest::Readable => &mut waiters.reader,
-                Interest::Writable => &mut waiters.writer,
-            };
-            match slot {
-                Some(w) if w.will_wake(cx.waker()) => {}
-                _ => *slot = Some(cx.waker().clone()),
+            match interest {
+                Interest::Readable => waiters.reader.register(cx.waker()),
+                Interest::Writable => waiters.writer.register(cx.waker()),
             }
         }
         // io_uring: make sure a poll is in flight for this direction.
@@ -369,5 +402,40 @@ mod tests {
                 reg.deregister(r.as_raw_fd());
             });
         }
+    }
+
+    /// A waker that counts its wake-ups.
+    struct Count(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for Count {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn every_task_waiting_in_one_direction_is_woken_once_per_event() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+
+        let io = super::ScheduledIo::default();
+        let counts: Vec<Arc<Count>> = (0..3).map(|_| Arc::new(Count(AtomicUsize::new(0)))).collect();
+        let wakers: Vec<Waker> = counts.iter().map(|c| Waker::from(c.clone())).collect();
+        {
+            let mut waiters = lock(&io.waiters);
+            for w in &wakers {
+                waiters.reader.register(w);
+                // The same task registering again adds nothing.
+                waiters.reader.register(&w.clone());
+            }
+            waiters.writer.register(&wakers[0]);
+        }
+        io.set_readiness(super::Ready::READABLE);
+        let got: Vec<usize> = counts.iter().map(|c| c.0.load(Ordering::SeqCst)).collect();
+        assert_eq!(got, [1, 1, 1], "each reader woken exactly once");
+        // The writer was not woken by a read event, and the readers are gone from the set.
+        io.set_readiness(super::Ready::WRITABLE);
+        let got: Vec<usize> = counts.iter().map(|c| c.0.load(Ordering::SeqCst)).collect();
+        assert_eq!(got, [2, 1, 1]);
     }
 }
