@@ -1,0 +1,78 @@
+//! A non-blocking socket registered with the current runtime's driver: the one mechanism
+//! every socket type of this module is built on.
+//!
+//! Sockets are created non-blocking and close-on-exec (socket2 sets `SOCK_CLOEXEC`; this
+//! module sets `O_NONBLOCK`) and registered for edge-triggered readiness (epoll) or for
+//! readiness delivered as completions (`IORING_OP_POLL_ADD` on io_uring). An operation runs
+//! its non-blocking system call, and on `EAGAIN` waits for the readiness it needs and tries
+//! again; operations with a native io_uring form go through `driver::op::Op` instead.
+
+use std::future::poll_fn;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::task::{Context, Poll};
+
+use socket2::{SockRef, Socket};
+
+use crate::driver::{Interest, IoSource};
+
+/// A socket registered with the driver of the runtime it was created in.
+#[derive(Debug)]
+pub(crate) struct Registered {
+    source: IoSource,
+}
+
+impl Registered {
+    /// Makes `socket` non-blocking and registers it with the current runtime's driver.
+    ///
+    /// # Errors
+    /// The fcntl(2) error, or the registration's (no runtime, epoll_ctl(2)).
+    pub(crate) fn new(socket: Socket) -> io::Result<Registered> {
+        socket.set_nonblocking(true)?;
+        let fd: OwnedFd = socket.into();
+        Ok(Registered { source: IoSource::new_pollable(fd)? })
+    }
+
+    /// The socket, for options and system calls (socket2's view of the descriptor).
+    pub(crate) fn socket(&self) -> SockRef<'_> {
+        SockRef::from(&self.source)
+    }
+
+    /// Runs the non-blocking `f` until it does not fail with `WouldBlock`, waiting for
+    /// `interest` in between.
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+        mut f: impl FnMut(&SockRef<'_>) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let sock = self.socket();
+        self.source.registration().poll_io(cx, interest, || f(&sock))
+    }
+
+    /// The async form of [`poll_io`](Registered::poll_io).
+    pub(crate) async fn io<R>(
+        &self,
+        interest: Interest,
+        mut f: impl FnMut(&SockRef<'_>) -> io::Result<R>,
+    ) -> io::Result<R> {
+        poll_fn(|cx| self.poll_io(cx, interest, &mut f)).await
+    }
+
+    /// Deregisters the socket and gives it back, still non-blocking.
+    pub(crate) fn into_socket(self) -> Socket {
+        Socket::from(self.source.into_fd())
+    }
+}
+
+impl AsFd for Registered {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.source.as_fd()
+    }
+}
+
+impl AsRawFd for Registered {
+    fn as_raw_fd(&self) -> RawFd {
+        self.source.as_fd().as_raw_fd()
+    }
+}
