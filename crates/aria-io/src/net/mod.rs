@@ -5,3 +5,7 @@
 //! runtime; the types are `Send`.
 
 mod socket;
+
+// UDP and Unix-domain sockets.
+mod udp;
+pub use udp::UdpSocket;

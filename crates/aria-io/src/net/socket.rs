@@ -59,6 +59,23 @@ impl Registered {
         poll_fn(|cx| self.poll_io(cx, interest, &mut f)).await
     }
 
+    /// Runs the non-blocking `f` once, without waiting (the `try_*` methods): on
+    /// `WouldBlock` the readiness it consumed is cleared, so the next wait waits.
+    pub(crate) fn try_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce(&SockRef<'_>) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let sock = self.socket();
+        self.source.registration().try_io(interest, || f(&sock))
+    }
+
+    /// Waits until the driver reports `interest` ready (the `readable`/`writable` methods).
+    /// Readiness may be spurious: the next system call can still report `WouldBlock`.
+    pub(crate) async fn ready(&self, interest: Interest) -> io::Result<()> {
+        poll_fn(|cx| self.source.registration().poll_ready_or_shut_down(cx, interest)).await.map(drop)
+    }
+
     /// Deregisters the socket and gives it back, still non-blocking.
     pub(crate) fn into_socket(self) -> Socket {
         Socket::from(self.source.into_fd())
