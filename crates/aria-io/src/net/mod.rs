@@ -8,4 +8,5 @@ mod socket;
 
 // UDP and Unix-domain sockets.
 mod udp;
+pub mod unix;
 pub use udp::UdpSocket;
