@@ -345,3 +345,61 @@ fn socket_addresses_are_checked_and_described() {
     let path = SocketAddr::from_pathname("/run/x.sock").unwrap();
     assert_eq!(format!("{path:?}"), "\"/run/x.sock\" (pathname)");
 }
+
+/// Polls `f` once, from inside a task.
+async fn poll_once<F: std::future::Future + Unpin>(f: &mut F) -> std::task::Poll<F::Output> {
+    std::future::poll_fn(|cx| std::task::Poll::Ready(std::pin::Pin::new(&mut *f).poll(cx))).await
+}
+
+#[test]
+fn connect_waits_while_the_listeners_backlog_is_full() {
+    run(async {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("full.sock");
+        // A backlog of 0: one pending connection fills it.
+        let socket = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None).unwrap();
+        socket.bind(&socket2::SockAddr::unix(&path).unwrap()).unwrap();
+        socket.listen(0).unwrap();
+        let listener = UnixListener::from_std(OwnedFd::from(socket).into()).unwrap();
+
+        let first = UnixStream::connect(&path).await.unwrap();
+        let mut second = Box::pin(UnixStream::connect(&path));
+        assert!(poll_once(&mut second).await.is_pending(), "the backlog is full: connect must wait");
+        let (mut accepted, _) = listener.accept().await.unwrap(); // room for the second
+        let second = second.await.unwrap();
+        let (mut accepted2, _) = listener.accept().await.unwrap();
+
+        let (mut first, mut second) = (first, second);
+        first.write_all(b"1").await.unwrap();
+        second.write_all(b"2").await.unwrap();
+        let mut buf = [0; 1];
+        accepted.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"1");
+        accepted2.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"2");
+    });
+}
+
+#[test]
+fn a_dropped_recv_takes_nothing() {
+    run(async {
+        let (a, b) = UnixDatagram::pair().unwrap();
+        let mut buf = [0; 8];
+        {
+            let mut recv = Box::pin(b.recv(&mut buf));
+            assert!(poll_once(&mut recv).await.is_pending());
+        } // cancelled
+        a.send(b"kept").await.unwrap();
+        let n = b.recv(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"kept");
+
+        let (mut s, mut t) = UnixStream::pair().unwrap();
+        {
+            let mut read = Box::pin(t.recv_with_fds(&mut buf, 1));
+            assert!(poll_once(&mut read).await.is_pending());
+        }
+        s.write_all(b"bytes").await.unwrap();
+        let n = t.read(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"bytes");
+    });
+}
