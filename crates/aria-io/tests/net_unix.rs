@@ -403,3 +403,44 @@ fn a_dropped_recv_takes_nothing() {
         assert_eq!(&buf[..n], b"bytes");
     });
 }
+
+#[test]
+fn write_all_owned_moves_megabytes_across_partial_writes() {
+    run(async {
+        let (a, b) = UnixStream::pair().unwrap();
+        let data: Vec<u8> = (0..4 << 20).map(|i: u32| (i % 251) as u8).collect();
+        let expected = data.clone();
+        let write = async {
+            let (res, buf) = a.write_all_owned(data).await;
+            res.unwrap();
+            assert_eq!(buf.len(), 4 << 20);
+            drop(a); // end of file for the reader
+        };
+        let read = async {
+            let mut got = Vec::new();
+            loop {
+                let (res, chunk) = b.read_owned(Vec::with_capacity(64 * 1024)).await;
+                if res.unwrap() == 0 {
+                    break got;
+                }
+                got.extend_from_slice(&chunk);
+            }
+        };
+        let ((), got) = join(write, read).await;
+        assert!(got == expected, "{} bytes arrived, {} sent, or they differ", got.len(), expected.len());
+    });
+}
+
+#[test]
+fn into_std_after_a_dropped_read_owned_still_gives_the_socket_back() {
+    run(async {
+        let (a, b) = UnixStream::pair().unwrap();
+        {
+            let mut read = Box::pin(a.read_owned(Vec::with_capacity(16)));
+            assert!(poll_once(&mut read).await.is_pending());
+        } // cancelled (on io_uring the receive may still be in the kernel)
+        let a = a.into_std().unwrap();
+        assert!(a.peer_addr().unwrap().is_unnamed());
+        drop(b);
+    });
+}

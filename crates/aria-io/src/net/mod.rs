@@ -7,6 +7,7 @@
 mod socket;
 
 // UDP and Unix-domain sockets.
+mod ops;
 mod udp;
 pub mod unix;
 pub use udp::UdpSocket;

@@ -10,16 +10,20 @@
 use std::future::poll_fn;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use socket2::{SockRef, Socket};
 
 use crate::driver::{Interest, IoSource};
+use crate::sys;
 
-/// A socket registered with the driver of the runtime it was created in.
+/// A socket registered with the driver of the runtime it was created in. The source is
+/// shared with the completion operations (`driver::op::Op`) in flight on it, which must keep
+/// the descriptor open until the kernel is done (see the driver's operation contract).
 #[derive(Debug)]
 pub(crate) struct Registered {
-    source: IoSource,
+    source: Arc<IoSource>,
 }
 
 impl Registered {
@@ -30,7 +34,12 @@ impl Registered {
     pub(crate) fn new(socket: Socket) -> io::Result<Registered> {
         socket.set_nonblocking(true)?;
         let fd: OwnedFd = socket.into();
-        Ok(Registered { source: IoSource::new_pollable(fd)? })
+        Ok(Registered { source: Arc::new(IoSource::new_pollable(fd)?) })
+    }
+
+    /// The registered source, for completion operations (`driver::op::OpCode::source`).
+    pub(crate) fn source(&self) -> &Arc<IoSource> {
+        &self.source
     }
 
     /// The socket, for options and system calls (socket2's view of the descriptor).
@@ -76,9 +85,18 @@ impl Registered {
         poll_fn(|cx| self.source.registration().poll_ready_or_shut_down(cx, interest)).await.map(drop)
     }
 
-    /// Deregisters the socket and gives it back, still non-blocking.
-    pub(crate) fn into_socket(self) -> Socket {
-        Socket::from(self.source.into_fd())
+    /// Deregisters the socket and gives it back, still non-blocking. If an operation the
+    /// caller dropped is still in the kernel (io_uring, until its cancellation completes), it
+    /// keeps the registered descriptor and a duplicate is returned instead.
+    ///
+    /// # Errors
+    /// The dup(2) error in that case.
+    pub(crate) fn into_socket(self) -> io::Result<Socket> {
+        let fd = match Arc::try_unwrap(self.source) {
+            Ok(source) => source.into_fd(),
+            Err(shared) => sys::dup_at_least(shared.as_fd(), 0)?,
+        };
+        Ok(Socket::from(fd))
     }
 }
 

@@ -89,9 +89,11 @@ impl UdpSocket {
     /// non-blocking mode** (as tokio does); call `set_nonblocking(false)` for blocking use.
     ///
     /// # Errors
-    /// None today; `io::Result` for tokio's signature.
+    /// The dup(2) error, only if an operation dropped while in the kernel still holds the
+    /// registered descriptor (io_uring, until its cancellation completes): the socket is
+    /// then returned as a duplicate.
     pub fn into_std(self) -> io::Result<std::net::UdpSocket> {
-        Ok(self.io.into_socket().into())
+        Ok(self.io.into_socket()?.into())
     }
 
     /// Sets the default destination to `addr` and keeps only datagrams from it: afterwards

@@ -87,9 +87,11 @@ impl UnixDatagram {
     /// **still in non-blocking mode** (as tokio does).
     ///
     /// # Errors
-    /// None today; `io::Result` for tokio's signature.
+    /// The dup(2) error, only if an operation dropped while in the kernel still holds the
+    /// registered descriptor (io_uring, until its cancellation completes): the socket is
+    /// then returned as a duplicate.
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixDatagram> {
-        Ok(OwnedFd::from(self.io.into_socket()).into())
+        Ok(OwnedFd::from(self.io.into_socket()?).into())
     }
 
     /// Sets the default destination to the socket at `path` and receives only from it.

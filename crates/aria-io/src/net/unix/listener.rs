@@ -69,9 +69,11 @@ impl UnixListener {
     /// **still in non-blocking mode** (as tokio does).
     ///
     /// # Errors
-    /// None today; `io::Result` for tokio's signature.
+    /// The dup(2) error, only if an operation dropped while in the kernel still holds the
+    /// registered descriptor (io_uring, until its cancellation completes): the socket is
+    /// then returned as a duplicate.
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
-        Ok(OwnedFd::from(self.io.into_socket()).into())
+        Ok(OwnedFd::from(self.io.into_socket()?).into())
     }
 
     /// Waits for a connection and returns it with the client's address (usually unnamed).

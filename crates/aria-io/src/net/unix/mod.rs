@@ -50,13 +50,18 @@
 //! code lives in the crate's platform layer (`sys/socket.rs`).
 //!
 //! # Cancel safety
-//! Every async method here is cancel safe except [`UnixStream::write_all_owned`]: they run
-//! their system call only when it can complete, so a dropped future sent or received
-//! nothing. Each method's docs say so.
+//! The async methods that borrow their buffer (`recv`, `send_to`, `accept`,
+//! `send_with_fds`, `recv_with_fds`...) are cancel safe on both backends: they run their
+//! system call only when it can complete, so a dropped future sent or received nothing. The
+//! owned-buffer methods of [`UnixStream`] are io_uring operations and are not cancel safe
+//! there; [`UnixStream::write_all_owned`] is not cancel safe anywhere. Each method's docs
+//! say which.
 //!
 //! # Platform
-//! All operations wait for readiness (epoll, or `IORING_OP_POLL_ADD` on io_uring) and then
-//! make the system call on the task's thread, on both backends.
+//! [`UnixStream::read_owned`], [`write_owned`](UnixStream::write_owned) and
+//! [`write_all_owned`](UnixStream::write_all_owned) are `IORING_OP_RECV`/`IORING_OP_SEND` on
+//! io_uring. Everything else waits for readiness (epoll, or `IORING_OP_POLL_ADD` on
+//! io_uring) and then makes the system call on the task's thread, on both backends.
 //!
 //! # References
 //! unix(7), socket(7), recvmsg(2), sendmsg(2), cmsg(3)

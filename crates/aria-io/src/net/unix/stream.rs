@@ -10,7 +10,9 @@ use socket2::{Domain, Socket, Type};
 
 use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use super::{SocketAddr, UCred};
+use crate::driver::op::Op;
 use crate::driver::Interest;
+use crate::net::ops::{RecvOp, SendOp};
 use crate::net::socket::Registered;
 use crate::sys;
 
@@ -125,9 +127,11 @@ impl UnixStream {
     /// in non-blocking mode** (as tokio does).
     ///
     /// # Errors
-    /// None today; `io::Result` for tokio's signature.
+    /// The dup(2) error, only if an operation dropped while in the kernel still holds the
+    /// registered descriptor (io_uring, until its cancellation completes): the socket is
+    /// then returned as a duplicate.
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
-        Ok(OwnedFd::from(self.io.into_socket()).into())
+        Ok(OwnedFd::from(self.io.into_socket()?).into())
     }
 
     /// This socket's address (unnamed for a client or one end of a [`pair`](UnixStream::pair)).
@@ -214,40 +218,46 @@ impl UnixStream {
 
     /// Reads at most `buf.capacity() - buf.len()` bytes, appending them to `buf`, and gives
     /// `buf` back with the count (`0` at end of file, or when `buf` has no spare capacity).
+    /// The buffer is owned by the operation while it is in flight, so the call is the same on
+    /// readiness and completion backends.
     ///
     /// # Cancel safety
-    /// Cancel safe: if the future is dropped before it completes, no bytes were read (the
-    /// buffer is dropped with it).
+    /// Not cancel safe on io_uring: if the future is dropped while the receive is in the
+    /// kernel and the cancellation comes too late, the bytes it received are dropped with
+    /// the buffer. On epoll it is cancel safe (nothing is received until the call completes).
     ///
     /// # Errors
-    /// The read(2) error; `Other` if the runtime has shut down.
+    /// The recv(2) error; `Other` if the runtime the socket is registered with has shut down.
     ///
     /// # Platform
-    /// read(2) after readiness on both backends (`IORING_OP_POLL_ADD` on io_uring).
+    /// `IORING_OP_RECV` on io_uring; read(2) after epoll readiness otherwise.
     ///
     /// # References
-    /// read(2), unix(7)
-    pub async fn read_owned(&self, mut buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
-        let res = self.io.io(Interest::Readable, |s| sys::read_into_spare(s.as_fd(), &mut buf)).await;
-        (res, buf)
+    /// recv(2), unix(7), io_uring_prep_recv(3)
+    pub async fn read_owned(&self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+        let (res, op) = Op::new(RecvOp { source: self.io.source().clone(), buf }).await;
+        (res, op.buf)
     }
 
-    /// Writes some of `buf` and gives it back with the count of bytes written.
+    /// Writes some of `buf` (owned while in flight) and gives it back with the count of bytes
+    /// written.
     ///
     /// # Cancel safety
-    /// Cancel safe: if the future is dropped before it completes, nothing was written.
+    /// Not cancel safe on io_uring: if the future is dropped while the send is in the kernel,
+    /// some bytes may have been sent. On epoll nothing is sent unless the call completes.
     ///
     /// # Errors
-    /// `BrokenPipe` if the peer has closed; the send(2) error.
+    /// `BrokenPipe` if the peer has closed (never `SIGPIPE`: `MSG_NOSIGNAL`); the send(2)
+    /// error; `Other` if the runtime has shut down.
     ///
     /// # Platform
-    /// send(2) with `MSG_NOSIGNAL` after readiness on both backends.
+    /// `IORING_OP_SEND` on io_uring; send(2) after epoll readiness otherwise.
     ///
     /// # References
-    /// send(2), unix(7)
+    /// send(2), unix(7), io_uring_prep_send(3)
     pub async fn write_owned(&self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
-        let res = self.io.io(Interest::Writable, |s| s.send_with_flags(&buf, libc::MSG_NOSIGNAL)).await;
-        (res, buf)
+        let (res, op) = Op::new(SendOp { source: self.io.source().clone(), buf, offset: 0 }).await;
+        (res, op.buf)
     }
 
     /// Writes all of `buf` and gives it back.
@@ -258,18 +268,21 @@ impl UnixStream {
     ///
     /// # Errors
     /// As [`write_owned`](UnixStream::write_owned); `WriteZero` if the kernel accepts nothing.
+    ///
+    /// # Platform
+    /// As [`write_owned`](UnixStream::write_owned), one operation per partial write.
     pub async fn write_all_owned(&self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
-        let mut done = 0;
-        while done < buf.len() {
-            let res =
-                self.io.io(Interest::Writable, |s| s.send_with_flags(&buf[done..], libc::MSG_NOSIGNAL)).await;
+        let mut op = SendOp { source: self.io.source().clone(), buf, offset: 0 };
+        while op.offset < op.buf.len() {
+            let (res, back) = Op::new(op).await;
+            op = back;
             match res {
-                Ok(0) => return (Err(io::ErrorKind::WriteZero.into()), buf),
-                Ok(n) => done += n,
-                Err(e) => return (Err(e), buf),
+                Ok(0) => return (Err(io::ErrorKind::WriteZero.into()), op.buf),
+                Ok(n) => op.offset += n,
+                Err(e) => return (Err(e), op.buf),
             }
         }
-        (Ok(()), buf)
+        (Ok(()), op.buf)
     }
 
     /// Sends `data` with the descriptors `fds` attached (an `SCM_RIGHTS` control message);
