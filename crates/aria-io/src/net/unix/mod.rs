@@ -57,6 +57,13 @@
 //! there; [`UnixStream::write_all_owned`] is not cancel safe anywhere. Each method's docs
 //! say which.
 //!
+//! # One waiting task per direction
+//! The driver keeps one waker per direction of a registered descriptor: at most one task
+//! may wait to receive (or accept) and one to send on the same socket at a time. A second
+//! waiter in the same direction replaces the first one's wake-up, and the first is not woken
+//! again by that socket. The halves of [`UnixStream::into_split`] (one reader, one writer)
+//! fit this rule.
+//!
 //! # Platform
 //! [`UnixStream::read_owned`], [`write_owned`](UnixStream::write_owned) and
 //! [`write_all_owned`](UnixStream::write_all_owned) are `IORING_OP_RECV`/`IORING_OP_SEND` on
