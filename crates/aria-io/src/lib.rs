@@ -154,6 +154,7 @@ pub(crate) mod driver;
 pub mod fs;
 pub mod io;
 mod loom;
+pub mod net;
 pub mod process;
 #[cfg(feature = "rayon")]
 pub mod rayon;

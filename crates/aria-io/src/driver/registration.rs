@@ -322,6 +322,19 @@ impl Registration {
         }
     }
 
+    /// Runs the non-blocking `f` once, without waiting: for the `try_*` methods of the I/O
+    /// types. On `WouldBlock` the readiness observed *before* the call is cleared (unless a
+    /// newer event arrived since), so that a later wait for `interest` really waits.
+    pub(crate) fn try_io<R>(&self, interest: Interest, f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
+        let Some((_, io)) = &self.polled else { return f() };
+        let tick = io.readiness.load(Ordering::Acquire) >> TICK_SHIFT;
+        let res = f();
+        if matches!(&res, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
+            self.clear_readiness(ReadyEvent { tick, interest });
+        }
+        res
+    }
+
     /// Runs the non-blocking `f` until it succeeds or fails with something other than
     /// `WouldBlock`, waiting for `interest` in between: the readiness half of the backend
     /// contract. On an always-ready descriptor `f` runs at once.

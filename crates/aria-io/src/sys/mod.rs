@@ -8,6 +8,7 @@
 pub(crate) mod clone3;
 pub(crate) mod fs;
 pub(crate) mod sighandler;
+pub(crate) mod socket;
 pub(crate) mod spawn;
 
 use std::ffi::CStr;

@@ -1,0 +1,82 @@
+//! Socket operations in the completion shape (`driver::op`): a native io_uring entry
+//! (`IORING_OP_RECV`, `IORING_OP_SEND`) and the readiness fallback, for the owned-buffer
+//! methods of the stream types.
+
+use std::io;
+use std::os::fd::{AsFd, AsRawFd};
+use std::sync::Arc;
+
+use io_uring::{opcode, squeue, types};
+
+use crate::driver::op::{uring_result, OpCode};
+use crate::driver::uring::Ring;
+use crate::driver::{Interest, IoSource};
+use crate::sys;
+
+/// recv(2) into the spare capacity of `buf` (appending to it).
+pub(crate) struct RecvOp {
+    pub(crate) source: Arc<IoSource>,
+    pub(crate) buf: Vec<u8>,
+}
+
+impl OpCode for RecvOp {
+    type Output = usize;
+    fn source(&self) -> Option<&Arc<IoSource>> {
+        Some(&self.source)
+    }
+    fn interest(&self) -> Interest {
+        Interest::Readable
+    }
+    fn perform(&mut self) -> io::Result<usize> {
+        sys::read_into_spare(self.source.as_fd(), &mut self.buf)
+    }
+    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
+        if !ring.supports(opcode::Recv::CODE) {
+            return None;
+        }
+        let fd = types::Fd(self.source.as_fd().as_raw_fd());
+        let spare = self.buf.spare_capacity_mut();
+        let len = u32::try_from(spare.len()).unwrap_or(u32::MAX);
+        // The spare capacity is heap memory owned by `self.buf`: it stays put when the
+        // operation value moves, and the Vec is not touched until the completion.
+        Some(opcode::Recv::new(fd, spare.as_mut_ptr().cast(), len).build())
+    }
+    fn uring_complete(&mut self, res: i32) -> io::Result<usize> {
+        let n = uring_result(res)?;
+        sys::assume_init_spare(&mut self.buf, n);
+        Ok(n)
+    }
+}
+
+/// send(2) of `buf[offset..]` with `MSG_NOSIGNAL`.
+pub(crate) struct SendOp {
+    pub(crate) source: Arc<IoSource>,
+    pub(crate) buf: Vec<u8>,
+    pub(crate) offset: usize,
+}
+
+impl OpCode for SendOp {
+    type Output = usize;
+    fn source(&self) -> Option<&Arc<IoSource>> {
+        Some(&self.source)
+    }
+    fn interest(&self) -> Interest {
+        Interest::Writable
+    }
+    fn perform(&mut self) -> io::Result<usize> {
+        socket2::SockRef::from(&*self.source).send_with_flags(&self.buf[self.offset..], libc::MSG_NOSIGNAL)
+    }
+    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
+        if !ring.supports(opcode::Send::CODE) {
+            return None;
+        }
+        let fd = types::Fd(self.source.as_fd().as_raw_fd());
+        let data = &self.buf[self.offset..];
+        let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
+        // The bytes are heap memory owned by `self.buf`, untouched until the completion.
+        Some(opcode::Send::new(fd, data.as_ptr(), len).flags(libc::MSG_NOSIGNAL).build())
+    }
+    fn uring_complete(&mut self, res: i32) -> io::Result<usize> {
+        uring_result(res)
+    }
+}

@@ -1,0 +1,222 @@
+//! Socket system calls that socket2 does not offer safely: receiving into initialised
+//! buffers with the sender's address, the peer's credentials (`SO_PEERCRED`), and passing
+//! descriptors in `SCM_RIGHTS` control messages.
+//!
+//! # References
+//! recvmsg(2), sendmsg(2), cmsg(3), unix(7), socket(7)
+
+use std::io;
+use std::mem;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+
+use socket2::SockAddr;
+
+use super::cvt;
+
+/// The most descriptors one `SCM_RIGHTS` message may carry (`SCM_MAX_FD` in the kernel's
+/// `include/net/scm.h`); sendmsg(2) fails with `EINVAL` beyond it.
+pub(crate) const SCM_MAX_FD: usize = 253;
+
+/// recv(2) into `buf` with `flags` (`MSG_PEEK`...); returns the bytes received.
+///
+/// # References
+/// recv(2)
+pub(crate) fn recv(fd: BorrowedFd<'_>, buf: &mut [u8], flags: libc::c_int) -> io::Result<usize> {
+    // SAFETY: `buf` is valid for writes of `buf.len()` bytes for the duration of the call.
+    let n = cvt(unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), flags) })?;
+    Ok(n as usize)
+}
+
+/// recvfrom(2) into `buf` with `flags`; returns the bytes received and the sender's
+/// address. An unnamed Unix-domain sender (the kernel reports no address at all) is
+/// reported as socket2's unnamed `AF_UNIX` address.
+///
+/// # References
+/// recvfrom(2)
+pub(crate) fn recv_from(
+    fd: BorrowedFd<'_>,
+    buf: &mut [u8],
+    flags: libc::c_int,
+) -> io::Result<(usize, SockAddr)> {
+    // SAFETY: `try_init` hands us zeroed storage and its size; recvfrom(2) writes at most
+    // `*len` bytes of address there and sets `*len`. `buf` is valid for `buf.len()` bytes.
+    let (n, addr) = unsafe {
+        SockAddr::try_init(|storage, len| {
+            let n = libc::recvfrom(
+                fd.as_raw_fd(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                flags,
+                storage.cast(),
+                len,
+            );
+            Ok(cvt(n)? as usize)
+        })
+    }?;
+    if addr.len() == 0 {
+        // An unbound Unix-domain datagram socket sent it: no address.
+        return Ok((n, SockAddr::unix("")?));
+    }
+    Ok((n, addr))
+}
+
+/// The credentials of the peer of a connected Unix-domain socket, as they were when it
+/// called connect(2) or socketpair(2).
+///
+/// # References
+/// unix(7) (`SO_PEERCRED`), socket(7)
+pub(crate) fn peer_cred(fd: BorrowedFd<'_>) -> io::Result<libc::ucred> {
+    let mut cred = libc::ucred { pid: 0, uid: 0, gid: 0 };
+    let mut len = mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: `cred` is a writable `ucred` of `len` bytes, the size SO_PEERCRED fills.
+    cvt(unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&mut cred as *mut libc::ucred).cast(),
+            &mut len,
+        )
+    })?;
+    Ok(cred)
+}
+
+/// A control buffer aligned for `cmsghdr` (an array of `u64`), large enough for one
+/// `SCM_RIGHTS` message of `nfds` descriptors; empty for none.
+fn control_buffer(nfds: usize) -> Vec<u64> {
+    if nfds == 0 {
+        return Vec::new();
+    }
+    let payload = (nfds * mem::size_of::<libc::c_int>()) as u32;
+    // SAFETY: CMSG_SPACE is arithmetic on its argument.
+    let space = unsafe { libc::CMSG_SPACE(payload) } as usize;
+    vec![0u64; space.div_ceil(mem::size_of::<u64>())]
+}
+
+/// sendmsg(2) of `data` with `fds` in one `SCM_RIGHTS` control message, to `addr` if given
+/// (an unconnected datagram socket), with `MSG_NOSIGNAL`. Returns the bytes of `data` sent;
+/// the descriptors travel with the first byte (a stream) or the datagram.
+///
+/// # Errors
+/// `InvalidInput` for more than [`SCM_MAX_FD`] descriptors; the sendmsg(2) error.
+///
+/// # References
+/// sendmsg(2), cmsg(3), unix(7) (`SCM_RIGHTS`)
+pub(crate) fn send_with_fds(
+    fd: BorrowedFd<'_>,
+    data: &[u8],
+    fds: &[BorrowedFd<'_>],
+    addr: Option<&SockAddr>,
+) -> io::Result<usize> {
+    if fds.len() > SCM_MAX_FD {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} descriptors in one message: the kernel takes at most {SCM_MAX_FD}", fds.len()),
+        ));
+    }
+    let mut control = control_buffer(fds.len());
+    let mut iov = libc::iovec { iov_base: data.as_ptr() as *mut libc::c_void, iov_len: data.len() };
+    // SAFETY: msghdr is plain data; all-zero is a valid empty header.
+    let mut msg: libc::msghdr = unsafe { mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    if let Some(addr) = addr {
+        msg.msg_name = addr.as_ptr() as *mut libc::c_void;
+        msg.msg_namelen = addr.len();
+    }
+    if !fds.is_empty() {
+        let payload = (fds.len() * mem::size_of::<libc::c_int>()) as u32;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = (control.len() * mem::size_of::<u64>()) as _;
+        // SAFETY: the control buffer is aligned for cmsghdr and holds CMSG_SPACE(payload)
+        // bytes (see `control_buffer`), so the first header and its data fit; the data is
+        // written unaligned, as cmsg(3) recommends.
+        unsafe {
+            let cmsg = libc::CMSG_FIRSTHDR(&msg);
+            (*cmsg).cmsg_level = libc::SOL_SOCKET;
+            (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+            (*cmsg).cmsg_len = libc::CMSG_LEN(payload) as _;
+            let data = libc::CMSG_DATA(cmsg).cast::<libc::c_int>();
+            for (i, fd) in fds.iter().enumerate() {
+                data.add(i).write_unaligned(fd.as_raw_fd());
+            }
+        }
+    }
+    // SAFETY: `msg` points at `iov` (over `data`), the optional address and the control
+    // buffer, all alive for the call; sendmsg(2) only reads them.
+    let n = cvt(unsafe { libc::sendmsg(fd.as_raw_fd(), &msg, libc::MSG_NOSIGNAL) })?;
+    Ok(n as usize)
+}
+
+/// What [`recv_with_fds`] received.
+#[derive(Debug)]
+pub(crate) struct Received {
+    /// Bytes written to the buffer.
+    pub(crate) len: usize,
+    /// The descriptors, close-on-exec, in the order sent.
+    pub(crate) fds: Vec<OwnedFd>,
+}
+
+/// recvmsg(2) into `buf` with room for up to `max_fds` (at most [`SCM_MAX_FD`]) passed
+/// descriptors, with `MSG_CMSG_CLOEXEC`.
+///
+/// Every descriptor the kernel installed is owned by the result at once, so on every error
+/// path after recvmsg(2) (a truncated control message) they are closed, never leaked.
+/// Control messages other than `SCM_RIGHTS` (`SCM_CREDENTIALS`) are ignored.
+///
+/// # Errors
+/// The recvmsg(2) error; `InvalidData` if the control message was truncated (`MSG_CTRUNC`:
+/// the sender passed more than `max_fds` descriptors): the descriptors that did arrive are
+/// closed and the message's bytes are consumed.
+///
+/// # References
+/// recvmsg(2), cmsg(3), unix(7) (`SCM_RIGHTS`)
+pub(crate) fn recv_with_fds(fd: BorrowedFd<'_>, buf: &mut [u8], max_fds: usize) -> io::Result<Received> {
+    let max_fds = max_fds.min(SCM_MAX_FD);
+    let mut control = control_buffer(max_fds);
+    let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+    // SAFETY: msghdr is plain data; all-zero is a valid empty header (no address wanted).
+    let mut msg: libc::msghdr = unsafe { mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    if !control.is_empty() {
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = (control.len() * mem::size_of::<u64>()) as _;
+    }
+    // SAFETY: recvmsg(2) writes at most `iov_len` bytes into `buf` and at most
+    // `msg_controllen` bytes into `control`, both alive and exclusively borrowed for the call.
+    let n = cvt(unsafe { libc::recvmsg(fd.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) })? as usize;
+    let mut fds = Vec::new();
+    if msg.msg_controllen > 0 {
+        // SAFETY: `msg` describes `control` as the kernel filled it (`msg_controllen` was
+        // updated to the bytes written); CMSG_FIRSTHDR/CMSG_NXTHDR stay inside it, and each
+        // SCM_RIGHTS payload holds `(cmsg_len - CMSG_LEN(0)) / sizeof(int)` descriptors that
+        // the kernel just installed in this process and nobody else owns, read unaligned.
+        unsafe {
+            let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+            while !cmsg.is_null() {
+                if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
+                    let payload = (*cmsg).cmsg_len as usize - libc::CMSG_LEN(0) as usize;
+                    let data = libc::CMSG_DATA(cmsg).cast::<libc::c_int>();
+                    for i in 0..payload / mem::size_of::<libc::c_int>() {
+                        fds.push(OwnedFd::from_raw_fd(data.add(i).read_unaligned()));
+                    }
+                }
+                cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+            }
+        }
+    }
+    if msg.msg_flags & libc::MSG_CTRUNC != 0 {
+        let arrived = fds.len();
+        drop(fds); // closes what did arrive
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "control message truncated (MSG_CTRUNC): the sender passed more descriptors than \
+                 the {max_fds} asked for; the {arrived} that arrived were closed and the message's \
+                 {n} bytes are consumed"
+            ),
+        ));
+    }
+    Ok(Received { len: n, fds })
+}
