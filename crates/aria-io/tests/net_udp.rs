@@ -225,3 +225,37 @@ fn one_socket_is_shared_between_tasks() {
         echo.await.unwrap();
     });
 }
+
+#[test]
+fn several_tasks_receiving_on_one_shared_socket_are_all_woken() {
+    run(async {
+        let rx = std::sync::Arc::new(UdpSocket::bind(localhost_v4()).await.unwrap());
+        let tx = UdpSocket::bind(localhost_v4()).await.unwrap();
+        let to = rx.local_addr().unwrap();
+        let tasks: Vec<_> = (0..3)
+            .map(|_| {
+                let rx = rx.clone();
+                aria_io::spawn(async move {
+                    let mut buf = [0u8; 16];
+                    let (n, _) = rx.recv_from(&mut buf).await?;
+                    Ok::<_, io::Error>(buf[..n].to_vec())
+                })
+            })
+            .collect();
+        // On the current-thread flavour this lets every task reach its wait first, which is
+        // the case that hung when a descriptor kept one waker per direction; on the others
+        // the tasks may also still be starting, which must work too.
+        for _ in 0..10 {
+            aria_io::yield_now().await;
+        }
+        for i in 0..3u8 {
+            tx.send_to(&[i], to).await.unwrap();
+        }
+        let mut got: Vec<u8> = Vec::new();
+        for t in tasks {
+            got.extend(t.await.unwrap().unwrap());
+        }
+        got.sort();
+        assert_eq!(got, [0, 1, 2]);
+    });
+}

@@ -18,12 +18,9 @@ use crate::sys;
 /// datagrams with one peer ([`send`](UdpSocket::send), [`recv`](UdpSocket::recv)) and the
 /// kernel drops datagrams from anyone else. All methods take `&self`, so one socket can be
 /// shared between tasks (in an `Arc`): one task receiving while another sends.
-///
-/// **At most one task may wait in each direction at a time.** The driver keeps one waker
-/// per direction of a registered descriptor, so a second task waiting to receive (or to
-/// send) on the same socket replaces the first one's wake-up, and the first is not woken
-/// again by that socket. Give each direction to one task (receive in one loop and hand the
-/// datagrams on through a channel).
+/// Any number of tasks may wait on it at once, in either direction: each is woken when
+/// the socket becomes ready (a datagram goes to whichever task receives first; the others
+/// wait again).
 ///
 /// ```
 /// use aria_io::net::UdpSocket;

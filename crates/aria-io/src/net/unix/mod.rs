@@ -57,12 +57,10 @@
 //! there; [`UnixStream::write_all_owned`] is not cancel safe anywhere. Each method's docs
 //! say which.
 //!
-//! # One waiting task per direction
-//! The driver keeps one waker per direction of a registered descriptor: at most one task
-//! may wait to receive (or accept) and one to send on the same socket at a time. A second
-//! waiter in the same direction replaces the first one's wake-up, and the first is not woken
-//! again by that socket. The halves of [`UnixStream::into_split`] (one reader, one writer)
-//! fit this rule.
+//! # Sharing a socket between tasks
+//! Methods that take `&self` may be called from several tasks at once (the socket in an
+//! `Arc`): every waiting task is woken when the socket becomes ready, and whichever calls
+//! first gets the data; the others wait again.
 //!
 //! # Platform
 //! [`UnixStream::read_owned`], [`write_owned`](UnixStream::write_owned) and
