@@ -152,6 +152,8 @@ compile_error!("aria-io supports Linux today; the kqueue and IOCP backends are n
 pub mod blocking;
 pub(crate) mod driver;
 pub mod fs;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 pub mod io;
 mod loom;
 pub mod net;

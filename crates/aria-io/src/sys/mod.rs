@@ -7,6 +7,8 @@
 
 pub(crate) mod clone3;
 pub(crate) mod fs;
+#[cfg(feature = "hyper")]
+pub(crate) mod hyper_buf;
 pub(crate) mod sighandler;
 pub(crate) mod socket;
 pub(crate) mod spawn;

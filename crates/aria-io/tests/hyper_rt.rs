@@ -1,0 +1,107 @@
+//! hyper 1.x on aria-io (the `hyper` feature): HTTP/1 and HTTP/2 between hyper's own server
+//! and client, under the flavour and backend of the run.
+
+mod support;
+
+use std::convert::Infallible;
+
+use aria_io::hyper::{HyperExecutor, HyperIo, HyperTimer};
+use aria_io::net::unix::UnixStream;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use support::run;
+
+/// Answers every request with its method, path and body length, echoing the body.
+async fn echo(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let head = format!("{} {} ", req.method(), req.uri().path());
+    let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let mut out = head.into_bytes();
+    out.extend_from_slice(&body);
+    Ok(Response::new(Full::new(Bytes::from(out))))
+}
+
+fn request(path: &str, body: &'static [u8]) -> Request<Full<Bytes>> {
+    Request::post(path).body(Full::new(Bytes::from_static(body))).unwrap()
+}
+
+#[test]
+fn http1_requests_round_trip_and_keep_the_connection_alive() {
+    run(async {
+        let (server_end, client_end) = UnixStream::pair().unwrap();
+        let server = aria_io::spawn(async move {
+            hyper::server::conn::http1::Builder::new()
+                .timer(HyperTimer::new())
+                .serve_connection(HyperIo::new(server_end), hyper::service::service_fn(echo))
+                .await
+        });
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake(HyperIo::new(client_end)).await.unwrap();
+        let driver = aria_io::spawn(conn);
+        // A body larger than one read, so the reads go through hyper's growing buffer.
+        let big: &'static [u8] = Box::leak(vec![b'x'; 300 * 1024].into_boxed_slice());
+        for (path, body) in [("/a", &b"one"[..]), ("/b", &b""[..]), ("/big", big)] {
+            let res = sender.send_request(request(path, body)).await.unwrap();
+            assert!(res.status().is_success());
+            let got = res.into_body().collect().await.unwrap().to_bytes();
+            let mut want = format!("POST {path} ").into_bytes();
+            want.extend_from_slice(body);
+            assert_eq!(got.len(), want.len(), "{path}");
+            assert!(got[..] == want[..], "{path}: body differs");
+        }
+        drop(sender);
+        driver.await.unwrap().unwrap();
+        server.await.unwrap().unwrap();
+    });
+}
+
+#[test]
+fn http2_through_hyper_utils_auto_builder_with_the_runtimes_executor() {
+    run(async {
+        let (server_end, client_end) = UnixStream::pair().unwrap();
+        let server = aria_io::spawn(async move {
+            hyper_util::server::conn::auto::Builder::new(HyperExecutor::new())
+                .serve_connection(HyperIo::new(server_end), hyper::service::service_fn(echo))
+                .await
+                .map_err(|e| e.to_string())
+        });
+        let (mut sender, conn) = hyper::client::conn::http2::Builder::new(HyperExecutor::new())
+            .timer(HyperTimer::new())
+            .handshake(HyperIo::new(client_end))
+            .await
+            .unwrap();
+        let driver = aria_io::spawn(conn);
+        // Several streams at once on one connection.
+        let mut pending = Vec::new();
+        for i in 0..8 {
+            let fut = sender.send_request(request(&format!("/s{i}"), b"h2"));
+            pending.push(aria_io::spawn(async move {
+                let res = fut.await.unwrap();
+                assert_eq!(res.version(), hyper::Version::HTTP_2);
+                res.into_body().collect().await.unwrap().to_bytes()
+            }));
+        }
+        for (i, p) in pending.into_iter().enumerate() {
+            assert_eq!(&p.await.unwrap()[..], format!("POST /s{i} h2").as_bytes());
+        }
+        drop(sender);
+        driver.await.unwrap().unwrap();
+        server.await.unwrap().unwrap();
+    });
+}
+
+#[test]
+fn the_timer_sleeps_and_resets_on_the_runtimes_wheel() {
+    use hyper::rt::Timer;
+    use std::time::{Duration, Instant};
+    run(async {
+        let timer = HyperTimer::new();
+        let start = Instant::now();
+        let mut sleep = timer.sleep(Duration::from_secs(3600));
+        timer.reset(&mut sleep, Instant::now() + Duration::from_millis(5));
+        sleep.await;
+        // Only that the reset took effect: far less than the hour first asked for.
+        assert!(start.elapsed() < Duration::from_secs(3000));
+    });
+}
