@@ -313,6 +313,22 @@ impl Registration {
     }
 }
 
+impl Registration {
+    /// Runs the non-blocking `f` once, without waiting or storing a waker (`try_read`):
+    /// on `WouldBlock`, clears the readiness observed before the call (unless a newer event
+    /// arrived since), so that the caller's next wait does not return at once for an event
+    /// already consumed.
+    pub(crate) fn try_io<R>(&self, interest: Interest, f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
+        let Some((_, io)) = &self.polled else { return f() };
+        let tick = io.readiness.load(Ordering::Acquire) >> TICK_SHIFT;
+        let res = f();
+        if matches!(&res, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
+            self.clear_readiness(ReadyEvent { tick, interest });
+        }
+        res
+    }
+}
+
 /// Readiness events suspended on a registration (see [`Registration::suspend`]); dropping
 /// it restores them.
 pub(crate) struct Suspended<'a> {

@@ -10,6 +10,7 @@
 use std::future::poll_fn;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use socket2::{SockRef, Socket};
@@ -19,7 +20,9 @@ use crate::driver::{Interest, IoSource};
 /// A socket registered with the driver of the runtime it was created in.
 #[derive(Debug)]
 pub(crate) struct Registered {
-    source: IoSource,
+    /// Shared with the operations in flight on it (`driver::op::Op` owns a reference to the
+    /// descriptor it targets), so that the number is never reused under them.
+    source: Arc<IoSource>,
 }
 
 impl Registered {
@@ -30,7 +33,17 @@ impl Registered {
     pub(crate) fn new(socket: Socket) -> io::Result<Registered> {
         socket.set_nonblocking(true)?;
         let fd: OwnedFd = socket.into();
-        Ok(Registered { source: IoSource::new_pollable(fd)? })
+        Ok(Registered { source: Arc::new(IoSource::new_pollable(fd)?) })
+    }
+
+    /// Registers `socket`, which the caller created non-blocking (`SOCK_NONBLOCK`, as
+    /// accept4(2) gives it), saving the fcntl(2) of [`new`](Registered::new).
+    ///
+    /// # Errors
+    /// The registration's (no runtime, epoll_ctl(2)).
+    pub(crate) fn from_nonblocking(socket: Socket) -> io::Result<Registered> {
+        let fd: OwnedFd = socket.into();
+        Ok(Registered { source: Arc::new(IoSource::new_pollable(fd)?) })
     }
 
     /// The socket, for options and system calls (socket2's view of the descriptor).
@@ -50,6 +63,28 @@ impl Registered {
         self.source.registration().poll_io(cx, interest, || f(&sock))
     }
 
+    /// Runs the non-blocking `f` once, without waiting: on `WouldBlock` the readiness it
+    /// observed is cleared, so that the next wait really waits for a new event.
+    pub(crate) fn try_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce(&SockRef<'_>) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let sock = self.socket();
+        self.source.registration().try_io(interest, || f(&sock))
+    }
+
+    /// Waits until the socket is ready for `interest` (or closed, or in error), without
+    /// performing anything.
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<()>> {
+        self.source.registration().poll_ready_or_shut_down(cx, interest).map_ok(|_| ())
+    }
+
+    /// The registered descriptor, for operations in the completion shape (`driver::op`).
+    pub(crate) fn source(&self) -> &Arc<IoSource> {
+        &self.source
+    }
+
     /// The async form of [`poll_io`](Registered::poll_io).
     pub(crate) async fn io<R>(
         &self,
@@ -59,9 +94,18 @@ impl Registered {
         poll_fn(|cx| self.poll_io(cx, interest, &mut f)).await
     }
 
-    /// Deregisters the socket and gives it back, still non-blocking.
-    pub(crate) fn into_socket(self) -> Socket {
-        Socket::from(self.source.into_fd())
+    /// Deregisters the socket and gives it back, still non-blocking. When an operation
+    /// dropped in flight still holds the descriptor (io_uring, until its completion), the
+    /// socket given back is a duplicate (`F_DUPFD_CLOEXEC`) and the original closes with
+    /// that operation.
+    ///
+    /// # Errors
+    /// The fcntl(2) error of the duplicate (`EMFILE`).
+    pub(crate) fn into_socket(self) -> io::Result<Socket> {
+        match Arc::try_unwrap(self.source) {
+            Ok(source) => Ok(Socket::from(source.into_fd())),
+            Err(shared) => SockRef::from(&*shared).try_clone(),
+        }
     }
 }
 
