@@ -30,9 +30,12 @@ fn dropped_accept_connect_and_read_futures_leak_no_descriptor() {
         // A full cycle first, so that whatever the runtime opens on first use is open.
         {
             let (c, s) = futures_util::future::join(TcpStream::connect(addr), listener.accept()).await;
-            let (mut c, _s) = (c.unwrap(), s.unwrap());
-            let mut read = Box::pin(c.read_owned(Vec::with_capacity(64)));
-            let _ = poll_once(&mut read).await;
+            let (mut c, (mut s, _)) = (c.unwrap(), s.unwrap());
+            // Completed, not dropped: a cancelled operation would hold its descriptor past
+            // the count below.
+            s.write_all_owned(b"warm".to_vec()).await.0.unwrap();
+            let (n, _) = c.read_owned(Vec::with_capacity(64)).await;
+            assert!(n.unwrap() > 0);
         }
         // Nobody connects to this one.
         let idle = TcpListener::bind("127.0.0.1:0").await.unwrap();
