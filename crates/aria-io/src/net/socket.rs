@@ -23,6 +23,8 @@ use crate::sys;
 /// the descriptor open until the kernel is done (see the driver's operation contract).
 #[derive(Debug)]
 pub(crate) struct Registered {
+    /// Shared with the operations in flight on it (`driver::op::Op` owns a reference to the
+    /// descriptor it targets), so that the number is never reused under them.
     source: Arc<IoSource>,
 }
 
@@ -42,6 +44,16 @@ impl Registered {
         &self.source
     }
 
+    /// Registers `socket`, which the caller created non-blocking (`SOCK_NONBLOCK`, as
+    /// accept4(2) gives it), saving the fcntl(2) of [`new`](Registered::new).
+    ///
+    /// # Errors
+    /// The registration's (no runtime, epoll_ctl(2)).
+    pub(crate) fn from_nonblocking(socket: Socket) -> io::Result<Registered> {
+        let fd: OwnedFd = socket.into();
+        Ok(Registered { source: Arc::new(IoSource::new_pollable(fd)?) })
+    }
+
     /// The socket, for options and system calls (socket2's view of the descriptor).
     pub(crate) fn socket(&self) -> SockRef<'_> {
         SockRef::from(&self.source)
@@ -59,17 +71,8 @@ impl Registered {
         self.source.registration().poll_io(cx, interest, || f(&sock))
     }
 
-    /// The async form of [`poll_io`](Registered::poll_io).
-    pub(crate) async fn io<R>(
-        &self,
-        interest: Interest,
-        mut f: impl FnMut(&SockRef<'_>) -> io::Result<R>,
-    ) -> io::Result<R> {
-        poll_fn(|cx| self.poll_io(cx, interest, &mut f)).await
-    }
-
-    /// Runs the non-blocking `f` once, without waiting (the `try_*` methods): on
-    /// `WouldBlock` the readiness it consumed is cleared, so the next wait waits.
+    /// Runs the non-blocking `f` once, without waiting: on `WouldBlock` the readiness it
+    /// observed is cleared, so that the next wait really waits for a new event.
     pub(crate) fn try_io<R>(
         &self,
         interest: Interest,
@@ -77,6 +80,21 @@ impl Registered {
     ) -> io::Result<R> {
         let sock = self.socket();
         self.source.registration().try_io(interest, || f(&sock))
+    }
+
+    /// Waits until the socket is ready for `interest` (or closed, or in error), without
+    /// performing anything.
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<()>> {
+        self.source.registration().poll_ready_or_shut_down(cx, interest).map_ok(|_| ())
+    }
+
+    /// The async form of [`poll_io`](Registered::poll_io).
+    pub(crate) async fn io<R>(
+        &self,
+        interest: Interest,
+        mut f: impl FnMut(&SockRef<'_>) -> io::Result<R>,
+    ) -> io::Result<R> {
+        poll_fn(|cx| self.poll_io(cx, interest, &mut f)).await
     }
 
     /// Waits until the driver reports `interest` ready (the `readable`/`writable` methods).

@@ -229,6 +229,16 @@ pub(crate) fn write(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
     Ok(n as usize)
 }
 
+/// `recv(2)` with `MSG_PEEK` into an initialised buffer: the bytes stay queued on the
+/// socket. Does not retry `EAGAIN`; retries `EINTR`.
+pub(crate) fn recv_peek(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
+    let n = cvt_retry(|| {
+        // SAFETY: `buf` is valid for writes of `buf.len()` bytes for the whole call.
+        unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), libc::MSG_PEEK) }
+    })?;
+    Ok(n as usize)
+}
+
 /// `pidfd_open(pid, 0)`: a descriptor that refers to the process itself, not to its number,
 /// so it can never name a recycled pid. Always close-on-exec. Linux 5.3+.
 pub(crate) fn pidfd_open(pid: libc::pid_t) -> io::Result<OwnedFd> {
