@@ -151,7 +151,7 @@ fn socket_options_broadcast_ttl_and_multicast_loop_are_set_and_read_back() {
 #[test]
 fn multicast_groups_are_joined_and_left_on_loopback() {
     run(async {
-        let s = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0).into()).await.unwrap();
+        let s = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).await.unwrap();
         let group = Ipv4Addr::new(239, 255, 42, 99);
         match s.join_multicast_v4(group, Ipv4Addr::LOCALHOST) {
             Ok(()) => {
@@ -165,7 +165,7 @@ fn multicast_groups_are_joined_and_left_on_loopback() {
             Err(e) => panic!("join_multicast_v4: {e}"),
         }
 
-        let Ok(s6) = UdpSocket::bind((Ipv6Addr::UNSPECIFIED, 0).into()).await else {
+        let Ok(s6) = UdpSocket::bind((Ipv6Addr::UNSPECIFIED, 0)).await else {
             eprintln!("skipped IPv6: no IPv6 in this environment");
             return;
         };
@@ -257,5 +257,23 @@ fn several_tasks_receiving_on_one_shared_socket_are_all_woken() {
         }
         got.sort();
         assert_eq!(got, [0, 1, 2]);
+    });
+}
+
+#[test]
+fn bind_connect_and_send_to_take_strings_and_tuples_like_tcp() {
+    run(async {
+        let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let b = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+        let (a_port, b_port) = (a.local_addr().unwrap().port(), b.local_addr().unwrap().port());
+        a.send_to(b"by string", format!("127.0.0.1:{b_port}").as_str()).await.unwrap();
+        let mut buf = [0; 16];
+        let (n, from) = b.recv_from(&mut buf).await.unwrap();
+        assert_eq!((&buf[..n], from), (&b"by string"[..], a.local_addr().unwrap()));
+
+        b.connect(("127.0.0.1", a_port)).await.unwrap();
+        b.send(b"connected").await.unwrap();
+        let (n, _) = a.recv_from(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"connected");
     });
 }

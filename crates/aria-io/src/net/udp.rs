@@ -7,6 +7,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
+use super::addr::{no_addresses, resolve, ToSocketAddrs};
 use super::socket::Registered;
 use crate::driver::Interest;
 use crate::sys;
@@ -27,8 +28,8 @@ use crate::sys;
 ///
 /// let rt = aria_io::Runtime::new()?;
 /// rt.block_on(async {
-///     let a = UdpSocket::bind("127.0.0.1:0".parse().unwrap()).await?;
-///     let b = UdpSocket::bind("127.0.0.1:0".parse().unwrap()).await?;
+///     let a = UdpSocket::bind("127.0.0.1:0").await?;
+///     let b = UdpSocket::bind("127.0.0.1:0").await?;
 ///     a.send_to(b"ping", b.local_addr()?).await?;
 ///
 ///     let mut buf = [0; 16];
@@ -59,8 +60,8 @@ fn inet(addr: SockAddr) -> io::Result<SocketAddr> {
 impl UdpSocket {
     /// Creates a UDP socket bound to `addr` (port 0: the kernel picks a free port, see
     /// [`local_addr`](UdpSocket::local_addr)), non-blocking and close-on-exec, registered
-    /// with the current runtime. It is `async` for tokio's shape (a later version takes any
-    /// `ToSocketAddrs`, which may resolve names); today it completes at once.
+    /// with the current runtime. A name is resolved without blocking the runtime (see
+    /// [`lookup_host`](super::lookup_host)) and each of its addresses tried in order.
     ///
     /// # Errors
     /// `AddrInUse`, `AddrNotAvailable` (an address of no local interface), `PermissionDenied`
@@ -69,7 +70,18 @@ impl UdpSocket {
     ///
     /// # References
     /// socket(2), bind(2), udp(7)
-    pub async fn bind(addr: SocketAddr) -> io::Result<UdpSocket> {
+    pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<UdpSocket> {
+        let mut last = None;
+        for addr in resolve(&addr).await? {
+            match UdpSocket::bind_one(addr) {
+                Ok(socket) => return Ok(socket),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(no_addresses))
+    }
+
+    fn bind_one(addr: SocketAddr) -> io::Result<UdpSocket> {
         let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
         socket.bind(&addr.into())?;
         UdpSocket::from_socket(socket)
@@ -100,16 +112,23 @@ impl UdpSocket {
     }
 
     /// Sets the default destination to `addr` and keeps only datagrams from it: afterwards
-    /// [`send`](UdpSocket::send) and [`recv`](UdpSocket::recv) work. Nothing is sent. It is
-    /// `async` for tokio's shape; it completes at once.
+    /// [`send`](UdpSocket::send) and [`recv`](UdpSocket::recv) work. Nothing is sent. A name
+    /// is resolved as by [`bind`](UdpSocket::bind), and each address tried in order.
     ///
     /// # Errors
     /// The connect(2) error (`AddrNotAvailable`, `InvalidInput` for a family mismatch).
     ///
     /// # References
     /// connect(2), udp(7)
-    pub async fn connect(&self, addr: SocketAddr) -> io::Result<()> {
-        self.io.socket().connect(&addr.into())
+    pub async fn connect<A: ToSocketAddrs>(&self, addr: A) -> io::Result<()> {
+        let mut last = None;
+        for addr in resolve(&addr).await? {
+            match self.io.socket().connect(&addr.into()) {
+                Ok(()) => return Ok(()),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(no_addresses))
     }
 
     /// The address this socket is bound to.
@@ -128,7 +147,9 @@ impl UdpSocket {
         inet(self.io.socket().peer_addr()?)
     }
 
-    /// Sends one datagram of `buf` to `target`; returns the bytes sent (all of `buf`).
+    /// Sends one datagram of `buf` to `target` (a name resolves as for
+    /// [`bind`](UdpSocket::bind); the first address is used); returns the bytes sent (all of
+    /// `buf`).
     ///
     /// # Cancel safety
     /// Cancel safe: if the future is dropped before it completes, nothing was sent.
@@ -140,7 +161,8 @@ impl UdpSocket {
     ///
     /// # References
     /// sendto(2), udp(7)
-    pub async fn send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+    pub async fn send_to<A: ToSocketAddrs>(&self, buf: &[u8], target: A) -> io::Result<usize> {
+        let target = resolve(&target).await?.into_iter().next().ok_or_else(no_addresses)?;
         let target = SockAddr::from(target);
         self.io.io(Interest::Writable, |s| s.send_to(buf, &target)).await
     }
