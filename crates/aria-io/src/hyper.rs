@@ -28,6 +28,7 @@
 //!     let (mut sender, conn) =
 //!         hyper::client::conn::http1::handshake(HyperIo::new(client_end)).await.map_err(std::io::Error::other)?;
 //!     HyperExecutor::new().spawn(conn);
+//!     sender.ready().await.map_err(std::io::Error::other)?;
 //!     let req = Request::get("/").body(Empty::<Bytes>::new()).map_err(std::io::Error::other)?;
 //!     let res = sender.send_request(req).await.map_err(std::io::Error::other)?;
 //!     let body = res.into_body().collect().await.map_err(std::io::Error::other)?.to_bytes();

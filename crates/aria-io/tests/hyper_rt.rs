@@ -42,6 +42,9 @@ fn http1_requests_round_trip_and_keep_the_connection_alive() {
         // A body larger than one read, so the reads go through hyper's growing buffer.
         let big: &'static [u8] = Box::leak(vec![b'x'; 300 * 1024].into_boxed_slice());
         for (path, body) in [("/a", &b"one"[..]), ("/b", &b""[..]), ("/big", big)] {
+            // As hyper documents: wait until the connection can take the next request (on
+            // a multi-thread runtime the connection task may still be finishing the last).
+            sender.ready().await.unwrap();
             let res = sender.send_request(request(path, body)).await.unwrap();
             assert!(res.status().is_success());
             let got = res.into_body().collect().await.unwrap().to_bytes();
@@ -103,5 +106,52 @@ fn the_timer_sleeps_and_resets_on_the_runtimes_wheel() {
         sleep.await;
         // Only that the reset took effect: far less than the hour first asked for.
         assert!(start.elapsed() < Duration::from_secs(3000));
+    });
+}
+
+#[test]
+fn hyper_client_and_server_over_tcp_loopback_with_many_connections() {
+    use aria_io::net::{TcpListener, TcpStream};
+    run(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = aria_io::spawn(async move {
+            let http = hyper_util::server::conn::auto::Builder::new(HyperExecutor::new());
+            let mut conns = Vec::new();
+            for _ in 0..16 {
+                let (stream, _) = listener.accept().await.unwrap();
+                let http = http.clone();
+                conns.push(aria_io::spawn(async move {
+                    http.serve_connection(HyperIo::new(stream), hyper::service::service_fn(echo))
+                        .await
+                        .map_err(|e| e.to_string())
+                }));
+            }
+            for c in conns {
+                c.await.unwrap().unwrap();
+            }
+        });
+        let mut clients = Vec::new();
+        for i in 0..16 {
+            clients.push(aria_io::spawn(async move {
+                let stream = TcpStream::connect(addr).await.unwrap();
+                let (mut sender, conn) =
+                    hyper::client::conn::http1::handshake(HyperIo::new(stream)).await.unwrap();
+                let driver = aria_io::spawn(conn);
+                for j in 0..4 {
+                    let path = format!("/c{i}/r{j}");
+                    sender.ready().await.unwrap();
+                    let res = sender.send_request(request(&path, b"tcp")).await.unwrap();
+                    let got = res.into_body().collect().await.unwrap().to_bytes();
+                    assert_eq!(&got[..], format!("POST {path} tcp").as_bytes());
+                }
+                drop(sender);
+                driver.await.unwrap().unwrap();
+            }));
+        }
+        for c in clients {
+            c.await.unwrap();
+        }
+        server.await.unwrap();
     });
 }
