@@ -2,8 +2,8 @@
 //!
 //! An async I/O runtime for Linux whose first-class job is orchestrating operating-system
 //! processes: spawning them without `fork`, waiting for them without races, wiring their
-//! streams into pipelines, and running everything around that (files, pipes, timers,
-//! signals, channels) on the same runtime.
+//! streams into pipelines, and running everything around that (files, pipes, sockets,
+//! timers, signals, channels) on the same runtime.
 //!
 //! # Where to start
 //!
@@ -63,6 +63,15 @@
 //!   [`PipeWriter`](io::PipeWriter) (the `futures-io` traits plus owned-buffer operations);
 //!   [`copy`](io::copy()), which moves bytes between pipes and files with splice(2), and
 //!   [`copy_bidirectional`](io::copy_bidirectional).
+//! - **Networking** ([`net`]): [`TcpListener`](net::TcpListener),
+//!   [`TcpStream`](net::TcpStream) (split halves, owned-buffer `read_owned`/`write_owned` as
+//!   io_uring `RECV`/`SEND`), the [`TcpSocket`](net::TcpSocket) builder (`SO_REUSEPORT`
+//!   listeners per core on thread-per-core), [`UdpSocket`](net::UdpSocket), Unix-domain
+//!   streams, listeners and datagrams with descriptor passing (`SCM_RIGHTS`) and peer
+//!   credentials ([`net::unix`]), and [`lookup_host`](net::lookup_host), which resolves names
+//!   on the blocking pool. Every stream implements the `futures-io` traits.
+//! - **hyper** (`aria_io::hyper`, feature `hyper`): hyper 1.x's I/O, executor and timer traits
+//!   on this runtime, so hyper's HTTP/1 and HTTP/2 clients and servers run on it.
 //! - **Time** ([`time`]): [`sleep`](time::sleep), [`timeout`](time::timeout),
 //!   [`interval`](time::interval) on a hierarchical timer wheel with 1 ms resolution.
 //! - **Signals** ([`signal`]): [`signal`](signal::signal) and [`ctrl_c`](signal::ctrl_c),
@@ -97,6 +106,8 @@
 //! | [`process`] | [`Command`](process::Command), [`Child`](process::Child), [`Pipeline`](process::Pipeline), [`Stdio`](process::Stdio), [`ExitStatus`](process::ExitStatus) |
 //! | [`io`] | pipes, [`copy`](io::copy()), [`copy_bidirectional`](io::copy_bidirectional) |
 //! | [`fs`] | files and whole-file operations |
+//! | [`net`] | TCP, UDP, Unix-domain sockets, name lookup |
+//! | `hyper` (feature `hyper`) | hyper 1.x on this runtime |
 //! | [`time`] | sleeping, timeouts, intervals |
 //! | [`signal`] | Unix signals as streams, Ctrl-C |
 //! | [`task`] | spawning, join handles, task-local values |
