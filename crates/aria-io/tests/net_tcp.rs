@@ -478,3 +478,117 @@ fn a_literal_address_resolves_at_once_without_the_blocking_pool_or_a_runtime() {
     assert_eq!(expect(poll_once(lookup(&[v4, v6][..]))), [v4, v6]);
     assert_eq!(expect(poll_once(lookup(&v4))), [v4]);
 }
+
+/// Many small ping-pongs on several connections with the owned-buffer operations on both
+/// sides (the echo benchmark's shape): every request is answered, on every flavour.
+#[test]
+fn owned_buffer_ping_pong_on_many_connections_never_stalls() {
+    support::run(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        const CONNS: usize = 16;
+        const ROUNDS: usize = 500;
+        // Clients first, as tasks; the accept loop runs in block_on's own future, as a
+        // server's main loop does (connections registered from that thread, served by tasks).
+        let mut clients = Vec::new();
+        for c in 0..CONNS {
+            clients.push(aria_io::spawn(client(addr, c, ROUNDS)));
+        }
+        let mut served = Vec::new();
+        {
+            for _ in 0..CONNS {
+                let (mut s, _) = listener.accept().await.unwrap();
+                served.push(aria_io::spawn(async move {
+                    let mut buf = Vec::with_capacity(4096);
+                    loop {
+                        buf.clear();
+                        let (res, b) = s.read_owned(buf).await;
+                        buf = b;
+                        match res.unwrap() {
+                            0 => return,
+                            _ => {
+                                let (res, b) = s.write_all_owned(buf).await;
+                                buf = b;
+                                res.unwrap();
+                            }
+                        }
+                    }
+                }));
+            }
+        }
+        for c in clients {
+            c.await.unwrap();
+        }
+        for s in served {
+            s.await.unwrap();
+        }
+    });
+}
+
+async fn client(addr: std::net::SocketAddr, c: usize, rounds: usize) {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let mut buf = Vec::with_capacity(100);
+    for r in 0..rounds {
+        let msg = vec![(c + r) as u8; 100];
+        let (res, _) = s.write_all_owned(msg).await;
+        res.unwrap();
+        let mut got = 0;
+        while got < 100 {
+            buf.clear();
+            let (res, b) = s.read_owned(buf).await;
+            buf = b;
+            let n = res.unwrap();
+            assert!(n > 0, "connection {c} closed at round {r}");
+            assert!(buf.iter().all(|&x| x == (c + r) as u8));
+            got += n;
+        }
+    }
+}
+
+/// A server on a one-worker multi-thread runtime answering a blocking client on another
+/// thread, one request at a time (the echo benchmark's single connection): every request
+/// is answered, on both backends.
+#[test]
+fn a_one_worker_multi_thread_server_answers_every_request_of_a_blocking_client() {
+    use std::io::{Read, Write};
+    for backend in [aria_io::BackendKind::Epoll, aria_io::BackendKind::IoUring] {
+        let rt = match aria_io::Builder::new_multi_thread().worker_threads(1).backend(backend).build() {
+            Ok(rt) => rt,
+            Err(e) => {
+                eprintln!("{backend}: not checked: {e}");
+                continue;
+            }
+        };
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let client = std::thread::spawn(move || {
+                let mut s = std::net::TcpStream::connect(addr).unwrap();
+                let mut buf = [0u8; 100];
+                for r in 0..200u32 {
+                    s.write_all(&[r as u8; 100]).unwrap();
+                    s.read_exact(&mut buf).unwrap();
+                    assert!(buf.iter().all(|&b| b == r as u8));
+                }
+            });
+            let (mut s, _) = listener.accept().await.unwrap();
+            let server = aria_io::spawn(async move {
+                let mut buf = Vec::with_capacity(4096);
+                loop {
+                    buf.clear();
+                    let (res, b) = s.read_owned(buf).await;
+                    buf = b;
+                    if res.unwrap() == 0 {
+                        return;
+                    }
+                    let (res, b) = s.write_all_owned(buf).await;
+                    buf = b;
+                    res.unwrap();
+                }
+            });
+            let guard = aria_io::time::timeout(std::time::Duration::from_secs(60), server).await;
+            assert!(guard.is_ok(), "{backend}: the server stopped answering");
+            client.join().unwrap();
+        });
+    }
+}

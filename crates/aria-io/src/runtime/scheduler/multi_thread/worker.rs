@@ -45,14 +45,17 @@ impl Worker<'_> {
     fn run_loop(&self) {
         let shared = self.shared;
         while !shared.shutdown.load(Ordering::Acquire) {
-            let (task, maintenance) = with_core(|core| {
+            let maintenance = with_core(|core| {
                 core.tick = core.tick.wrapping_add(1);
-                (self.next_task(core), core.tick % shared.event_interval == 0)
+                core.tick % shared.event_interval == 0
             });
+            // Before taking the next task: what the turn wakes (I/O, timers) is queued here,
+            // in this worker's LIFO slot when it wakes a task of this worker, so it is seen
+            // below rather than left behind while the worker parks.
             if maintenance {
                 self.maintenance();
             }
-            if let Some(task) = task {
+            if let Some(task) = with_core(|core| self.next_task(core)) {
                 self.run_task(task);
                 continue;
             }
@@ -156,9 +159,15 @@ impl Worker<'_> {
             shared.notify_if_work_pending();
         }
         let parker: &Parker = &shared.remotes[self.index].parker;
+        let mut first = true;
         loop {
-            if let Err(e) = parker.park(&shared.driver) {
-                panic!("aria-io driver failed: {e}");
+            // Work may already be here before the first sleep: a task woken on this worker
+            // (into its LIFO slot, which wakes nobody) by the driver turn or a timer since
+            // the worker last looked. Sleeping on it would strand it until the next event.
+            if !std::mem::take(&mut first) {
+                if let Err(e) = parker.park(&shared.driver) {
+                    panic!("aria-io driver failed: {e}");
+                }
             }
             if shared.shutdown.load(Ordering::Acquire) {
                 return;
