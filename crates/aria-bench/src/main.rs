@@ -45,8 +45,9 @@ const USAGE: &str = "\
 usage: aria-bench SCENARIO --runtime R [--size N] [--variant V] [--window-ms MS] [--dir D] [--json]
        aria-bench --all [--quick] [--rounds N] [--only S,S..] [--out FILE] [--no-strace] [--command TEXT]
        aria-bench --list
-scenarios: spawn exit-latency idle output pipe-copy pipeline tasks yield timers channel fanout par-map
-runtimes:  aria-epoll (aria) aria-uring (uring) aria-mt (mt) aria-mt1 aria-tpc (tpc) tokio tokio-ct async-process (smol) std bash";
+scenarios: spawn exit-latency idle output pipe-copy pipeline tasks yield timers channel fanout par-map echo
+runtimes:  aria-epoll (aria) aria-uring (uring) aria-mt (mt) aria-mt1 aria-tpc (tpc) tokio tokio-ct
+           tokio-ct-per-core monoio compio (echo only) async-process (smol) std bash";
 
 fn bad(msg: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, format!("{}\n{USAGE}", msg.into()))
