@@ -19,7 +19,8 @@
 //! the duration; only requests sent and answered inside it count. At its start the client
 //! prints `start`, at its end `stop` (so the server can read its own CPU time over the
 //! window), then one JSON line: `requests`, `seconds`, `requests_per_s`, `p50_us`,
-//! `p99_us`, `max_us`. Latency is per request, from the send to the last byte of the reply,
+//! `p99_us`, `max_us`, `client_cpu_pct` (its own CPU over the window, % of one core: near 100
+//! means the client, not the server, limits the rate). Latency is per request, from the send to the last byte of the reply,
 //! kept in a log-linear histogram (64 sub-buckets per power of two: under 1.6 % error,
 //! 32 KiB whatever the run's length).
 
@@ -151,6 +152,18 @@ fn pin(cpu: usize) -> io::Result<()> {
 struct Shared {
     hist: Histogram,
     requests: u64,
+    /// The client's CPU time over the window.
+    cpu: Duration,
+}
+
+/// User plus system CPU time of this process (getrusage(RUSAGE_SELF)).
+fn cpu_time() -> Duration {
+    // SAFETY: rusage is plain old data; getrusage fills it.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `ru` is valid for writes.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
 async fn connection(
@@ -198,7 +211,7 @@ fn run(args: &[String]) -> io::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let local = tokio::task::LocalSet::new();
     let a = Rc::new(a);
-    let shared = Rc::new(RefCell::new(Shared { hist: Histogram::new(), requests: 0 }));
+    let shared = Rc::new(RefCell::new(Shared { hist: Histogram::new(), requests: 0, cpu: Duration::ZERO }));
     local.block_on(&rt, async {
         let t0 = Instant::now() + a.warmup;
         let t1 = t0 + a.duration;
@@ -208,9 +221,12 @@ fn run(args: &[String]) -> io::Result<()> {
         tokio::time::sleep_until(t0).await;
         println!("start");
         io::stdout().flush()?;
+        let cpu0 = cpu_time();
         tokio::time::sleep_until(t1).await;
+        let cpu = cpu_time() - cpu0;
         println!("stop");
         io::stdout().flush()?;
+        shared.borrow_mut().cpu = cpu;
         for t in tasks {
             t.await.map_err(io::Error::other)??;
         }
@@ -226,6 +242,7 @@ fn run(args: &[String]) -> io::Result<()> {
         "p50_us": us(sh.hist.quantile(0.5)),
         "p99_us": us(sh.hist.quantile(0.99)),
         "max_us": us(sh.hist.max),
+        "client_cpu_pct": sh.cpu.as_secs_f64() / secs * 100.0,
     });
     println!("{line}");
     Ok(())

@@ -38,9 +38,9 @@ use crate::runtimes::{self, aria_rt, helper_path, unsupported, Runtime};
 /// The read buffer of every server.
 pub const BUF: usize = 4096;
 
-/// The fixed-load point: 100-byte messages over 16 connections at 20,000 requests/s, about
+/// The fixed-load point: 100-byte messages over 16 connections at 80,000 requests/s, about
 /// half of tokio's peak on the 2-core machine the suite was set up on.
-pub const FIXED: &str = "100x16@20000";
+pub const FIXED: &str = "100x16@80000";
 
 /// What the client is asked to do.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -144,6 +144,7 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
         ("p99_us", get("p99_us")?),
         ("cpu_pct", cpu / wall * 100.0),
         ("cpu_us_per_req", cpu * 1e6 / requests.max(1.0)),
+        ("client_cpu_pct", get("client_cpu_pct")?),
         ("requests", requests),
         ("server_threads", crate::measure::thread_count()? as f64),
         ("window_start_unix", unix(from.2)),
@@ -191,17 +192,20 @@ fn free_port() -> io::Result<SocketAddr> {
 /// Tells the scenario that one listener listens (or why it could not).
 type Ready = mpsc::Sender<io::Result<()>>;
 
+/// A server's thread body: listen on the address, report on `Ready`, serve.
+type Serve = fn(SocketAddr, &Ready) -> io::Result<()>;
+
 /// Starts the server of `rt` on threads of its own (they serve until the process exits) and
 /// returns how many listeners will report on `ready`.
 fn start(rt: Runtime, addr: SocketAddr, threads: usize, ready: Ready) -> io::Result<usize> {
-    let spawn = |i: usize, ready: Ready, serve: fn(SocketAddr, &Ready) -> io::Result<()>| {
+    let spawn = |i: usize, ready: Ready, serve: Serve| {
         std::thread::Builder::new().name(format!("echo-server-{i}")).spawn(move || {
             if let Err(e) = serve(addr, &ready) {
                 let _ = ready.send(Err(e));
             }
         })
     };
-    let (n, serve): (usize, fn(SocketAddr, &Ready) -> io::Result<()>) = match rt {
+    let (n, serve): (usize, Serve) = match rt {
         aria_rt!() if rt == Runtime::AriaTpc => (threads, aria_tpc),
         aria_rt!() => {
             std::thread::Builder::new().name("echo-server".into()).spawn(move || {
