@@ -15,6 +15,9 @@
 //! once. tokio's timer has a 1 ms granularity, so paced sends leave in bursts of a
 //! millisecond's worth.
 //!
+//! A connection still waiting for a reply 3 s after the window fails the run (exit status 2,
+//! with the counts on stderr), so a server that stops answering cannot hang the suite.
+//!
 //! The window starts after the warm-up (default 10 % of the duration, at most 1 s) and lasts
 //! the duration; only requests sent and answered inside it count. At its start the client
 //! prints `start`, at its end `stop` (so the server can read its own CPU time over the
@@ -33,6 +36,9 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
+
+/// How long after the window every connection must have had its last reply.
+const GRACE: Duration = Duration::from_secs(3);
 
 /// 64 sub-buckets for each power of two of nanoseconds.
 const SUB_BITS: u32 = 6;
@@ -152,6 +158,8 @@ fn pin(cpu: usize) -> io::Result<()> {
 struct Shared {
     hist: Histogram,
     requests: u64,
+    /// Requests sent, warm-up included.
+    sent: u64,
     /// The client's CPU time over the window.
     cpu: Duration,
 }
@@ -191,6 +199,7 @@ async fn connection(
         if sent >= t1 {
             break;
         }
+        shared.borrow_mut().sent += 1;
         s.write_all(&msg).await?;
         s.read_exact(&mut back).await?;
         let done = Instant::now();
@@ -211,7 +220,8 @@ fn run(args: &[String]) -> io::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let local = tokio::task::LocalSet::new();
     let a = Rc::new(a);
-    let shared = Rc::new(RefCell::new(Shared { hist: Histogram::new(), requests: 0, cpu: Duration::ZERO }));
+    let shared =
+        Rc::new(RefCell::new(Shared { hist: Histogram::new(), requests: 0, sent: 0, cpu: Duration::ZERO }));
     local.block_on(&rt, async {
         let t0 = Instant::now() + a.warmup;
         let t1 = t0 + a.duration;
@@ -227,8 +237,25 @@ fn run(args: &[String]) -> io::Result<()> {
         println!("stop");
         io::stdout().flush()?;
         shared.borrow_mut().cpu = cpu;
-        for t in tasks {
-            t.await.map_err(io::Error::other)??;
+        // A server that stops answering fails the run instead of hanging it.
+        let deadline = t1 + GRACE;
+        for (i, t) in tasks.into_iter().enumerate() {
+            match tokio::time::timeout_at(deadline, t).await {
+                Ok(res) => res.map_err(io::Error::other)??,
+                Err(_) => {
+                    let sh = shared.borrow();
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!(
+                            "connection {i} got no reply within {} s after the window ({} requests \
+                             answered in the window, {} sent in all)",
+                            GRACE.as_secs(),
+                            sh.requests,
+                            sh.sent
+                        ),
+                    ));
+                }
+            }
         }
         Ok::<_, io::Error>(())
     })?;
