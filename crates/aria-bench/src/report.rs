@@ -151,6 +151,13 @@ pub struct Case {
     pub note: &'static str,
 }
 
+impl Case {
+    /// The index of the row labelled `label`.
+    fn row_index_of(&self, label: &str) -> Option<usize> {
+        self.rows.iter().position(|r| r.label == label)
+    }
+}
+
 const MIB: u64 = 1 << 20;
 
 /// The echo scenario's window per point in the full run, in milliseconds (`--window-ms`
@@ -766,7 +773,7 @@ impl CaseResult {
     }
 
     fn row_index(&self, label: &str) -> Option<usize> {
-        self.case.rows.iter().position(|r| r.label == label)
+        self.case.row_index_of(label)
     }
 
     fn errors(&self) -> Vec<String> {
@@ -812,7 +819,8 @@ fn verdict(all: &[CaseResult], cr: &CaseResult, t: &Target) -> Vec<(String, Stri
         };
         let desc = format!("{who}: {} {op} {factor} x {of}", metric_label(metric));
         match ratio {
-            Some(r) => (desc, format!("{}x", num(r)), (!r.is_nan()).then(|| ok(r, factor))),
+            Some(r) if r.is_nan() => (desc, "n/a".into(), None),
+            Some(r) => (desc, format!("{}x", num(r)), Some(ok(r, factor))),
             None => (desc, "no such row".into(), None),
         }
     };
@@ -1154,6 +1162,37 @@ mod tests {
                 assert!(has_column(metric), "{}: {metric}", c.title);
             }
         }
+    }
+
+    #[test]
+    fn peak_targets_compare_each_rows_best_point_with_the_best_peer_layout() {
+        let echo: Vec<Case> = cases(false, None)
+            .into_iter()
+            .filter(|c| c.scenario == Scenario::Echo && c.title.starts_with("echo: 100 B"))
+            .take(2)
+            .collect();
+        let rows = echo[0].rows.len();
+        let aria = echo[0].rows[0].label.clone();
+        let index = |l: &str| echo[0].row_index_of(l).unwrap();
+        let (a, t, tc) = (0, index("tokio"), index("tokio-ct-per-core"));
+        // Point 1: aria 100, tokio 90, tokio-ct-per-core 50; point 2: aria 120, tokio 60,
+        // tokio-ct-per-core 100. aria's best 120 over the best tokio layout's 100.
+        let values = [[(a, 100.0), (t, 90.0), (tc, 50.0)], [(a, 120.0), (t, 60.0), (tc, 100.0)]];
+        let all: Vec<CaseResult> = echo
+            .into_iter()
+            .zip(values)
+            .map(|(case, vals)| {
+                let round = (0..rows)
+                    .map(|i| {
+                        let v = vals.iter().find(|(r, _)| *r == i).map_or(1.0, |(_, v)| *v);
+                        Ok(BTreeMap::from([("requests_per_s".to_string(), v)]))
+                    })
+                    .collect();
+                CaseResult { case, results: vec![round] }
+            })
+            .collect();
+        let r = peak_ratio(&all, "echo: 100 B", &aria, &["tokio", "tokio-ct-per-core"], "requests_per_s");
+        assert!((r - 1.2).abs() < 1e-9, "{r}");
     }
 
     #[test]
