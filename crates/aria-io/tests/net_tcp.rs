@@ -111,6 +111,19 @@ fn connect_tries_every_address_and_returns_the_last_error() {
 }
 
 #[test]
+fn bind_tries_every_address_and_returns_the_last_error() {
+    run(async {
+        let taken = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let busy = taken.local_addr().unwrap();
+        let err = TcpListener::bind(busy).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AddrInUse, "{err}");
+        let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let listener = TcpListener::bind(&[busy, any][..]).await.unwrap();
+        assert_ne!(listener.local_addr().unwrap(), busy);
+    });
+}
+
+#[test]
 fn the_peer_closing_gives_end_of_file() {
     run(async {
         let (client, mut server) = loopback_pair().await;

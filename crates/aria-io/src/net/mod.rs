@@ -58,16 +58,56 @@
 //! A single listener shared by all cores would wake one core for every connection and
 //! serve them all from its driver.
 //!
-//! ```no_run
-//! use aria_io::net::TcpSocket;
+//! ```
+//! use std::net::SocketAddr;
+//! use aria_io::net::{TcpListener, TcpSocket, TcpStream};
+//! use futures_util::{AsyncReadExt, AsyncWriteExt};
 //!
-//! fn listener_for_this_core(addr: std::net::SocketAddr) -> std::io::Result<aria_io::net::TcpListener> {
+//! /// This core's listener on `addr`, sharing the port with the other cores' listeners.
+//! fn listener(addr: SocketAddr) -> std::io::Result<TcpListener> {
 //!     let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
 //!     socket.set_reuseaddr(true)?;
 //!     socket.set_reuseport(true)?;
 //!     socket.bind(addr)?;
 //!     socket.listen(1024)
 //! }
+//!
+//! /// Binds on the calling core and serves there, one local task per connection.
+//! fn serve_on_this_core(addr: SocketAddr) -> std::io::Result<SocketAddr> {
+//!     let listener = listener(addr)?;
+//!     let bound = listener.local_addr()?;
+//!     aria_io::task::spawn_local(async move {
+//!         while let Ok((stream, _)) = listener.accept().await {
+//!             aria_io::task::spawn_local(async move {
+//!                 let (mut r, mut w) = stream.into_split();
+//!                 futures_util::io::copy(&mut r, &mut w).await?;
+//!                 w.close().await
+//!             });
+//!         }
+//!     });
+//!     Ok(bound)
+//! }
+//!
+//! let rt = aria_io::Builder::new_thread_per_core().worker_threads(2).build()?;
+//! let handle = rt.handle();
+//! rt.block_on(async move {
+//!     // Core 0 binds a free port; every other core binds the same one.
+//!     let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+//!     let addr = handle.spawn_on(0, move || async move { serve_on_this_core(any) }).await.unwrap()?;
+//!     for core in 1..handle.cores().unwrap() {
+//!         handle.spawn_on(core, move || async move { serve_on_this_core(addr) }).await.unwrap()?;
+//!     }
+//!     for _ in 0..4 {
+//!         let mut client = TcpStream::connect(addr).await?;
+//!         client.write_all(b"any core").await?;
+//!         client.close().await?;
+//!         let mut echoed = Vec::new();
+//!         client.read_to_end(&mut echoed).await?;
+//!         assert_eq!(echoed, b"any core");
+//!     }
+//!     Ok::<_, std::io::Error>(())
+//! })?;
+//! # Ok::<_, std::io::Error>(())
 //! ```
 
 mod socket;
