@@ -10,7 +10,7 @@
 # spawn_blocking chunks and a sequential loop. echo is loopback TCP ping-pong against a load
 # generator in another process (bench-echo-client, pinned to the other CPU), also on tokio's
 # per-core layout (tokio-ct-per-core), monoio and compio; 1 s per point (--window-ms MS to
-# change it), about 4.5 minutes of the full run. The rows, sizes (full and --quick) and
+# change it), about 5 minutes of the full run. The rows, sizes (full and --quick) and
 # targets are in crates/aria-bench/src/report.rs.
 #
 # Runs every scenario for every runtime in alternation (A B C A B C ...), 3 rounds by default,

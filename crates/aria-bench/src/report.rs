@@ -573,11 +573,17 @@ fn echo_cases(quick: bool, window_ms: Option<u64>) -> Vec<Case> {
     use Runtime::{AriaEpoll as A, AriaMt as MT, AriaTpc as TPC, AriaUring as U};
     const TOKIOS: &[&str] = &["tokio", "tokio-ct-per-core"];
     let window = window_ms.unwrap_or(if quick { 200 } else { ECHO_WINDOW_MS });
+    // Each point's rows; `aria-epoll (futures-io)` is the same server through the futures-io
+    // traits instead of read_owned / write_all_owned, shown for information.
     let rows = |variant: &'static str| {
-        [A, U, TPC, MT, Runtime::Tokio, Runtime::TokioCtPerCore, Runtime::Monoio, Runtime::Compio]
-            .iter()
-            .map(|&rt| row(rt, Some(variant), rt.name()))
-            .collect::<Vec<_>>()
+        let mut rows: Vec<Row> =
+            [A, U, TPC, MT, Runtime::Tokio, Runtime::TokioCtPerCore, Runtime::Monoio, Runtime::Compio]
+                .iter()
+                .map(|&rt| row(rt, Some(variant), rt.name()))
+                .collect();
+        let fio: &'static str = Box::leak(format!("{variant}:futures-io").into_boxed_str());
+        rows.insert(1, info_row(A, Some(fio), "aria-epoll (futures-io)"));
+        rows
     };
     let metrics = vec![
         m("requests_per_s", "requests/s", Higher),
@@ -602,7 +608,9 @@ fn echo_cases(quick: bool, window_ms: Option<u64>) -> Vec<Case> {
         tokio-ct-per-core, monoio, compio: SO_REUSEPORT listener per core) have one thread, and \
         aria-mt and tokio one worker each (block_on's thread accepts on aria-mt; tokio's \
         listener task runs on its worker): the layouts differ by their per-thread machinery, \
-        not by scaling.";
+        not by scaling. The aria rows echo with read_owned / write_all_owned (IORING_OP_RECV / \
+        SEND on io_uring); `aria-epoll (futures-io)` is aria-epoll through the futures-io traits, \
+        for information (no target).";
     let mut v = Vec::new();
     let points: &[(&str, u64, u64)] = if quick { &[("100x16", 100, 16)] } else { &ECHO_POINTS };
     for (i, &(variant, size, conns)) in points.iter().enumerate() {
@@ -655,8 +663,8 @@ fn echo_cases(quick: bool, window_ms: Option<u64>) -> Vec<Case> {
                    makes the sends leave in 1 ms bursts. Server CPU at the same rate for every \
                    server is the cost per request. The window per point of the whole echo \
                    scenario is 1 s after a 0.1 s warm-up (the issue's 10 s per point would make \
-                   9 points x 8 servers x 3 rounds take 72 minutes; 1 s keeps the echo scenario \
-                   near 4.5 minutes of the full run); `--window-ms` changes it.",
+                   9 points x 9 rows x 3 rounds take 81 minutes; 1 s keeps the echo scenario \
+                   near 5 minutes of the full run); `--window-ms` changes it.",
         });
     }
     v

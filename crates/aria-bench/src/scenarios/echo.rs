@@ -7,7 +7,9 @@
 //!
 //! Variant: `SIZExCONNS` (`100x16`, `1024x256`; the default is `100x16`), optionally
 //! `@RATE` for a fixed total rate in requests/s (`100x16@20000`); `fixed` is
-//! [`FIXED`]. `--window-ms` is the client's measuring window (after a warm-up of a tenth of
+//! [`FIXED`]. A `:futures-io` suffix (`100x16:futures-io`) makes the aria servers echo
+//! through the `futures-io` traits (`read` into a buffer, `write_all` of a slice) instead of
+//! the owned-buffer operations. `--window-ms` is the client's measuring window (after a warm-up of a tenth of
 //! it, at most 1 s).
 //!
 //! Every server reads into a buffer of [`BUF`] bytes and writes what it read back, until end
@@ -28,6 +30,7 @@
 use std::io::{self, BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -48,7 +51,13 @@ struct Load {
     size: usize,
     conns: usize,
     rate: Option<f64>,
+    /// The aria servers echo through `futures-io` rather than the owned-buffer operations.
+    futures_io: bool,
 }
+
+/// Whether the aria servers of this measurement use `futures-io` (set once, before they
+/// start).
+static FUTURES_IO: AtomicBool = AtomicBool::new(false);
 
 impl Load {
     fn parse(v: &str) -> io::Result<Load> {
@@ -57,6 +66,10 @@ impl Load {
                 io::ErrorKind::InvalidInput,
                 format!("echo variant `{v}` (SIZExCONNS[@RATE] or fixed)"),
             )
+        };
+        let (v, futures_io) = match v.strip_suffix(":futures-io") {
+            Some(v) => (v, true),
+            None => (v, false),
         };
         let v = if v == "fixed" { FIXED } else { v };
         let (point, rate) = match v.split_once('@') {
@@ -69,7 +82,7 @@ impl Load {
         if size == 0 || conns == 0 {
             return Err(bad());
         }
-        Ok(Load { size, conns, rate })
+        Ok(Load { size, conns, rate, futures_io })
     }
 }
 
@@ -79,6 +92,10 @@ impl Load {
 /// An unknown variant or runtime, a server that could not listen, or a failed client.
 pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
     let load = Load::parse(variant(p, "100x16"))?;
+    if load.futures_io && !rt.is_aria() {
+        return Err(unsupported("echo (futures-io)", rt));
+    }
+    FUTURES_IO.store(load.futures_io, Ordering::Relaxed);
     raise_nofile()?;
     let cpus = allowed_cpus()?;
     let (server_cpu, client_cpu) = (cpus[0], cpus[1 % cpus.len()]);
@@ -266,10 +283,11 @@ fn aria_tpc(addr: SocketAddr, ready: &Ready) -> io::Result<()> {
 mod aria {
     use std::io;
     use std::net::SocketAddr;
+    use std::sync::atomic::Ordering;
 
     use aria_io::net::{TcpListener, TcpSocket, TcpStream};
 
-    use super::{Ready, BUF};
+    use super::{Ready, BUF, FUTURES_IO};
 
     /// One listener on `addr`, accepting until the process exits.
     pub(super) async fn serve(addr: SocketAddr, ready: Ready) -> io::Result<()> {
@@ -289,7 +307,23 @@ mod aria {
     pub(super) async fn accept_loop(l: TcpListener) -> io::Result<()> {
         loop {
             let (s, _) = l.accept().await?;
-            drop(aria_io::spawn(conn(s)));
+            if FUTURES_IO.load(Ordering::Relaxed) {
+                drop(aria_io::spawn(conn_futures_io(s)));
+            } else {
+                drop(aria_io::spawn(conn(s)));
+            }
+        }
+    }
+
+    /// Echoes through the `futures-io` traits.
+    async fn conn_futures_io(mut s: TcpStream) {
+        use futures_lite::{AsyncReadExt, AsyncWriteExt};
+        let _ = s.set_nodelay(true);
+        let mut buf = vec![0u8; BUF];
+        while let Ok(n @ 1..) = s.read(&mut buf).await {
+            if s.write_all(&buf[..n]).await.is_err() {
+                return;
+            }
         }
     }
 
@@ -423,11 +457,11 @@ mod tests {
 
     #[test]
     fn variants_name_size_connections_and_rate() {
-        assert_eq!(Load::parse("100x16").unwrap(), Load { size: 100, conns: 16, rate: None });
-        assert_eq!(
-            Load::parse("1024x256@5000").unwrap(),
-            Load { size: 1024, conns: 256, rate: Some(5000.0) }
-        );
+        let load = |size, conns, rate, futures_io| Load { size, conns, rate, futures_io };
+        assert_eq!(Load::parse("100x16").unwrap(), load(100, 16, None, false));
+        assert_eq!(Load::parse("1024x256@5000").unwrap(), load(1024, 256, Some(5000.0), false));
+        assert_eq!(Load::parse("100x1:futures-io").unwrap(), load(100, 1, None, true));
+        assert_eq!(Load::parse("fixed:futures-io").unwrap(), load(100, 16, Some(80000.0), true));
         assert_eq!(Load::parse("fixed").unwrap(), Load::parse(super::FIXED).unwrap());
         assert!(Load::parse("100").is_err());
         assert!(Load::parse("0x1").is_err());
