@@ -2,24 +2,28 @@
 # The benchmark suite of aria-io against tokio, async-process (smol's parts) and std.
 #
 # Scenarios: spawn exit-latency idle output pipe-copy pipeline tasks yield timers channel
-# fanout par-map. Every scenario but par-map runs aria-io as aria-epoll / aria-uring
+# fanout par-map echo. Every scenario but par-map runs aria-io as aria-epoll / aria-uring
 # (current-thread), aria-mt (multi-thread, workers = nproc) and aria-tpc (thread-per-core,
 # cores = nproc); fanout adds aria-mt1 (one worker) for the scaling, and its cpu variant runs
 # on the multi-thread flavours only (aria-mt, aria-mt1, aria-tpc, tokio). par-map awaits
 # aria_io::rayon::par_map (the crate's `rayon` feature) on aria-mt against tokio
-# spawn_blocking chunks and a sequential loop. The rows, sizes (full and --quick) and targets
-# are in crates/aria-bench/src/report.rs.
+# spawn_blocking chunks and a sequential loop. echo is loopback TCP ping-pong against a load
+# generator in another process (bench-echo-client, pinned to the other CPU), also on tokio's
+# per-core layout (tokio-ct-per-core), monoio and compio; 1 s per point (--window-ms MS to
+# change it), about 5 minutes of the full run. The rows, sizes (full and --quick) and
+# targets are in crates/aria-bench/src/report.rs.
 #
 # Runs every scenario for every runtime in alternation (A B C A B C ...), 3 rounds by default,
 # each measurement in a fresh process, then prints the tables of medians and of round-by-round
 # ratios aria/peer and writes them, with the syscall counts from strace when it is installed,
 # to docs/benchmarks.md.
 #
-#   scripts/bench.sh                      full run, release build (~12 minutes on 2 cores)
+#   scripts/bench.sh                      full run, release build (~17 minutes on 2 cores)
 #   scripts/bench.sh --quick              tiny sizes, one round, debug build: the CI smoke test
 #                                         (prints the tables, writes no file unless --out is given)
 #   scripts/bench.sh --only spawn,output  some scenarios only
 #   scripts/bench.sh --only fanout,par-map the multi-thread runtime's own scenarios
+#   scripts/bench.sh --only echo --window-ms 3000   the echo points only, 3 s each
 #   scripts/bench.sh --rounds 5 --no-strace --out /tmp/bench.md
 #
 # Any other option is passed to `aria-bench --all` (see `aria-bench --help`).

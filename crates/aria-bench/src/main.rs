@@ -4,6 +4,7 @@
 //! ```text
 //! aria-bench SCENARIO --runtime R [--size N] [--variant V] [--window-ms MS] [--dir D] [--json]
 //! aria-bench --all [--quick] [--rounds N] [--only S,S..] [--out FILE] [--no-strace] [--command TEXT]
+//!                  [--window-ms MS]
 //! aria-bench --list
 //! ```
 //!
@@ -11,7 +12,9 @@
 //! process (this binary with `--json`), prints the tables of medians and of round-by-round
 //! ratios aria/peer, and writes them as markdown to `--out`. See `docs/benchmarks.md`.
 //! Every scenario runs on each aria-io flavour (`aria-epoll`, `aria-uring`, `aria-mt`,
-//! `aria-tpc`) except par-map (`aria-mt` only); fanout adds `aria-mt1`. The rows of each
+//! `aria-tpc`) except par-map (`aria-mt` only); fanout adds `aria-mt1`. Echo (loopback TCP
+//! ping-pong against the `bench-echo-client` process) also runs tokio's per-core layout
+//! (`tokio-ct-per-core`), monoio and compio; with `--all`, `--window-ms` is its window per point. The rows of each
 //! table are in `report::cases`.
 //!
 //! # Adding to the suite
@@ -44,9 +47,11 @@ static ALLOC: measure::CountingAlloc = measure::CountingAlloc;
 const USAGE: &str = "\
 usage: aria-bench SCENARIO --runtime R [--size N] [--variant V] [--window-ms MS] [--dir D] [--json]
        aria-bench --all [--quick] [--rounds N] [--only S,S..] [--out FILE] [--no-strace] [--command TEXT]
+                  [--window-ms MS (echo's window per point)]
        aria-bench --list
-scenarios: spawn exit-latency idle output pipe-copy pipeline tasks yield timers channel fanout par-map
-runtimes:  aria-epoll (aria) aria-uring (uring) aria-mt (mt) aria-mt1 aria-tpc (tpc) tokio tokio-ct async-process (smol) std bash";
+scenarios: spawn exit-latency idle output pipe-copy pipeline tasks yield timers channel fanout par-map echo
+runtimes:  aria-epoll (aria) aria-uring (uring) aria-mt (mt) aria-mt1 aria-tpc (tpc) tokio tokio-ct
+           tokio-ct-per-core monoio compio (echo only) async-process (smol) std bash";
 
 fn bad(msg: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, format!("{}\n{USAGE}", msg.into()))
@@ -106,6 +111,7 @@ fn run(mut args: Vec<String>) -> io::Result<()> {
             strace: !switch(&mut args, "--no-strace"),
             command: value(&mut args, "--command")?,
             dir: value(&mut args, "--dir")?.map(PathBuf::from).unwrap_or_else(default_dir),
+            echo_window_ms: number(value(&mut args, "--window-ms")?, "--window-ms")?,
         };
         if let Some(extra) = args.first() {
             return Err(bad(format!("unexpected argument `{extra}`")));

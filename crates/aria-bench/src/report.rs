@@ -30,6 +30,8 @@ pub struct Options {
     pub command: Option<String>,
     /// Where scenarios write files.
     pub dir: PathBuf,
+    /// `--window-ms`: the echo scenario's window per point, instead of [`ECHO_WINDOW_MS`].
+    pub echo_window_ms: Option<u64>,
 }
 
 /// Whether more or less of a metric is better.
@@ -102,6 +104,21 @@ pub enum Target {
         /// The bound on the ratio.
         factor: f64,
     },
+    /// The best value of `metric` each aria row reaches over a group of cases (the echo points
+    /// of one message size, whose titles start with `group`), against the best that any of
+    /// the `peers` rows reaches over the same cases, per round (each round's best over
+    /// best), then the median over rounds; compared with `factor` as in [`Target::Ratio`].
+    /// Put on the last case of the group.
+    Peak {
+        /// Metric key.
+        metric: &'static str,
+        /// The title prefix of the cases of the group.
+        group: &'static str,
+        /// Labels of the peer rows whose best is the reference (a peer's best layout).
+        peers: &'static [&'static str],
+        /// The bound on the ratio.
+        factor: f64,
+    },
     /// The median of aria's own `metric` must be at most `max`.
     AtMost {
         /// Metric key.
@@ -134,7 +151,30 @@ pub struct Case {
     pub note: &'static str,
 }
 
+impl Case {
+    /// The index of the row labelled `label`.
+    fn row_index_of(&self, label: &str) -> Option<usize> {
+        self.rows.iter().position(|r| r.label == label)
+    }
+}
+
 const MIB: u64 = 1 << 20;
+
+/// The echo scenario's window per point in the full run, in milliseconds (`--window-ms`
+/// overrides it).
+pub const ECHO_WINDOW_MS: u64 = 1000;
+
+/// The echo points of the full run: message size x connections.
+const ECHO_POINTS: [(&str, u64, u64); 8] = [
+    ("100x1", 100, 1),
+    ("100x16", 100, 16),
+    ("100x64", 100, 64),
+    ("100x256", 100, 256),
+    ("1024x1", 1024, 1),
+    ("1024x16", 1024, 16),
+    ("1024x64", 1024, 64),
+    ("1024x256", 1024, 256),
+];
 
 fn m(key: &'static str, label: &'static str, better: Better) -> Metric {
     Metric { key, label, better }
@@ -153,8 +193,9 @@ fn plain(rts: &[Runtime]) -> Vec<Row> {
     rts.iter().map(|&rt| row(rt, None, rt.name())).collect()
 }
 
-/// Every case of the suite, at full or quick sizes.
-pub fn cases(quick: bool) -> Vec<Case> {
+/// Every case of the suite, at full or quick sizes; `echo_window_ms` overrides the echo
+/// scenario's window per point ([`ECHO_WINDOW_MS`], or 200 ms with `quick`).
+pub fn cases(quick: bool, echo_window_ms: Option<u64>) -> Vec<Case> {
     use Better::{Higher, Lower};
     use Runtime::{
         AriaEpoll as A, AriaMt as MT, AriaMt1 as MT1, AriaTpc as TPC, AriaUring as U, AsyncProcess as AP,
@@ -522,6 +563,110 @@ pub fn cases(quick: bool) -> Vec<Case> {
                is started by a trivial job and tokio's blocking pool by one job per core that waits \
                for all the others.",
     });
+    v.extend(echo_cases(quick, echo_window_ms));
+    v
+}
+
+/// The echo cases: a case per point (message size x connections), and the fixed-load point.
+fn echo_cases(quick: bool, window_ms: Option<u64>) -> Vec<Case> {
+    use Better::{Higher, Lower};
+    use Runtime::{AriaEpoll as A, AriaMt as MT, AriaTpc as TPC, AriaUring as U};
+    const TOKIOS: &[&str] = &["tokio", "tokio-ct-per-core"];
+    let window = window_ms.unwrap_or(if quick { 200 } else { ECHO_WINDOW_MS });
+    // Each point's rows; `aria-epoll (futures-io)` is the same server through the futures-io
+    // traits instead of read_owned / write_all_owned, shown for information.
+    let rows = |variant: &'static str| {
+        let mut rows: Vec<Row> =
+            [A, U, TPC, MT, Runtime::Tokio, Runtime::TokioCtPerCore, Runtime::Monoio, Runtime::Compio]
+                .iter()
+                .map(|&rt| row(rt, Some(variant), rt.name()))
+                .collect();
+        let fio: &'static str = Box::leak(format!("{variant}:futures-io").into_boxed_str());
+        rows.insert(1, info_row(A, Some(fio), "aria-epoll (futures-io)"));
+        rows
+    };
+    let metrics = vec![
+        m("requests_per_s", "requests/s", Higher),
+        m("p50_us", "p50 us", Lower),
+        m("p99_us", "p99 us", Lower),
+        m("cpu_pct", "server CPU %", Lower),
+        m("cpu_us_per_req", "server CPU us/req", Lower),
+        m("client_cpu_pct", "client CPU %", Lower),
+    ];
+    const NOTE: &str = "Ping-pong over loopback: the server (this process) pinned to CPU 0 before any \
+        runtime thread starts, the load generator `bench-echo-client` (a tokio current-thread \
+        runtime, the same for every server) pinned to CPU 1 with sched_setaffinity; each \
+        connection sends a message and reads it back, in closed loop. Latency per request as the \
+        client sees it (log-linear histogram, under 1.6 % error); server CPU is \
+        getrusage(RUSAGE_SELF) over the client's window, every thread of the server, as % of one \
+        core. What limits the figures on 2 cores: from 16 connections on, server and client \
+        both run near 100 % of their CPU, so requests/s is the server's cost per request plus \
+        the client's (and on loopback the sender's CPU also runs the receiver's TCP input \
+        path, so each side's CPU includes part of the other's network work); at 1 connection \
+        neither is busy and the figure is the round trip: two wake-ups from idle (latency, not \
+        throughput). With the server on one CPU, the per-core layouts (aria-tpc, \
+        tokio-ct-per-core, monoio, compio: SO_REUSEPORT listener per core) have one thread, and \
+        aria-mt and tokio one worker each (block_on's thread accepts on aria-mt; tokio's \
+        listener task runs on its worker): the layouts differ by their per-thread machinery, \
+        not by scaling. The aria rows echo with read_owned / write_all_owned (IORING_OP_RECV / \
+        SEND on io_uring); `aria-epoll (futures-io)` is aria-epoll through the futures-io traits, \
+        for information (no target).";
+    let mut v = Vec::new();
+    let points: &[(&str, u64, u64)] = if quick { &[("100x16", 100, 16)] } else { &ECHO_POINTS };
+    for (i, &(variant, size, conns)) in points.iter().enumerate() {
+        let last_of_size = points.get(i + 1).is_none_or(|p| p.1 != size);
+        let mut targets = Vec::new();
+        if conns == 1 {
+            for &peer in TOKIOS {
+                targets.push(Target::Ratio { metric: "p99_us", peer, factor: 1.0 });
+            }
+        }
+        let group = if size == 100 { "echo: 100 B" } else { "echo: 1024 B" };
+        if last_of_size {
+            targets.push(Target::Peak { metric: "requests_per_s", group, peers: TOKIOS, factor: 1.1 });
+            targets.push(Target::Peak { metric: "requests_per_s", group, peers: &["monoio"], factor: 1.0 });
+        }
+        v.push(Case {
+            title: format!("{group} x {conns} connection{}, closed loop", if conns == 1 { "" } else { "s" }),
+            scenario: Scenario::Echo,
+            size,
+            window_ms: Some(window),
+            rows: rows(variant),
+            metrics: metrics.clone(),
+            targets,
+            note: if i == 0 {
+                NOTE
+            } else if last_of_size {
+                "The peak targets take each row's best requests/s over the connection counts of \
+                 this message size (per round), against the best of the peer rows named (for \
+                 tokio: the best of its two layouts, multi-thread and current-thread per core)."
+            } else {
+                ""
+            },
+        });
+    }
+    if !quick {
+        v.push(Case {
+            title: "echo (fixed load): 100 B x 16 connections at 80,000 requests/s".into(),
+            scenario: Scenario::Echo,
+            size: 100,
+            window_ms: Some(window),
+            rows: rows("fixed"),
+            metrics,
+            targets: TOKIOS
+                .iter()
+                .map(|&peer| Target::Ratio { metric: "cpu_pct", peer, factor: 0.8 })
+                .collect(),
+            note: "The client paces each connection to 5,000 requests/s (80,000 in all, about half \
+                   of tokio's peak at 100 B x 16 on the 2-core machine this was set up on; \
+                   scenarios::echo::FIXED) and still waits for each reply; tokio's 1 ms timer \
+                   makes the sends leave in 1 ms bursts. Server CPU at the same rate for every \
+                   server is the cost per request. The window per point of the whole echo \
+                   scenario is 1 s after a 0.1 s warm-up (the issue's 10 s per point would make \
+                   9 points x 9 rows x 3 rounds take 81 minutes; 1 s keeps the echo scenario \
+                   near 5 minutes of the full run); `--window-ms` changes it.",
+        });
+    }
     v
 }
 
@@ -636,7 +781,7 @@ impl CaseResult {
     }
 
     fn row_index(&self, label: &str) -> Option<usize> {
-        self.case.rows.iter().position(|r| r.label == label)
+        self.case.row_index_of(label)
     }
 
     fn errors(&self) -> Vec<String> {
@@ -670,7 +815,7 @@ pub fn num(x: f64) -> String {
 }
 
 /// A target's verdict: (description, measured, met).
-fn verdict(cr: &CaseResult, t: &Target) -> Vec<(String, String, Option<bool>)> {
+fn verdict(all: &[CaseResult], cr: &CaseResult, t: &Target) -> Vec<(String, String, Option<bool>)> {
     let metric_label =
         |key: &'static str| cr.case.metrics.iter().find(|m| m.key == key).map_or(key, |m| m.label);
     // `ratio` is None when the peer row does not exist.
@@ -682,7 +827,8 @@ fn verdict(cr: &CaseResult, t: &Target) -> Vec<(String, String, Option<bool>)> {
         };
         let desc = format!("{who}: {} {op} {factor} x {of}", metric_label(metric));
         match ratio {
-            Some(r) => (desc, format!("{}x", num(r)), (!r.is_nan()).then(|| ok(r, factor))),
+            Some(r) if r.is_nan() => (desc, "n/a".into(), None),
+            Some(r) => (desc, format!("{}x", num(r)), Some(ok(r, factor))),
             None => (desc, "no such row".into(), None),
         }
     };
@@ -704,6 +850,13 @@ fn verdict(cr: &CaseResult, t: &Target) -> Vec<(String, String, Option<bool>)> {
                 let of = format!("{} (same row)", metric_label(base));
                 out.push(check(who, metric, factor, &of, Some(cr.ratio_of((a, metric), (a, base)))));
             }
+            Target::Peak { metric, group, peers, factor } if row.targeted => {
+                let of = format!("best of {} (max over \"{group}\" points)", peers.join(", "));
+                let r = peak_ratio(all, group, who, peers, metric);
+                let mut v = check(who, metric, factor, &of, Some(r));
+                v.0 = v.0.replacen(": ", ": peak ", 1);
+                out.push(v);
+            }
             Target::AtMost { metric, max, text } if row.targeted => {
                 let v = cr.median(a, metric);
                 out.push((format!("{who}: {text}"), num(v), (!v.is_nan()).then_some(v <= max)));
@@ -712,6 +865,25 @@ fn verdict(cr: &CaseResult, t: &Target) -> Vec<(String, String, Option<bool>)> {
         }
     }
     out
+}
+
+/// The median over rounds of (best `metric` of the row labelled `who` over the cases of
+/// `group`) / (best of the `peers` rows over the same cases); NaN without values.
+fn peak_ratio(all: &[CaseResult], group: &str, who: &str, peers: &[&str], metric: &str) -> f64 {
+    let cases: Vec<&CaseResult> = all.iter().filter(|c| c.case.title.starts_with(group)).collect();
+    let rounds = cases.iter().map(|c| c.results.len()).min().unwrap_or(0);
+    let best = |labels: &[&str], round: usize| {
+        cases
+            .iter()
+            .flat_map(|c| {
+                labels.iter().filter_map(move |l| c.row_index(l)).map(move |i| c.values(i, metric)[round])
+            })
+            .filter(|x| !x.is_nan())
+            .fold(f64::NAN, f64::max)
+    };
+    let r: Vec<f64> =
+        (0..rounds).map(|round| best(&[who], round) / best(peers, round)).filter(|x| x.is_finite()).collect();
+    median(&r)
 }
 
 fn mark(ok: Option<bool>) -> &'static str {
@@ -729,7 +901,7 @@ pub fn tables(results: &[CaseResult], rounds: usize) -> String {
     let _ = writeln!(s, "| scenario | target | measured | verdict |\n|---|---|---|---|");
     for cr in results {
         for t in &cr.case.targets {
-            for (desc, value, ok) in verdict(cr, t) {
+            for (desc, value, ok) in verdict(results, cr, t) {
                 let _ = writeln!(s, "| {} | {desc} | {value} | {} |", cr.case.scenario.name(), mark(ok));
             }
         }
@@ -789,9 +961,11 @@ pub fn sh(cmd: &str, args: &[&str]) -> String {
 /// Versions of the compared crates, from the workspace's Cargo.lock (found from the current
 /// directory upwards).
 fn crate_versions() -> Vec<(String, String)> {
-    const WANTED: [&str; 10] = [
+    const WANTED: [&str; 12] = [
         "aria-io",
         "tokio",
+        "monoio",
+        "compio",
         "async-process",
         "async-executor",
         "async-io",
@@ -873,7 +1047,9 @@ pub fn header(opts: &Options, rounds: usize, elapsed_s: f64) -> String {
          thread-per-core runtime (`Builder::new_thread_per_core()`, one core per available CPU, each \
          with its own scheduler and driver; block_on's spawns go to the cores in turn); `tokio` is the multi-thread \
          runtime with default settings (worker threads = nproc); `tokio-ct` is tokio's current-thread \
-         runtime; `async-process` / `async-executor` / `async-io Timer` is smol's parts (async-process on \
+         runtime, and `tokio-ct-per-core` one such runtime per available CPU, each on its own thread \
+         (echo only); `monoio` (FusionDriver: io_uring, legacy epoll fallback) and `compio` \
+         (io_uring) run a runtime per available CPU (echo only); `async-process` / `async-executor` / `async-io Timer` is smol's parts (async-process on \
          an async-executor run by async-io's block_on on the main thread); `std` is std::process with a \
          thread per waiting child and std::io::copy.\n"
     );
@@ -887,11 +1063,12 @@ pub fn header(opts: &Options, rounds: usize, elapsed_s: f64) -> String {
 pub fn run_all(opts: &Options) -> io::Result<()> {
     let start = Instant::now();
     let rounds = opts.rounds.unwrap_or(if opts.quick { 1 } else { 3 });
-    let cases: Vec<Case> = cases(opts.quick)
+    let cases: Vec<Case> = cases(opts.quick, opts.echo_window_ms)
         .into_iter()
         .filter(|c| opts.only.is_empty() || opts.only.iter().any(|o| c.scenario.name() == o))
         .collect();
     crate::runtimes::writer_path()?;
+    crate::runtimes::helper_path("bench-echo-client")?;
     let results = run_cases(cases, rounds, &opts.dir);
     let mut body = tables(&results, rounds);
     if opts.strace && !opts.quick {
@@ -915,7 +1092,7 @@ mod tests {
     use super::*;
 
     fn result(values: &[[f64; 2]]) -> CaseResult {
-        let case = cases(true).remove(0);
+        let case = cases(true, None).remove(0);
         let results = values
             .iter()
             .map(|round| {
@@ -937,7 +1114,7 @@ mod tests {
 
     #[test]
     fn own_ratio_divides_two_columns_of_the_same_row_round_by_round() {
-        let case = cases(true).into_iter().find(|c| c.scenario == Scenario::ExitLatency).unwrap();
+        let case = cases(true, None).into_iter().find(|c| c.scenario == Scenario::ExitLatency).unwrap();
         let target = Target::OwnRatio { metric: "p99_ms", base: "close_ms", factor: 1.05 };
         // Round ratios 2/2, 3/2, 4/4 = 1, 1.5, 1: median 1 for every row.
         let results = [(2.0, 2.0), (3.0, 2.0), (4.0, 4.0)]
@@ -948,7 +1125,7 @@ mod tests {
             })
             .collect();
         let cr = CaseResult { case, results };
-        let v = verdict(&cr, &target);
+        let v = verdict(&[], &cr, &target);
         assert_eq!(v.len(), cr.aria_rows().len());
         assert_eq!(
             v[0],
@@ -958,7 +1135,7 @@ mod tests {
 
     #[test]
     fn every_case_has_an_aria_row_and_known_target_peers() {
-        for c in cases(false) {
+        for c in cases(false, None) {
             assert!(c.rows[0].rt.is_aria(), "{}", c.title);
             let has_row = |label: &str| c.rows.iter().any(|r| r.label == label);
             let has_column = |key: &str| c.metrics.iter().any(|m| m.key == key);
@@ -981,11 +1158,49 @@ mod tests {
                         assert!(has_column(base), "{}: {base}", c.title);
                         metric
                     }
+                    Target::Peak { peers, metric, group, .. } => {
+                        assert!(c.title.starts_with(group), "{}: {group}", c.title);
+                        for peer in *peers {
+                            assert!(has_row(peer), "{}: {peer}", c.title);
+                        }
+                        metric
+                    }
                     Target::AtMost { metric, .. } => metric,
                 };
                 assert!(has_column(metric), "{}: {metric}", c.title);
             }
         }
+    }
+
+    #[test]
+    fn peak_targets_compare_each_rows_best_point_with_the_best_peer_layout() {
+        let echo: Vec<Case> = cases(false, None)
+            .into_iter()
+            .filter(|c| c.scenario == Scenario::Echo && c.title.starts_with("echo: 100 B"))
+            .take(2)
+            .collect();
+        let rows = echo[0].rows.len();
+        let aria = echo[0].rows[0].label.clone();
+        let index = |l: &str| echo[0].row_index_of(l).unwrap();
+        let (a, t, tc) = (0, index("tokio"), index("tokio-ct-per-core"));
+        // Point 1: aria 100, tokio 90, tokio-ct-per-core 50; point 2: aria 120, tokio 60,
+        // tokio-ct-per-core 100. aria's best 120 over the best tokio layout's 100.
+        let values = [[(a, 100.0), (t, 90.0), (tc, 50.0)], [(a, 120.0), (t, 60.0), (tc, 100.0)]];
+        let all: Vec<CaseResult> = echo
+            .into_iter()
+            .zip(values)
+            .map(|(case, vals)| {
+                let round = (0..rows)
+                    .map(|i| {
+                        let v = vals.iter().find(|(r, _)| *r == i).map_or(1.0, |(_, v)| *v);
+                        Ok(BTreeMap::from([("requests_per_s".to_string(), v)]))
+                    })
+                    .collect();
+                CaseResult { case, results: vec![round] }
+            })
+            .collect();
+        let r = peak_ratio(&all, "echo: 100 B", &aria, &["tokio", "tokio-ct-per-core"], "requests_per_s");
+        assert!((r - 1.2).abs() < 1e-9, "{r}");
     }
 
     #[test]

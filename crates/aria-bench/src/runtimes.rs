@@ -11,6 +11,11 @@
 //! |                 | default backend; `block_on`'s spawns go to the cores in turn             |
 //! | `tokio`         | tokio multi-thread runtime with default settings                          |
 //! | `tokio-ct`      | tokio current-thread runtime (extra row where aria is compared to it)    |
+//! | `tokio-ct-per-core` | a tokio current-thread runtime per available CPU, each on its own    |
+//! |                 | thread (echo: a listener per thread, SO_REUSEPORT); echo only            |
+//! | `monoio`        | monoio 0.2 (default FusionDriver: io_uring, legacy epoll fallback), a    |
+//! |                 | runtime per available CPU; echo only                                     |
+//! | `compio`        | compio 0.19 (io_uring driver), a runtime per available CPU; echo only    |
 //! | `async-process` | async-process on async-executor + async-io (smol's parts), one thread    |
 //! | `std`           | std::process with a thread per waiting child, std::io::copy              |
 //! | `bash`          | `bash -c` (pipelines only)                                               |
@@ -51,6 +56,12 @@ pub enum Runtime {
     Tokio,
     /// tokio, current-thread.
     TokioCt,
+    /// tokio, a current-thread runtime per available CPU (echo only).
+    TokioCtPerCore,
+    /// monoio, a runtime per available CPU (echo only).
+    Monoio,
+    /// compio, a runtime per available CPU (echo only).
+    Compio,
     /// async-process / async-executor / async-io.
     AsyncProcess,
     /// Blocking std with threads.
@@ -70,6 +81,9 @@ impl Runtime {
             Runtime::AriaTpc => "aria-tpc",
             Runtime::Tokio => "tokio",
             Runtime::TokioCt => "tokio-ct",
+            Runtime::TokioCtPerCore => "tokio-ct-per-core",
+            Runtime::Monoio => "monoio",
+            Runtime::Compio => "compio",
             Runtime::AsyncProcess => "async-process",
             Runtime::Std => "std",
             Runtime::Bash => "bash",
@@ -90,12 +104,15 @@ impl Runtime {
             "tpc" | "aria-tpc" => Ok(Runtime::AriaTpc),
             "tokio" => Ok(Runtime::Tokio),
             "tokio-ct" => Ok(Runtime::TokioCt),
+            "tokio-ct-per-core" => Ok(Runtime::TokioCtPerCore),
+            "monoio" => Ok(Runtime::Monoio),
+            "compio" => Ok(Runtime::Compio),
             "async-process" | "smol" => Ok(Runtime::AsyncProcess),
             "std" => Ok(Runtime::Std),
             "bash" => Ok(Runtime::Bash),
             _ => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                format!("unknown runtime `{s}` (aria-epoll, aria-uring, aria-mt, aria-mt1, aria-tpc, tokio, tokio-ct, async-process, std, bash)"),
+                format!("unknown runtime `{s}` (aria-epoll, aria-uring, aria-mt, aria-mt1, aria-tpc, tokio, tokio-ct, tokio-ct-per-core, monoio, compio, async-process, std, bash)"),
             )),
         }
     }
@@ -160,19 +177,39 @@ pub fn smol<F: Future>(fut: F) -> F::Output {
     async_io::block_on(EXECUTOR.run(fut))
 }
 
+/// The peers that only the echo scenario runs on, for the other scenarios' `match rt` arms:
+/// `echo_only!() => return Err(unsupported(..))`.
+macro_rules! echo_only {
+    () => {
+        $crate::runtimes::Runtime::TokioCtPerCore
+            | $crate::runtimes::Runtime::Monoio
+            | $crate::runtimes::Runtime::Compio
+    };
+}
+pub(crate) use echo_only;
+
 /// Tokio's multi-thread or current-thread runtime, for scenarios that take both.
 pub fn tokio_flavor(rt: Runtime) -> bool {
     rt == Runtime::Tokio
 }
 
-/// The directory of the running executable, where `bench-writer` is built.
+/// The path of `bench-writer`, built next to the running executable.
 ///
 /// # Errors
 /// If the executable's path cannot be found or `bench-writer` is not next to it.
 pub fn writer_path() -> io::Result<PathBuf> {
+    helper_path("bench-writer")
+}
+
+/// The path of the helper binary `name` (`bench-writer`, `bench-echo-client`), built next to
+/// the running executable.
+///
+/// # Errors
+/// If the executable's path cannot be found or `name` is not next to it.
+pub fn helper_path(name: &str) -> io::Result<PathBuf> {
     let exe = std::env::current_exe()?;
     let dir = exe.parent().ok_or_else(|| io::Error::other("the executable has no directory"))?;
-    let w = dir.join("bench-writer");
+    let w = dir.join(name);
     if !w.exists() {
         return Err(io::Error::new(
             io::ErrorKind::NotFound,

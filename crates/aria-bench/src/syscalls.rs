@@ -25,6 +25,9 @@ enum Per {
     /// One run at the large size; the calls started inside the window the scenario reports
     /// (`window_start_unix`, `window_end_unix`).
     Window,
+    /// As [`Per::Window`], divided by the run's own count of operations (this metric of its
+    /// JSON line: echo's `requests`).
+    WindowOver(&'static str),
 }
 
 struct Probe {
@@ -101,6 +104,18 @@ fn probes() -> Vec<Probe> {
             fixed: &[],
             per: Per::Size { scale: 1.0 },
         },
+        Probe {
+            title: "echo: server syscalls per request (100 B x 16 connections, closed loop; calls started \
+                    in a 2 s window)",
+            op: "request",
+            scenario: "echo",
+            runtimes: &[Runtime::AriaEpoll, Runtime::AriaUring, Runtime::Tokio, Runtime::Monoio],
+            flag: "--window-ms",
+            small: 0,
+            large: 2000,
+            fixed: &["--variant", "100x16"],
+            per: Per::WindowOver("requests"),
+        },
         pipe_copy(
             "pipe-copy (file): parent syscalls per MiB copied from a child's stdout into a file",
             &["--variant", "file"],
@@ -127,9 +142,13 @@ fn pipe_copy(title: &'static str, fixed: &'static [&'static str]) -> Probe {
     }
 }
 
+/// A traced run: its own threads' calls by name, the length of its window in seconds, and
+/// the metrics of its JSON line.
+type Traced = (BTreeMap<String, u64>, f64, serde_json::Value);
+
 /// Runs the benchmark binary under `strace -ff -ttt` and counts its own threads' syscalls,
 /// only those started inside the window the run reports when `window` is set.
-fn traced(args: &[String], scratch: &Path, window: bool) -> io::Result<(BTreeMap<String, u64>, f64)> {
+fn traced(args: &[String], scratch: &Path, window: bool) -> io::Result<Traced> {
     let _ = std::fs::remove_dir_all(scratch);
     std::fs::create_dir_all(scratch)?;
     let exe = std::env::current_exe()?;
@@ -148,7 +167,8 @@ fn traced(args: &[String], scratch: &Path, window: bool) -> io::Result<(BTreeMap
     if !st.status.success() {
         return Err(io::Error::other(format!("strace run failed: {}", String::from_utf8_lossy(&st.stderr))));
     }
-    let (from, to) = if window { window_of(&st.stdout)? } else { (f64::MIN, f64::MAX) };
+    let metrics = metrics_of(&st.stdout)?;
+    let (from, to) = if window { window_of(&metrics)? } else { (f64::MIN, f64::MAX) };
     let exe_name = exe.display().to_string();
     let mut counts = BTreeMap::new();
     for entry in std::fs::read_dir(scratch)? {
@@ -166,7 +186,7 @@ fn traced(args: &[String], scratch: &Path, window: bool) -> io::Result<(BTreeMap
         }
     }
     let _ = std::fs::remove_dir_all(scratch);
-    Ok((counts, to - from))
+    Ok((counts, to - from, metrics))
 }
 
 /// Splits `1700000000.123456 name(args) = ret` into the timestamp and the call.
@@ -175,14 +195,23 @@ fn split_line(line: &str) -> Option<(f64, &str)> {
     Some((t.parse().ok()?, rest))
 }
 
-/// The `[window_start_unix, window_end_unix]` of a run's JSON line.
-fn window_of(stdout: &[u8]) -> io::Result<(f64, f64)> {
+/// The metrics of a run's JSON line.
+fn metrics_of(stdout: &[u8]) -> io::Result<serde_json::Value> {
     let text = String::from_utf8_lossy(stdout);
     let line =
         text.lines().rev().find(|l| l.starts_with('{')).ok_or_else(|| io::Error::other("no JSON line"))?;
-    let v: serde_json::Value = serde_json::from_str(line).map_err(io::Error::other)?;
-    let get = |k: &str| v["metrics"][k].as_f64().ok_or_else(|| io::Error::other(format!("no {k}")));
-    Ok((get("window_start_unix")?, get("window_end_unix")?))
+    let mut v: serde_json::Value = serde_json::from_str(line).map_err(io::Error::other)?;
+    Ok(v["metrics"].take())
+}
+
+/// A number from a run's metrics.
+fn metric(metrics: &serde_json::Value, k: &str) -> io::Result<f64> {
+    metrics[k].as_f64().ok_or_else(|| io::Error::other(format!("no {k}")))
+}
+
+/// The `[window_start_unix, window_end_unix]` of a run's metrics.
+fn window_of(metrics: &serde_json::Value) -> io::Result<(f64, f64)> {
+    Ok((metric(metrics, "window_start_unix")?, metric(metrics, "window_end_unix")?))
 }
 
 /// Per-operation syscall counts: the total, the breakdown by name (largest first), and a note.
@@ -194,10 +223,10 @@ fn per_op(p: &Probe, rt: Runtime, dir: &Path, scratch: &Path) -> io::Result<PerO
         let mut a: Vec<String> = vec![p.scenario.into(), "--runtime".into(), rt.name().into()];
         a.extend(p.fixed.iter().map(|s| s.to_string()));
         a.extend([p.flag.into(), value.to_string(), "--dir".into(), dir.display().to_string()]);
-        traced(&a, scratch, matches!(p.per, Per::Window))
+        traced(&a, scratch, matches!(p.per, Per::Window | Per::WindowOver(_)))
     };
-    let ((large, seconds), small) = match p.per {
-        Per::Window => (run(p.large)?, BTreeMap::new()),
+    let ((large, seconds, metrics), small) = match p.per {
+        Per::Window | Per::WindowOver(_) => (run(p.large)?, BTreeMap::new()),
         _ => (run(p.large)?, run(p.small)?.0),
     };
     let diff = |k: &str| *large.get(k).unwrap_or(&0) as f64 - *small.get(k).unwrap_or(&0) as f64;
@@ -209,6 +238,10 @@ fn per_op(p: &Probe, rt: Runtime, dir: &Path, scratch: &Path) -> io::Result<PerO
             (reads, format!("{} KiB per read", num(bytes / reads / 1024.0)))
         }
         Per::Window => (1.0, format!("{} s", num(seconds))),
+        Per::WindowOver(key) => {
+            let ops = metric(&metrics, key)?;
+            (ops, format!("{} {key} in {} s under strace", num(ops), num(seconds)))
+        }
     };
     let mut names: Vec<(String, f64)> = small
         .keys()
@@ -234,7 +267,9 @@ pub fn section(dir: &Path, only: &[String]) -> String {
         s,
         "`strace -ff` of the benchmark process (its threads only, not the children). Each probe \
          runs at two sizes and divides the difference in calls by the difference in operations, \
-         so start-up cancels out; the idle probe counts the calls started inside its window. \
+         so start-up cancels out; the idle and echo probes count the calls started inside their \
+         window (echo divides by the requests answered in it; on io_uring only io_uring_enter \
+         shows, not the operations the ring runs). \
          Timings under strace are meaningless and not shown.\n"
     );
     let scratch: PathBuf = std::env::temp_dir().join(format!("aria-bench-strace-{}", std::process::id()));

@@ -2,6 +2,7 @@
 //! measuring inside a fresh process (the orchestrator starts one per measurement).
 
 pub mod channel;
+pub mod echo;
 pub mod exit_latency;
 pub mod fanout;
 pub mod idle;
@@ -31,9 +32,9 @@ pub struct Params {
     /// The scenario's size: a count of children, tasks, messages, or a number of bytes.
     pub size: u64,
     /// Scenario-specific variant: `native`/`portable` (yield, channel), `text`/`data`
-    /// (pipeline).
+    /// (pipeline), `SIZExCONNS[@RATE]` or `fixed` (echo).
     pub variant: Option<String>,
-    /// How long the idle scenario watches the children.
+    /// How long the idle scenario watches the children, and echo's measuring window.
     pub window: Duration,
     /// Where scenarios write their files (pipe-copy).
     pub dir: PathBuf,
@@ -66,11 +67,13 @@ pub enum Scenario {
     Fanout,
     /// A CPU-bound parallel map (Rayon bridge, spawn_blocking chunks, sequential).
     ParMap,
+    /// Ping-pong over loopback TCP against a load generator in another process.
+    Echo,
 }
 
 impl Scenario {
     /// Every scenario, in table order.
-    pub const ALL: [Scenario; 12] = [
+    pub const ALL: [Scenario; 13] = [
         Scenario::Spawn,
         Scenario::ExitLatency,
         Scenario::Idle,
@@ -83,6 +86,7 @@ impl Scenario {
         Scenario::Channel,
         Scenario::Fanout,
         Scenario::ParMap,
+        Scenario::Echo,
     ];
 
     /// The subcommand name.
@@ -100,6 +104,7 @@ impl Scenario {
             Scenario::Channel => "channel",
             Scenario::Fanout => "fanout",
             Scenario::ParMap => "par-map",
+            Scenario::Echo => "echo",
         }
     }
 
@@ -124,6 +129,7 @@ impl Scenario {
             Scenario::Channel => 10_000_000,
             Scenario::Fanout => 10_000,
             Scenario::ParMap => 1_000_000,
+            Scenario::Echo => 0,
         }
     }
 
@@ -145,6 +151,7 @@ impl Scenario {
             Scenario::Channel => channel::run(rt, p),
             Scenario::Fanout => fanout::run(rt, p),
             Scenario::ParMap => par_map::run(rt, p),
+            Scenario::Echo => echo::run(rt, p),
         }
     }
 }
@@ -232,6 +239,6 @@ pub fn spawn_pair<T: Send + 'static>(
             let out = b.await;
             (t0.elapsed(), out)
         })),
-        Runtime::Std | Runtime::Bash => Err(unsupported(scenario, rt)),
+        Runtime::Std | Runtime::Bash | runtimes::echo_only!() => Err(unsupported(scenario, rt)),
     }
 }

@@ -1,0 +1,469 @@
+//! `echo`: ping-pong over loopback. This process is the server, pinned to one CPU before any
+//! runtime thread starts; `bench-echo-client` (a separate process, pinned to another CPU)
+//! opens the connections and runs them in closed loop, or at a fixed total rate. Reports
+//! requests/s, p50/p99 latency per request as the client saw it, and the server's CPU over
+//! the client's window (getrusage(RUSAGE_SELF), every thread of this process) as a percentage
+//! of one core and as microseconds per request.
+//!
+//! Variant: `SIZExCONNS` (`100x16`, `1024x256`; the default is `100x16`), optionally
+//! `@RATE` for a fixed total rate in requests/s (`100x16@20000`); `fixed` is
+//! [`FIXED`]. A `:futures-io` suffix (`100x16:futures-io`) makes the aria servers echo
+//! through the `futures-io` traits (`read` into a buffer, `write_all` of a slice) instead of
+//! the owned-buffer operations. `--window-ms` is the client's measuring window (after a warm-up of a tenth of
+//! it, at most 1 s).
+//!
+//! Every server reads into a buffer of [`BUF`] bytes and writes what it read back, until end
+//! of file, with TCP_NODELAY on the accepted connections; one task per connection.
+//!
+//! | runtime             | server                                                            |
+//! |---------------------|-------------------------------------------------------------------|
+//! | `aria-epoll`, `aria-uring`, `aria-mt` | one `aria_io::net::TcpListener`, a task per connection, `read_owned` / `write_all_owned` |
+//! | `aria-tpc`          | a listener per core (`TcpSocket` with SO_REUSEPORT, `listen(1024)`), each accepting on its core |
+//! | `tokio`             | multi-thread runtime, one `TcpListener`, `tokio::spawn` per connection |
+//! | `tokio-ct-per-core` | a current-thread runtime per available CPU on its own thread, each with its own SO_REUSEPORT listener |
+//! | `monoio`            | a runtime per available CPU (FusionDriver: io_uring, legacy epoll fallback), `bind_with_config` with reuse_port, owned-buffer I/O |
+//! | `compio`            | a runtime per available CPU (io_uring), `TcpSocket` with SO_REUSEPORT, owned-buffer I/O |
+//!
+//! "Per available CPU" is counted after the pinning, so with the server on one CPU every
+//! per-core layout has one thread (and aria-mt, tokio one worker each).
+
+use std::io::{self, BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use super::{secs, variant, Metrics, Params};
+use crate::measure::{cpu_time, raise_nofile};
+use crate::runtimes::{self, aria_rt, helper_path, unsupported, Runtime};
+
+/// The read buffer of every server.
+pub const BUF: usize = 4096;
+
+/// The fixed-load point: 100-byte messages over 16 connections at 80,000 requests/s, about
+/// half of tokio's peak on the 2-core machine the suite was set up on.
+pub const FIXED: &str = "100x16@80000";
+
+/// What the client is asked to do.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Load {
+    size: usize,
+    conns: usize,
+    rate: Option<f64>,
+    /// The aria servers echo through `futures-io` rather than the owned-buffer operations.
+    futures_io: bool,
+}
+
+/// Whether the aria servers of this measurement use `futures-io` (set once, before they
+/// start).
+static FUTURES_IO: AtomicBool = AtomicBool::new(false);
+
+impl Load {
+    fn parse(v: &str) -> io::Result<Load> {
+        let bad = || {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("echo variant `{v}` (SIZExCONNS[@RATE] or fixed)"),
+            )
+        };
+        let (v, futures_io) = match v.strip_suffix(":futures-io") {
+            Some(v) => (v, true),
+            None => (v, false),
+        };
+        let v = if v == "fixed" { FIXED } else { v };
+        let (point, rate) = match v.split_once('@') {
+            Some((p, r)) => (p, Some(r.parse::<f64>().map_err(|_| bad())?)),
+            None => (v, None),
+        };
+        let (size, conns) = point.split_once('x').ok_or_else(bad)?;
+        let size: usize = size.parse().map_err(|_| bad())?;
+        let conns: usize = conns.parse().map_err(|_| bad())?;
+        if size == 0 || conns == 0 {
+            return Err(bad());
+        }
+        Ok(Load { size, conns, rate, futures_io })
+    }
+}
+
+/// Runs the scenario.
+///
+/// # Errors
+/// An unknown variant or runtime, a server that could not listen, or a failed client.
+pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
+    let load = Load::parse(variant(p, "100x16"))?;
+    if load.futures_io && !rt.is_aria() {
+        return Err(unsupported("echo (futures-io)", rt));
+    }
+    FUTURES_IO.store(load.futures_io, Ordering::Relaxed);
+    raise_nofile()?;
+    let cpus = allowed_cpus()?;
+    let (server_cpu, client_cpu) = (cpus[0], cpus[1 % cpus.len()]);
+    pin(server_cpu)?;
+    let threads = std::thread::available_parallelism()?.get();
+    let addr = free_port()?;
+    let (ready, readies) = mpsc::channel();
+    let listeners = start(rt, addr, threads, ready)?;
+    for _ in 0..listeners {
+        readies
+            .recv_timeout(Duration::from_secs(10))
+            .map_err(|_| io::Error::other(format!("the {rt} server did not start listening")))??;
+    }
+    let mut args = vec![
+        "--addr".to_string(),
+        addr.to_string(),
+        "--conns".into(),
+        load.conns.to_string(),
+        "--size".into(),
+        load.size.to_string(),
+        "--duration-ms".into(),
+        p.window.as_millis().to_string(),
+        "--cpu".into(),
+        client_cpu.to_string(),
+    ];
+    if let Some(r) = load.rate {
+        args.extend(["--rate".into(), r.to_string()]);
+    }
+    let mut child = Command::new(helper_path("bench-echo-client")?)
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let out = child.stdout.take().ok_or_else(|| io::Error::other("no stdout"))?;
+    let (mut from, mut to) = (None, None);
+    let mut report = None;
+    for line in BufReader::new(out).lines() {
+        let line = line?;
+        let mark = || (Instant::now(), cpu_time(), SystemTime::now());
+        match line.trim() {
+            "start" => from = Some(mark()),
+            "stop" => to = Some(mark()),
+            l if l.starts_with('{') => {
+                report = Some(serde_json::from_str::<serde_json::Value>(l).map_err(io::Error::other)?)
+            }
+            _ => {}
+        }
+    }
+    let st = child.wait()?;
+    super::check_status(st.success(), "bench-echo-client", &st)?;
+    let (Some(from), Some(to), Some(report)) = (from, to, report) else {
+        return Err(io::Error::other("bench-echo-client printed no start, stop or result"));
+    };
+    let get =
+        |k: &str| report[k].as_f64().ok_or_else(|| io::Error::other(format!("client result without {k}")));
+    let requests = get("requests")?;
+    let wall = secs(to.0 - from.0);
+    let cpu = secs(to.1.saturating_sub(from.1));
+    let unix = |t: SystemTime| t.duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+    Ok(vec![
+        ("requests_per_s", get("requests_per_s")?),
+        ("p50_us", get("p50_us")?),
+        ("p99_us", get("p99_us")?),
+        ("cpu_pct", cpu / wall * 100.0),
+        ("cpu_us_per_req", cpu * 1e6 / requests.max(1.0)),
+        ("client_cpu_pct", get("client_cpu_pct")?),
+        ("requests", requests),
+        ("server_threads", crate::measure::thread_count()? as f64),
+        ("window_start_unix", unix(from.2)),
+        ("window_end_unix", unix(to.2)),
+    ])
+}
+
+/// The CPUs this process may run on, in order.
+fn allowed_cpus() -> io::Result<Vec<usize>> {
+    // SAFETY: cpu_set_t is plain old data; sched_getaffinity fills it.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `set` is valid for writes of its size; pid 0 is the calling thread.
+    if unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: CPU_ISSET reads inside `set` for every index below CPU_SETSIZE.
+    let cpus: Vec<usize> =
+        (0..libc::CPU_SETSIZE as usize).filter(|&c| unsafe { libc::CPU_ISSET(c, &set) }).collect();
+    if cpus.is_empty() {
+        return Err(io::Error::other("no CPU in the affinity mask"));
+    }
+    Ok(cpus)
+}
+
+/// Pins the calling thread to `cpu`; called before any other thread of the server starts, so
+/// every thread it creates inherits the mask.
+fn pin(cpu: usize) -> io::Result<()> {
+    // SAFETY: cpu_set_t is plain old data.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `cpu` comes from the affinity mask, below CPU_SETSIZE.
+    unsafe { libc::CPU_SET(cpu, &mut set) };
+    // SAFETY: `set` is valid for reads of its size; pid 0 is the calling thread.
+    if unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// A free port of 127.0.0.1, found by binding port 0 and closing the socket, so that the
+/// listeners of a SO_REUSEPORT group can all bind the same address.
+fn free_port() -> io::Result<SocketAddr> {
+    std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()
+}
+
+/// Tells the scenario that one listener listens (or why it could not).
+type Ready = mpsc::Sender<io::Result<()>>;
+
+/// A server's thread body: listen on the address, report on `Ready`, serve.
+type Serve = fn(SocketAddr, &Ready) -> io::Result<()>;
+
+/// Starts the server of `rt` on threads of its own (they serve until the process exits) and
+/// returns how many listeners will report on `ready`.
+fn start(rt: Runtime, addr: SocketAddr, threads: usize, ready: Ready) -> io::Result<usize> {
+    let spawn = |i: usize, ready: Ready, serve: Serve| {
+        std::thread::Builder::new().name(format!("echo-server-{i}")).spawn(move || {
+            if let Err(e) = serve(addr, &ready) {
+                let _ = ready.send(Err(e));
+            }
+        })
+    };
+    let (n, serve): (usize, Serve) = match rt {
+        aria_rt!() if rt == Runtime::AriaTpc => (threads, aria_tpc),
+        aria_rt!() => {
+            std::thread::Builder::new().name("echo-server".into()).spawn(move || {
+                if let Err(e) = runtimes::aria(rt, aria::serve(addr, ready.clone())).and_then(|r| r) {
+                    let _ = ready.send(Err(e));
+                }
+            })?;
+            return Ok(1);
+        }
+        Runtime::Tokio => (1, tokio_mt),
+        Runtime::TokioCtPerCore => (threads, tokio_ct),
+        Runtime::Monoio => (threads, monoio),
+        Runtime::Compio => (threads, compio),
+        Runtime::TokioCt | Runtime::AsyncProcess | Runtime::Std | Runtime::Bash => {
+            return Err(unsupported("echo", rt))
+        }
+    };
+    if rt == Runtime::AriaTpc || rt == Runtime::Tokio {
+        spawn(0, ready, serve)?;
+    } else {
+        for i in 0..n {
+            spawn(i, ready.clone(), serve)?;
+        }
+    }
+    Ok(n)
+}
+
+/// aria-tpc: a listener per core, each bound with SO_REUSEPORT in a task on its core.
+fn aria_tpc(addr: SocketAddr, ready: &Ready) -> io::Result<()> {
+    let ready = ready.clone();
+    runtimes::aria(Runtime::AriaTpc, async move {
+        let h = aria_io::Handle::current();
+        let cores = h.cores().unwrap_or(1);
+        let tasks: Vec<_> = (0..cores)
+            .map(|core| {
+                let ready = ready.clone();
+                h.spawn_on(core, move || async move {
+                    let res = match aria::reuseport_listener(addr) {
+                        Ok(l) => {
+                            let _ = ready.send(Ok(()));
+                            aria::accept_loop(l).await
+                        }
+                        Err(e) => Err(e),
+                    };
+                    if let Err(e) = res {
+                        let _ = ready.send(Err(e));
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await?;
+        }
+        Ok(())
+    })?
+}
+
+mod aria {
+    use std::io;
+    use std::net::SocketAddr;
+    use std::sync::atomic::Ordering;
+
+    use aria_io::net::{TcpListener, TcpSocket, TcpStream};
+
+    use super::{Ready, BUF, FUTURES_IO};
+
+    /// One listener on `addr`, accepting until the process exits.
+    pub(super) async fn serve(addr: SocketAddr, ready: Ready) -> io::Result<()> {
+        let l = TcpListener::bind(addr).await?;
+        let _ = ready.send(Ok(()));
+        accept_loop(l).await
+    }
+
+    /// A listener of a SO_REUSEPORT group on `addr`, on the driver of the calling core.
+    pub(super) fn reuseport_listener(addr: SocketAddr) -> io::Result<TcpListener> {
+        let s = TcpSocket::new_v4()?;
+        s.set_reuseport(true)?;
+        s.bind(addr)?;
+        s.listen(1024)
+    }
+
+    pub(super) async fn accept_loop(l: TcpListener) -> io::Result<()> {
+        loop {
+            let (s, _) = l.accept().await?;
+            if FUTURES_IO.load(Ordering::Relaxed) {
+                drop(aria_io::spawn(conn_futures_io(s)));
+            } else {
+                drop(aria_io::spawn(conn(s)));
+            }
+        }
+    }
+
+    /// Echoes through the `futures-io` traits.
+    async fn conn_futures_io(mut s: TcpStream) {
+        use futures_lite::{AsyncReadExt, AsyncWriteExt};
+        let _ = s.set_nodelay(true);
+        let mut buf = vec![0u8; BUF];
+        while let Ok(n @ 1..) = s.read(&mut buf).await {
+            if s.write_all(&buf[..n]).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Echoes with the owned-buffer operations (IORING_OP_RECV/SEND on io_uring, no copy).
+    async fn conn(mut s: TcpStream) {
+        let _ = s.set_nodelay(true);
+        let mut buf = Vec::with_capacity(BUF);
+        loop {
+            buf.clear();
+            let (res, b) = s.read_owned(buf).await;
+            buf = b;
+            if !matches!(res, Ok(n) if n > 0) {
+                return;
+            }
+            let (res, b) = s.write_all_owned(buf).await;
+            buf = b;
+            if res.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// tokio: one listener on the multi-thread runtime (default settings).
+fn tokio_mt(addr: SocketAddr, ready: &Ready) -> io::Result<()> {
+    runtimes::tokio(true, async {
+        let l = tokio::net::TcpListener::bind(addr).await?;
+        let _ = ready.send(Ok(()));
+        tokio_accept(l).await
+    })?
+}
+
+/// tokio-ct-per-core: this thread's current-thread runtime and SO_REUSEPORT listener.
+fn tokio_ct(addr: SocketAddr, ready: &Ready) -> io::Result<()> {
+    runtimes::tokio(false, async {
+        let s = tokio::net::TcpSocket::new_v4()?;
+        s.set_reuseport(true)?;
+        s.bind(addr)?;
+        let l = s.listen(1024)?;
+        let _ = ready.send(Ok(()));
+        tokio_accept(l).await
+    })?
+}
+
+async fn tokio_accept(l: tokio::net::TcpListener) -> io::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    loop {
+        let (mut s, _) = l.accept().await?;
+        tokio::spawn(async move {
+            let _ = s.set_nodelay(true);
+            let mut buf = vec![0u8; BUF];
+            while let Ok(n @ 1..) = s.read(&mut buf).await {
+                if s.write_all(&buf[..n]).await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+}
+
+/// monoio: this thread's runtime (FusionDriver: io_uring when the kernel has it, else the
+/// legacy epoll driver) and a listener with monoio's default options (SO_REUSEPORT on,
+/// backlog 1024).
+fn monoio(addr: SocketAddr, ready: &Ready) -> io::Result<()> {
+    use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
+    let mut rt = monoio::RuntimeBuilder::<monoio::FusionDriver>::new().build()?;
+    rt.block_on(async {
+        let opts = monoio::net::ListenerOpts::new().reuse_port(true).backlog(1024);
+        let l = monoio::net::TcpListener::bind_with_config(addr, &opts)?;
+        let _ = ready.send(Ok(()));
+        loop {
+            let (mut s, _) = l.accept().await?;
+            monoio::spawn(async move {
+                let _ = s.set_nodelay(true);
+                let mut buf = Vec::with_capacity(BUF);
+                loop {
+                    buf.clear();
+                    let (res, b) = s.read(buf).await;
+                    buf = b;
+                    if !matches!(res, Ok(n) if n > 0) {
+                        return;
+                    }
+                    let (res, b) = s.write_all(buf).await;
+                    buf = b;
+                    if res.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    })
+}
+
+/// compio: this thread's runtime (io_uring driver) and a SO_REUSEPORT listener.
+fn compio(addr: SocketAddr, ready: &Ready) -> io::Result<()> {
+    use compio::io::{AsyncRead, AsyncWriteExt};
+    use compio::BufResult;
+    compio::runtime::Runtime::new()?.block_on(async {
+        let s = compio::net::TcpSocket::new_v4().await?;
+        s.set_reuseport(true)?;
+        s.bind(addr).await?;
+        let l = s.listen(1024).await?;
+        let _ = ready.send(Ok(()));
+        loop {
+            let (mut s, _) = l.accept().await?;
+            compio::runtime::spawn(async move {
+                let _ = s.set_nodelay(true);
+                let mut buf = Vec::with_capacity(BUF);
+                loop {
+                    buf.clear();
+                    let BufResult(res, b) = s.read(buf).await;
+                    buf = b;
+                    if !matches!(res, Ok(n) if n > 0) {
+                        return;
+                    }
+                    let BufResult(res, b) = s.write_all(buf).await;
+                    buf = b;
+                    if res.is_err() {
+                        return;
+                    }
+                }
+            })
+            .detach();
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Load;
+
+    #[test]
+    fn variants_name_size_connections_and_rate() {
+        let load = |size, conns, rate, futures_io| Load { size, conns, rate, futures_io };
+        assert_eq!(Load::parse("100x16").unwrap(), load(100, 16, None, false));
+        assert_eq!(Load::parse("1024x256@5000").unwrap(), load(1024, 256, Some(5000.0), false));
+        assert_eq!(Load::parse("100x1:futures-io").unwrap(), load(100, 1, None, true));
+        assert_eq!(Load::parse("fixed:futures-io").unwrap(), load(100, 16, Some(80000.0), true));
+        assert_eq!(Load::parse("fixed").unwrap(), Load::parse(super::FIXED).unwrap());
+        assert!(Load::parse("100").is_err());
+        assert!(Load::parse("0x1").is_err());
+    }
+}
