@@ -59,9 +59,12 @@ async fn supervise(child: &mut Child, grace: Duration) -> io::Result<ExitStatus>
     }
 }
 
-/// A child that exits 0 on SIGTERM, saying so. (`wait` is interrupted by a trapped signal,
-/// where a foreground `sleep` would delay the trap until it ends.)
-const POLITE: &str = "trap 'kill $s; echo got TERM; exit 0' TERM; sleep 600 & s=$!; echo ready; wait";
+/// A child that exits 0 on SIGTERM, saying so. The shell runs the trap once its foreground
+/// `sleep` (at most 50 ms) ends. (A background `sleep 600 & ... wait`, killed from the
+/// trap, loses a race: a SIGTERM that reaches the forked child before it execs `sleep` is
+/// caught by the copy of the trap handler and dropped by exec, and the surviving sleep then
+/// holds the stdout pipe open, so the test never sees end of file: 3 hangs in 60 runs.)
+const POLITE: &str = "trap 'echo got TERM; exit 0' TERM; echo ready; while :; do sleep 0.05; done";
 /// A child that ignores SIGTERM (and so does the `sleep` it becomes).
 const STUBBORN: &str = "trap '' TERM; echo ready; exec sleep 600";
 
