@@ -75,6 +75,19 @@ pub(crate) trait OpCode: Unpin + Send + Sized + 'static {
     /// after readiness on `WouldBlock`), blocking on the pool otherwise.
     fn perform(&mut self) -> io::Result<Self::Output>;
 
+    /// Readiness path, for reads from a stream: how many bytes `perform` is about to ask
+    /// for (`0`, the default: not a read). With [`drained_by`](OpCode::drained_by) it lets
+    /// a short read clear the readiness it used (see `Registration::poll_io_drained`).
+    fn read_len(&self) -> usize {
+        0
+    }
+
+    /// Whether `out`, the result of a read of `want` bytes, emptied the descriptor. The
+    /// default says no.
+    fn drained_by(_want: usize, _out: &Self::Output) -> bool {
+        false
+    }
+
     /// io_uring: the submission entry (its `user_data` is set by the driver), or `None` for
     /// the fallback path (typically: `ring` does not [support](Ring::supports) the opcode).
     /// Every pointer in the entry must point into heap memory owned by `self` (it stays valid
@@ -164,7 +177,10 @@ impl<T: OpCode> Future for Op<T> {
                 }
                 State::Readiness { mut op, source } => {
                     let interest = op.interest();
-                    return match source.registration().poll_io(cx, interest, || op.perform()) {
+                    let want = op.read_len();
+                    let drained = |out: &T::Output| want > 0 && T::drained_by(want, out);
+                    return match source.registration().poll_io_drained(cx, interest, || op.perform(), drained)
+                    {
                         Poll::Ready(res) => Poll::Ready((res, op)),
                         Poll::Pending => {
                             this.state = State::Readiness { op, source };

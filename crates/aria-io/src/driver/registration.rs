@@ -342,7 +342,23 @@ impl Registration {
         &self,
         cx: &mut Context<'_>,
         interest: Interest,
+        f: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_io_drained(cx, interest, f, |_| false)
+    }
+
+    /// [`poll_io`](Registration::poll_io) for a read from a stream (a socket or a pipe):
+    /// when `drained` says the result emptied the descriptor (a read shorter than the space
+    /// it was given), the readiness it used is cleared, so that the next read waits for an
+    /// event instead of first trying a read(2) that would fail with `EAGAIN` (as tokio does).
+    /// An event that arrived since is kept (the tick), so nothing is missed: with epoll's
+    /// edge triggering, data arriving after the read raises a new event.
+    pub(crate) fn poll_io_drained<R>(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
         mut f: impl FnMut() -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
     ) -> Poll<io::Result<R>> {
         loop {
             let ev = std::task::ready!(self.poll_ready_or_shut_down(cx, interest))?;
@@ -353,7 +369,13 @@ impl Registration {
                     return Poll::Pending;
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(ev),
-                res => return Poll::Ready(res),
+                Ok(r) => {
+                    if drained(&r) {
+                        self.clear_readiness(ev);
+                    }
+                    return Poll::Ready(Ok(r));
+                }
+                Err(e) => return Poll::Ready(Err(e)),
             }
         }
     }

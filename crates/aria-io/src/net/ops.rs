@@ -8,10 +8,40 @@ use std::sync::Arc;
 
 use io_uring::{opcode, squeue, types};
 
-use crate::driver::op::{uring_result, OpCode};
+use crate::driver::op::{uring_result, Op, OpCode};
 use crate::driver::uring::Ring;
 use crate::driver::{Interest, IoSource};
+use crate::net::socket::Registered;
 use crate::sys;
+
+/// `read_owned` of the stream types: one receive into `buf`'s spare capacity.
+pub(crate) async fn read_owned(io: &Registered, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+    let (res, op) = Op::new(RecvOp { source: io.source().clone(), buf }).await;
+    (res, op.buf)
+}
+
+/// `write_owned` of the stream types: one send of `buf`.
+pub(crate) async fn write_owned(io: &Registered, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+    let (res, op) = Op::new(SendOp { source: io.source().clone(), buf, offset: 0 }).await;
+    (res, op.buf)
+}
+
+/// `write_all_owned` of the stream types: sends until all of `buf` is sent (`WriteZero` if a
+/// send accepts nothing; `EINTR` retried).
+pub(crate) async fn write_all_owned(io: &Registered, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
+    let mut op = SendOp { source: io.source().clone(), buf, offset: 0 };
+    while op.offset < op.buf.len() {
+        let (res, back) = Op::new(op).await;
+        op = back;
+        match res {
+            Ok(0) => return (Err(io::ErrorKind::WriteZero.into()), op.buf),
+            Ok(n) => op.offset += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return (Err(e), op.buf),
+        }
+    }
+    (Ok(()), op.buf)
+}
 
 /// recv(2) into the spare capacity of `buf` (appending to it).
 pub(crate) struct RecvOp {
@@ -29,6 +59,12 @@ impl OpCode for RecvOp {
     }
     fn perform(&mut self) -> io::Result<usize> {
         sys::read_into_spare(self.source.as_fd(), &mut self.buf)
+    }
+    fn read_len(&self) -> usize {
+        self.buf.capacity() - self.buf.len()
+    }
+    fn drained_by(want: usize, out: &usize) -> bool {
+        *out > 0 && *out < want
     }
     fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
         if !ring.supports(opcode::Recv::CODE) {

@@ -71,6 +71,19 @@ impl Registered {
         self.source.registration().poll_io(cx, interest, || f(&sock))
     }
 
+    /// [`poll_io`](Registered::poll_io) for a read, clearing the readiness it used when
+    /// `drained` says the read emptied the socket (see `Registration::poll_io_drained`).
+    pub(crate) fn poll_io_drained<R>(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+        mut f: impl FnMut(&SockRef<'_>) -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
+    ) -> Poll<io::Result<R>> {
+        let sock = self.socket();
+        self.source.registration().poll_io_drained(cx, interest, || f(&sock), drained)
+    }
+
     /// Runs the non-blocking `f` once, without waiting: on `WouldBlock` the readiness it
     /// observed is cleared, so that the next wait really waits for a new event.
     pub(crate) fn try_io<R>(

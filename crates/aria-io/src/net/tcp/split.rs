@@ -9,7 +9,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::stream::{read_owned, write_all_owned, write_owned, TcpStream};
+use super::stream::TcpStream;
+use crate::net::ops::{read_owned, write_all_owned, write_owned};
 
 pub(super) fn split(stream: &mut TcpStream) -> (ReadHalf<'_>, WriteHalf<'_>) {
     (ReadHalf(stream), WriteHalf(stream))

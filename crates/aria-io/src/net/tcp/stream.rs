@@ -8,14 +8,12 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use io_uring::{opcode, squeue, types};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
-use crate::driver::op::{uring_result, Op, OpCode};
-use crate::driver::uring::Ring;
-use crate::driver::{Interest, IoSource};
+use crate::driver::Interest;
 use crate::net::addr::{no_addresses, resolve, ToSocketAddrs};
+use crate::net::ops;
 use crate::net::socket::Registered;
 use crate::sys;
 
@@ -315,7 +313,7 @@ impl TcpStream {
     /// # References
     /// recv(2), io_uring_prep_recv(3)
     pub async fn read_owned(&mut self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
-        read_owned(&self.io, buf).await
+        ops::read_owned(&self.io, buf).await
     }
 
     /// Sends some of `buf` (owned while in flight) and gives it back with the count of
@@ -336,7 +334,7 @@ impl TcpStream {
     /// # References
     /// send(2), io_uring_prep_send(3)
     pub async fn write_owned(&mut self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
-        write_owned(&self.io, buf).await
+        ops::write_owned(&self.io, buf).await
     }
 
     /// Sends all of `buf` (as many sends as needed) and gives it back.
@@ -348,7 +346,7 @@ impl TcpStream {
     /// # Cancel safety
     /// Not cancel-safe: a dropped `write_all_owned` has sent an unknown prefix of `buf`.
     pub async fn write_all_owned(&mut self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
-        write_all_owned(&self.io, buf).await
+        ops::write_all_owned(&self.io, buf).await
     }
 
     /// Splits the stream into a read half and a write half borrowing it, for a reader task
@@ -394,7 +392,8 @@ impl TcpStream {
     }
 
     pub(crate) fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_io(cx, Interest::Readable, |sock| (&**sock).read(buf))
+        let len = buf.len();
+        self.io.poll_io_drained(cx, Interest::Readable, |sock| (&**sock).read(buf), |n| *n > 0 && *n < len)
     }
 
     pub(crate) fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
@@ -433,99 +432,6 @@ pub(crate) fn set_ttl(io: &Registered, ttl: u32) -> io::Result<()> {
     match sock.domain()? {
         Domain::IPV6 => sock.set_unicast_hops_v6(ttl),
         _ => sock.set_ttl_v4(ttl),
-    }
-}
-
-pub(crate) async fn read_owned(io: &Registered, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
-    let (res, op) = Op::new(RecvOp { source: io.source().clone(), buf }).await;
-    (res, op.buf)
-}
-
-pub(crate) async fn write_owned(io: &Registered, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
-    let (res, op) = Op::new(SendOp { source: io.source().clone(), buf, start: 0 }).await;
-    (res, op.buf)
-}
-
-pub(crate) async fn write_all_owned(io: &Registered, mut buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
-    let mut start = 0;
-    while start < buf.len() {
-        let (res, op) = Op::new(SendOp { source: io.source().clone(), buf, start }).await;
-        buf = op.buf;
-        match res {
-            Ok(0) => return (Err(io::ErrorKind::WriteZero.into()), buf),
-            Ok(n) => start += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return (Err(e), buf),
-        }
-    }
-    (Ok(()), buf)
-}
-
-/// recv(2) into the spare capacity of `buf`.
-struct RecvOp {
-    source: Arc<IoSource>,
-    buf: Vec<u8>,
-}
-
-impl OpCode for RecvOp {
-    type Output = usize;
-    fn source(&self) -> Option<&Arc<IoSource>> {
-        Some(&self.source)
-    }
-    fn interest(&self) -> Interest {
-        Interest::Readable
-    }
-    fn perform(&mut self) -> io::Result<usize> {
-        sys::read_into_spare(self.source.as_fd(), &mut self.buf)
-    }
-    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
-        if !ring.supports(opcode::Recv::CODE) {
-            return None;
-        }
-        let fd = types::Fd(self.source.as_fd().as_raw_fd());
-        let spare = self.buf.spare_capacity_mut();
-        let len = u32::try_from(spare.len()).unwrap_or(u32::MAX);
-        // The spare capacity is heap memory owned by `self.buf`: it stays put when the
-        // operation value moves, and the Vec is not touched until the completion.
-        Some(opcode::Recv::new(fd, spare.as_mut_ptr().cast(), len).build())
-    }
-    fn uring_complete(&mut self, res: i32) -> io::Result<usize> {
-        let n = uring_result(res)?;
-        sys::assume_init_spare(&mut self.buf, n);
-        Ok(n)
-    }
-}
-
-/// send(2) of `buf[start..]`, without `SIGPIPE`.
-struct SendOp {
-    source: Arc<IoSource>,
-    buf: Vec<u8>,
-    start: usize,
-}
-
-impl OpCode for SendOp {
-    type Output = usize;
-    fn source(&self) -> Option<&Arc<IoSource>> {
-        Some(&self.source)
-    }
-    fn interest(&self) -> Interest {
-        Interest::Writable
-    }
-    fn perform(&mut self) -> io::Result<usize> {
-        socket2::SockRef::from(&*self.source).send_with_flags(&self.buf[self.start..], libc::MSG_NOSIGNAL)
-    }
-    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
-        if !ring.supports(opcode::Send::CODE) {
-            return None;
-        }
-        let fd = types::Fd(self.source.as_fd().as_raw_fd());
-        let bytes = &self.buf[self.start..];
-        let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
-        // The bytes are heap memory owned by `self.buf`, untouched until the completion.
-        Some(opcode::Send::new(fd, bytes.as_ptr(), len).flags(libc::MSG_NOSIGNAL).build())
-    }
-    fn uring_complete(&mut self, res: i32) -> io::Result<usize> {
-        uring_result(res)
     }
 }
 

@@ -10,9 +10,8 @@ use socket2::{Domain, Socket, Type};
 
 use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use super::{SocketAddr, UCred};
-use crate::driver::op::Op;
 use crate::driver::Interest;
-use crate::net::ops::{RecvOp, SendOp};
+use crate::net::ops;
 use crate::net::socket::Registered;
 use crate::sys;
 
@@ -235,8 +234,7 @@ impl UnixStream {
     /// # References
     /// recv(2), unix(7), io_uring_prep_recv(3)
     pub async fn read_owned(&self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
-        let (res, op) = Op::new(RecvOp { source: self.io.source().clone(), buf }).await;
-        (res, op.buf)
+        ops::read_owned(&self.io, buf).await
     }
 
     /// Writes some of `buf` (owned while in flight) and gives it back with the count of bytes
@@ -256,8 +254,7 @@ impl UnixStream {
     /// # References
     /// send(2), unix(7), io_uring_prep_send(3)
     pub async fn write_owned(&self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
-        let (res, op) = Op::new(SendOp { source: self.io.source().clone(), buf, offset: 0 }).await;
-        (res, op.buf)
+        ops::write_owned(&self.io, buf).await
     }
 
     /// Writes all of `buf` and gives it back.
@@ -272,17 +269,7 @@ impl UnixStream {
     /// # Platform
     /// As [`write_owned`](UnixStream::write_owned), one operation per partial write.
     pub async fn write_all_owned(&self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
-        let mut op = SendOp { source: self.io.source().clone(), buf, offset: 0 };
-        while op.offset < op.buf.len() {
-            let (res, back) = Op::new(op).await;
-            op = back;
-            match res {
-                Ok(0) => return (Err(io::ErrorKind::WriteZero.into()), op.buf),
-                Ok(n) => op.offset += n,
-                Err(e) => return (Err(e), op.buf),
-            }
-        }
-        (Ok(()), op.buf)
+        ops::write_all_owned(&self.io, buf).await
     }
 
     /// Sends `data` with the descriptors `fds` attached (an `SCM_RIGHTS` control message);
@@ -359,7 +346,13 @@ impl UnixStream {
     }
 
     pub(crate) fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_io(cx, Interest::Readable, |s| sys::socket::recv(s.as_fd(), buf, 0))
+        let len = buf.len();
+        self.io.poll_io_drained(
+            cx,
+            Interest::Readable,
+            |s| sys::socket::recv(s.as_fd(), buf, 0),
+            |n| *n > 0 && *n < len,
+        )
     }
 
     pub(crate) fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
