@@ -75,16 +75,10 @@ pub(crate) trait OpCode: Unpin + Send + Sized + 'static {
     /// after readiness on `WouldBlock`), blocking on the pool otherwise.
     fn perform(&mut self) -> io::Result<Self::Output>;
 
-    /// Readiness path, for reads from a stream: how many bytes `perform` is about to ask
-    /// for (`0`, the default: not a read). With [`drained_by`](OpCode::drained_by) it lets
-    /// a short read clear the readiness it used (see `Registration::poll_io_drained`).
-    fn read_len(&self) -> usize {
-        0
-    }
-
-    /// Whether `out`, the result of a read of `want` bytes, emptied the descriptor. The
-    /// default says no.
-    fn drained_by(_want: usize, _out: &Self::Output) -> bool {
+    /// Readiness path, right after `perform` returned `out`: whether it was a read that
+    /// emptied a stream (`registration::short_read`), so that the readiness it used is
+    /// cleared (see `Registration::poll_io_drained`). The default says no.
+    fn drained(&self, _out: &Self::Output) -> bool {
         false
     }
 
@@ -177,10 +171,13 @@ impl<T: OpCode> Future for Op<T> {
                 }
                 State::Readiness { mut op, source } => {
                     let interest = op.interest();
-                    let want = op.read_len();
-                    let drained = |out: &T::Output| want > 0 && T::drained_by(want, out);
-                    return match source.registration().poll_io_drained(cx, interest, || op.perform(), drained)
-                    {
+                    let attempt = || {
+                        op.perform().map(|out| {
+                            let drained = op.drained(&out);
+                            (out, drained)
+                        })
+                    };
+                    return match source.registration().poll_io_drained(cx, interest, attempt) {
                         Poll::Ready(res) => Poll::Ready((res, op)),
                         Poll::Pending => {
                             this.state = State::Readiness { op, source };

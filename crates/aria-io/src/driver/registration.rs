@@ -344,12 +344,25 @@ impl Registration {
         interest: Interest,
         f: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        self.poll_io_drained(cx, interest, f, |_| false)
+        let mut f = f;
+        self.poll_io_drained(cx, interest, || f().map(|r| (r, false)))
+    }
+
+    /// Reads from a stream (a socket or a pipe) with `f`, a read into `len` bytes of space,
+    /// as [`poll_io`](Registration::poll_io) does, and clears the readiness used when the read
+    /// came up short ([`short_read`]).
+    pub(crate) fn poll_read(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        mut f: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io_drained(cx, Interest::Readable, || f().map(|n| (n, short_read(n, len))))
     }
 
     /// [`poll_io`](Registration::poll_io) for a read from a stream (a socket or a pipe):
-    /// when `drained` says the result emptied the descriptor (a read shorter than the space
-    /// it was given), the readiness it used is cleared, so that the next read waits for an
+    /// `f` also says whether its read emptied the descriptor (see [`short_read`]); then the
+    /// readiness it used is cleared, so that the next read waits for an
     /// event instead of first trying a read(2) that would fail with `EAGAIN` (as tokio does).
     /// An event that arrived since is kept (the tick), so nothing is missed: with epoll's
     /// edge triggering, data arriving after the read raises a new event.
@@ -357,8 +370,7 @@ impl Registration {
         &self,
         cx: &mut Context<'_>,
         interest: Interest,
-        mut f: impl FnMut() -> io::Result<R>,
-        drained: impl Fn(&R) -> bool,
+        mut f: impl FnMut() -> io::Result<(R, bool)>,
     ) -> Poll<io::Result<R>> {
         loop {
             let ev = std::task::ready!(self.poll_ready_or_shut_down(cx, interest))?;
@@ -369,8 +381,8 @@ impl Registration {
                     return Poll::Pending;
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(ev),
-                Ok(r) => {
-                    if drained(&r) {
+                Ok((r, drained)) => {
+                    if drained {
                         self.clear_readiness(ev);
                     }
                     return Poll::Ready(Ok(r));
@@ -379,6 +391,13 @@ impl Registration {
             }
         }
     }
+}
+
+/// Whether a read that returned `n` bytes into `len` bytes of space emptied a stream: it
+/// returned data but less than asked for (end of file, `n == 0`, is not "drained": the
+/// closed bit reports it).
+pub(crate) fn short_read(n: usize, len: usize) -> bool {
+    n > 0 && n < len
 }
 
 /// Readiness events suspended on a registration (see [`Registration::suspend`]); dropping

@@ -304,11 +304,9 @@ impl OpCode for ReadOp {
     fn perform(&mut self) -> io::Result<usize> {
         sys::read_into_spare(self.source.as_fd(), &mut self.buf)
     }
-    fn read_len(&self) -> usize {
-        self.buf.capacity() - self.buf.len()
-    }
-    fn drained_by(want: usize, out: &usize) -> bool {
-        *out > 0 && *out < want
+    fn drained(&self, n: &usize) -> bool {
+        // The read filled `n` bytes of the spare capacity; room left means it came up short.
+        *n > 0 && self.buf.len() < self.buf.capacity()
     }
     fn uring_entry(&mut self, _ring: &Ring) -> Option<squeue::Entry> {
         let fd = types::Fd(self.source.as_fd().as_raw_fd());
@@ -329,13 +327,7 @@ impl OpCode for ReadOp {
 impl futures_io::AsyncRead for PipeReader {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         let fd = self.source.as_fd();
-        let len = buf.len();
-        self.source.registration().poll_io_drained(
-            cx,
-            Interest::Readable,
-            || sys::read(fd, buf),
-            |n| *n > 0 && *n < len,
-        )
+        self.source.registration().poll_read(cx, buf.len(), || sys::read(fd, buf))
     }
 }
 

@@ -176,6 +176,23 @@ pub(crate) fn resolve<T: ToSocketAddrs + ?Sized>(
     }
 }
 
+/// Runs `attempt` on each address of `addr` in order and returns the first success, or
+/// the last error (`InvalidInput` when `addr` resolves to nothing): what `bind` and
+/// `connect` do with a name that has several addresses.
+pub(crate) async fn try_each<A: ToSocketAddrs + ?Sized, T>(
+    addr: &A,
+    mut attempt: impl FnMut(SocketAddr) -> io::Result<T>,
+) -> io::Result<T> {
+    let mut last = None;
+    for addr in resolve(addr).await? {
+        match attempt(addr) {
+            Ok(t) => return Ok(t),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(no_addresses))
+}
+
 /// The error of a connect or bind given no address to try.
 pub(crate) fn no_addresses() -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, "could not resolve to any address")

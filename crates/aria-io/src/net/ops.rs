@@ -60,11 +60,9 @@ impl OpCode for RecvOp {
     fn perform(&mut self) -> io::Result<usize> {
         sys::read_into_spare(self.source.as_fd(), &mut self.buf)
     }
-    fn read_len(&self) -> usize {
-        self.buf.capacity() - self.buf.len()
-    }
-    fn drained_by(want: usize, out: &usize) -> bool {
-        *out > 0 && *out < want
+    fn drained(&self, n: &usize) -> bool {
+        // The read filled `n` bytes of the spare capacity; room left means it came up short.
+        *n > 0 && self.buf.len() < self.buf.capacity()
     }
     fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
         if !ring.supports(opcode::Recv::CODE) {

@@ -71,17 +71,16 @@ impl Registered {
         self.source.registration().poll_io(cx, interest, || f(&sock))
     }
 
-    /// [`poll_io`](Registered::poll_io) for a read, clearing the readiness it used when
-    /// `drained` says the read emptied the socket (see `Registration::poll_io_drained`).
-    pub(crate) fn poll_io_drained<R>(
+    /// A read from the socket with `f` into `len` bytes of space (see
+    /// `Registration::poll_read`: a short read clears the readiness it used).
+    pub(crate) fn poll_read(
         &self,
         cx: &mut Context<'_>,
-        interest: Interest,
-        mut f: impl FnMut(&SockRef<'_>) -> io::Result<R>,
-        drained: impl Fn(&R) -> bool,
-    ) -> Poll<io::Result<R>> {
+        len: usize,
+        mut f: impl FnMut(&SockRef<'_>) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
         let sock = self.socket();
-        self.source.registration().poll_io_drained(cx, interest, || f(&sock), drained)
+        self.source.registration().poll_read(cx, len, || f(&sock))
     }
 
     /// Runs the non-blocking `f` once, without waiting: on `WouldBlock` the readiness it
@@ -93,12 +92,6 @@ impl Registered {
     ) -> io::Result<R> {
         let sock = self.socket();
         self.source.registration().try_io(interest, || f(&sock))
-    }
-
-    /// Waits until the socket is ready for `interest` (or closed, or in error), without
-    /// performing anything.
-    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<()>> {
-        self.source.registration().poll_ready_or_shut_down(cx, interest).map_ok(|_| ())
     }
 
     /// The async form of [`poll_io`](Registered::poll_io).

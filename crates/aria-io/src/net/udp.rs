@@ -7,7 +7,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
-use super::addr::{no_addresses, resolve, ToSocketAddrs};
+use super::addr::{no_addresses, resolve, try_each, ToSocketAddrs};
 use super::socket::Registered;
 use crate::driver::Interest;
 use crate::sys;
@@ -71,14 +71,7 @@ impl UdpSocket {
     /// # References
     /// socket(2), bind(2), udp(7)
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<UdpSocket> {
-        let mut last = None;
-        for addr in resolve(&addr).await? {
-            match UdpSocket::bind_one(addr) {
-                Ok(socket) => return Ok(socket),
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(last.unwrap_or_else(no_addresses))
+        try_each(&addr, UdpSocket::bind_one).await
     }
 
     fn bind_one(addr: SocketAddr) -> io::Result<UdpSocket> {
@@ -121,14 +114,7 @@ impl UdpSocket {
     /// # References
     /// connect(2), udp(7)
     pub async fn connect<A: ToSocketAddrs>(&self, addr: A) -> io::Result<()> {
-        let mut last = None;
-        for addr in resolve(&addr).await? {
-            match self.io.socket().connect(&addr.into()) {
-                Ok(()) => return Ok(()),
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(last.unwrap_or_else(no_addresses))
+        try_each(&addr, |addr| self.io.socket().connect(&addr.into())).await
     }
 
     /// The address this socket is bound to.

@@ -10,7 +10,7 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use super::stream::{self, sock_addr, TcpStream};
 use crate::driver::Interest;
-use crate::net::addr::{no_addresses, resolve, ToSocketAddrs};
+use crate::net::addr::{try_each, ToSocketAddrs};
 use crate::net::socket::Registered;
 
 /// The backlog of [`TcpListener::bind`]: the queue of connections the kernel completes
@@ -63,14 +63,7 @@ impl TcpListener {
     /// # References
     /// socket(2), bind(2), listen(2), socket(7) `SO_REUSEADDR`
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
-        let mut last = None;
-        for addr in resolve(&addr).await? {
-            match TcpListener::bind_one(addr) {
-                Ok(listener) => return Ok(listener),
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(last.unwrap_or_else(no_addresses))
+        try_each(&addr, TcpListener::bind_one).await
     }
 
     fn bind_one(addr: SocketAddr) -> io::Result<TcpListener> {

@@ -1,5 +1,4 @@
 use std::fmt;
-use std::future::poll_fn;
 use std::io::{self, IoSlice, Read};
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
@@ -257,7 +256,7 @@ impl TcpStream {
     /// # Cancel safety
     /// Cancel-safe.
     pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.io.poll_ready(cx, Interest::Readable)).await
+        self.io.ready(Interest::Readable).await
     }
 
     /// Waits until the socket is writable (room in the send buffer, or an error). Then
@@ -269,7 +268,7 @@ impl TcpStream {
     /// # Cancel safety
     /// Cancel-safe.
     pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.io.poll_ready(cx, Interest::Writable)).await
+        self.io.ready(Interest::Writable).await
     }
 
     /// Reads what is available into `buf` without waiting; `Ok(0)` at end of file.
@@ -392,8 +391,7 @@ impl TcpStream {
     }
 
     pub(crate) fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        let len = buf.len();
-        self.io.poll_io_drained(cx, Interest::Readable, |sock| (&**sock).read(buf), |n| *n > 0 && *n < len)
+        self.io.poll_read(cx, buf.len(), |sock| (&**sock).read(buf))
     }
 
     pub(crate) fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {

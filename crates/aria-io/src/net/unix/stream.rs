@@ -346,13 +346,7 @@ impl UnixStream {
     }
 
     pub(crate) fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        let len = buf.len();
-        self.io.poll_io_drained(
-            cx,
-            Interest::Readable,
-            |s| sys::socket::recv(s.as_fd(), buf, 0),
-            |n| *n > 0 && *n < len,
-        )
+        self.io.poll_read(cx, buf.len(), |s| sys::socket::recv(s.as_fd(), buf, 0))
     }
 
     pub(crate) fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
