@@ -141,15 +141,13 @@ fn parse_args(args: &[String]) -> io::Result<Args> {
     })
 }
 
-/// Pins the calling thread (before any other starts, so the whole process) to `cpu`.
+/// Pins the calling thread (before any other starts, so the whole process) to `cpu`
+/// (sched_setaffinity(2), through core_affinity).
 fn pin(cpu: usize) -> io::Result<()> {
-    // SAFETY: cpu_set_t is plain old data; CPU_ZERO/CPU_SET write inside it.
-    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    // SAFETY: `set` is a valid cpu_set_t and `cpu` is checked against its size by CPU_SET.
-    unsafe { libc::CPU_SET(cpu, &mut set) };
-    // SAFETY: `set` is valid for reads of its size; pid 0 is the calling thread.
-    if unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) } != 0 {
-        return Err(io::Error::last_os_error());
+    if !core_affinity::set_for_current(core_affinity::CoreId { id: cpu }) {
+        return Err(io::Error::other(format!(
+            "cannot pin the load generator to CPU {cpu} (sched_setaffinity)"
+        )));
     }
     Ok(())
 }

@@ -169,17 +169,10 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
     ])
 }
 
-/// The CPUs this process may run on, in order.
+/// The CPUs this process may run on, in order (sched_getaffinity(2), through core_affinity).
 fn allowed_cpus() -> io::Result<Vec<usize>> {
-    // SAFETY: cpu_set_t is plain old data; sched_getaffinity fills it.
-    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    // SAFETY: `set` is valid for writes of its size; pid 0 is the calling thread.
-    if unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: CPU_ISSET reads inside `set` for every index below CPU_SETSIZE.
     let cpus: Vec<usize> =
-        (0..libc::CPU_SETSIZE as usize).filter(|&c| unsafe { libc::CPU_ISSET(c, &set) }).collect();
+        core_affinity::get_core_ids().unwrap_or_default().into_iter().map(|c| c.id).collect();
     if cpus.is_empty() {
         return Err(io::Error::other("no CPU in the affinity mask"));
     }
@@ -187,15 +180,10 @@ fn allowed_cpus() -> io::Result<Vec<usize>> {
 }
 
 /// Pins the calling thread to `cpu`; called before any other thread of the server starts, so
-/// every thread it creates inherits the mask.
+/// every thread it creates inherits the mask (sched_setaffinity(2), through core_affinity).
 fn pin(cpu: usize) -> io::Result<()> {
-    // SAFETY: cpu_set_t is plain old data.
-    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    // SAFETY: `cpu` comes from the affinity mask, below CPU_SETSIZE.
-    unsafe { libc::CPU_SET(cpu, &mut set) };
-    // SAFETY: `set` is valid for reads of its size; pid 0 is the calling thread.
-    if unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) } != 0 {
-        return Err(io::Error::last_os_error());
+    if !core_affinity::set_for_current(core_affinity::CoreId { id: cpu }) {
+        return Err(io::Error::other(format!("cannot pin the server to CPU {cpu} (sched_setaffinity)")));
     }
     Ok(())
 }
