@@ -55,8 +55,8 @@ fn dropping_a_child_whose_wait_is_in_flight_still_reaps_it() {
         c.kill_on_drop(true);
         let mut child = c.spawn().unwrap();
         let pid = child.id().unwrap();
-        // The wait is submitted (on io_uring: a poll on the pidfd that keeps the file open
-        // until its completion) and stays in the child when this future is dropped.
+        // The wait has armed a readiness poll on the pidfd (on io_uring a POLL_ADD, which
+        // dropping the child must remove) when this future is dropped.
         assert!(aria_io::time::timeout(Duration::from_millis(20), child.wait()).await.is_err());
         drop(child);
         until_reaped(pid).await;

@@ -342,9 +342,8 @@ impl Registration {
         &self,
         cx: &mut Context<'_>,
         interest: Interest,
-        f: impl FnMut() -> io::Result<R>,
+        mut f: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        let mut f = f;
         self.poll_io_drained(cx, interest, || f().map(|r| (r, false)))
     }
 
@@ -362,8 +361,8 @@ impl Registration {
 
     /// [`poll_io`](Registration::poll_io) for a read from a stream (a socket or a pipe):
     /// `f` also says whether its read emptied the descriptor (see [`short_read`]); then the
-    /// readiness it used is cleared, so that the next read waits for an
-    /// event instead of first trying a read(2) that would fail with `EAGAIN` (as tokio does).
+    /// readiness it used is cleared, so that the next read waits for an event instead of
+    /// first trying a read(2) that would fail with `EAGAIN` (as tokio does).
     /// An event that arrived since is kept (the tick), so nothing is missed: with epoll's
     /// edge triggering, data arriving after the read raises a new event.
     pub(crate) fn poll_io_drained<R>(

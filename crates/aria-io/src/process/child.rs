@@ -1,18 +1,13 @@
 use std::fmt;
 use std::future::poll_fn;
-use std::future::Future;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
 
-use io_uring::squeue;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::ExitStatus;
-use crate::driver::op::{Op, OpCode};
-use crate::driver::uring::Ring;
 use crate::driver::{Interest, IoSource};
 use crate::io::{PipeReader, PipeWriter};
 use crate::sys;
@@ -76,8 +71,7 @@ pub struct Child {
     pid: libc::pid_t,
     pgid: Option<libc::pid_t>,
     /// `None` only during `drop`.
-    pidfd: Option<Arc<IoSource>>,
-    wait: Option<Op<WaitOp>>,
+    pidfd: Option<IoSource>,
     status: Option<ExitStatus>,
     /// Started without waiting for its execve: how it reports a failed start.
     pending: Option<PendingExec>,
@@ -125,7 +119,7 @@ impl Child {
         streams: ChildStreams,
     ) -> io::Result<Child> {
         let pidfd = match IoSource::new_pollable(pidfd) {
-            Ok(fd) => Some(Arc::new(fd)),
+            Ok(fd) => Some(fd),
             Err(e) => {
                 // Without a registered pidfd we cannot track the child: kill and reap it now.
                 sys::kill_and_reap(pid);
@@ -137,7 +131,6 @@ impl Child {
             pid,
             pgid,
             pidfd,
-            wait: None,
             status: None,
             pending,
             kill_on_drop,
@@ -175,7 +168,7 @@ impl Child {
         self.source().as_fd()
     }
 
-    fn source(&self) -> &Arc<IoSource> {
+    fn source(&self) -> &IoSource {
         self.pidfd.as_ref().expect("the pidfd is present until the Child is dropped")
     }
 
@@ -202,11 +195,20 @@ impl Child {
         if let Some(status) = self.status {
             return Poll::Ready(self.started(status));
         }
-        let source = self.source().clone();
-        let op = self.wait.get_or_insert_with(|| Op::new(WaitOp::new(source)));
-        let (res, _) = std::task::ready!(Pin::new(op).poll(cx));
-        self.wait = None;
-        let status = ExitStatus::from_wait(res?);
+        // The pidfd becoming readable (epoll, or `IORING_OP_POLL_ADD` on io_uring), then
+        // waitid(P_PIDFD, WNOHANG). io_uring's `IORING_OP_WAITID` (Linux 6.7) is not used:
+        // every pending one waits on the parent's single `wait_chldexit` queue, which the
+        // kernel walks whole at each child exit (`__wake_up_parent`): O(waiting children) per
+        // exit. With 2,000 children blocked on stdin whose stdins are closed at once
+        // (`aria-bench exit-latency --runtime aria-uring --size 2000`), closing took 156-179 ms
+        // with it against 122-137 ms through pidfd polls (333 against 227 ms at 4,000); a
+        // pidfd is woken through its own process's queue (`pidfd_poll`).
+        let source = self.source();
+        let pidfd = source.as_fd();
+        let waited = source.registration().poll_io(cx, Interest::Readable, || {
+            sys::waitid_pidfd(pidfd)?.ok_or_else(|| io::ErrorKind::WouldBlock.into())
+        });
+        let status = ExitStatus::from_wait(std::task::ready!(waited)?);
         self.status = Some(status);
         Poll::Ready(self.started(status))
     }
@@ -319,67 +321,14 @@ impl Drop for Child {
         if self.kill_on_drop {
             let _ = sys::pidfd_send_signal(self.source().as_fd(), libc::SIGKILL);
         }
-        self.wait = None;
         let Some(pidfd) = self.pidfd.take() else { return };
         let handle = pidfd.registration().driver().clone();
-        let fd = match Arc::try_unwrap(pidfd) {
-            Ok(pidfd) => pidfd.into_fd(),
-            // A wait dropped in flight on io_uring keeps its pidfd open until its completion
-            // arrives: the reaper gets a duplicate (the same process). If that fails (out of
-            // descriptors), the child stays a zombie until this process exits.
-            Err(shared) => match sys::dup_at_least(shared.as_fd(), 0) {
-                Ok(fd) => fd,
-                Err(_) => return,
-            },
-        };
-        handle.orphans().push(&handle, fd);
+        handle.orphans().push(&handle, pidfd.into_fd());
     }
 }
 
 impl fmt::Debug for Child {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Child").field("pid", &self.pid).field("status", &self.status).finish_non_exhaustive()
-    }
-}
-
-/// Waiting for a process exit, on every backend: the pidfd becoming readable (epoll, or
-/// `IORING_OP_POLL_ADD` on io_uring), then `waitid(P_PIDFD, WNOHANG)` to reap.
-///
-/// io_uring has `IORING_OP_WAITID` (Linux 6.7), which reaps in the kernel, but it is not
-/// used: each pending one waits on the parent's single `wait_chldexit` queue, which the
-/// kernel walks whole at every child exit (`__wake_up_parent`), so N waiting children cost
-/// O(N) per exit and O(N^2) in all. With 2,000 children blocked on stdin whose stdins are
-/// closed at once (`aria-bench exit-latency --runtime aria-uring --size 2000`), closing took
-/// 156-179 ms with it against 122-137 ms through pidfd polls, and 333 against 227 ms at 4,000.
-/// A pidfd is woken through its own process's queue (`pidfd_poll`), O(1) per exit.
-#[derive(Debug)]
-pub(crate) struct WaitOp {
-    pidfd: Arc<IoSource>,
-}
-
-impl WaitOp {
-    pub(crate) fn new(pidfd: Arc<IoSource>) -> WaitOp {
-        WaitOp { pidfd }
-    }
-}
-
-impl OpCode for WaitOp {
-    type Output = sys::WaitInfo;
-    fn source(&self) -> Option<&Arc<IoSource>> {
-        Some(&self.pidfd)
-    }
-    fn interest(&self) -> Interest {
-        Interest::Readable
-    }
-    fn perform(&mut self) -> io::Result<sys::WaitInfo> {
-        sys::waitid_pidfd(self.pidfd.as_fd())?.ok_or_else(|| io::ErrorKind::WouldBlock.into())
-    }
-    fn uring_entry(&mut self, _ring: &Ring) -> Option<squeue::Entry> {
-        // The readiness path (see above).
-        None
-    }
-    fn uring_complete(&mut self, _res: i32) -> io::Result<sys::WaitInfo> {
-        // Never called: `uring_entry` submits nothing.
-        Err(io::Error::other("a process wait is not an io_uring operation"))
     }
 }
