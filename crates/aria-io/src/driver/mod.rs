@@ -73,6 +73,7 @@
 //! driver knows nothing about tasks.
 
 pub(crate) mod epoll;
+pub(crate) mod multishot;
 pub(crate) mod op;
 pub(crate) mod registration;
 pub(crate) mod uring;

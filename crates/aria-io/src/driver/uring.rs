@@ -2,10 +2,14 @@
 //!
 //! # How it implements the driver contract
 //!
-//! - **Completion operations** (read, write, waitid...) are submission queue entries whose
-//!   `user_data` is `OP_TAG | key`, `key` indexing the `ops` slab. The slab slot holds the
-//!   waiting task's waker, then the result. The operation's memory (buffers, the `siginfo_t`
-//!   of a waitid) is owned by the `Op` future while it is polled.
+//! - **Completion operations** (read, write, recv, connect...) are submission queue entries
+//!   whose `user_data` is `OP_TAG | key`, `key` indexing the `ops` slab. The slab slot holds
+//!   the waiting task's waker, then the result. The operation's memory (buffers, a socket
+//!   address) is owned by the `Op` future while it is polled.
+//! - **Multishot requests** (`IORING_ACCEPT_MULTISHOT`) are `OP_TAG | key` too; their slot
+//!   holds a [`Multishot`] receiver, handed every completion as it arrives, until the final
+//!   one (no `IORING_CQE_F_MORE`) frees the key. Ending one early is an async-cancel whose
+//!   effect is that final completion.
 //! - **Cancellation.** When an `Op` is dropped before its completion arrived, its operation
 //!   value (every buffer, and the reference that keeps its descriptor open) is moved into the
 //!   slot as `Cancelled(Box<dyn Abandoned>)` and an `IORING_OP_ASYNC_CANCEL` is queued
@@ -111,11 +115,39 @@ pub(crate) trait Abandoned: Send {
     fn complete(self: Box<Self>, res: i32);
 }
 
+/// The receiver of a multishot request's completions (`IORING_ACCEPT_MULTISHOT`...): one
+/// request, many completions, each handed over as it arrives. The ring holds the receiver
+/// from [`Ring::push_multishot`] until the request's final completion (the one without
+/// `IORING_CQE_F_MORE`), so whatever the receiver owns (the descriptor the request targets)
+/// outlives the request.
+pub(crate) trait Multishot: Send + Sync + 'static {
+    /// One completion: `res` is the result (a descriptor, a count, or `-errno`); `more` is
+    /// false on the final one, after which the request is over and its key is free.
+    /// Called without the ring's lock held: on the thread that turns the driver, or at the
+    /// driver's shutdown.
+    fn complete(&self, res: i32, more: bool);
+}
+
+/// One completion of a multishot request on its way to its receiver (routed with the
+/// abandoned operations, which are completed at the same point of a turn).
+struct Shot {
+    sink: std::sync::Arc<dyn Multishot>,
+    more: bool,
+}
+
+impl Abandoned for Shot {
+    fn complete(self: Box<Self>, res: i32) {
+        self.sink.complete(res, self.more);
+    }
+}
+
 enum OpSlot {
     Waiting(Option<Waker>),
     Done(i32),
     /// The `Op` was dropped; its memory lives here until the completion arrives.
     Cancelled(Box<dyn Abandoned>),
+    /// A multishot request, until its final completion.
+    Multishot(std::sync::Arc<dyn Multishot>),
 }
 
 struct Inner {
@@ -298,7 +330,7 @@ impl Ring {
                 }
                 None
             }
-            Some(OpSlot::Cancelled(_)) => None,
+            Some(OpSlot::Cancelled(_) | OpSlot::Multishot(_)) => None,
             // Never handed back: the kernel may still write into the `Op`'s buffers.
             None if leaked => None,
             None if self.closed.load(Ordering::Acquire) => Some(-libc::ECANCELED),
@@ -340,7 +372,7 @@ impl Ring {
                 inner.ops.remove(key);
                 Some(res)
             }
-            Some(OpSlot::Cancelled(_)) | None => None,
+            Some(OpSlot::Cancelled(_) | OpSlot::Multishot(_)) | None => None,
         };
         let leaked = inner.leaked;
         drop(inner);
@@ -350,6 +382,42 @@ impl Ring {
             None if leaked => std::mem::forget(op),
             None => drop(op),
         }
+    }
+
+    /// Queues a multishot request whose completions go to `sink`, and returns its key;
+    /// `None` once the driver has shut down.
+    pub(crate) fn push_multishot(
+        &self,
+        entry: squeue::Entry,
+        sink: std::sync::Arc<dyn Multishot>,
+    ) -> Option<usize> {
+        let mut inner = lock(&self.inner);
+        if self.closed.load(Ordering::Acquire) {
+            return None;
+        }
+        let key = inner.ops.insert(OpSlot::Multishot(sink));
+        push_locked(&mut inner, entry.user_data(OP_TAG | key as u64));
+        Some(key)
+    }
+
+    /// Ends the multishot request `key` if it is still `sink`'s (a key is reused once its
+    /// request is over): withdrawn if the kernel never saw it (then `sink` gets a final
+    /// `-ECANCELED` here), otherwise cancelled with `IORING_OP_ASYNC_CANCEL`, whose effect
+    /// is the request's final completion.
+    pub(crate) fn cancel_multishot(&self, key: usize, sink: &std::sync::Arc<dyn Multishot>) {
+        let mut inner = lock(&self.inner);
+        match inner.ops.get(key) {
+            Some(OpSlot::Multishot(s)) if std::sync::Arc::ptr_eq(s, sink) => {}
+            _ => return,
+        }
+        if withdraw(&mut inner, OP_TAG | key as u64) {
+            inner.ops.remove(key);
+            drop(inner);
+            sink.complete(-libc::ECANCELED, false);
+            return;
+        }
+        let cancel = opcode::AsyncCancel::new(OP_TAG | key as u64).build().user_data(CANCEL_TAG);
+        push_urgent(&mut inner, cancel);
     }
 
     /// Arms a multishot (or one-shot) poll for `POLLIN` on `fd` with `user_data`.
@@ -453,6 +521,12 @@ impl Ring {
                                 abandoned.push((op, result));
                             }
                         }
+                        Some(OpSlot::Multishot(sink)) => {
+                            abandoned.push((Box::new(Shot { sink: sink.clone(), more }), result));
+                            if !more {
+                                ops.remove(key);
+                            }
+                        }
                         _ => {}
                     }
                     continue;
@@ -511,7 +585,7 @@ impl Ring {
             // can be freed. Abandoned operations are released now (they may own descriptors
             // registered with this driver, which would otherwise keep it alive).
             for key in in_flight {
-                end(&mut inner.ops, key, -libc::ECANCELED, abandoned, wakers);
+                end(&mut inner.ops, key, -libc::ECANCELED, false, abandoned, wakers);
             }
             return;
         }
@@ -538,7 +612,8 @@ impl Ring {
                 let ud = cqe.user_data();
                 if ud & OP_TAG != 0 && ud & CANCEL_TAG == 0 {
                     let key = (ud & KEY_MASK) as usize;
-                    if in_flight.contains(&key) && end(ops, key, cqe.result(), abandoned, wakers) {
+                    let more = cqueue::more(cqe.flags());
+                    if in_flight.contains(&key) && end(ops, key, cqe.result(), more, abandoned, wakers) {
                         pending -= 1;
                     }
                 }
@@ -555,14 +630,23 @@ impl Ring {
 
 /// Shutdown's end of request `key` with `res`: an abandoned operation leaves its slot for
 /// `abandoned`; a waited-for one keeps its result in the slot for its next poll and hands its
-/// waker to `wakers`. Returns whether the request was still open.
+/// waker to `wakers`; a multishot request's completion goes to `abandoned` for its receiver,
+/// and ends it unless `more`. Returns whether the request ended here.
 fn end(
     ops: &mut Slab<OpSlot>,
     key: usize,
     res: i32,
+    more: bool,
     abandoned: &mut Vec<(Box<dyn Abandoned>, i32)>,
     wakers: &mut Vec<Waker>,
 ) -> bool {
+    if let Some(OpSlot::Multishot(sink)) = ops.get(key) {
+        abandoned.push((Box::new(Shot { sink: sink.clone(), more }), res));
+        if !more {
+            ops.remove(key);
+        }
+        return !more;
+    }
     match ops.get_mut(key) {
         Some(OpSlot::Waiting(w)) => {
             wakers.extend(w.take());
@@ -575,7 +659,7 @@ fn end(
             }
             true
         }
-        Some(OpSlot::Done(_)) | None => false,
+        Some(OpSlot::Done(_) | OpSlot::Multishot(_)) | None => false,
     }
 }
 

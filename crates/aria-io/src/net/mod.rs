@@ -112,6 +112,7 @@
 
 mod socket;
 
+mod accept;
 mod addr;
 mod ops;
 mod tcp;

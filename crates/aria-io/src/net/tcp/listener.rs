@@ -9,7 +9,7 @@ use std::task::{ready, Context, Poll};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use super::stream::{self, sock_addr, TcpStream};
-use crate::driver::Interest;
+use crate::net::accept::Acceptor;
 use crate::net::addr::{try_each, ToSocketAddrs};
 use crate::net::socket::Registered;
 
@@ -40,7 +40,7 @@ const BIND_BACKLOG: i32 = 1024;
 /// # References
 /// listen(2), accept4(2), tcp(7)
 pub struct TcpListener {
-    io: Registered,
+    acceptor: Acceptor,
 }
 
 impl TcpListener {
@@ -76,7 +76,7 @@ impl TcpListener {
 
     /// A listener of a non-blocking socket already listening.
     pub(crate) fn from_listening(socket: Socket) -> io::Result<TcpListener> {
-        Ok(TcpListener { io: Registered::from_nonblocking(socket)? })
+        Ok(TcpListener { acceptor: Acceptor::new(Registered::from_nonblocking(socket)?) })
     }
 
     /// Waits for a connection and returns it, with the address of its peer. The new socket
@@ -124,8 +124,7 @@ impl TcpListener {
     /// # Errors
     /// As [`accept`](TcpListener::accept).
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        let flags = libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK;
-        let (socket, addr) = ready!(self.io.poll_io(cx, Interest::Readable, |sock| sock.accept4(flags)))?;
+        let (socket, addr) = ready!(self.acceptor.poll_accept(cx))?;
         let addr = sock_addr(addr)?;
         Poll::Ready(Ok((TcpStream::from_accepted(socket)?, addr)))
     }
@@ -158,7 +157,7 @@ impl TcpListener {
     /// # Errors
     /// The getsockname(2) error.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        sock_addr(self.io.socket().local_addr()?)
+        sock_addr(self.acceptor.io().socket().local_addr()?)
     }
 
     /// The time-to-live of the packets of accepted connections, in hops (`IP_TTL`; for
@@ -167,7 +166,7 @@ impl TcpListener {
     /// # Errors
     /// The getsockopt(2) error.
     pub fn ttl(&self) -> io::Result<u32> {
-        stream::ttl(&self.io)
+        stream::ttl(self.acceptor.io())
     }
 
     /// Sets the time-to-live of outgoing packets, in hops (1-255); accepted connections
@@ -179,7 +178,7 @@ impl TcpListener {
     /// # References
     /// ip(7) `IP_TTL`, ipv6(7) `IPV6_UNICAST_HOPS`
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        stream::set_ttl(&self.io, ttl)
+        stream::set_ttl(self.acceptor.io(), ttl)
     }
 
     /// Registers a listening `std::net::TcpListener` with the current runtime, making it
@@ -188,7 +187,7 @@ impl TcpListener {
     /// # Errors
     /// `Other` outside a runtime; the fcntl(2) or epoll_ctl(2) error.
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
-        Ok(TcpListener { io: Registered::new(Socket::from(listener))? })
+        Ok(TcpListener { acceptor: Acceptor::new(Registered::new(Socket::from(listener))?) })
     }
 
     /// Deregisters the socket and returns it as a `std::net::TcpListener`, **still in
@@ -199,7 +198,7 @@ impl TcpListener {
     /// The fcntl(2) error of duplicating the descriptor (never, in practice: a listener has
     /// no operation in flight once it is owned).
     pub fn into_std(self) -> io::Result<std::net::TcpListener> {
-        Ok(self.io.into_socket()?.into())
+        Ok(self.acceptor.into_socket()?.into())
     }
 }
 
@@ -231,13 +230,13 @@ impl TryFrom<std::net::TcpListener> for TcpListener {
 
 impl AsFd for TcpListener {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.as_fd()
+        self.acceptor.io().as_fd()
     }
 }
 
 impl AsRawFd for TcpListener {
     fn as_raw_fd(&self) -> RawFd {
-        self.io.as_raw_fd()
+        self.acceptor.io().as_raw_fd()
     }
 }
 

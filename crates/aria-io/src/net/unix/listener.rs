@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use socket2::{Domain, Socket, Type};
 
 use super::{SocketAddr, UnixStream};
-use crate::driver::Interest;
+use crate::net::accept::Acceptor;
 use crate::net::socket::Registered;
 
 /// A Unix-domain stream socket listening for connections, registered with the runtime it
@@ -21,7 +21,7 @@ use crate::net::socket::Registered;
 /// # References
 /// unix(7), listen(2), accept(2)
 pub struct UnixListener {
-    io: Registered,
+    acceptor: Acceptor,
 }
 
 /// The backlog given to listen(2); the kernel caps it at `/proc/sys/net/core/somaxconn`.
@@ -53,7 +53,7 @@ impl UnixListener {
         let socket = Socket::new(Domain::UNIX, Type::STREAM, None)?;
         socket.bind(addr.as_sockaddr())?;
         socket.listen(BACKLOG)?;
-        Ok(UnixListener { io: Registered::new(socket)? })
+        Ok(UnixListener { acceptor: Acceptor::new(Registered::new(socket)?) })
     }
 
     /// Takes a listening `std::os::unix::net::UnixListener` and registers it with the
@@ -62,7 +62,7 @@ impl UnixListener {
     /// # Errors
     /// The fcntl(2) error; `Other` outside a runtime.
     pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
-        Ok(UnixListener { io: Registered::new(Socket::from(OwnedFd::from(listener)))? })
+        Ok(UnixListener { acceptor: Acceptor::new(Registered::new(Socket::from(OwnedFd::from(listener)))?) })
     }
 
     /// Deregisters the socket and returns it as a `std::os::unix::net::UnixListener`,
@@ -73,7 +73,7 @@ impl UnixListener {
     /// registered descriptor (io_uring, until its cancellation completes): the socket is
     /// then returned as a duplicate.
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
-        Ok(OwnedFd::from(self.io.into_socket()?).into())
+        Ok(OwnedFd::from(self.acceptor.into_socket()?).into())
     }
 
     /// Waits for a connection and returns it with the client's address (usually unnamed).
@@ -98,7 +98,7 @@ impl UnixListener {
     /// # Errors
     /// As [`accept`](UnixListener::accept).
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
-        let (socket, addr) = std::task::ready!(self.io.poll_io(cx, Interest::Readable, |s| s.accept()))?;
+        let (socket, addr) = std::task::ready!(self.acceptor.poll_accept(cx))?;
         Poll::Ready(Ok((UnixStream::from_socket(socket)?, SocketAddr::from_sockaddr(addr))))
     }
 
@@ -113,7 +113,7 @@ impl UnixListener {
     /// # Errors
     /// The getsockname(2) error.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        Ok(SocketAddr::from_sockaddr(self.io.socket().local_addr()?))
+        Ok(SocketAddr::from_sockaddr(self.acceptor.io().socket().local_addr()?))
     }
 }
 
@@ -146,13 +146,13 @@ impl TryFrom<std::os::unix::net::UnixListener> for UnixListener {
 
 impl AsFd for UnixListener {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.as_fd()
+        self.acceptor.io().as_fd()
     }
 }
 
 impl AsRawFd for UnixListener {
     fn as_raw_fd(&self) -> RawFd {
-        self.io.as_raw_fd()
+        self.acceptor.io().as_raw_fd()
     }
 }
 
