@@ -216,6 +216,13 @@ impl<T: OpCode> Future for Op<T> {
     }
 }
 
+/// Whether an operation with this opcode and no readiness fallback of its own would be a
+/// submission: the current runtime's driver is io_uring and its kernel has the opcode.
+pub(crate) fn uring_supports(opcode: u8) -> bool {
+    context::driver_handle()
+        .is_ok_and(|d| matches!(&d.backend, Backend::Uring(ring) if ring.supports(opcode)))
+}
+
 /// The io_uring driver `op` would be submitted to, if it goes to one.
 fn uring_driver<T: OpCode>(op: &T) -> Option<Arc<Handle>> {
     match op.source() {

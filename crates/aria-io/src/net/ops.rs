@@ -1,6 +1,6 @@
 //! Socket operations in the completion shape (`driver::op`): a native io_uring entry
-//! (`IORING_OP_RECV`, `IORING_OP_SEND`) and the readiness fallback, for the owned-buffer
-//! methods of the stream types.
+//! (`IORING_OP_RECV`, `IORING_OP_SEND`, `IORING_OP_CONNECT`) and the readiness fallback, for
+//! the owned-buffer methods of the stream types and for connecting.
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd};
@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use io_uring::{opcode, squeue, types};
 
-use crate::driver::op::{uring_result, Op, OpCode};
+use socket2::{SockAddr, Socket};
+
+use crate::driver::op::{uring_result, uring_supports, Op, OpCode};
 use crate::driver::uring::Ring;
 use crate::driver::{Interest, IoSource};
 use crate::net::socket::Registered;
@@ -112,5 +114,84 @@ impl OpCode for SendOp {
     }
     fn uring_complete(&mut self, res: i32) -> io::Result<usize> {
         uring_result(res)
+    }
+}
+
+/// Connects the non-blocking `socket` to `addr` and registers it: one `IORING_OP_CONNECT`
+/// on io_uring; elsewhere a connect(2) that returns `EINPROGRESS`, then a wait until the
+/// socket is writable, then `SO_ERROR`. On the readiness path the socket is registered only
+/// once the connect is in progress (a socket that never connected reports `EPOLLHUP`,
+/// which would stay sticky if it were registered before).
+///
+/// # Cancel safety
+/// Dropping the future closes the socket (on io_uring, once the cancelled request has
+/// completed: the operation holds the descriptor until then).
+pub(crate) async fn connect(socket: Socket, addr: SockAddr) -> io::Result<Registered> {
+    if uring_supports(opcode::Connect::CODE) {
+        let io = Registered::from_nonblocking(socket)?;
+        let (res, _) = Op::new(ConnectOp { source: io.source().clone(), addr: Box::new(addr) }).await;
+        return res.map(|()| io);
+    }
+    match socket.connect(&addr) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return Err(e),
+    }
+    let io = Registered::from_nonblocking(socket)?;
+    io.io(Interest::Writable, connected).await?;
+    Ok(io)
+}
+
+/// The outcome of a connect(2) in progress: `WouldBlock` until it has one.
+fn connected(sock: &socket2::SockRef<'_>) -> io::Result<()> {
+    if let Some(e) = sock.take_error()? {
+        return Err(e);
+    }
+    match sock.peer_addr() {
+        Ok(_) => Ok(()),
+        Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => Err(io::ErrorKind::WouldBlock.into()),
+        Err(e) => Err(e),
+    }
+}
+
+/// connect(2) of a registered socket to `addr` (boxed: the kernel reads it after the
+/// submission, and the operation value may move meanwhile).
+struct ConnectOp {
+    source: Arc<IoSource>,
+    addr: Box<SockAddr>,
+}
+
+impl OpCode for ConnectOp {
+    type Output = ();
+    fn source(&self) -> Option<&Arc<IoSource>> {
+        Some(&self.source)
+    }
+    fn interest(&self) -> Interest {
+        Interest::Writable
+    }
+    /// The readiness path, taken only if the ring lost the opcode between
+    /// [`connect`]'s check and the submission (never, in practice): the connect(2) is
+    /// issued again, and `EALREADY`/`EINPROGRESS` mean it is still in progress.
+    fn perform(&mut self) -> io::Result<()> {
+        let sock = socket2::SockRef::from(&*self.source);
+        match sock.connect(&self.addr) {
+            Ok(()) => Ok(()),
+            Err(e) if e.raw_os_error() == Some(libc::EISCONN) => Ok(()),
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EINPROGRESS | libc::EALREADY)) => {
+                connected(&sock)
+            }
+            Err(e) => Err(e),
+        }
+    }
+    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
+        if !ring.supports(opcode::Connect::CODE) {
+            return None;
+        }
+        let fd = types::Fd(self.source.as_fd().as_raw_fd());
+        // The address is heap memory owned by `self`, untouched until the completion.
+        Some(opcode::Connect::new(fd, self.addr.as_ptr().cast(), self.addr.len()).build())
+    }
+    fn uring_complete(&mut self, res: i32) -> io::Result<()> {
+        uring_result(res).map(drop)
     }
 }

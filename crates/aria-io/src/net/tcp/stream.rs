@@ -64,8 +64,9 @@ impl TcpStream {
     /// Opens a connection to `addr`, trying each address it resolves to (see
     /// [`ToSocketAddrs`]) in order until one accepts.
     ///
-    /// Each attempt is a non-blocking connect(2) (`EINPROGRESS`), a wait until the socket
-    /// is writable, then `SO_ERROR` for its outcome.
+    /// Each attempt is one `IORING_OP_CONNECT` on io_uring; on epoll, a non-blocking
+    /// connect(2) (`EINPROGRESS`), a wait until the socket is writable, then `SO_ERROR` for
+    /// its outcome.
     ///
     /// # Errors
     /// The error of the last address tried (`ConnectionRefused`, `TimedOut` after the
@@ -96,28 +97,9 @@ impl TcpStream {
         Err(last.unwrap_or_else(no_addresses))
     }
 
-    /// Connects the non-blocking `socket` to `addr`, registering it once the connect(2) is
-    /// in progress (a socket that never connected reports `EPOLLHUP`, which would stay
-    /// sticky if it were registered before).
+    /// Connects the non-blocking `socket` to `addr` and registers it (see `ops::connect`).
     pub(crate) async fn connect_socket(socket: Socket, addr: SocketAddr) -> io::Result<TcpStream> {
-        match socket.connect(&SockAddr::from(addr)) {
-            Ok(()) => {}
-            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
-            Err(e) => return Err(e),
-        }
-        let io = Registered::from_nonblocking(socket)?;
-        io.io(Interest::Writable, |sock| {
-            if let Some(e) = sock.take_error()? {
-                return Err(e);
-            }
-            match sock.peer_addr() {
-                Ok(_) => Ok(()),
-                Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => Err(io::ErrorKind::WouldBlock.into()),
-                Err(e) => Err(e),
-            }
-        })
-        .await?;
-        Ok(TcpStream { io })
+        Ok(TcpStream { io: ops::connect(socket, SockAddr::from(addr)).await? })
     }
 
     /// A stream of a connected socket made non-blocking already (accept4(2)).
