@@ -17,7 +17,8 @@
 //! - **Completion** backends (`uring.rs`; IOCP later) hand the operation to the kernel,
 //!   which reads or writes its buffers asynchronously until it posts a completion. An
 //!   operation with no completion form (or a kernel without it), and a process wait (see
-//!   `process::child::WaitOp` for why), takes the readiness path, with readiness itself delivered as a completion
+//!   `process::child` for why `IORING_OP_WAITID` is not used), takes the readiness path,
+//!   with readiness itself delivered as a completion
 //!   (`IORING_OP_POLL_ADD`).
 //!
 //! The public API is the same for both, which is why every operation takes its buffers by
@@ -57,7 +58,9 @@
 //! - `epoll::Selector`: `register(fd, token, events)`, `deregister(fd)`,
 //!   `select(&mut events, timeout)`.
 //! - `uring::Ring`: `supports(opcode)` (probed at setup), `push_op(entry, waker) -> key`,
-//!   `poll_op(key, waker)`, `cancel_op(key, abandoned, cancel)`, `arm(fd, key, direction)` /
+//!   `poll_op(key, waker)`, `cancel_op(key, abandoned, cancel)`, `push_multishot(entry,
+//!   receiver)` / `cancel_multishot(key, receiver)` for requests with many completions (a
+//!   listener's accepts: see `multishot`), `arm(fd, key, direction)` /
 //!   `remove_poll(user_data)` for readiness, `poll_in(fd, token, multishot)` for the driver's
 //!   own descriptors, `turn(timeout, dispatch)` and `shutdown()`.
 //!
