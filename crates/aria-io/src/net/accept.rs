@@ -1,5 +1,5 @@
 //! Accepting connections: the one mechanism of [`TcpListener`](super::TcpListener) and
-//! [`UnixListener`](super::UnixListener).
+//! [`UnixListener`](super::unix::UnixListener).
 //!
 //! | backend | how a connection is accepted |
 //! |---|---|
