@@ -10,6 +10,7 @@ pub mod output;
 pub mod par_map;
 pub mod pipe_copy;
 pub mod pipeline;
+pub mod server;
 pub mod spawn;
 pub mod tasks;
 pub mod timers;
