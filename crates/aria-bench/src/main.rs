@@ -14,8 +14,10 @@
 //! Every scenario runs on each aria-io flavour (`aria-epoll`, `aria-uring`, `aria-mt`,
 //! `aria-tpc`) except par-map (`aria-mt` only); fanout adds `aria-mt1`. Echo (loopback TCP
 //! ping-pong against the `bench-echo-client` process) also runs tokio's per-core layout
-//! (`tokio-ct-per-core`), monoio and compio; with `--all`, `--window-ms` is its window per point. The rows of each
-//! table are in `report::cases`.
+//! (`tokio-ct-per-core`), monoio and compio; http (a hyper hello-world server loaded by `wrk`
+//! in another process) runs tokio and tokio's per-core layout. With `--all`, `--window-ms`
+//! is the window per point of echo and http (wrk's duration, in whole seconds). The rows of
+//! each table are in `report::cases`.
 //!
 //! # Adding to the suite
 //!
@@ -47,11 +49,12 @@ static ALLOC: measure::CountingAlloc = measure::CountingAlloc;
 const USAGE: &str = "\
 usage: aria-bench SCENARIO --runtime R [--size N] [--variant V] [--window-ms MS] [--dir D] [--json]
        aria-bench --all [--quick] [--rounds N] [--only S,S..] [--out FILE] [--no-strace] [--command TEXT]
-                  [--window-ms MS (echo's window per point)]
+                  [--window-ms MS (echo's window and http's wrk duration per point)]
        aria-bench --list
 scenarios: spawn exit-latency idle output pipe-copy pipeline tasks yield timers channel fanout par-map echo
+           http (needs wrk: apt-get install -y wrk)
 runtimes:  aria-epoll (aria) aria-uring (uring) aria-mt (mt) aria-mt1 aria-tpc (tpc) tokio tokio-ct
-           tokio-ct-per-core monoio compio (echo only) async-process (smol) std bash";
+           tokio-ct-per-core (echo, http) monoio compio (echo only) async-process (smol) std bash";
 
 fn bad(msg: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, format!("{}\n{USAGE}", msg.into()))
@@ -111,7 +114,7 @@ fn run(mut args: Vec<String>) -> io::Result<()> {
             strace: !switch(&mut args, "--no-strace"),
             command: value(&mut args, "--command")?,
             dir: value(&mut args, "--dir")?.map(PathBuf::from).unwrap_or_else(default_dir),
-            echo_window_ms: number(value(&mut args, "--window-ms")?, "--window-ms")?,
+            window_ms: number(value(&mut args, "--window-ms")?, "--window-ms")?,
         };
         if let Some(extra) = args.first() {
             return Err(bad(format!("unexpected argument `{extra}`")));

@@ -30,8 +30,9 @@ pub struct Options {
     pub command: Option<String>,
     /// Where scenarios write files.
     pub dir: PathBuf,
-    /// `--window-ms`: the echo scenario's window per point, instead of [`ECHO_WINDOW_MS`].
-    pub echo_window_ms: Option<u64>,
+    /// `--window-ms`: the window per point of the echo and http scenarios, instead of
+    /// [`ECHO_WINDOW_MS`] and [`HTTP_WINDOW_MS`].
+    pub window_ms: Option<u64>,
 }
 
 /// Whether more or less of a metric is better.
@@ -164,6 +165,14 @@ const MIB: u64 = 1 << 20;
 /// overrides it).
 pub const ECHO_WINDOW_MS: u64 = 1000;
 
+/// The http scenario's wrk duration per point in the full run, in milliseconds (`--window-ms`
+/// overrides it; wrk takes whole seconds): 2 points x 6 rows x 3 rounds x about 3.3 s keeps
+/// the scenario near 2 minutes.
+pub const HTTP_WINDOW_MS: u64 = 3000;
+
+/// The http points of the full run: connections.
+const HTTP_CONNS: [u64; 2] = [64, 256];
+
 /// The echo points of the full run: message size x connections.
 const ECHO_POINTS: [(&str, u64, u64); 8] = [
     ("100x1", 100, 1),
@@ -193,9 +202,10 @@ fn plain(rts: &[Runtime]) -> Vec<Row> {
     rts.iter().map(|&rt| row(rt, None, rt.name())).collect()
 }
 
-/// Every case of the suite, at full or quick sizes; `echo_window_ms` overrides the echo
-/// scenario's window per point ([`ECHO_WINDOW_MS`], or 200 ms with `quick`).
-pub fn cases(quick: bool, echo_window_ms: Option<u64>) -> Vec<Case> {
+/// Every case of the suite, at full or quick sizes; `window_ms` overrides the echo scenario's
+/// window per point ([`ECHO_WINDOW_MS`], or 200 ms with `quick`) and the http scenario's
+/// ([`HTTP_WINDOW_MS`], or 1 s with `quick`).
+pub fn cases(quick: bool, window_ms: Option<u64>) -> Vec<Case> {
     use Better::{Higher, Lower};
     use Runtime::{
         AriaEpoll as A, AriaMt as MT, AriaMt1 as MT1, AriaTpc as TPC, AriaUring as U, AsyncProcess as AP,
@@ -563,7 +573,8 @@ pub fn cases(quick: bool, echo_window_ms: Option<u64>) -> Vec<Case> {
                is started by a trivial job and tokio's blocking pool by one job per core that waits \
                for all the others.",
     });
-    v.extend(echo_cases(quick, echo_window_ms));
+    v.extend(echo_cases(quick, window_ms));
+    v.extend(http_cases(quick, window_ms));
     v
 }
 
@@ -668,6 +679,55 @@ fn echo_cases(quick: bool, window_ms: Option<u64>) -> Vec<Case> {
         });
     }
     v
+}
+
+/// The http cases: hyper's hello world against wrk, a case per connection count.
+fn http_cases(quick: bool, window_ms: Option<u64>) -> Vec<Case> {
+    use Better::{Higher, Lower};
+    use Runtime::{
+        AriaEpoll as A, AriaMt as MT, AriaTpc as TPC, AriaUring as U, Tokio as T, TokioCtPerCore as TCC,
+    };
+    let window = window_ms.unwrap_or(if quick { 1000 } else { HTTP_WINDOW_MS });
+    let duration_s = window.div_ceil(1000).max(1);
+    let conns: &[u64] = if quick { &HTTP_CONNS[..1] } else { &HTTP_CONNS };
+    const NOTE: &str = "hyper 1.x HTTP/1.1 (`hyper::server::conn::http1`, keep-alive, the runtime's \
+        timer) answering every request with 200 OK and `Hello, world!`, one task per connection; \
+        aria-io through `aria_io::hyper::HyperIo` / `HyperTimer`, tokio through hyper-util's \
+        `TokioIo` / `TokioTimer`. The server (this process) is pinned to CPU 0 before any \
+        runtime thread starts, the load generator `wrk -t1 --latency` (one thread, every \
+        connection kept alive) pinned to CPU 1 with taskset; requests/s and the latency \
+        percentiles are wrk's (its run includes opening the connections: no warm-up). Server \
+        CPU is getrusage(RUSAGE_SELF) over wrk's run, every thread of the server, as % of one \
+        core; wrk CPU is getrusage(RUSAGE_CHILDREN) of the wrk process. A socket error in wrk's \
+        count (connect, read, write, timeout) or a response other than 2xx / 3xx fails the \
+        measurement. What limits the figures on 2 cores: the server and wrk each have one \
+        CPU, so requests/s is bounded by whichever of the two saturates first (on loopback the \
+        sender's CPU also runs the receiver's TCP input path). The listener layouts are echo's: \
+        with the server on one CPU, aria-tpc and tokio-ct-per-core have one thread, aria-mt and \
+        tokio one worker each. The target is the issue's: hyper on aria >= 1.1 x hyper on \
+        tokio (multi-thread, the usual hyper setup); the ratios to tokio-ct-per-core are shown \
+        for information.";
+    conns
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| Case {
+            title: format!("http: hyper hello world x {c} connections, wrk for {duration_s} s"),
+            scenario: Scenario::Http,
+            size: c,
+            window_ms: Some(window),
+            rows: plain(&[A, U, TPC, MT, T, TCC]),
+            metrics: vec![
+                m("requests_per_s", "requests/s", Higher),
+                m("p50_us", "p50 us", Lower),
+                m("p99_us", "p99 us", Lower),
+                m("cpu_pct", "server CPU %", Lower),
+                m("cpu_us_per_req", "server CPU us/req", Lower),
+                m("client_cpu_pct", "wrk CPU %", Lower),
+            ],
+            targets: vec![Target::Ratio { metric: "requests_per_s", peer: "tokio", factor: 1.1 }],
+            note: if i == 0 { NOTE } else { "" },
+        })
+        .collect()
 }
 
 /// One measurement's metrics, or why it failed.
@@ -961,9 +1021,11 @@ pub fn sh(cmd: &str, args: &[&str]) -> String {
 /// Versions of the compared crates, from the workspace's Cargo.lock (found from the current
 /// directory upwards).
 fn crate_versions() -> Vec<(String, String)> {
-    const WANTED: [&str; 12] = [
+    const WANTED: [&str; 14] = [
         "aria-io",
         "tokio",
+        "hyper",
+        "hyper-util",
         "monoio",
         "compio",
         "async-process",
@@ -1048,7 +1110,7 @@ pub fn header(opts: &Options, rounds: usize, elapsed_s: f64) -> String {
          with its own scheduler and driver; block_on's spawns go to the cores in turn); `tokio` is the multi-thread \
          runtime with default settings (worker threads = nproc); `tokio-ct` is tokio's current-thread \
          runtime, and `tokio-ct-per-core` one such runtime per available CPU, each on its own thread \
-         (echo only); `monoio` (FusionDriver: io_uring, legacy epoll fallback) and `compio` \
+         (echo and http only); `monoio` (FusionDriver: io_uring, legacy epoll fallback) and `compio` \
          (io_uring) run a runtime per available CPU (echo only); `async-process` / `async-executor` / `async-io Timer` is smol's parts (async-process on \
          an async-executor run by async-io's block_on on the main thread); `std` is std::process with a \
          thread per waiting child and std::io::copy.\n"
@@ -1063,10 +1125,18 @@ pub fn header(opts: &Options, rounds: usize, elapsed_s: f64) -> String {
 pub fn run_all(opts: &Options) -> io::Result<()> {
     let start = Instant::now();
     let rounds = opts.rounds.unwrap_or(if opts.quick { 1 } else { 3 });
-    let cases: Vec<Case> = cases(opts.quick, opts.echo_window_ms)
+    let mut cases: Vec<Case> = cases(opts.quick, opts.window_ms)
         .into_iter()
         .filter(|c| opts.only.is_empty() || opts.only.iter().any(|o| c.scenario.name() == o))
         .collect();
+    // The CI smoke test runs where wrk may not be installable: skip rather than fail.
+    if opts.quick
+        && cases.iter().any(|c| c.scenario == Scenario::Http)
+        && crate::scenarios::http::on_path("wrk").is_none()
+    {
+        eprintln!("note: wrk is not installed (apt-get install -y wrk): skipping the http scenario");
+        cases.retain(|c| c.scenario != Scenario::Http);
+    }
     crate::runtimes::writer_path()?;
     crate::runtimes::helper_path("bench-echo-client")?;
     let results = run_cases(cases, rounds, &opts.dir);

@@ -12,7 +12,7 @@
 //! | `tokio`         | tokio multi-thread runtime with default settings                          |
 //! | `tokio-ct`      | tokio current-thread runtime (extra row where aria is compared to it)    |
 //! | `tokio-ct-per-core` | a tokio current-thread runtime per available CPU, each on its own    |
-//! |                 | thread (echo: a listener per thread, SO_REUSEPORT); echo only            |
+//! |                 | thread, a listener per thread (SO_REUSEPORT); echo and http only         |
 //! | `monoio`        | monoio 0.2 (default FusionDriver: io_uring, legacy epoll fallback), a    |
 //! |                 | runtime per available CPU; echo only                                     |
 //! | `compio`        | compio 0.19 (io_uring driver), a runtime per available CPU; echo only    |
@@ -56,7 +56,7 @@ pub enum Runtime {
     Tokio,
     /// tokio, current-thread.
     TokioCt,
-    /// tokio, a current-thread runtime per available CPU (echo only).
+    /// tokio, a current-thread runtime per available CPU (echo and http only).
     TokioCtPerCore,
     /// monoio, a runtime per available CPU (echo only).
     Monoio,
@@ -177,7 +177,8 @@ pub fn smol<F: Future>(fut: F) -> F::Output {
     async_io::block_on(EXECUTOR.run(fut))
 }
 
-/// The peers that only the echo scenario runs on, for the other scenarios' `match rt` arms:
+/// The peers that only the loopback scenarios run on (`tokio-ct-per-core`: echo and http;
+/// monoio, compio: echo), for the other scenarios' `match rt` arms:
 /// `echo_only!() => return Err(unsupported(..))`.
 macro_rules! echo_only {
     () => {

@@ -13,7 +13,9 @@
 //! it, at most 1 s).
 //!
 //! Every server reads into a buffer of [`BUF`] bytes and writes what it read back, until end
-//! of file, with TCP_NODELAY on the accepted connections; one task per connection.
+//! of file, with TCP_NODELAY on the accepted connections; one task per connection. The
+//! listeners, the pinning and the free port are [`super::server`]'s, shared with the http
+//! scenario; monoio and compio are echo's own.
 //!
 //! | runtime             | server                                                            |
 //! |---------------------|-------------------------------------------------------------------|
@@ -30,13 +32,12 @@
 use std::io::{self, BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use super::server::{self, Conn, Handlers, PerThread, Ready};
 use super::{secs, variant, Metrics, Params};
-use crate::measure::{cpu_time, raise_nofile};
-use crate::runtimes::{self, aria_rt, helper_path, unsupported, Runtime};
+use crate::measure::cpu_time;
+use crate::runtimes::{helper_path, unsupported, Runtime};
 
 /// The read buffer of every server.
 pub const BUF: usize = 4096;
@@ -54,10 +55,6 @@ struct Load {
     /// The aria servers echo through `futures-io` rather than the owned-buffer operations.
     futures_io: bool,
 }
-
-/// Whether the aria servers of this measurement use `futures-io` (set once, before they
-/// start).
-static FUTURES_IO: AtomicBool = AtomicBool::new(false);
 
 impl Load {
     fn parse(v: &str) -> io::Result<Load> {
@@ -95,20 +92,16 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
     if load.futures_io && !rt.is_aria() {
         return Err(unsupported("echo (futures-io)", rt));
     }
-    FUTURES_IO.store(load.futures_io, Ordering::Relaxed);
-    raise_nofile()?;
-    let cpus = allowed_cpus()?;
-    let (server_cpu, client_cpu) = (cpus[0], cpus[1 % cpus.len()]);
-    pin(server_cpu)?;
-    let threads = std::thread::available_parallelism()?.get();
-    let addr = free_port()?;
-    let (ready, readies) = mpsc::channel();
-    let listeners = start(rt, addr, threads, ready)?;
-    for _ in 0..listeners {
-        readies
-            .recv_timeout(Duration::from_secs(10))
-            .map_err(|_| io::Error::other(format!("the {rt} server did not start listening")))??;
-    }
+    let handlers = Handlers {
+        aria: if load.futures_io { aria::conn_futures_io } else { aria::conn },
+        tokio: tokio_conn,
+    };
+    let other: Option<PerThread> = match rt {
+        Runtime::Monoio => Some(monoio),
+        Runtime::Compio => Some(compio),
+        _ => None,
+    };
+    let server::Server { addr, client_cpu } = server::start(rt, "echo", handlers, other)?;
     let mut args = vec![
         "--addr".to_string(),
         addr.to_string(),
@@ -169,207 +162,56 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
     ])
 }
 
-/// The CPUs this process may run on, in order (sched_getaffinity(2), through core_affinity).
-fn allowed_cpus() -> io::Result<Vec<usize>> {
-    let cpus: Vec<usize> =
-        core_affinity::get_core_ids().unwrap_or_default().into_iter().map(|c| c.id).collect();
-    if cpus.is_empty() {
-        return Err(io::Error::other("no CPU in the affinity mask"));
-    }
-    Ok(cpus)
-}
-
-/// Pins the calling thread to `cpu`; called before any other thread of the server starts, so
-/// every thread it creates inherits the mask (sched_setaffinity(2), through core_affinity).
-fn pin(cpu: usize) -> io::Result<()> {
-    if !core_affinity::set_for_current(core_affinity::CoreId { id: cpu }) {
-        return Err(io::Error::other(format!("cannot pin the server to CPU {cpu} (sched_setaffinity)")));
-    }
-    Ok(())
-}
-
-/// A free port of 127.0.0.1, found by binding port 0 and closing the socket, so that the
-/// listeners of a SO_REUSEPORT group can all bind the same address.
-fn free_port() -> io::Result<SocketAddr> {
-    std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()
-}
-
-/// Tells the scenario that one listener listens (or why it could not).
-type Ready = mpsc::Sender<io::Result<()>>;
-
-/// A server's thread body: listen on the address, report on `Ready`, serve.
-type Serve = fn(SocketAddr, &Ready) -> io::Result<()>;
-
-/// Starts the server of `rt` on threads of its own (they serve until the process exits) and
-/// returns how many listeners will report on `ready`.
-fn start(rt: Runtime, addr: SocketAddr, threads: usize, ready: Ready) -> io::Result<usize> {
-    let spawn = |i: usize, ready: Ready, serve: Serve| {
-        std::thread::Builder::new().name(format!("echo-server-{i}")).spawn(move || {
-            if let Err(e) = serve(addr, &ready) {
-                let _ = ready.send(Err(e));
-            }
-        })
-    };
-    let (n, serve): (usize, Serve) = match rt {
-        aria_rt!() if rt == Runtime::AriaTpc => (threads, aria_tpc),
-        aria_rt!() => {
-            std::thread::Builder::new().name("echo-server".into()).spawn(move || {
-                if let Err(e) = runtimes::aria(rt, aria::serve(addr, ready.clone())).and_then(|r| r) {
-                    let _ = ready.send(Err(e));
-                }
-            })?;
-            return Ok(1);
-        }
-        Runtime::Tokio => (1, tokio_mt),
-        Runtime::TokioCtPerCore => (threads, tokio_ct),
-        Runtime::Monoio => (threads, monoio),
-        Runtime::Compio => (threads, compio),
-        Runtime::TokioCt | Runtime::AsyncProcess | Runtime::Std | Runtime::Bash => {
-            return Err(unsupported("echo", rt))
-        }
-    };
-    if rt == Runtime::AriaTpc || rt == Runtime::Tokio {
-        spawn(0, ready, serve)?;
-    } else {
-        for i in 0..n {
-            spawn(i, ready.clone(), serve)?;
-        }
-    }
-    Ok(n)
-}
-
-/// aria-tpc: a listener per core, each bound with SO_REUSEPORT in a task on its core.
-fn aria_tpc(addr: SocketAddr, ready: &Ready) -> io::Result<()> {
-    let ready = ready.clone();
-    runtimes::aria(Runtime::AriaTpc, async move {
-        let h = aria_io::Handle::current();
-        let cores = h.cores().unwrap_or(1);
-        let tasks: Vec<_> = (0..cores)
-            .map(|core| {
-                let ready = ready.clone();
-                h.spawn_on(core, move || async move {
-                    let res = match aria::reuseport_listener(addr) {
-                        Ok(l) => {
-                            let _ = ready.send(Ok(()));
-                            aria::accept_loop(l).await
-                        }
-                        Err(e) => Err(e),
-                    };
-                    if let Err(e) = res {
-                        let _ = ready.send(Err(e));
-                    }
-                })
-            })
-            .collect();
-        for t in tasks {
-            t.await?;
-        }
-        Ok(())
-    })?
-}
-
 mod aria {
-    use std::io;
-    use std::net::SocketAddr;
-    use std::sync::atomic::Ordering;
+    use aria_io::net::TcpStream;
 
-    use aria_io::net::{TcpListener, TcpSocket, TcpStream};
-
-    use super::{Ready, BUF, FUTURES_IO};
-
-    /// One listener on `addr`, accepting until the process exits.
-    pub(super) async fn serve(addr: SocketAddr, ready: Ready) -> io::Result<()> {
-        let l = TcpListener::bind(addr).await?;
-        let _ = ready.send(Ok(()));
-        accept_loop(l).await
-    }
-
-    /// A listener of a SO_REUSEPORT group on `addr`, on the driver of the calling core.
-    pub(super) fn reuseport_listener(addr: SocketAddr) -> io::Result<TcpListener> {
-        let s = TcpSocket::new_v4()?;
-        s.set_reuseport(true)?;
-        s.bind(addr)?;
-        s.listen(1024)
-    }
-
-    pub(super) async fn accept_loop(l: TcpListener) -> io::Result<()> {
-        loop {
-            let (s, _) = l.accept().await?;
-            if FUTURES_IO.load(Ordering::Relaxed) {
-                drop(aria_io::spawn(conn_futures_io(s)));
-            } else {
-                drop(aria_io::spawn(conn(s)));
-            }
-        }
-    }
+    use super::{Conn, BUF};
 
     /// Echoes through the `futures-io` traits.
-    async fn conn_futures_io(mut s: TcpStream) {
-        use futures_lite::{AsyncReadExt, AsyncWriteExt};
-        let _ = s.set_nodelay(true);
-        let mut buf = vec![0u8; BUF];
-        while let Ok(n @ 1..) = s.read(&mut buf).await {
-            if s.write_all(&buf[..n]).await.is_err() {
-                return;
-            }
-        }
-    }
-
-    /// Echoes with the owned-buffer operations (IORING_OP_RECV/SEND on io_uring, no copy).
-    async fn conn(mut s: TcpStream) {
-        let _ = s.set_nodelay(true);
-        let mut buf = Vec::with_capacity(BUF);
-        loop {
-            buf.clear();
-            let (res, b) = s.read_owned(buf).await;
-            buf = b;
-            if !matches!(res, Ok(n) if n > 0) {
-                return;
-            }
-            let (res, b) = s.write_all_owned(buf).await;
-            buf = b;
-            if res.is_err() {
-                return;
-            }
-        }
-    }
-}
-
-/// tokio: one listener on the multi-thread runtime (default settings).
-fn tokio_mt(addr: SocketAddr, ready: &Ready) -> io::Result<()> {
-    runtimes::tokio(true, async {
-        let l = tokio::net::TcpListener::bind(addr).await?;
-        let _ = ready.send(Ok(()));
-        tokio_accept(l).await
-    })?
-}
-
-/// tokio-ct-per-core: this thread's current-thread runtime and SO_REUSEPORT listener.
-fn tokio_ct(addr: SocketAddr, ready: &Ready) -> io::Result<()> {
-    runtimes::tokio(false, async {
-        let s = tokio::net::TcpSocket::new_v4()?;
-        s.set_reuseport(true)?;
-        s.bind(addr)?;
-        let l = s.listen(1024)?;
-        let _ = ready.send(Ok(()));
-        tokio_accept(l).await
-    })?
-}
-
-async fn tokio_accept(l: tokio::net::TcpListener) -> io::Result<()> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    loop {
-        let (mut s, _) = l.accept().await?;
-        tokio::spawn(async move {
-            let _ = s.set_nodelay(true);
+    pub(super) fn conn_futures_io(mut s: TcpStream) -> Conn {
+        Box::pin(async move {
+            use futures_lite::{AsyncReadExt, AsyncWriteExt};
             let mut buf = vec![0u8; BUF];
             while let Ok(n @ 1..) = s.read(&mut buf).await {
                 if s.write_all(&buf[..n]).await.is_err() {
                     return;
                 }
             }
-        });
+        })
     }
+
+    /// Echoes with the owned-buffer operations (IORING_OP_RECV/SEND on io_uring, no copy).
+    pub(super) fn conn(mut s: TcpStream) -> Conn {
+        Box::pin(async move {
+            let mut buf = Vec::with_capacity(BUF);
+            loop {
+                buf.clear();
+                let (res, b) = s.read_owned(buf).await;
+                buf = b;
+                if !matches!(res, Ok(n) if n > 0) {
+                    return;
+                }
+                let (res, b) = s.write_all_owned(buf).await;
+                buf = b;
+                if res.is_err() {
+                    return;
+                }
+            }
+        })
+    }
+}
+
+/// tokio (both layouts): reads into a buffer and writes it back.
+fn tokio_conn(mut s: tokio::net::TcpStream) -> Conn {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    Box::pin(async move {
+        let mut buf = vec![0u8; BUF];
+        while let Ok(n @ 1..) = s.read(&mut buf).await {
+            if s.write_all(&buf[..n]).await.is_err() {
+                return;
+            }
+        }
+    })
 }
 
 /// monoio: this thread's runtime (FusionDriver: io_uring when the kernel has it, else the

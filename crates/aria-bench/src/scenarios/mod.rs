@@ -5,11 +5,13 @@ pub mod channel;
 pub mod echo;
 pub mod exit_latency;
 pub mod fanout;
+pub mod http;
 pub mod idle;
 pub mod output;
 pub mod par_map;
 pub mod pipe_copy;
 pub mod pipeline;
+pub mod server;
 pub mod spawn;
 pub mod tasks;
 pub mod timers;
@@ -29,12 +31,14 @@ pub type Metrics = Vec<(&'static str, f64)>;
 /// What a measurement is asked to do.
 #[derive(Debug, Clone)]
 pub struct Params {
-    /// The scenario's size: a count of children, tasks, messages, or a number of bytes.
+    /// The scenario's size: a count of children, tasks, messages or connections (http), or a
+    /// number of bytes.
     pub size: u64,
     /// Scenario-specific variant: `native`/`portable` (yield, channel), `text`/`data`
     /// (pipeline), `SIZExCONNS[@RATE]` or `fixed` (echo).
     pub variant: Option<String>,
-    /// How long the idle scenario watches the children, and echo's measuring window.
+    /// How long the idle scenario watches the children, echo's measuring window, and wrk's
+    /// duration (http, rounded up to whole seconds).
     pub window: Duration,
     /// Where scenarios write their files (pipe-copy).
     pub dir: PathBuf,
@@ -69,11 +73,13 @@ pub enum Scenario {
     ParMap,
     /// Ping-pong over loopback TCP against a load generator in another process.
     Echo,
+    /// A hyper hello-world server against wrk in another process.
+    Http,
 }
 
 impl Scenario {
     /// Every scenario, in table order.
-    pub const ALL: [Scenario; 13] = [
+    pub const ALL: [Scenario; 14] = [
         Scenario::Spawn,
         Scenario::ExitLatency,
         Scenario::Idle,
@@ -87,6 +93,7 @@ impl Scenario {
         Scenario::Fanout,
         Scenario::ParMap,
         Scenario::Echo,
+        Scenario::Http,
     ];
 
     /// The subcommand name.
@@ -105,6 +112,7 @@ impl Scenario {
             Scenario::Fanout => "fanout",
             Scenario::ParMap => "par-map",
             Scenario::Echo => "echo",
+            Scenario::Http => "http",
         }
     }
 
@@ -130,6 +138,7 @@ impl Scenario {
             Scenario::Fanout => 10_000,
             Scenario::ParMap => 1_000_000,
             Scenario::Echo => 0,
+            Scenario::Http => 64,
         }
     }
 
@@ -152,6 +161,7 @@ impl Scenario {
             Scenario::Fanout => fanout::run(rt, p),
             Scenario::ParMap => par_map::run(rt, p),
             Scenario::Echo => echo::run(rt, p),
+            Scenario::Http => http::run(rt, p),
         }
     }
 }
