@@ -37,9 +37,18 @@ pub const BUILTINS: &[(&str, &str)] = &[
 
 /// Checks a parsed script.
 ///
+/// The check runs on the script stack (see [`crate::stack`]).
+///
 /// # Errors
 /// All the problems found, in source order.
 pub fn check(script: &Script) -> Result<(), Vec<Diag>> {
+    crate::stack::on_script_stack(|| check_here(script))
+        .unwrap_or_else(|e| Err(vec![crate::parser::no_thread(&e)]))
+}
+
+/// [`check`] on the current thread, whose stack must hold a tree of
+/// [`MAX_DEPTH`](crate::stack::MAX_DEPTH) levels.
+pub(crate) fn check_here(script: &Script) -> Result<(), Vec<Diag>> {
     let mut c = Checker { scopes: vec![HashMap::new()], loops: 0, errors: Vec::new() };
     c.declare_builtin_var("args", Ty::List(Box::new(Ty::Str)));
     c.scopes.push(HashMap::new());
