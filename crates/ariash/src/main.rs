@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use ariash::diag::{eprint_text, escape_controls};
 use clap::{CommandFactory, Parser};
 
 /// Run an ariash script: a small typed, C-style language for orchestrating processes.
@@ -46,7 +47,7 @@ fn main() -> ExitCode {
             match std::fs::read_to_string(&path) {
                 Ok(text) => (ariash::Source::new(path, text), rest.collect()),
                 Err(e) => {
-                    eprintln!("ariash: cannot read `{path}`: {e}");
+                    eprint_text(&format!("ariash: cannot read `{}`: {e}\n", escape_controls(&path)));
                     // Like sh: 127 for a script that is not there, 2 for one that is unreadable.
                     let missing = e.kind() == std::io::ErrorKind::NotFound;
                     return ExitCode::from(if missing { 127 } else { 2 });
@@ -57,7 +58,7 @@ fn main() -> ExitCode {
     let script = match ariash::compile(&source) {
         Ok(script) => script,
         Err(diags) => {
-            eprint!("{}", ariash::diag::render(&diags, &source));
+            eprint_text(&ariash::diag::render(&diags, &source));
             return ExitCode::from(2);
         }
     };
@@ -67,7 +68,7 @@ fn main() -> ExitCode {
     match ariash::run(&source, &script, args) {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(255)),
         Err(e) => {
-            eprintln!("ariash: cannot start the runtime: {e}");
+            eprint_text(&format!("ariash: cannot start the runtime: {e}\n"));
             ExitCode::from(70)
         }
     }

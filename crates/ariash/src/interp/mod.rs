@@ -111,7 +111,7 @@ impl<'a> Interp<'a> {
             Ok(()) => self.status,
             Err(Flow::Exit(code)) => code,
             Err(Flow::Error(diag)) => {
-                eprint!("{}", diag.render(self.source));
+                crate::diag::eprint_text(&diag.render(self.source));
                 1
             }
             Err(Flow::Signal(signo)) => 128 + signo,

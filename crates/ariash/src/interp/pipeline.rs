@@ -13,6 +13,7 @@ use aria_io::process::{Command, Pipeline, PipelineChild, PipelineStatus, Redirec
 
 use super::{runtime_error, BoxFut, Eval, Flow, Interp};
 use crate::ast::{PipeExpr, PipeKind, PipeOp, RedirectKind, Span};
+use crate::diag::{eprint_text, escape_controls};
 use crate::value::Value;
 
 /// A background job started with `&`.
@@ -148,7 +149,11 @@ impl Interp<'_> {
             .find(|(prog, _)| message.contains(&format!("`{prog}`")))
             .or(stages.first())
             .map_or(p.span, |(_, s)| *s);
-        eprintln!("ariash: {}: {message}", self.source.location(span.start));
+        eprint_text(&format!(
+            "ariash: {}: {}\n",
+            self.source.location(span.start),
+            escape_controls(&message)
+        ));
         let code = spawn_failure_code(err);
         self.status = code;
         code
@@ -198,10 +203,10 @@ impl Interp<'_> {
 
     /// The script stops because a checked pipeline (or `wait?`) failed.
     fn stopped(&self, code: i32, span: Span) -> Flow {
-        eprintln!(
-            "ariash: {}: stopping: pipeline failed with status {code}",
+        eprint_text(&format!(
+            "ariash: {}: stopping: pipeline failed with status {code}\n",
             self.source.location(span.start)
-        );
+        ));
         Flow::Exit(code)
     }
 
