@@ -65,6 +65,15 @@ fn the_column_in_the_excerpt_heading_counts_characters_like_the_message() {
     assert!(r.stderr.contains(&format!("[{SCRIPT}:1:28]")), "{}", r.stderr);
 }
 
+#[test]
+fn only_the_first_hundred_errors_are_shown_with_a_count_of_the_rest() {
+    let dir = tempdir();
+    let r = run_script(dir.path(), &"print(nope);\n".repeat(150));
+    assert_eq!(r.status, 2, "{}", r.stderr);
+    assert_eq!(r.stderr.matches("unknown variable `nope`").count(), 100, "{}", r.stderr);
+    assert!(r.stderr.contains(&format!("{SCRIPT}:101:7: 50 more errors not shown")), "{}", r.stderr);
+}
+
 /// The write end of a pipe whose read end is already closed.
 fn closed_pipe() -> std::os::fd::OwnedFd {
     use std::os::fd::FromRawFd;
