@@ -42,9 +42,9 @@ pub fn compile(source: &Source) -> Result<ast::Script, Vec<Diag>> {
 
 /// Runs a checked script on a new `aria_io` runtime and returns ariash's exit status.
 ///
-/// `args` becomes the script's `[string]:args`. `SIGINT` and `SIGTERM` are handled for the
-/// duration (see [`signals`]): they are forwarded to the running pipelines and jobs, and the
-/// status is then `128 + signal`.
+/// `args` becomes the script's `[string]:args`. `SIGINT`, `SIGTERM`, `SIGHUP` and `SIGQUIT`
+/// are handled for the duration (see [`signals`]): they are forwarded to the running pipelines
+/// and jobs, and the status is then `128 + signal`.
 ///
 /// The script runs on the script stack (see [`stack`]), so any caller's stack will do.
 ///
