@@ -382,6 +382,55 @@ fn wait_reports_a_failed_job_and_wait_question_stops() {
 }
 
 #[test]
+fn a_background_job_whose_program_is_missing_is_a_failed_job_for_wait() {
+    let dir = tempdir();
+    let r = run_script(
+        dir.path(),
+        "run(\"ariash-no-such-program\") &;\nrun(\"true\") &;\nwait;\nprint(status());\n\
+         run(\"ariash-no-such-program\") &;\nrun(\"true\") &;\nwait?;\nprint(\"not reached\");",
+    );
+    assert_eq!(r.status, 127, "{r:#?}");
+    assert_eq!(r.stdout, "127\n");
+    assert!(
+        r.stderr.contains(&format!("{SCRIPT}:1:1: failed to spawn `ariash-no-such-program`")),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(&format!("{SCRIPT}:5:1: failed to spawn `ariash-no-such-program`")),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains(&format!("{SCRIPT}:5:1: stopping")), "{}", r.stderr);
+}
+
+#[test]
+fn a_background_job_whose_redirection_fails_names_its_program_and_fails_wait() {
+    let dir = tempdir();
+    let r = run_script(dir.path(), "run(\"cat\") < \"missing.txt\" &;\nwait;\nprint(status());");
+    assert_eq!((r.status, r.stdout.as_str()), (1, "1\n"), "{r:#?}");
+    assert!(r.stderr.contains(&format!("{SCRIPT}:1:1: cannot start `cat`: ")), "{}", r.stderr);
+    assert!(r.stderr.contains("missing.txt"), "{}", r.stderr);
+}
+
+#[test]
+fn background_jobs_that_run_out_of_file_descriptors_are_failed_jobs_for_wait() {
+    // Each started job holds descriptors until it is waited for, so 40 jobs cannot all start
+    // under a limit of 20.
+    let dir = tempdir();
+    let script = "int:i = 0; while (i < 40) { run(\"true\") &; i += 1; } wait; print(status());";
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args(["-c", "ulimit -n 20 && exec \"$0\" -c \"$1\"", env!("CARGO_BIN_EXE_ariash"), script])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let r = common::finish(cmd.spawn().expect("spawn sh"));
+    assert_ne!(r.stdout, "0\n", "{r:#?}");
+    assert!(r.stderr.contains("`true`: Too many open files"), "{}", r.stderr);
+}
+
+#[test]
 fn background_jobs_still_running_at_the_end_are_waited_for() {
     let dir = tempdir();
     let r = run_script(dir.path(), "run(\"sh\", [\"-c\", \"sleep 0.2; touch late\"]) &;");
