@@ -53,6 +53,36 @@ fn lists_concatenate_append_index_and_measure() {
 }
 
 #[test]
+fn a_hundred_thousand_appends_to_a_string_and_a_list_build_them_whole() {
+    // Each append copied the whole value (quadratic: minutes for the list); the test checks
+    // the result only, the hang guard being the only clock.
+    let out = stdout_of(
+        "string:s = \"\";\n[string]:xs = [];\nstring:t = \"<\";\nint:i = 0;\n\
+         while (i < 100000) {\n\
+           s = s + \"0123456789\";\n\
+           xs = xs + [str(i % 10)];\n\
+           t += str(i % 7) + \",\";\n\
+           i += 1;\n\
+         }\n\
+         print(len(s), len(xs), len(t), xs[99999], s == s + \"\");\n\
+         int:sum = 0;\nfor (x in xs) { sum += int(x); }\nprint(sum, xs[12345] == str(12345 % 10));",
+    );
+    assert_eq!(out, "1000000 100000 200001 9 true\n450000 true\n");
+}
+
+#[test]
+fn appending_to_a_copy_leaves_the_original_alone() {
+    assert_eq!(
+        stdout_of(
+            "[string]:xs = [\"a\"];\n[string]:ys = xs;\nys = ys + [\"b\"];\nxs += [\"c\"];\n\
+             string:s = \"x\";\nstring:t = s;\nt = t + \"y\" + t;\ns = s + s;\n\
+             for (x in xs) { xs = xs + [x]; }\nprint(xs, \"|\", ys, \"|\", s, t);"
+        ),
+        "a c a c | a b | xx xyx\n"
+    );
+}
+
+#[test]
 fn comparisons_work_on_ints_strings_and_bools() {
     assert_eq!(
         stdout_of(

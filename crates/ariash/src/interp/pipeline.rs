@@ -7,6 +7,7 @@
 
 use std::io;
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::time::Instant;
 
 use aria_io::process::{Command, Pipeline, PipelineChild, PipelineStatus, Redirect};
@@ -95,7 +96,7 @@ impl Interp<'_> {
             match &p.kind {
                 PipeKind::Stage(stage) => {
                     let program = match self.eval(&stage.args[0]).await? {
-                        Value::Str(s) => s,
+                        Value::Str(s) => Rc::unwrap_or_clone(s),
                         _ => return Err(runtime_error(stage.span, "bad program", "run")),
                     };
                     let args = match stage.args.get(1) {
@@ -143,7 +144,7 @@ impl Interp<'_> {
 
     async fn path(&mut self, target: &crate::ast::Expr) -> Eval<PathBuf> {
         match self.eval(target).await? {
-            Value::Str(s) => Ok(PathBuf::from(s)),
+            Value::Str(s) => Ok(PathBuf::from(s.as_str())),
             _ => Err(runtime_error(target.span, "bad path", "redirection")),
         }
     }
