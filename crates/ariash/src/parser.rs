@@ -522,6 +522,12 @@ impl Parser {
             _ => return self.postfix(),
         };
         let t = self.bump();
+        if op == UnOp::Neg && self.at(&TokKind::MinIntDigits) {
+            // `-9223372036854775808`: the smallest int, whose digits alone do not fit.
+            let digits = self.bump();
+            self.tall(1, digits.span)?;
+            return Ok(Expr { kind: ExprKind::Int(i64::MIN), span: t.span.to(digits.span) });
+        }
         let expr = self.unary()?;
         self.tall(self.height + 1, t.span)?;
         Ok(Expr { span: t.span.to(expr.span), kind: ExprKind::Unary { op, expr: Box::new(expr) } })
@@ -549,6 +555,7 @@ impl Parser {
         let t = self.peek().clone();
         let kind = match t.kind {
             TokKind::Int(n) => ExprKind::Int(n),
+            TokKind::MinIntDigits => return Err(crate::lexer::too_large(t.span)),
             TokKind::Str(s) => ExprKind::Str(s),
             TokKind::True => ExprKind::Bool(true),
             TokKind::False => ExprKind::Bool(false),

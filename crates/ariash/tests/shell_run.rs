@@ -21,6 +21,21 @@ fn variables_and_arithmetic_follow_precedence() {
 }
 
 #[test]
+fn the_smallest_int_can_be_written_as_a_literal() {
+    assert_eq!(
+        stdout_of("int:m = -9223372036854775808;\nprint(m, m == -9223372036854775807 - 1, m + 1);"),
+        "-9223372036854775808 true -9223372036854775807\n"
+    );
+    let dir = tempdir();
+    let r = run_c(dir.path(), "int:m = -9223372036854775808; print(-m);");
+    assert_eq!(r.status, 1, "{r:#?}");
+    assert!(r.stderr.contains("integer overflow"), "{}", r.stderr);
+    let r = run_c(dir.path(), "print(1 - 9223372036854775808);");
+    assert_eq!(r.status, 2, "{r:#?}");
+    assert!(r.stderr.contains("the smallest -9223372036854775808"), "{}", r.stderr);
+}
+
+#[test]
 fn compound_assignment_updates_the_variable() {
     assert_eq!(stdout_of("int:n = 5; n += 2; n *= 3; string:s = \"a\"; s += \"b\"; print(n, s);"), "21 ab\n");
 }
