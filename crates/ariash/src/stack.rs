@@ -6,12 +6,14 @@
 //! known to hold that depth ([`SCRIPT_STACK`]), whatever the caller's stack: the main thread's
 //! 8 MiB, a test thread's 2 MiB, or less.
 //!
-//! The budget, measured in a debug build (where frames are largest) with the deepest accepted
-//! script of each shape in `tests/shell_limits.rs`: parsing `1 + (1 + (...))` at the limit
-//! needs about 13 MiB, running nested calls `str(str(...))` about 14 MiB, every other shape
-//! less; so [`SCRIPT_STACK`] leaves a margin of four. Dropping a tree at the limit needs far
-//! less (a test does it on a 256 KiB stack), so a tree returned to any caller is dropped safely
-//! there.
+//! The budget, measured with the deepest accepted script of each shape in
+//! `tests/shell_limits.rs` (the tests run them in a debug build): in a debug build, where
+//! frames are largest, parsing `1 + (1 + (...))` at the limit needs about 13 MiB and running
+//! nested calls `str(str(...))` about 14 MiB; in a release build no shape needs more than
+//! 2 MiB. So [`SCRIPT_STACK`] is 64 MiB in debug builds and 16 MiB in release builds, a margin
+//! of four or more; the release size also keeps ariash usable under a `ulimit -v` of 30 MB.
+//! Dropping a tree at the limit needs far less (a test does it on a 256 KiB stack), so a tree
+//! returned to any caller is dropped safely there.
 
 use std::io;
 
@@ -22,7 +24,7 @@ use std::io;
 pub const MAX_DEPTH: usize = 500;
 
 /// The stack size of the thread the parser, checker and interpreter run on.
-pub const SCRIPT_STACK: usize = 64 << 20;
+pub const SCRIPT_STACK: usize = if cfg!(debug_assertions) { 64 << 20 } else { 16 << 20 };
 
 /// Runs `f` on a thread named `ariash-script` with a [`SCRIPT_STACK`]-byte stack and returns
 /// its result. The stack is reserved address space; only the pages a walk touches are used.
