@@ -37,21 +37,40 @@ pub const BUILTINS: &[(&str, &str)] = &[
 
 /// Checks a parsed script.
 ///
+/// The check runs on the script stack (see [`crate::stack`]).
+///
 /// # Errors
 /// All the problems found, in source order.
 pub fn check(script: &Script) -> Result<(), Vec<Diag>> {
-    let mut c = Checker { scopes: vec![HashMap::new()], loops: 0, errors: Vec::new() };
+    crate::stack::on_script_stack(|| check_here(script))
+        .unwrap_or_else(|e| Err(vec![crate::parser::no_thread(&e)]))
+}
+
+/// [`check`] on the current thread, whose stack must hold a tree of
+/// [`MAX_DEPTH`](crate::stack::MAX_DEPTH) levels.
+pub(crate) fn check_here(script: &Script) -> Result<(), Vec<Diag>> {
+    let mut c = Checker { scopes: vec![HashMap::new()], loops: 0, errors: Vec::new(), left_out: None };
     c.declare_builtin_var("args", Ty::List(Box::new(Ty::Str)));
     c.scopes.push(HashMap::new());
     for stmt in &script.stmts {
         c.stmt(stmt);
     }
     if c.errors.is_empty() {
-        Ok(())
-    } else {
-        c.errors.sort_by_key(|d| d.span.start);
-        Err(c.errors)
+        return Ok(());
     }
+    c.errors.sort_by_key(|d| d.span.start);
+    if let Some((span, count)) = c.left_out {
+        c.errors.push(
+            Diag::new(
+                "ariash::check::too_many_errors",
+                format!("{count} more error{} not shown", if count == 1 { "" } else { "s" }),
+                span,
+                "the next one is here",
+            )
+            .with_help(format!("only the first {MAX_ERRORS} errors are shown; fix those first")),
+        );
+    }
+    Err(c.errors)
 }
 
 struct Var {
@@ -60,10 +79,15 @@ struct Var {
     span: Option<Span>,
 }
 
+/// How many errors are reported at most.
+pub const MAX_ERRORS: usize = 100;
+
 struct Checker {
     scopes: Vec<HashMap<String, Var>>,
     loops: usize,
     errors: Vec<Diag>,
+    /// Where the first error past [`MAX_ERRORS`] is, and how many were left out.
+    left_out: Option<(Span, usize)>,
 }
 
 fn assignable(target: &Ty, value: &Ty) -> bool {
@@ -97,8 +121,14 @@ impl Checker {
         self.scopes.iter().flat_map(|s| s.keys().map(String::as_str)).collect()
     }
 
+    /// Records an error. Past [`MAX_ERRORS`], only the first one left out is kept, to say how
+    /// many more there were (a generated script may have millions).
     fn error(&mut self, d: Diag) {
-        self.errors.push(d);
+        if self.errors.len() < MAX_ERRORS {
+            self.errors.push(d);
+        } else {
+            self.left_out.get_or_insert((d.span, 0)).1 += 1;
+        }
     }
 
     fn declare(&mut self, name: &Ident, ty: Ty) {

@@ -17,6 +17,9 @@ pub enum TokKind {
     Ident(String),
     /// An integer literal.
     Int(i64),
+    /// The digits `9223372036854775808`: too large for an int, but `-9223372036854775808`
+    /// is the smallest int (the parser joins the two).
+    MinIntDigits,
     /// A string literal with escapes decoded.
     Str(String),
     /// `string`
@@ -114,6 +117,7 @@ impl fmt::Display for TokKind {
         let s = match self {
             TokKind::Ident(name) => return write!(f, "name `{name}`"),
             TokKind::Int(n) => return write!(f, "number `{n}`"),
+            TokKind::MinIntDigits => "number `9223372036854775808`",
             TokKind::Str(_) => "string literal",
             TokKind::KwString => "`string`",
             TokKind::KwInt => "`int`",
@@ -318,15 +322,10 @@ impl Lexer<'_> {
             )
             .with_help("names cannot start with a digit; numbers are decimal digits only"));
         }
-        digits.parse::<i64>().map(TokKind::Int).map_err(|_| {
-            Diag::new(
-                "ariash::parse::number_too_large",
-                "integer literal does not fit in 64 bits",
-                Span::new(start, self.pos),
-                "too large",
-            )
-            .with_help(format!("the largest int is {}", i64::MAX))
-        })
+        if digits == MIN_INT_DIGITS {
+            return Ok(TokKind::MinIntDigits);
+        }
+        digits.parse::<i64>().map(TokKind::Int).map_err(|_| too_large(Span::new(start, self.pos)))
     }
 
     fn word(&mut self) -> TokKind {
@@ -405,6 +404,15 @@ impl Lexer<'_> {
         self.pos += len;
         Ok(kind)
     }
+}
+
+/// The magnitude of the smallest int, which only fits negated.
+const MIN_INT_DIGITS: &str = "9223372036854775808";
+
+/// The error for an integer literal that does not fit in an int.
+pub(crate) fn too_large(span: Span) -> Diag {
+    Diag::new("ariash::parse::number_too_large", "integer literal does not fit in 64 bits", span, "too large")
+        .with_help(format!("the largest int is {}, the smallest {}", i64::MAX, i64::MIN))
 }
 
 fn unterminated(start: usize) -> Diag {

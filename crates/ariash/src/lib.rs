@@ -18,6 +18,7 @@ mod interp;
 pub mod lexer;
 pub mod parser;
 pub mod signals;
+pub mod stack;
 pub mod value;
 
 use std::sync::Arc;
@@ -28,26 +29,35 @@ pub use diag::{Diag, Source};
 ///
 /// # Errors
 /// The syntax error, or every type error, found in the script.
+///
+/// Both run on the script stack (see [`stack`]), so any caller's stack will do.
 pub fn compile(source: &Source) -> Result<ast::Script, Vec<Diag>> {
-    let script = parser::parse(&source.text).map_err(|d| vec![d])?;
-    check::check(&script)?;
-    Ok(script)
+    let compiled = stack::on_script_stack(|| {
+        let script = parser::parse_here(&source.text).map_err(|d| vec![d])?;
+        check::check_here(&script)?;
+        Ok(script)
+    });
+    compiled.unwrap_or_else(|e| Err(vec![parser::no_thread(&e)]))
 }
 
 /// Runs a checked script on a new `aria_io` runtime and returns ariash's exit status.
 ///
-/// `args` becomes the script's `[string]:args`. `SIGINT` and `SIGTERM` are handled for the
-/// duration (see [`signals`]): they are forwarded to the running pipelines and jobs, and the
-/// status is then `128 + signal`.
+/// `args` becomes the script's `[string]:args`. `SIGINT`, `SIGTERM`, `SIGHUP` and `SIGQUIT`
+/// are handled for the duration (see [`signals`]): they are forwarded to the running pipelines
+/// and jobs, and the status is then `128 + signal`.
+///
+/// The script runs on the script stack (see [`stack`]), so any caller's stack will do.
 ///
 /// # Errors
-/// Creating the runtime or installing the signal watcher failed.
+/// Creating the script thread or the runtime, or installing the signal watcher, failed.
 pub fn run(source: &Source, script: &ast::Script, args: Vec<String>) -> std::io::Result<i32> {
-    let runtime = aria_io::Runtime::new()?;
-    let groups = Arc::new(signals::Groups::default());
-    runtime.block_on(async {
-        let grace = signals::grace_from_env();
-        signals::watch(Arc::clone(&groups), grace)?;
-        Ok(interp::Interp::new(source, args, groups, grace).run(script).await)
-    })
+    stack::on_script_stack(|| {
+        let runtime = aria_io::Runtime::new()?;
+        let groups = Arc::new(signals::Groups::default());
+        runtime.block_on(async {
+            let grace = signals::grace_from_env();
+            signals::watch(Arc::clone(&groups), grace)?;
+            Ok(interp::Interp::new(source, args, groups, grace).run(script).await)
+        })
+    })?
 }

@@ -6,6 +6,14 @@
 //! So `run("a") | run("b") && run("c")?` is `(a | b) && (c?)`. Redirections are not
 //! operators: they are parsed right after the `run(...)` they apply to, and their target is an
 //! additive expression (`run("p") > dir + "/out"`).
+//!
+//! Nesting is bounded by [`MAX_DEPTH`] in two ways, so that no later recursive walk (the
+//! checker, the interpreter, dropping the tree) can go deeper than the parser accepted: the
+//! parser's own recursion (blocks, `else if`s, type brackets, and each expression level,
+//! parentheses included) and the depth of the tree it builds (the statement's nesting plus the
+//! height of its expressions, where a left-associative chain `a + b + c` grows with its
+//! length without any recursion). Both are refused with `ariash::parse::too_deep` at the text
+//! that crosses the limit, before the tree grows any further.
 
 use crate::ast::{
     BinOp, Block, Expr, ExprKind, Ident, PipeExpr, PipeKind, PipeOp, Redirect, RedirectKind, Script, Span,
@@ -13,14 +21,34 @@ use crate::ast::{
 };
 use crate::diag::Diag;
 use crate::lexer::{lex, TokKind, Token};
+use crate::stack::MAX_DEPTH;
 
 /// Parses a whole script.
 ///
 /// # Errors
 /// The first lexical or syntax error, as a [`Diag`] pointing at the offending text.
+///
+/// The parse runs on the script stack (see [`crate::stack`]); failing to start that thread is
+/// reported as an error at the start of the script.
 pub fn parse(text: &str) -> Result<Script, Diag> {
+    crate::stack::on_script_stack(|| parse_here(text)).unwrap_or_else(|e| Err(no_thread(&e)))
+}
+
+/// The error for a script stack that could not be created.
+pub(crate) fn no_thread(e: &std::io::Error) -> Diag {
+    Diag::new(
+        "ariash::resource",
+        format!("cannot start the thread that runs scripts: {e}"),
+        Span::new(0, 0),
+        "not started",
+    )
+    .with_help("the system is out of threads or memory (see ulimit -u and ulimit -v)")
+}
+
+/// [`parse`] on the current thread, whose stack must hold [`MAX_DEPTH`] levels.
+pub(crate) fn parse_here(text: &str) -> Result<Script, Diag> {
     let toks = lex(text)?;
-    let mut p = Parser { toks, pos: 0 };
+    let mut p = Parser { toks, pos: 0, depth: 0, stmt_depth: 0, height: 0 };
     let mut stmts = Vec::new();
     while !p.at(&TokKind::Eof) {
         stmts.push(p.stmt()?);
@@ -55,6 +83,14 @@ fn binop(kind: &TokKind) -> Option<(u8, BinOp)> {
 struct Parser {
     toks: Vec<Token>,
     pos: usize,
+    /// The parser's own nesting: blocks, `else if`s, type brackets and expression levels.
+    depth: usize,
+    /// How many blocks and `else if`s the current statement is inside.
+    stmt_depth: usize,
+    /// The height of the expression tree last returned by an expression method (`expr`,
+    /// `expr_bp`, `unary`, `postfix`, `primary`), or the tallest item of the last `list`, or
+    /// the pipeline last returned by `redirects`.
+    height: usize,
 }
 
 type PResult<T> = Result<T, Diag>;
@@ -139,6 +175,48 @@ impl Parser {
             "`;` expected here",
         )
         .with_help(help))
+    }
+
+    fn too_deep(&self, span: Span) -> Diag {
+        Diag::new(
+            "ariash::parse::too_deep",
+            format!("the script nests more than {MAX_DEPTH} levels deep"),
+            span,
+            "nesting limit reached here",
+        )
+        .with_help(
+            "hold parts of the expression in variables, split long `+`, `&&` or `|` chains, \
+             or nest fewer blocks",
+        )
+    }
+
+    /// Runs `f` one parser level deeper, refusing to go past [`MAX_DEPTH`].
+    fn deeper<T>(&mut self, f: fn(&mut Parser) -> PResult<T>) -> PResult<T> {
+        if self.depth >= MAX_DEPTH {
+            return Err(self.too_deep(self.peek().span));
+        }
+        self.depth += 1;
+        let result = f(self);
+        self.depth -= 1;
+        result
+    }
+
+    /// Runs `f` (a block or an `else if`) one statement level deeper.
+    fn nested<T>(&mut self, f: fn(&mut Parser) -> PResult<T>) -> PResult<T> {
+        self.stmt_depth += 1;
+        let result = self.deeper(f);
+        self.stmt_depth -= 1;
+        result
+    }
+
+    /// Records `height` as that of the expression just built (ending at `at`), refusing a
+    /// tree deeper than [`MAX_DEPTH`].
+    fn tall(&mut self, height: usize, at: Span) -> PResult<()> {
+        self.height = height;
+        if self.stmt_depth + height > MAX_DEPTH {
+            return Err(self.too_deep(at));
+        }
+        Ok(())
     }
 
     fn ident(&mut self, what: &str) -> PResult<Ident> {
@@ -275,7 +353,7 @@ impl Parser {
         let then = self.block()?;
         let els = if self.eat(&TokKind::Else).is_some() {
             if self.at(&TokKind::If) {
-                Some(Box::new(self.if_stmt()?))
+                Some(Box::new(self.nested(Parser::if_stmt)?))
             } else {
                 let block = self.block()?;
                 let span = block.span;
@@ -301,6 +379,10 @@ impl Parser {
     }
 
     fn block(&mut self) -> PResult<Block> {
+        self.nested(Parser::block_here)
+    }
+
+    fn block_here(&mut self) -> PResult<Block> {
         let open = self.expect(TokKind::LBrace, "blocks are written in braces: { ... }")?;
         let mut stmts = Vec::new();
         while !self.at(&TokKind::RBrace) {
@@ -338,7 +420,7 @@ impl Parser {
             TokKind::KwInt => Ty::Int,
             TokKind::KwBool => Ty::Bool,
             TokKind::LBracket => {
-                let inner = self.type_expr()?;
+                let inner = self.deeper(Parser::type_expr)?;
                 let close = self.expect(TokKind::RBracket, "list types are written [string]")?;
                 return Ok(TypeExpr { ty: Ty::List(Box::new(inner.ty)), span: t.span.to(close.span) });
             }
@@ -367,6 +449,7 @@ impl Parser {
 
     fn expr_bp(&mut self, min_prec: u8) -> PResult<Expr> {
         let mut lhs = self.unary()?;
+        let mut height = self.height;
         loop {
             let tok = self.peek().clone();
             match tok.kind {
@@ -374,6 +457,8 @@ impl Parser {
                     self.bump();
                     let op = if tok.kind == TokKind::Pipe { PipeOp::Text } else { PipeOp::Data };
                     let rhs = self.expr_bp(PIPE_PREC + 1)?;
+                    height = 1 + height.max(self.height);
+                    self.tall(height, tok.span)?;
                     let l = pipe_operand(lhs, &tok, "left")?;
                     let r = pipe_operand(rhs, &tok, "right")?;
                     let span = l.span.to(r.span);
@@ -387,6 +472,8 @@ impl Parser {
                     let span = lhs.span.to(tok.span);
                     match lhs.kind {
                         ExprKind::Pipeline(p) if !matches!(p.kind, PipeKind::Try(_)) => {
+                            height += 1;
+                            self.tall(height, tok.span)?;
                             lhs = pipeline_expr(PipeExpr { kind: PipeKind::Try(p), span });
                         }
                         _ => {
@@ -401,14 +488,14 @@ impl Parser {
                     }
                 }
                 _ => {
-                    let Some((prec, op)) = binop(&tok.kind) else {
+                    let Some((prec, op)) = binop(&tok.kind).filter(|(prec, _)| *prec >= min_prec) else {
+                        self.height = height;
                         return Ok(lhs);
                     };
-                    if prec < min_prec {
-                        return Ok(lhs);
-                    }
                     self.bump();
                     let rhs = self.expr_bp(prec + 1)?;
+                    height = 1 + height.max(self.height);
+                    self.tall(height, tok.span)?;
                     let span = lhs.span.to(rhs.span);
                     lhs = Expr {
                         kind: ExprKind::Binary {
@@ -425,27 +512,42 @@ impl Parser {
     }
 
     fn unary(&mut self) -> PResult<Expr> {
+        self.deeper(Parser::unary_here)
+    }
+
+    fn unary_here(&mut self) -> PResult<Expr> {
         let op = match self.peek().kind {
             TokKind::Bang => UnOp::Not,
             TokKind::Minus => UnOp::Neg,
             _ => return self.postfix(),
         };
         let t = self.bump();
+        if op == UnOp::Neg && self.at(&TokKind::MinIntDigits) {
+            // `-9223372036854775808`: the smallest int, whose digits alone do not fit.
+            let digits = self.bump();
+            self.tall(1, digits.span)?;
+            return Ok(Expr { kind: ExprKind::Int(i64::MIN), span: t.span.to(digits.span) });
+        }
         let expr = self.unary()?;
+        self.tall(self.height + 1, t.span)?;
         Ok(Expr { span: t.span.to(expr.span), kind: ExprKind::Unary { op, expr: Box::new(expr) } })
     }
 
     fn postfix(&mut self) -> PResult<Expr> {
         let mut e = self.primary()?;
+        let mut height = self.height;
         while self.at(&TokKind::LBracket) {
             self.bump();
             let index = self.expr()?;
             let close = self.expect(TokKind::RBracket, "close the index with `]`")?;
+            height = 1 + height.max(self.height);
+            self.tall(height, close.span)?;
             e = Expr {
                 span: e.span.to(close.span),
                 kind: ExprKind::Index { base: Box::new(e), index: Box::new(index) },
             };
         }
+        self.height = height;
         Ok(e)
     }
 
@@ -453,6 +555,7 @@ impl Parser {
         let t = self.peek().clone();
         let kind = match t.kind {
             TokKind::Int(n) => ExprKind::Int(n),
+            TokKind::MinIntDigits => return Err(crate::lexer::too_large(t.span)),
             TokKind::Str(s) => ExprKind::Str(s),
             TokKind::True => ExprKind::Bool(true),
             TokKind::False => ExprKind::Bool(false),
@@ -466,6 +569,7 @@ impl Parser {
             TokKind::LBracket => {
                 self.bump();
                 let (items, close) = self.list(TokKind::RBracket)?;
+                self.tall(self.height + 1, close)?;
                 return Ok(Expr { kind: ExprKind::List(items), span: t.span.to(close) });
             }
             TokKind::Ident(ref name) if self.peek_nth(1).kind == TokKind::LParen => {
@@ -475,9 +579,12 @@ impl Parser {
                 let (args, close) = self.list(TokKind::RParen)?;
                 let span = t.span.to(close);
                 if name.name == "run" {
+                    // The stage and the pipeline expression around it.
+                    self.tall(self.height + 2, close)?;
                     let stage = PipeExpr { kind: PipeKind::Stage(Stage { args, span }), span };
                     return Ok(pipeline_expr(self.redirects(stage)?));
                 }
+                self.tall(self.height + 1, close)?;
                 return Ok(Expr { kind: ExprKind::Call { name, args }, span });
             }
             TokKind::KwInt if self.peek_nth(1).kind == TokKind::LParen => {
@@ -485,6 +592,7 @@ impl Parser {
                 self.bump();
                 self.bump();
                 let (args, close) = self.list(TokKind::RParen)?;
+                self.tall(self.height + 1, close)?;
                 return Ok(Expr { kind: ExprKind::Call { name, args }, span: t.span.to(close) });
             }
             TokKind::Ident(name) => ExprKind::Var(name),
@@ -502,27 +610,36 @@ impl Parser {
             }
         };
         self.bump();
+        self.tall(1, t.span)?;
         Ok(Expr { kind, span: t.span })
     }
 
     /// Comma-separated expressions up to `close` (a trailing comma is allowed).
+    /// Leaves the height of the tallest item (0 for none) in `self.height`.
     fn list(&mut self, close: TokKind) -> PResult<(Vec<Expr>, Span)> {
         let mut items = Vec::new();
+        let mut height = 0;
         loop {
             if let Some(t) = self.eat(&close) {
+                self.height = height;
                 return Ok((items, t.span));
             }
             items.push(self.expr()?);
+            height = height.max(self.height);
             if self.eat(&TokKind::Comma).is_none() {
                 let t = self.expect(close.clone(), "separate items with `,`")?;
+                self.height = height;
                 return Ok((items, t.span));
             }
         }
     }
 
     /// Redirections written after a `run(...)`: `N> e`, `N>> e`, `N< e`, `N>&M`, `N<&M`.
+    /// `self.height` is the stage's height on entry and the result's on return.
     fn redirects(&mut self, mut stage: PipeExpr) -> PResult<PipeExpr> {
+        let mut height = self.height;
         loop {
+            self.height = height;
             let first = self.peek().clone();
             let (fd, op) = match first.kind {
                 TokKind::Int(n) => {
@@ -553,6 +670,7 @@ impl Parser {
             let kind = if self.at(&TokKind::Amp) && op.kind != TokKind::GtGt {
                 self.bump();
                 let t = self.bump();
+                self.height = 0;
                 match t.kind {
                     TokKind::Int(m) => {
                         let from = check_fd(m, t.span)?;
@@ -577,6 +695,8 @@ impl Parser {
                 }
             };
             let span = first.span.to(Span::new(self.prev_end(), self.prev_end()));
+            height = 1 + height.max(self.height);
+            self.tall(height, span)?;
             stage = PipeExpr {
                 span: stage.span.to(span),
                 kind: PipeKind::Redirect { inner: Box::new(stage), redirect: Redirect { kind, span } },

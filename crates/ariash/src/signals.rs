@@ -1,4 +1,11 @@
-//! Termination on `SIGINT`/`SIGTERM`: no child outlives ariash.
+//! Termination on `SIGINT`, `SIGTERM`, `SIGHUP` and `SIGQUIT`: no child outlives ariash.
+//!
+//! Every pipeline runs in its own process group, so a signal the kernel or a terminal sends
+//! to ariash's group (Ctrl-C, Ctrl-\\, a hang-up when the terminal closes or the ssh session
+//! drops) reaches ariash alone; each of the four is handled the same way, as below, and ariash
+//! exits with `128 + signal` (130, 143, 129, 131). `SIGQUIT` does not dump core: the choice
+//! was between its default action, which would leave every child running in its own group,
+//! and the same orderly stop as the others, where the children receive the `SIGQUIT` itself.
 //!
 //! The protocol, shared between the interpreter and a watcher task running on the same
 //! runtime:
@@ -99,14 +106,18 @@ impl Groups {
     }
 }
 
-/// Starts the watcher tasks for `SIGINT` and `SIGTERM` on the current runtime.
+/// The signals that stop ariash and its children.
+pub const TERMINATING: [SignalKind; 4] =
+    [SignalKind::interrupt(), SignalKind::terminate(), SignalKind::hangup(), SignalKind::quit()];
+
+/// Starts the watcher tasks for the [`TERMINATING`] signals on the current runtime.
 ///
 /// Must be called inside the runtime, before any pipeline is spawned.
 ///
 /// # Errors
 /// The error of [`aria_io::signal::signal`].
 pub fn watch(groups: Arc<Groups>, grace: Duration) -> io::Result<()> {
-    for kind in [SignalKind::interrupt(), SignalKind::terminate()] {
+    for kind in TERMINATING {
         let mut sig = signal(kind)?;
         let groups = Arc::clone(&groups);
         let signo = kind.as_raw();

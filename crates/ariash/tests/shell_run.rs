@@ -21,6 +21,21 @@ fn variables_and_arithmetic_follow_precedence() {
 }
 
 #[test]
+fn the_smallest_int_can_be_written_as_a_literal() {
+    assert_eq!(
+        stdout_of("int:m = -9223372036854775808;\nprint(m, m == -9223372036854775807 - 1, m + 1);"),
+        "-9223372036854775808 true -9223372036854775807\n"
+    );
+    let dir = tempdir();
+    let r = run_c(dir.path(), "int:m = -9223372036854775808; print(-m);");
+    assert_eq!(r.status, 1, "{r:#?}");
+    assert!(r.stderr.contains("integer overflow"), "{}", r.stderr);
+    let r = run_c(dir.path(), "print(1 - 9223372036854775808);");
+    assert_eq!(r.status, 2, "{r:#?}");
+    assert!(r.stderr.contains("the smallest -9223372036854775808"), "{}", r.stderr);
+}
+
+#[test]
 fn compound_assignment_updates_the_variable() {
     assert_eq!(stdout_of("int:n = 5; n += 2; n *= 3; string:s = \"a\"; s += \"b\"; print(n, s);"), "21 ab\n");
 }
@@ -49,6 +64,36 @@ fn lists_concatenate_append_index_and_measure() {
              print(ys, len(ys), ys[2]);"
         ),
         "a b c 3 c\n"
+    );
+}
+
+#[test]
+fn a_hundred_thousand_appends_to_a_string_and_a_list_build_them_whole() {
+    // Each append copied the whole value (quadratic: minutes for the list); the test checks
+    // the result only, the hang guard being the only clock.
+    let out = stdout_of(
+        "string:s = \"\";\n[string]:xs = [];\nstring:t = \"<\";\nint:i = 0;\n\
+         while (i < 100000) {\n\
+           s = s + \"0123456789\";\n\
+           xs = xs + [str(i % 10)];\n\
+           t += str(i % 7) + \",\";\n\
+           i += 1;\n\
+         }\n\
+         print(len(s), len(xs), len(t), xs[99999], s == s + \"\");\n\
+         int:sum = 0;\nfor (x in xs) { sum += int(x); }\nprint(sum, xs[12345] == str(12345 % 10));",
+    );
+    assert_eq!(out, "1000000 100000 200001 9 true\n450000 true\n");
+}
+
+#[test]
+fn appending_to_a_copy_leaves_the_original_alone() {
+    assert_eq!(
+        stdout_of(
+            "[string]:xs = [\"a\"];\n[string]:ys = xs;\nys = ys + [\"b\"];\nxs += [\"c\"];\n\
+             string:s = \"x\";\nstring:t = s;\nt = t + \"y\" + t;\ns = s + s;\n\
+             for (x in xs) { xs = xs + [x]; }\nprint(xs, \"|\", ys, \"|\", s, t);"
+        ),
+        "a c a c | a b | xx xyx\n"
     );
 }
 
@@ -379,6 +424,55 @@ fn wait_reports_a_failed_job_and_wait_question_stops() {
     );
     assert_eq!(r.status, 6, "{r:#?}");
     assert_eq!(r.stdout, "5\n");
+}
+
+#[test]
+fn a_background_job_whose_program_is_missing_is_a_failed_job_for_wait() {
+    let dir = tempdir();
+    let r = run_script(
+        dir.path(),
+        "run(\"ariash-no-such-program\") &;\nrun(\"true\") &;\nwait;\nprint(status());\n\
+         run(\"ariash-no-such-program\") &;\nrun(\"true\") &;\nwait?;\nprint(\"not reached\");",
+    );
+    assert_eq!(r.status, 127, "{r:#?}");
+    assert_eq!(r.stdout, "127\n");
+    assert!(
+        r.stderr.contains(&format!("{SCRIPT}:1:1: failed to spawn `ariash-no-such-program`")),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(&format!("{SCRIPT}:5:1: failed to spawn `ariash-no-such-program`")),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains(&format!("{SCRIPT}:5:1: stopping")), "{}", r.stderr);
+}
+
+#[test]
+fn a_background_job_whose_redirection_fails_names_its_program_and_fails_wait() {
+    let dir = tempdir();
+    let r = run_script(dir.path(), "run(\"cat\") < \"missing.txt\" &;\nwait;\nprint(status());");
+    assert_eq!((r.status, r.stdout.as_str()), (1, "1\n"), "{r:#?}");
+    assert!(r.stderr.contains(&format!("{SCRIPT}:1:1: cannot start `cat`: ")), "{}", r.stderr);
+    assert!(r.stderr.contains("missing.txt"), "{}", r.stderr);
+}
+
+#[test]
+fn background_jobs_that_run_out_of_file_descriptors_are_failed_jobs_for_wait() {
+    // Each started job holds descriptors until it is waited for, so 40 jobs cannot all start
+    // under a limit of 20.
+    let dir = tempdir();
+    let script = "int:i = 0; while (i < 40) { run(\"true\") &; i += 1; } wait; print(status());";
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args(["-c", "ulimit -n 20 && exec \"$0\" -c \"$1\"", env!("CARGO_BIN_EXE_ariash"), script])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let r = common::finish(cmd.spawn().expect("spawn sh"));
+    assert_ne!(r.stdout, "0\n", "{r:#?}");
+    assert!(r.stderr.contains("`true`: Too many open files"), "{}", r.stderr);
 }
 
 #[test]

@@ -1,6 +1,6 @@
-//! SIGTERM and SIGINT: ariash forwards the signal to its pipelines and background jobs,
-//! kills what remains after the grace period, reaps everything and exits with 128 + signal.
-//! No child outlives it.
+//! SIGTERM, SIGINT, SIGHUP and SIGQUIT: ariash forwards the signal to its pipelines and
+//! background jobs, kills what remains after the grace period, reaps everything and exits with
+//! 128 + signal. No child outlives it.
 //!
 //! The tests learn that a child is running from a pid file it writes itself, so they never
 //! depend on timing; the only timeouts are hang guards.
@@ -136,6 +136,47 @@ fn sigint_exits_130_and_kills_the_pipeline() {
     );
     assert_eq!(status, 130);
     assert!(!group_alive(pids[0]));
+}
+
+#[test]
+fn sighup_exits_129_and_kills_the_foreground_and_background_jobs() {
+    // A closed terminal or a dropped ssh session: the children, in their own process groups,
+    // get no SIGHUP from the kernel; ariash must pass it on.
+    let (status, pids) = signal_while_running(
+        r#"run("sh", ["-c", "echo $$ > bg.pid; exec sleep 1000"]) &;
+           run("sh", ["-c", "echo $$ > fg.pid; exec sleep 1000"]);"#,
+        &["bg.pid", "fg.pid"],
+        libc::SIGHUP,
+    );
+    assert_eq!(status, 129);
+    for pid in pids {
+        assert!(!group_alive(pid), "a sleep outlived ariash");
+    }
+}
+
+#[test]
+fn sighup_kills_a_child_that_ignores_it_after_the_grace_period() {
+    let (status, pids) = signal_while_running(
+        r#"run("sh", ["-c", "trap '' HUP; echo $$ > fg.pid; sleep 1000; echo survived"]);"#,
+        &["fg.pid"],
+        libc::SIGHUP,
+    );
+    assert_eq!(status, 129);
+    assert!(!group_alive(pids[0]), "the group outlived ariash");
+}
+
+#[test]
+fn sigquit_exits_131_and_kills_the_foreground_and_background_jobs() {
+    let (status, pids) = signal_while_running(
+        r#"run("sh", ["-c", "echo $$ > bg.pid; exec sleep 1000"]) &;
+           run("sh", ["-c", "echo $$ > fg.pid; exec sleep 1000"]);"#,
+        &["bg.pid", "fg.pid"],
+        libc::SIGQUIT,
+    );
+    assert_eq!(status, 131);
+    for pid in pids {
+        assert!(!group_alive(pid), "a sleep outlived ariash");
+    }
 }
 
 #[test]

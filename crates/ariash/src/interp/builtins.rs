@@ -2,6 +2,7 @@
 
 use std::ffi::OsString;
 use std::path::Path;
+use std::rc::Rc;
 
 use super::{runtime_error, BoxFut, Eval, Flow, Interp};
 use crate::ast::{Expr, ExprKind, Ident, Span};
@@ -12,7 +13,7 @@ impl Interp<'_> {
         let mut out = Vec::with_capacity(args.len());
         for a in args {
             match self.eval(a).await? {
-                Value::Str(s) => out.push(s),
+                Value::Str(s) => out.push(Rc::unwrap_or_clone(s)),
                 _ => return Err(runtime_error(a.span, "expected a string", "not a string")),
             }
         }
@@ -27,7 +28,7 @@ impl Interp<'_> {
         span: Span,
     ) -> BoxFut<'s, Eval<Value>> {
         Box::pin(async move {
-            let void = Value::Str(String::new());
+            let void = Value::Str(Rc::default());
             Ok(match name.name.as_str() {
                 "print" => {
                     let mut values = Vec::with_capacity(args.len());
@@ -46,7 +47,7 @@ impl Interp<'_> {
                     while text.ends_with('\n') {
                         text.pop();
                     }
-                    Value::Str(text)
+                    Value::str(text)
                 }
                 "cd" => {
                     let [dir] = self.strings(args).await?.try_into().map_err(bad_args)?;
@@ -63,7 +64,7 @@ impl Interp<'_> {
                         Some(v) => v.clone(),
                         None => std::env::var_os(&key),
                     };
-                    Value::Str(value.map(|v| v.to_string_lossy().into_owned()).unwrap_or_default())
+                    Value::str(value.map(|v| v.to_string_lossy().into_owned()).unwrap_or_default())
                 }
                 "setenv" => {
                     let [key, value] = self.strings(args).await?.try_into().map_err(bad_args)?;
@@ -99,7 +100,10 @@ impl Interp<'_> {
                     Value::Str(s) => Value::Int(s.chars().count() as i64),
                     _ => return Err(runtime_error(span, "len needs a list or string", "here")),
                 },
-                "str" => Value::Str(self.eval(&args[0]).await?.to_string()),
+                "str" => match self.eval(&args[0]).await? {
+                    s @ Value::Str(_) => s,
+                    other => Value::str(other.to_string()),
+                },
                 "int" => {
                     let [text] = self.strings(args).await?.try_into().map_err(bad_args)?;
                     let n = text.trim().parse::<i64>().map_err(|_| {

@@ -21,6 +21,7 @@ use std::ffi::OsString;
 use std::future::Future;
 use std::io::Write;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -87,7 +88,7 @@ impl<'a> Interp<'a> {
         grace: Duration,
     ) -> Interp<'a> {
         let mut globals = HashMap::new();
-        globals.insert("args".to_string(), Value::List(args.into_iter().map(Value::Str).collect()));
+        globals.insert("args".to_string(), Value::list(args.into_iter().map(Value::str).collect()));
         Interp {
             source,
             scopes: vec![globals],
@@ -111,7 +112,7 @@ impl<'a> Interp<'a> {
             Ok(()) => self.status,
             Err(Flow::Exit(code)) => code,
             Err(Flow::Error(diag)) => {
-                eprint!("{}", diag.render(self.source));
+                crate::diag::eprint_text(&diag.render(self.source));
                 1
             }
             Err(Flow::Signal(signo)) => 128 + signo,
@@ -180,6 +181,11 @@ impl<'a> Interp<'a> {
                     self.declare(&name.name, value);
                 }
                 StmtKind::Assign { name, op, value } => {
+                    if let Some(parts) = appended(&name.name, *op, value) {
+                        if self.append(&name.name, &parts, stmt.span).await? {
+                            return Ok(());
+                        }
+                    }
                     let rhs = self.eval(value).await?;
                     let new = match op {
                         Some(op) => {
@@ -218,7 +224,7 @@ impl<'a> Interp<'a> {
                     let Value::List(items) = self.eval(iter).await? else {
                         return Err(runtime_error(iter.span, "not a list", "expected a list"));
                     };
-                    for item in items {
+                    for item in items.iter().cloned() {
                         self.loop_tick().await?;
                         self.scopes.push(HashMap::new());
                         self.declare(&var.name, item);
@@ -251,14 +257,14 @@ impl<'a> Interp<'a> {
         Box::pin(async move {
             Ok(match &e.kind {
                 ExprKind::Int(n) => Value::Int(*n),
-                ExprKind::Str(s) => Value::Str(s.clone()),
+                ExprKind::Str(s) => Value::str(s.clone()),
                 ExprKind::Bool(b) => Value::Bool(*b),
                 ExprKind::List(items) => {
                     let mut out = Vec::with_capacity(items.len());
                     for item in items {
                         out.push(self.eval(item).await?);
                     }
-                    Value::List(out)
+                    Value::list(out)
                 }
                 ExprKind::Var(name) => self
                     .lookup(name)
@@ -291,16 +297,14 @@ impl<'a> Interp<'a> {
                     match (b, i) {
                         (Value::List(items), Value::Int(i)) => {
                             let len = items.len();
-                            usize::try_from(i).ok().and_then(|i| items.into_iter().nth(i)).ok_or_else(
-                                || {
-                                    runtime_error(
-                                        index.span,
-                                        format!("index {i} is out of range for a list of {len}"),
-                                        "out of range",
-                                    )
-                                    .with_help("check the index against len(...) first")
-                                },
-                            )?
+                            usize::try_from(i).ok().and_then(|i| items.get(i).cloned()).ok_or_else(|| {
+                                runtime_error(
+                                    index.span,
+                                    format!("index {i} is out of range for a list of {len}"),
+                                    "out of range",
+                                )
+                                .with_help("check the index against len(...) first")
+                            })?
                         }
                         _ => return Err(runtime_error(e.span, "bad index", "bad index")),
                     }
@@ -309,6 +313,41 @@ impl<'a> Interp<'a> {
                 ExprKind::Pipeline(p) => Value::Bool(self.foreground(p, false).await?.success),
             })
         })
+    }
+
+    /// `name = name + a + b ...;` or `name += a;` on a string or list variable: the operands
+    /// are evaluated in order, then appended to the variable's value in place (the variable
+    /// lets go of it first, so unless another holds it too, nothing is copied). The value is
+    /// read before the operands are evaluated, as `name + a` would. Returns false, having
+    /// evaluated nothing, if the variable holds neither a string nor a list.
+    async fn append(&mut self, name: &str, parts: &[&Expr], span: Span) -> Eval<bool> {
+        let mut value = match self.lookup(name) {
+            Some(v @ (Value::Str(_) | Value::List(_))) => v.clone(),
+            _ => return Ok(false),
+        };
+        let mut operands = Vec::with_capacity(parts.len());
+        for part in parts {
+            operands.push(self.eval(part).await?);
+        }
+        if let Some(slot) = self.lookup_mut(name) {
+            // Drop the variable's reference so that `value` is the only one left.
+            *slot = Value::Bool(false);
+        }
+        let mut result = Ok(());
+        for operand in operands {
+            match arith(BinOp::Add, value, operand, span) {
+                Ok(v) => value = v,
+                Err(e) => {
+                    result = Err(e);
+                    value = Value::Bool(false);
+                    break;
+                }
+            }
+        }
+        if let Some(slot) = self.lookup_mut(name) {
+            *slot = value;
+        }
+        result.map(|()| true)
     }
 
     /// `print`: the values separated by spaces, a newline, then a flush so the text is not
@@ -333,6 +372,30 @@ impl<'a> Interp<'a> {
     }
 }
 
+/// The operands `name = name + a + b ...;` or `name += a;` appends to `name`, in order.
+fn appended<'e>(name: &str, op: Option<BinOp>, value: &'e Expr) -> Option<Vec<&'e Expr>> {
+    match op {
+        Some(BinOp::Add) => return Some(vec![value]),
+        Some(_) => return None,
+        None => {}
+    }
+    let mut parts = Vec::new();
+    let mut e = value;
+    loop {
+        match &e.kind {
+            ExprKind::Binary { op: BinOp::Add, lhs, rhs, .. } => {
+                parts.push(&**rhs);
+                e = lhs;
+            }
+            ExprKind::Var(v) if v == name && !parts.is_empty() => {
+                parts.reverse();
+                return Some(parts);
+            }
+            _ => return None,
+        }
+    }
+}
+
 /// Evaluates a non-logical binary operator on two values the checker has vetted.
 fn arith(op: BinOp, l: Value, r: Value, span: Span) -> Eval<Value> {
     let overflow = || runtime_error(span, "integer overflow", "the result does not fit in an int");
@@ -346,9 +409,17 @@ fn arith(op: BinOp, l: Value, r: Value, span: Span) -> Eval<Value> {
         }
         (BinOp::Div, Value::Int(a), Value::Int(b)) => Value::Int(a.checked_div(b).ok_or_else(overflow)?),
         (BinOp::Rem, Value::Int(a), Value::Int(b)) => Value::Int(a.checked_rem(b).ok_or_else(overflow)?),
-        (BinOp::Add, Value::Str(a), Value::Str(b)) => Value::Str(a + &b),
+        // In place when `a` is not shared (see `value`).
+        (BinOp::Add, Value::Str(mut a), Value::Str(b)) => {
+            Rc::make_mut(&mut a).push_str(&b);
+            Value::Str(a)
+        }
         (BinOp::Add, Value::List(mut a), Value::List(b)) => {
-            a.extend(b);
+            let items = Rc::make_mut(&mut a);
+            match Rc::try_unwrap(b) {
+                Ok(b) => items.extend(b),
+                Err(b) => items.extend(b.iter().cloned()),
+            }
             Value::List(a)
         }
         (BinOp::Eq, a, b) => Value::Bool(a == b),

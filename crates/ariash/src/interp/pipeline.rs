@@ -7,20 +7,30 @@
 
 use std::io;
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::time::Instant;
 
 use aria_io::process::{Command, Pipeline, PipelineChild, PipelineStatus, Redirect};
 
 use super::{runtime_error, BoxFut, Eval, Flow, Interp};
 use crate::ast::{PipeExpr, PipeKind, PipeOp, RedirectKind, Span};
+use crate::diag::{eprint_text, escape_controls};
 use crate::value::Value;
 
 /// A background job started with `&`.
 #[derive(Debug)]
 pub(crate) struct Job {
-    child: PipelineChild,
-    pgid: i32,
+    state: JobState,
     span: Span,
+}
+
+#[derive(Debug)]
+enum JobState {
+    /// Started, in its own process group.
+    Running { child: PipelineChild, pgid: i32 },
+    /// Could not be started (the failure was reported then): a failed job with this status
+    /// for `wait`.
+    NotStarted(i32),
 }
 
 /// The result of running a pipeline in the foreground.
@@ -86,7 +96,7 @@ impl Interp<'_> {
             match &p.kind {
                 PipeKind::Stage(stage) => {
                     let program = match self.eval(&stage.args[0]).await? {
-                        Value::Str(s) => s,
+                        Value::Str(s) => Rc::unwrap_or_clone(s),
                         _ => return Err(runtime_error(stage.span, "bad program", "run")),
                     };
                     let args = match stage.args.get(1) {
@@ -134,21 +144,26 @@ impl Interp<'_> {
 
     async fn path(&mut self, target: &crate::ast::Expr) -> Eval<PathBuf> {
         match self.eval(target).await? {
-            Value::Str(s) => Ok(PathBuf::from(s)),
+            Value::Str(s) => Ok(PathBuf::from(s.as_str())),
             _ => Err(runtime_error(target.span, "bad path", "redirection")),
         }
     }
 
-    /// Reports a failed spawn as `ariash: FILE:LINE:COL: <message>` (the message names the
-    /// program) and records its status.
+    /// Reports a failed spawn as `ariash: FILE:LINE:COL: <message>`, naming the program (the
+    /// error does, or the message starts `cannot start \`prog\``), and records its status.
     fn spawn_failed(&mut self, err: &io::Error, p: &PipeExpr, stages: &StageSpans) -> i32 {
-        let message = err.to_string();
-        let span = stages
-            .iter()
-            .find(|(prog, _)| message.contains(&format!("`{prog}`")))
-            .or(stages.first())
-            .map_or(p.span, |(_, s)| *s);
-        eprintln!("ariash: {}: {message}", self.source.location(span.start));
+        let mut message = err.to_string();
+        let named = stages.iter().find(|(prog, _)| message.contains(&format!("`{prog}`")));
+        let span = named.or(stages.first()).map_or(p.span, |(_, s)| *s);
+        if named.is_none() {
+            let programs: Vec<&str> = stages.iter().map(|(prog, _)| prog.as_str()).collect();
+            message = format!("cannot start `{}`: {message}", programs.join(" | "));
+        }
+        eprint_text(&format!(
+            "ariash: {}: {}\n",
+            self.source.location(span.start),
+            escape_controls(&message)
+        ));
         let code = spawn_failure_code(err);
         self.status = code;
         code
@@ -198,10 +213,10 @@ impl Interp<'_> {
 
     /// The script stops because a checked pipeline (or `wait?`) failed.
     fn stopped(&self, code: i32, span: Span) -> Flow {
-        eprintln!(
-            "ariash: {}: stopping: pipeline failed with status {code}",
+        eprint_text(&format!(
+            "ariash: {}: stopping: pipeline failed with status {code}\n",
             self.source.location(span.start)
-        );
+        ));
         Flow::Exit(code)
     }
 
@@ -215,24 +230,33 @@ impl Interp<'_> {
             Ok(child) => {
                 let pgid = child.pgid();
                 self.groups.register(pgid);
-                self.jobs.push(Job { child, pgid, span: p.span });
+                self.jobs.push(Job { state: JobState::Running { child, pgid }, span: p.span });
                 self.status = 0;
             }
             Err(err) => {
-                self.spawn_failed(&err, p, &stages);
+                let code = self.spawn_failed(&err, p, &stages);
+                self.jobs.push(Job { state: JobState::NotStarted(code), span: p.span });
             }
         }
         Ok(())
     }
 
     /// `wait;`: waits for every background job. The status becomes 0 if all succeeded, else
-    /// that of the last-started job that failed; with `?` that failure stops the script.
+    /// that of the last-started job that failed (a job that could not start failed); with `?`
+    /// that failure stops the script.
     pub(crate) async fn wait_jobs(&mut self, check: bool) -> Eval<()> {
         let mut failed: Option<(i32, Span)> = None;
         let mut error = None;
-        for mut job in std::mem::take(&mut self.jobs) {
-            let result = job.child.wait().await;
-            self.groups.deregister(job.pgid);
+        for job in std::mem::take(&mut self.jobs) {
+            let (mut child, pgid) = match job.state {
+                JobState::Running { child, pgid } => (child, pgid),
+                JobState::NotStarted(code) => {
+                    failed = Some((code, job.span));
+                    continue;
+                }
+            };
+            let result = child.wait().await;
+            self.groups.deregister(pgid);
             match result {
                 Ok(status) => {
                     let code = status_code(&status);
@@ -264,26 +288,30 @@ impl Interp<'_> {
     /// running after the grace period, then reaps it.
     pub(crate) async fn terminate_jobs(&mut self) {
         for job in &self.jobs {
-            // ESRCH (the job already exited) is fine.
-            let _ = job.child.signal_group(libc::SIGTERM);
+            if let JobState::Running { child, .. } = &job.state {
+                // ESRCH (the job already exited) is fine.
+                let _ = child.signal_group(libc::SIGTERM);
+            }
         }
         let deadline = Instant::now() + self.grace;
-        for mut job in std::mem::take(&mut self.jobs) {
+        for job in std::mem::take(&mut self.jobs) {
+            let JobState::Running { mut child, pgid } = job.state else { continue };
             let left = deadline.saturating_duration_since(Instant::now());
-            if aria_io::time::timeout(left, job.child.wait()).await.is_err() {
-                let _ = job.child.signal_group(libc::SIGKILL);
-                let _ = job.child.wait().await;
+            if aria_io::time::timeout(left, child.wait()).await.is_err() {
+                let _ = child.signal_group(libc::SIGKILL);
+                let _ = child.wait().await;
             }
-            self.groups.deregister(job.pgid);
+            self.groups.deregister(pgid);
         }
     }
 
     /// Waits for every remaining background job, ignoring their statuses.
     pub(crate) async fn reap_jobs(&mut self) {
-        for mut job in std::mem::take(&mut self.jobs) {
+        for job in std::mem::take(&mut self.jobs) {
+            let JobState::Running { mut child, pgid } = job.state else { continue };
             // Errors here mean the job is already gone; nothing else to do at exit.
-            let _ = job.child.wait().await;
-            self.groups.deregister(job.pgid);
+            let _ = child.wait().await;
+            self.groups.deregister(pgid);
         }
     }
 }
