@@ -20,6 +20,13 @@
 //! Both use one `io_uring_enter` per loop (submit and wait for one completion), no
 //! task-run flags, TCP_NODELAY on accepted sockets. Load it with `bench-echo-client` and
 //! read its CPU with `ps`/`/proc/PID/stat`; it serves until killed.
+//!
+//! Result (2026-12-05, 2 vCPU EPYC, kernel 6.18, server on CPU 0 and the client on CPU 1,
+//! 1.5 s windows, 3 rounds alternating the modes; medians): 100 B x 16 connections,
+//! oneshot 166,802 requests/s, multishot 140,669 (0.84x); 1 KiB x 64, 180,123 vs 160,558
+//! (0.89x); at a fixed 80,000 requests/s the server used the same CPU (84 vs 82 ticks per
+//! run). The multishot receive does not win here, so the driver keeps one `IORING_OP_RECV`
+//! per `read_owned`.
 
 use std::collections::HashMap;
 use std::io;
