@@ -8,28 +8,42 @@ mod support;
 use std::collections::BTreeSet;
 use std::future::{poll_fn, Future};
 use std::io::{Read, Write};
+use std::net::SocketAddr;
 use std::pin::pin;
 use std::task::Poll;
 use std::time::Duration;
 
 use aria_io::net::unix::{UnixListener, UnixStream};
-use aria_io::net::TcpListener;
+use aria_io::net::{TcpListener, TcpStream};
 use futures_util::AsyncReadExt;
 use support::run;
 
 /// More than the multishot accept's queue bound (128), so it is paused and armed again.
 const CLIENTS: u32 = 200;
 
+/// A listener that has accepted one connection (kept open, both ends returned), so that an
+/// io_uring listener's multishot accept is armed while the test's other connections arrive.
+async fn armed_listener() -> (TcpListener, SocketAddr, std::net::TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let first = std::net::TcpStream::connect(addr).unwrap();
+    let (accepted, peer) = listener.accept().await.unwrap();
+    assert_eq!(peer, first.local_addr().unwrap());
+    (listener, addr, first, accepted)
+}
+
+/// Lets the driver turn a few times, so that an armed multishot request delivers what it
+/// accepted meanwhile.
+async fn let_the_driver_turn() {
+    for _ in 0..10 {
+        aria_io::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
 #[test]
 fn connections_made_while_nobody_accepts_are_each_accepted_once() {
     run(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        // One connection first, so that an io_uring listener's multishot accept is armed
-        // while the others arrive.
-        let first = std::net::TcpStream::connect(addr).unwrap();
-        let (_s, peer) = listener.accept().await.unwrap();
-        assert_eq!(peer, first.local_addr().unwrap());
+        let (listener, addr, _first, _s) = armed_listener().await;
 
         // std's blocking connects complete in the kernel, with no accept running.
         let clients: Vec<std::net::TcpStream> = (0..CLIENTS)
@@ -39,10 +53,7 @@ fn connections_made_while_nobody_accepts_are_each_accepted_once() {
                 c
             })
             .collect();
-        // Let the driver turn, so an armed multishot request delivers what it accepted.
-        for _ in 0..10 {
-            aria_io::time::sleep(Duration::from_millis(1)).await;
-        }
+        let_the_driver_turn().await;
 
         let mut seen = BTreeSet::new();
         for _ in 0..CLIENTS {
@@ -88,15 +99,10 @@ fn a_dropped_accept_takes_no_connection() {
 #[test]
 fn a_dropped_listener_closes_the_connections_nobody_took() {
     run(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let first = std::net::TcpStream::connect(addr).unwrap();
-        let (_s, _) = listener.accept().await.unwrap();
+        let (listener, addr, first, _s) = armed_listener().await;
         let clients: Vec<std::net::TcpStream> =
             (0..3).map(|_| std::net::TcpStream::connect(addr).unwrap()).collect();
-        for _ in 0..10 {
-            aria_io::time::sleep(Duration::from_millis(1)).await;
-        }
+        let_the_driver_turn().await;
         drop(listener);
         // Each client sees its connection end (end of file, or a reset from the backlog):
         // none is held open by a descriptor the listener's drop forgot.

@@ -39,6 +39,15 @@ fn process_cpu() -> Duration {
     tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
+/// Lowers the soft descriptor limit so that `room` more descriptors can be opened (every
+/// one below the lowest free descriptor is in use), and returns the limit to restore.
+fn leave_room_for(room: libc::rlim_t) -> libc::rlimit {
+    let original = nofile();
+    let lowest = std::fs::File::open("/dev/null").unwrap().as_raw_fd() as libc::rlim_t;
+    set_nofile(libc::rlimit { rlim_cur: lowest + room, ..original });
+    original
+}
+
 fn is_emfile(e: &io::Error) -> bool {
     e.raw_os_error() == Some(libc::EMFILE)
 }
@@ -49,10 +58,7 @@ fn accept_returns_emfile_instead_of_retrying_and_accepts_again_once_the_limit_is
     run(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let original = nofile();
-        // The lowest free descriptor: every one below it is in use.
-        let lowest = std::fs::File::open("/dev/null").unwrap().as_raw_fd() as libc::rlim_t;
-        set_nofile(libc::rlimit { rlim_cur: lowest + 8, ..original });
+        let original = leave_room_for(8);
 
         // Make connections (each takes two descriptors: the client's and the accepted one)
         // until an accept fails. The clients are std's: their blocking connect completes
@@ -95,10 +101,8 @@ fn a_server_backing_off_as_documented_uses_almost_no_cpu_under_emfile() {
     run(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let original = nofile();
-        let lowest = std::fs::File::open("/dev/null").unwrap().as_raw_fd() as libc::rlim_t;
         // Room for exactly one more descriptor: the client's. None is left to accept with.
-        set_nofile(libc::rlimit { rlim_cur: lowest + 1, ..original });
+        let original = leave_room_for(1);
         let client = std::net::TcpStream::connect(addr);
 
         let start = Instant::now();

@@ -6,7 +6,7 @@
 //!                   [--warmup-ms W] [--rate R] [--cpu C]
 //! ```
 //!
-//! Pins itself to CPU `C` with sched_setaffinity(2) (through libc, before its runtime
+//! Pins itself to CPU `C` with sched_setaffinity(2) (through core_affinity, before its runtime
 //! starts; no `taskset` needed), opens N connections (TCP_NODELAY), and on a tokio
 //! current-thread runtime (neutral to the servers under test) runs each in closed loop: send
 //! a message of S bytes, read S bytes back, repeat. With `--rate R` each connection instead

@@ -145,9 +145,10 @@ impl MultiAccept {
         };
         let Some(me) = self.me.upgrade() else { return };
         let sink: Arc<dyn Multishot> = me;
-        if let Backend::Uring(ring) = &self.source.registration().driver().backend {
+        let driver = self.source.registration().driver();
+        if let Backend::Uring(ring) = &driver.backend {
             ring.cancel_multishot(key, &sink);
-            self.source.registration().driver().unpark_if_remote();
+            driver.unpark_if_remote();
         }
     }
 }

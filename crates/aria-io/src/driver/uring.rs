@@ -128,16 +128,20 @@ pub(crate) trait Multishot: Send + Sync + 'static {
     fn complete(&self, res: i32, more: bool);
 }
 
-/// One completion of a multishot request on its way to its receiver (routed with the
-/// abandoned operations, which are completed at the same point of a turn).
-struct Shot {
-    sink: std::sync::Arc<dyn Multishot>,
-    more: bool,
+/// A completion handed over after the ring's lock is released: an abandoned operation's
+/// (its cancel hook runs, then it is freed) or one of a multishot request's (its receiver
+/// gets it; `more` as in [`Multishot::complete`]).
+enum Finished {
+    Abandoned(Box<dyn Abandoned>),
+    Shot(std::sync::Arc<dyn Multishot>, bool),
 }
 
-impl Abandoned for Shot {
-    fn complete(self: Box<Self>, res: i32) {
-        self.sink.complete(res, self.more);
+impl Finished {
+    fn complete(self, res: i32) {
+        match self {
+            Finished::Abandoned(op) => op.complete(res),
+            Finished::Shot(sink, more) => sink.complete(res, more),
+        }
     }
 }
 
@@ -468,7 +472,7 @@ impl Ring {
     pub(crate) fn turn(&self, timeout: Option<Duration>, mut dispatch: impl FnMut(Event)) -> io::Result<()> {
         self.may_enter()?;
         let mut wakers = Vec::new();
-        let mut abandoned: Vec<(Box<dyn Abandoned>, i32)> = Vec::new();
+        let mut abandoned: Vec<(Finished, i32)> = Vec::new();
         let mut events;
         let (fd, to_submit) = {
             let mut inner = lock(&self.inner);
@@ -518,11 +522,11 @@ impl Ring {
                         }
                         Some(OpSlot::Cancelled(_)) => {
                             if let OpSlot::Cancelled(op) = ops.remove(key) {
-                                abandoned.push((op, result));
+                                abandoned.push((Finished::Abandoned(op), result));
                             }
                         }
                         Some(OpSlot::Multishot(sink)) => {
-                            abandoned.push((Box::new(Shot { sink: sink.clone(), more }), result));
+                            abandoned.push((Finished::Shot(sink.clone(), more), result));
                             if !more {
                                 ops.remove(key);
                             }
@@ -556,7 +560,7 @@ impl Ring {
     /// If the ring cannot be entered from this thread, or a completion never arrives, the
     /// buffers are leaked rather than freed.
     pub(crate) fn shutdown(&self) {
-        let mut abandoned: Vec<(Box<dyn Abandoned>, i32)> = Vec::new();
+        let mut abandoned: Vec<(Finished, i32)> = Vec::new();
         let mut wakers: Vec<Waker> = Vec::new();
         self.shutdown_locked(&mut abandoned, &mut wakers);
         // Outside the lock: dropping an operation may deregister its descriptor, which
@@ -572,7 +576,7 @@ impl Ring {
     /// Ends every request in flight: an abandoned one is handed to `abandoned` with its
     /// result; a waited-for one gets its result in its slot (`-ECANCELED` if the kernel
     /// never saw it) and its waker is handed to `wakers`.
-    fn shutdown_locked(&self, abandoned: &mut Vec<(Box<dyn Abandoned>, i32)>, wakers: &mut Vec<Waker>) {
+    fn shutdown_locked(&self, abandoned: &mut Vec<(Finished, i32)>, wakers: &mut Vec<Waker>) {
         let mut inner = lock(&self.inner);
         self.closed.store(true, Ordering::Release);
         let in_flight: Vec<usize> =
@@ -637,11 +641,11 @@ fn end(
     key: usize,
     res: i32,
     more: bool,
-    abandoned: &mut Vec<(Box<dyn Abandoned>, i32)>,
+    abandoned: &mut Vec<(Finished, i32)>,
     wakers: &mut Vec<Waker>,
 ) -> bool {
     if let Some(OpSlot::Multishot(sink)) = ops.get(key) {
-        abandoned.push((Box::new(Shot { sink: sink.clone(), more }), res));
+        abandoned.push((Finished::Shot(sink.clone(), more), res));
         if !more {
             ops.remove(key);
         }
@@ -655,7 +659,7 @@ fn end(
         }
         Some(OpSlot::Cancelled(_)) => {
             if let OpSlot::Cancelled(op) = ops.remove(key) {
-                abandoned.push((op, res));
+                abandoned.push((Finished::Abandoned(op), res));
             }
             true
         }

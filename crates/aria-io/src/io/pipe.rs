@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 use io_uring::{opcode, squeue, types};
 
 use crate::driver::op::{uring_result, Op, OpCode};
+use crate::driver::registration::short_read;
 use crate::driver::uring::Ring;
 use crate::driver::{Interest, IoSource};
 use crate::sys;
@@ -305,8 +306,9 @@ impl OpCode for ReadOp {
         sys::read_into_spare(self.source.as_fd(), &mut self.buf)
     }
     fn drained(&self, n: &usize) -> bool {
-        // The read filled `n` bytes of the spare capacity; room left means it came up short.
-        *n > 0 && self.buf.len() < self.buf.capacity()
+        // The read filled `n` bytes of the spare capacity it was given; room left means it
+        // came up short.
+        short_read(*n, *n + (self.buf.capacity() - self.buf.len()))
     }
     fn uring_entry(&mut self, _ring: &Ring) -> Option<squeue::Entry> {
         let fd = types::Fd(self.source.as_fd().as_raw_fd());

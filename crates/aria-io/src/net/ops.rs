@@ -11,6 +11,7 @@ use io_uring::{opcode, squeue, types};
 use socket2::{SockAddr, Socket};
 
 use crate::driver::op::{uring_result, uring_supports, Op, OpCode};
+use crate::driver::registration::short_read;
 use crate::driver::uring::Ring;
 use crate::driver::{Interest, IoSource};
 use crate::net::socket::Registered;
@@ -63,8 +64,9 @@ impl OpCode for RecvOp {
         sys::read_into_spare(self.source.as_fd(), &mut self.buf)
     }
     fn drained(&self, n: &usize) -> bool {
-        // The read filled `n` bytes of the spare capacity; room left means it came up short.
-        *n > 0 && self.buf.len() < self.buf.capacity()
+        // The read filled `n` bytes of the spare capacity it was given; room left means it
+        // came up short.
+        short_read(*n, *n + (self.buf.capacity() - self.buf.len()))
     }
     fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
         if !ring.supports(opcode::Recv::CODE) {
