@@ -33,7 +33,10 @@
 //!   thread that turns the driver (or at once on the dropping thread, if the completion had
 //!   already arrived), then frees the value. The default hook completes the operation and
 //!   drops its output, so what a completed operation produced is released: a descriptor
-//!   opened by an `OPENAT` the cancellation came too late for is closed.
+//!   opened by an `OPENAT` the cancellation came too late for is closed. Reads of a stream
+//!   keep what they received instead ([`OpCode::abandoned`], then their cancel hook): the
+//!   next read of the stream returns it (see
+//!   [`registration`](super::registration#reads-abandoned-in-flight-the-stash)).
 //! - **Readiness**: no system call runs between two polls, so the value is dropped at once.
 //! - **Blocking pool**: the pool job owns the value until its system call returns; the
 //!   output is then dropped on the pool thread (which closes an opened descriptor too).
@@ -91,6 +94,15 @@ pub(crate) trait OpCode: Unpin + Send + Sized + 'static {
     /// io_uring: turns the completion's result (`-errno`, or a count or descriptor) into the
     /// output.
     fn uring_complete(&mut self, res: i32) -> io::Result<Self::Output>;
+
+    /// io_uring: the `Op` is being dropped while the operation is in the kernel. Called on
+    /// the dropping thread before the value is handed to the ring (so before the drop
+    /// returns), whatever happens to the request next. A read of a stream takes an
+    /// [`AbandonedRead`](super::registration::AbandonedRead) here, so that the next reads of
+    /// its stream wait for it and return what it received first (see
+    /// [`registration`](super::registration#reads-abandoned-in-flight-the-stash)). The default
+    /// does nothing.
+    fn abandoned(&mut self) {}
 
     /// io_uring: the cancel hook, called with the completion's result when the `Op` was
     /// dropped while the operation was in the kernel (`res` is `-ECANCELED` if the
@@ -237,9 +249,10 @@ fn uring_driver<T: OpCode>(op: &T) -> Option<Arc<Handle>> {
 impl<T: OpCode> Drop for Op<T> {
     fn drop(&mut self) {
         // Readiness: nothing in flight. Blocking: the pool job owns the value.
-        let State::Uring { op, key, driver } = std::mem::replace(&mut self.state, State::Done) else {
+        let State::Uring { mut op, key, driver } = std::mem::replace(&mut self.state, State::Done) else {
             return;
         };
+        op.abandoned();
         if let Backend::Uring(ring) = &driver.backend {
             // The kernel may still use `op`'s memory and descriptor: the ring keeps them
             // until the completion arrives, then runs the cancel hook.

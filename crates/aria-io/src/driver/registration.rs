@@ -29,14 +29,39 @@
 //!
 //! Which descriptors are always ready is decided once, at registration, by
 //! [`Handle::register`] (the same rule on every backend).
+//!
+//! # Reads abandoned in flight: the stash
+//!
+//! On io_uring a read of a stream (`IORING_OP_RECV`, `IORING_OP_READ`, the stream form of
+//! `IORING_OP_RECVMSG`) takes bytes off the descriptor inside the kernel. When its future is
+//! dropped in flight, the cancellation can come too late: the completion then brings bytes
+//! nobody waits for. They are not dropped. The protocol, per registration:
+//!
+//! 1. When the `Op` is dropped in flight, the read's `OpCode::abandoned` hook takes an
+//!    [`AbandonedRead`] on the registration (on the dropping thread, before the drop
+//!    returns): the registration counts it as *in flight*.
+//! 2. When its completion arrives, the read's cancel hook hands the bytes it received to
+//!    [`AbandonedRead::keep`], which appends them to the registration's *stash*; dropping the
+//!    `AbandonedRead` (with the operation) ends it and wakes the readers waiting for it.
+//! 3. Every read of the stream (owned-buffer reads, `AsyncRead`, `try_read`, `peek`, reads
+//!    with descriptors, `read_to_end`) first asks [`Registration::poll_stash`]: while an
+//!    abandoned read is in flight it waits (a read started now could overtake the abandoned
+//!    one in the kernel and return later bytes first); then stashed bytes are returned before
+//!    the descriptor is read again.
+//!
+//! So every byte is returned exactly once and in order, whether the cancellation won (the
+//! read completes with `-ECANCELED` and leaves the bytes in the socket) or lost. A flag read
+//! with one atomic load keeps this off the path of a stream that never had a read abandoned.
+//! On epoll nothing is in flight between polls and nothing is ever stashed.
 
+use std::collections::VecDeque;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
-use super::{lock, Handle};
+use super::{lock, Handle, IoSource};
 
 /// Readiness bits, as reported by epoll, normalised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -200,6 +225,63 @@ pub(crate) struct Registration {
     /// [module docs](self#always-ready-descriptors)).
     polled: Option<(usize, Arc<ScheduledIo>)>,
     registered: AtomicBool,
+    /// Set while [`stash`](Registration::stash) holds bytes or an abandoned read is in
+    /// flight (see the [module docs](self#reads-abandoned-in-flight-the-stash)): the one atomic
+    /// load every read makes.
+    stash_active: AtomicBool,
+    stash: Mutex<Stash>,
+}
+
+/// What reads abandoned in flight left behind (see the
+/// [module docs](self#reads-abandoned-in-flight-the-stash)).
+#[derive(Default)]
+struct Stash {
+    /// Bytes they received, oldest first, not handed out yet.
+    bytes: VecDeque<u8>,
+    /// Abandoned reads whose completion has not arrived.
+    in_flight: usize,
+    /// Readers waiting for those completions.
+    waiters: WakerSet,
+}
+
+/// A read of a stream dropped while in the kernel (io_uring), counted as in flight on its
+/// registration until this is dropped; what it received goes to [`keep`](AbandonedRead::keep).
+pub(crate) struct AbandonedRead {
+    source: Arc<IoSource>,
+}
+
+impl AbandonedRead {
+    /// Counts a read on `source` as abandoned in flight: later reads wait for its end.
+    pub(crate) fn new(source: &Arc<IoSource>) -> AbandonedRead {
+        let reg = source.registration();
+        lock(&reg.stash).in_flight += 1;
+        reg.stash_active.store(true, Ordering::Release);
+        AbandonedRead { source: source.clone() }
+    }
+
+    /// The read's completion brought `bytes`: the next reads of the stream return them
+    /// first, after any bytes stashed before.
+    pub(crate) fn keep(&self, bytes: &[u8]) {
+        lock(&self.source.registration().stash).bytes.extend(bytes);
+    }
+}
+
+impl Drop for AbandonedRead {
+    fn drop(&mut self) {
+        let reg = self.source.registration();
+        let waiters = {
+            let mut stash = lock(&reg.stash);
+            stash.in_flight -= 1;
+            stash.waiters.take()
+        };
+        wake_all(waiters);
+    }
+}
+
+impl std::fmt::Debug for AbandonedRead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AbandonedRead").finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for Registration {
@@ -223,7 +305,75 @@ impl Registration {
     pub(crate) fn new(fd: BorrowedFd<'_>, pollable: bool) -> io::Result<Registration> {
         let handle = crate::runtime::context::driver_handle()?;
         let polled = handle.register(fd, pollable)?;
-        Ok(Registration { handle, fd: fd.as_raw_fd(), polled, registered: AtomicBool::new(true) })
+        Ok(Registration {
+            handle,
+            fd: fd.as_raw_fd(),
+            polled,
+            registered: AtomicBool::new(true),
+            stash_active: AtomicBool::new(false),
+            stash: Mutex::default(),
+        })
+    }
+
+    /// Before a read of the stream: `Ready(Ok(None))` when nothing was stashed (read the
+    /// descriptor); `Ready(Ok(Some(n)))` when `take` took `n` bytes from the stash (return
+    /// them instead of reading; `take` removes what it hands out, or copies them for a peek);
+    /// `Pending` while a read abandoned in flight has not completed (see the
+    /// [module docs](self#reads-abandoned-in-flight-the-stash)).
+    ///
+    /// # Errors
+    /// `Other` if the driver shut down with the abandoned read still in flight.
+    pub(crate) fn poll_stash(
+        &self,
+        cx: &mut Context<'_>,
+        take: impl FnOnce(&mut VecDeque<u8>) -> usize,
+    ) -> Poll<io::Result<Option<usize>>> {
+        if !self.stash_active.load(Ordering::Acquire) {
+            return Poll::Ready(Ok(None));
+        }
+        let mut stash = lock(&self.stash);
+        if stash.in_flight > 0 {
+            if self.handle.is_shut_down() {
+                return Poll::Ready(Err(io::Error::other(
+                    "the runtime this I/O object is registered with has shut down with a read in flight",
+                )));
+            }
+            stash.waiters.register(cx.waker());
+            return Poll::Pending;
+        }
+        if stash.bytes.is_empty() {
+            self.stash_active.store(false, Ordering::Release);
+            return Poll::Ready(Ok(None));
+        }
+        Poll::Ready(Ok(Some(take(&mut stash.bytes))))
+    }
+
+    /// Waits for reads abandoned in flight, then moves stashed bytes into the spare
+    /// capacity of `buf` (for the owned-buffer reads): `Some(n)` if there were any.
+    ///
+    /// # Errors
+    /// As [`poll_stash`](Registration::poll_stash).
+    pub(crate) async fn take_stashed_spare(&self, buf: &mut Vec<u8>) -> io::Result<Option<usize>> {
+        std::future::poll_fn(|cx| self.poll_stash(cx, |stash| take_into_spare(stash, buf))).await
+    }
+
+    /// Whether reads abandoned in flight left bytes in the stash, or are still in flight:
+    /// the next bytes of the stream may then not be in the descriptor.
+    pub(crate) fn has_stash(&self) -> bool {
+        self.stash_active.load(Ordering::Acquire)
+    }
+
+    /// [`poll_stash`](Registration::poll_stash) without waiting, for the `try_read` methods:
+    /// `WouldBlock` while an abandoned read is in flight.
+    pub(crate) fn try_stash(
+        &self,
+        take: impl FnOnce(&mut VecDeque<u8>) -> usize,
+    ) -> io::Result<Option<usize>> {
+        let mut cx = Context::from_waker(Waker::noop());
+        match self.poll_stash(&mut cx, take) {
+            Poll::Ready(res) => res,
+            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+        }
     }
 
     /// Whether the driver reports readiness for this descriptor (false: always ready).
@@ -347,16 +497,21 @@ impl Registration {
         self.poll_io_drained(cx, interest, || f().map(|r| (r, false)))
     }
 
-    /// Reads from a stream (a socket or a pipe) with `f`, a read into `len` bytes of space,
-    /// as [`poll_io`](Registration::poll_io) does, and clears the readiness used when the read
-    /// came up short ([`short_read`]).
+    /// Reads from a stream (a socket or a pipe) into `buf` with `f`, as
+    /// [`poll_io`](Registration::poll_io) does, and clears the readiness used when the read
+    /// came up short ([`short_read`]). Bytes [stashed](Registration::poll_stash) by reads
+    /// abandoned in flight are returned first.
     pub(crate) fn poll_read(
         &self,
         cx: &mut Context<'_>,
-        len: usize,
-        mut f: impl FnMut() -> io::Result<usize>,
+        buf: &mut [u8],
+        mut f: impl FnMut(&mut [u8]) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
-        self.poll_io_drained(cx, Interest::Readable, || f().map(|n| (n, short_read(n, len))))
+        if let Some(n) = std::task::ready!(self.poll_stash(cx, |stash| take_into(stash, buf)))? {
+            return Poll::Ready(Ok(n));
+        }
+        let len = buf.len();
+        self.poll_io_drained(cx, Interest::Readable, || f(buf).map(|n| (n, short_read(n, len))))
     }
 
     /// [`poll_io`](Registration::poll_io) for a read from a stream (a socket or a pipe):
@@ -390,6 +545,29 @@ impl Registration {
             }
         }
     }
+}
+
+/// Moves the first bytes of `stash` into `buf` (as many as fit); returns the count.
+pub(crate) fn take_into(stash: &mut VecDeque<u8>, buf: &mut [u8]) -> usize {
+    std::io::Read::read(stash, buf).unwrap_or(0)
+}
+
+/// Copies the first bytes of `stash` into `buf` without removing them (a peek); returns the
+/// count.
+pub(crate) fn copy_into(stash: &VecDeque<u8>, buf: &mut [u8]) -> usize {
+    let n = stash.len().min(buf.len());
+    for (dst, src) in buf.iter_mut().zip(stash.iter()) {
+        *dst = *src;
+    }
+    n
+}
+
+/// Moves the first bytes of `stash` into the spare capacity of `buf` (as many as fit,
+/// appending them); returns the count.
+pub(crate) fn take_into_spare(stash: &mut VecDeque<u8>, buf: &mut Vec<u8>) -> usize {
+    let n = stash.len().min(buf.capacity() - buf.len());
+    buf.extend(stash.drain(..n));
+    n
 }
 
 /// Whether a read that returned `n` bytes into `len` bytes of space emptied a stream: it

@@ -146,10 +146,14 @@ impl<'a> Source<'a> {
     fn of(r: &'a mut dyn Any) -> Option<Source<'a>> {
         if r.is::<PipeReader>() {
             // An always-ready descriptor wrapped as a pipe (a regular file, /dev/null) is
-            // not a pipe to splice from: the buffered path.
+            // not a pipe to splice from, nor is a pipe whose next bytes are in user space
+            // (received by a read dropped in flight: see `driver::registration`, the stash):
+            // the buffered path, which reads them first.
             return r
                 .downcast_ref::<PipeReader>()
-                .filter(|p| p.io_source().registration().is_polled())
+                .filter(|p| {
+                    p.io_source().registration().is_polled() && !p.io_source().registration().has_stash()
+                })
                 .map(Source::Pipe);
         }
         r.downcast_mut::<File>().map(Source::File)

@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 use io_uring::{opcode, squeue, types};
 
 use crate::driver::op::{uring_result, Op, OpCode};
-use crate::driver::registration::short_read;
+use crate::driver::registration::{short_read, AbandonedRead};
 use crate::driver::uring::Ring;
 use crate::driver::{Interest, IoSource};
 use crate::sys;
@@ -216,6 +216,14 @@ impl PipeReader {
     /// # Errors
     /// The read(2) error; `Other` if the runtime the pipe is registered with has shut down.
     ///
+    /// # Cancel safety
+    /// Cancel safe: no byte is lost if the future is dropped. On epoll nothing is read until
+    /// the call completes. On io_uring, if the future is dropped while the read is in the
+    /// kernel and the cancellation comes too late, the bytes it read are kept by the reader
+    /// and its next read (`read_owned`, `AsyncRead`, [`read_to_end`](PipeReader::read_to_end),
+    /// [`copy`](super::copy())) returns them first, in order; that next read waits for the
+    /// dropped read's completion, so that no later byte overtakes them.
+    ///
     /// # Platform
     /// `IORING_OP_READ` on io_uring; read(2) after epoll readiness otherwise (at once on an
     /// always-ready descriptor, such as a regular file: see
@@ -223,8 +231,13 @@ impl PipeReader {
     ///
     /// # References
     /// read(2), pipe(7), io_uring_prep_read(3)
-    pub async fn read_owned(&mut self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
-        let (res, op) = Op::new(ReadOp { source: self.source.clone(), buf }).await;
+    pub async fn read_owned(&mut self, mut buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+        match self.source.registration().take_stashed_spare(&mut buf).await {
+            Ok(Some(n)) => return (Ok(n), buf),
+            Ok(None) => {}
+            Err(e) => return (Err(e), buf),
+        }
+        let (res, op) = Op::new(ReadOp { source: self.source.clone(), buf, abandoned: None }).await;
         (res, op.buf)
     }
 
@@ -246,6 +259,13 @@ impl PipeReader {
         let fd = self.source.as_fd();
         let always_ready = !self.source.registration().is_polled();
         let start = buf.len();
+        // Bytes that reads abandoned in flight received come first.
+        let stashed = self.source.registration().poll_stash(cx, |stash| {
+            let n = stash.len();
+            buf.extend(stash.drain(..));
+            n
+        });
+        std::task::ready!(stashed)?;
         loop {
             if always_ready && buf.len() - start >= READ_TO_END_SLICE {
                 cx.waker().wake_by_ref();
@@ -292,6 +312,8 @@ const READ_TO_END_SLICE: usize = 4 << 20;
 struct ReadOp {
     source: Arc<IoSource>,
     buf: Vec<u8>,
+    /// Set when the `Op` was dropped in flight: what the completion brings is stashed.
+    abandoned: Option<AbandonedRead>,
 }
 
 impl OpCode for ReadOp {
@@ -324,12 +346,20 @@ impl OpCode for ReadOp {
         sys::assume_init_spare(&mut self.buf, n);
         Ok(n)
     }
+    fn abandoned(&mut self) {
+        self.abandoned = Some(AbandonedRead::new(&self.source));
+    }
+    fn cancelled(&mut self, res: i32) {
+        if let (Ok(n), Some(abandoned)) = (self.uring_complete(res), &self.abandoned) {
+            abandoned.keep(&self.buf[self.buf.len() - n..]);
+        }
+    }
 }
 
 impl futures_io::AsyncRead for PipeReader {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         let fd = self.source.as_fd();
-        self.source.registration().poll_read(cx, buf.len(), || sys::read(fd, buf))
+        self.source.registration().poll_read(cx, buf, |buf| sys::read(fd, buf))
     }
 }
 

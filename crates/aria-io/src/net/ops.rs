@@ -11,15 +11,22 @@ use io_uring::{opcode, squeue, types};
 use socket2::{SockAddr, Socket};
 
 use crate::driver::op::{uring_result, uring_supports, Op, OpCode};
-use crate::driver::registration::short_read;
+use crate::driver::registration::{short_read, AbandonedRead};
 use crate::driver::uring::Ring;
 use crate::driver::{Interest, IoSource};
 use crate::net::socket::Registered;
 use crate::sys;
 
 /// `read_owned` of the stream types: one receive into `buf`'s spare capacity.
-pub(crate) async fn read_owned(io: &Registered, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
-    let (res, op) = Op::new(RecvOp { source: io.source().clone(), buf }).await;
+/// Bytes that reads abandoned in flight received come first (see
+/// `driver::registration`, *the stash*).
+pub(crate) async fn read_owned(io: &Registered, mut buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+    match io.source().registration().take_stashed_spare(&mut buf).await {
+        Ok(Some(n)) => return (Ok(n), buf),
+        Ok(None) => {}
+        Err(e) => return (Err(e), buf),
+    }
+    let (res, op) = Op::new(RecvOp { source: io.source().clone(), buf, abandoned: None }).await;
     (res, op.buf)
 }
 
@@ -50,6 +57,8 @@ pub(crate) async fn write_all_owned(io: &Registered, buf: Vec<u8>) -> (io::Resul
 pub(crate) struct RecvOp {
     pub(crate) source: Arc<IoSource>,
     pub(crate) buf: Vec<u8>,
+    /// Set when the `Op` was dropped in flight: what the completion brings is stashed.
+    pub(crate) abandoned: Option<AbandonedRead>,
 }
 
 impl OpCode for RecvOp {
@@ -83,6 +92,14 @@ impl OpCode for RecvOp {
         let n = uring_result(res)?;
         sys::assume_init_spare(&mut self.buf, n);
         Ok(n)
+    }
+    fn abandoned(&mut self) {
+        self.abandoned = Some(AbandonedRead::new(&self.source));
+    }
+    fn cancelled(&mut self, res: i32) {
+        if let (Ok(n), Some(abandoned)) = (self.uring_complete(res), &self.abandoned) {
+            abandoned.keep(&self.buf[self.buf.len() - n..]);
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use std::task::{Context, Poll};
 
 use socket2::{SockRef, Socket};
 
-use crate::driver::{Interest, IoSource};
+use crate::driver::{registration, Interest, IoSource};
 use crate::sys;
 
 /// A socket registered with the driver of the runtime it was created in. The source is
@@ -71,16 +71,46 @@ impl Registered {
         self.source.registration().poll_io(cx, interest, || f(&sock))
     }
 
-    /// A read from the socket with `f` into `len` bytes of space (see
-    /// `Registration::poll_read`: a short read clears the readiness it used).
+    /// A read from the stream socket into `buf` with `f` (see `Registration::poll_read`:
+    /// bytes stashed by reads abandoned in flight come first; a short read clears the
+    /// readiness it used).
     pub(crate) fn poll_read(
         &self,
         cx: &mut Context<'_>,
-        len: usize,
-        mut f: impl FnMut(&SockRef<'_>) -> io::Result<usize>,
+        buf: &mut [u8],
+        mut f: impl FnMut(&SockRef<'_>, &mut [u8]) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
         let sock = self.socket();
-        self.source.registration().poll_read(cx, len, || f(&sock))
+        self.source.registration().poll_read(cx, buf, |buf| f(&sock, buf))
+    }
+
+    /// A read from the stream socket into `buf` with `f`, without waiting: bytes stashed by
+    /// reads abandoned in flight come first (`WouldBlock` while one is still in the kernel);
+    /// otherwise as [`try_io`](Registered::try_io).
+    pub(crate) fn try_read(
+        &self,
+        buf: &mut [u8],
+        f: impl FnOnce(&SockRef<'_>, &mut [u8]) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        let reg = self.source.registration();
+        if let Some(n) = reg.try_stash(|stash| registration::take_into(stash, buf))? {
+            return Ok(n);
+        }
+        self.try_io(Interest::Readable, |sock| f(sock, buf))
+    }
+
+    /// Waits until no read abandoned in flight is pending, then hands `take` the stash of
+    /// the bytes such reads received (see `Registration::poll_stash`): `Some(n)` if it took
+    /// (or copied) `n` of them, `None` if there were none.
+    ///
+    /// # Errors
+    /// `Other` if the runtime shut down with an abandoned read in flight.
+    pub(crate) async fn stashed(
+        &self,
+        mut take: impl FnMut(&mut std::collections::VecDeque<u8>) -> usize,
+    ) -> io::Result<Option<usize>> {
+        let reg = self.source.registration();
+        poll_fn(|cx| reg.poll_stash(cx, &mut take)).await
     }
 
     /// Runs the non-blocking `f` once, without waiting: on `WouldBlock` the readiness it

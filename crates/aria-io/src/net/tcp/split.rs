@@ -102,7 +102,8 @@ macro_rules! read_half_methods {
         /// As [`TcpStream::read_owned`].
         ///
         /// # Cancel safety
-        /// As [`TcpStream::read_owned`]: on io_uring, bytes a dropped call received are lost.
+        /// As [`TcpStream::read_owned`]: cancel safe (on io_uring, bytes a dropped call
+        /// received are returned by the next read of the stream).
         pub async fn read_owned(&mut self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
             read_owned(self.stream().registered(), buf).await
         }

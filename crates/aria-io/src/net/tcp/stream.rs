@@ -10,7 +10,7 @@ use std::time::Duration;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
-use crate::driver::Interest;
+use crate::driver::{registration, Interest};
 use crate::net::addr::{no_addresses, resolve, ToSocketAddrs};
 use crate::net::ops;
 use crate::net::socket::Registered;
@@ -206,11 +206,17 @@ impl TcpStream {
     /// The recv(2) error (`ConnectionReset`).
     ///
     /// # Cancel safety
-    /// Cancel-safe: nothing is consumed until the future completes.
+    /// Cancel-safe: nothing is consumed until the future completes. Bytes kept from a
+    /// dropped [`read_owned`](TcpStream::read_owned) (see its cancel safety) are the next
+    /// ones a read returns, so a peek shows them (and only them) while there are any.
     ///
     /// # References
     /// recv(2) `MSG_PEEK`
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        // Bytes a read abandoned in flight received are the next ones a read returns.
+        if let Some(n) = self.io.stashed(|stash| registration::copy_into(stash, buf)).await? {
+            return Ok(n);
+        }
         self.io.io(Interest::Readable, |sock| sys::recv_peek(sock.as_fd(), buf)).await
     }
 
@@ -259,7 +265,7 @@ impl TcpStream {
     /// `WouldBlock` when nothing is available (wait with [`readable`](TcpStream::readable));
     /// the recv(2) error.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.try_io(Interest::Readable, |sock| (&**sock).read(buf))
+        self.io.try_read(buf, |sock, buf| (&**sock).read(buf))
     }
 
     /// Writes what fits of `buf` into the send buffer without waiting; returns the count.
@@ -280,12 +286,14 @@ impl TcpStream {
     /// registered with has shut down.
     ///
     /// # Cancel safety
-    /// The buffer is owned by the operation, so dropping the future never lets the kernel
-    /// write freed memory. On the readiness path (epoll) nothing is consumed before the
-    /// future completes. On io_uring the driver keeps the buffer until the kernel completes
-    /// or cancels the receive: **bytes a dropped `read_owned` already received are lost**
-    /// with the buffer (they left the socket's queue), so drop it only when the
-    /// connection is to be abandoned.
+    /// Cancel safe: no byte is lost if the future is dropped. The buffer is owned by the
+    /// operation, so dropping the future never lets the kernel write freed memory. On the
+    /// readiness path (epoll) nothing is consumed before the future completes. On io_uring
+    /// the driver keeps the buffer until the kernel completes or cancels the receive; bytes
+    /// the receive took off the socket before the cancellation arrived are kept by the
+    /// stream, and its next read (of any kind: `read_owned`, `AsyncRead`, `try_read`,
+    /// `peek`) returns them first, in order. That next read waits for the dropped receive's
+    /// completion (the cancellation makes it prompt), so that no later byte overtakes them.
     ///
     /// # Platform
     /// `IORING_OP_RECV` on io_uring (Linux 5.6); recv(2) after epoll readiness otherwise,
@@ -373,7 +381,7 @@ impl TcpStream {
     }
 
     pub(crate) fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_read(cx, buf.len(), |sock| (&**sock).read(buf))
+        self.io.poll_read(cx, buf, |sock, buf| (&**sock).read(buf))
     }
 
     pub(crate) fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {

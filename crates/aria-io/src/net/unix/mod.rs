@@ -52,10 +52,11 @@
 //! # Cancel safety
 //! The async methods that borrow their buffer (`recv`, `send_to`, `accept`,
 //! `send_with_fds`, `recv_with_fds`...) are cancel safe on both backends: they run their
-//! system call only when it can complete, so a dropped future sent or received nothing. The
-//! owned-buffer methods of [`UnixStream`] are io_uring operations and are not cancel safe
-//! there; [`UnixStream::write_all_owned`] is not cancel safe anywhere. Each method's docs
-//! say which.
+//! system call only when it can complete, so a dropped future sent or received nothing.
+//! [`UnixStream::read_owned`] is cancel safe too: on io_uring, bytes a dropped receive took
+//! off the socket are kept and returned by the stream's next read.
+//! [`UnixStream::write_owned`] is an io_uring operation and not cancel safe there;
+//! [`UnixStream::write_all_owned`] is not cancel safe anywhere. Each method's docs say which.
 //!
 //! # Sharing a socket between tasks
 //! Methods that take `&self` may be called from several tasks at once (the socket in an

@@ -204,7 +204,7 @@ impl UnixStream {
     /// # Errors
     /// `WouldBlock` if nothing is available; the recv(2) error.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.try_io(Interest::Readable, |s| sys::socket::recv(s.as_fd(), buf, 0))
+        self.io.try_read(buf, |s, buf| sys::socket::recv(s.as_fd(), buf, 0))
     }
 
     /// Writes some of `buf` without waiting.
@@ -221,9 +221,11 @@ impl UnixStream {
     /// readiness and completion backends.
     ///
     /// # Cancel safety
-    /// Not cancel safe on io_uring: if the future is dropped while the receive is in the
-    /// kernel and the cancellation comes too late, the bytes it received are dropped with
-    /// the buffer. On epoll it is cancel safe (nothing is received until the call completes).
+    /// Cancel safe: no byte is lost if the future is dropped. On epoll nothing is received
+    /// until the call completes. On io_uring, if the future is dropped while the receive is in
+    /// the kernel and the cancellation comes too late, the bytes it received are kept by the
+    /// stream and its next read (of any kind) returns them first, in order; that next read
+    /// waits for the dropped receive's completion, so that no later byte overtakes them.
     ///
     /// # Errors
     /// The recv(2) error; `Other` if the runtime the socket is registered with has shut down.
@@ -346,7 +348,7 @@ impl UnixStream {
     }
 
     pub(crate) fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_read(cx, buf.len(), |s| sys::socket::recv(s.as_fd(), buf, 0))
+        self.io.poll_read(cx, buf, |s, buf| sys::socket::recv(s.as_fd(), buf, 0))
     }
 
     pub(crate) fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
