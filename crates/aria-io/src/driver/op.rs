@@ -235,6 +235,14 @@ pub(crate) fn uring_supports(opcode: u8) -> bool {
         .is_ok_and(|d| matches!(&d.backend, Backend::Uring(ring) if ring.supports(opcode)))
 }
 
+/// Whether an operation with this opcode on `source` would be a submission: the driver
+/// `source` is registered with is io_uring and its kernel has the opcode (for operations
+/// whose fallback differs from their `perform`, such as a readiness path on the caller's
+/// memory).
+pub(crate) fn uring_supports_on(source: &IoSource, opcode: u8) -> bool {
+    matches!(&source.registration().driver().backend, Backend::Uring(ring) if ring.supports(opcode))
+}
+
 /// The io_uring driver `op` would be submitted to, if it goes to one.
 fn uring_driver<T: OpCode>(op: &T) -> Option<Arc<Handle>> {
     match op.source() {

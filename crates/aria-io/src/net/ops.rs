@@ -1,17 +1,18 @@
 //! Socket operations in the completion shape (`driver::op`): a native io_uring entry
-//! (`IORING_OP_RECV`, `IORING_OP_SEND`, `IORING_OP_CONNECT`) and the readiness fallback, for
-//! the owned-buffer methods of the stream types and for connecting.
+//! (`IORING_OP_RECV`, `IORING_OP_SEND`, `IORING_OP_CONNECT`, `IORING_OP_SENDMSG`,
+//! `IORING_OP_RECVMSG`) and the readiness fallback, for the owned-buffer methods of the
+//! stream types, for connecting, and for passing descriptors over Unix sockets.
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
 
 use io_uring::{opcode, squeue, types};
 
 use socket2::{SockAddr, Socket};
 
-use crate::driver::op::{uring_result, uring_supports, Op, OpCode};
-use crate::driver::registration::{short_read, AbandonedRead};
+use crate::driver::op::{uring_result, uring_supports, uring_supports_on, Op, OpCode};
+use crate::driver::registration::{self, short_read, AbandonedRead};
 use crate::driver::uring::Ring;
 use crate::driver::{Interest, IoSource};
 use crate::net::socket::Registered;
@@ -212,5 +213,141 @@ impl OpCode for ConnectOp {
     }
     fn uring_complete(&mut self, res: i32) -> io::Result<()> {
         uring_result(res).map(drop)
+    }
+}
+
+/// `send_with_fds` of the Unix socket types: one `IORING_OP_SENDMSG` where the ring has the
+/// opcode, on a message that owns a copy of `data` and duplicates of `fds` (the kernel reads
+/// them when it runs the request, after the submission, and looks the descriptors up by
+/// number only then); elsewhere sendmsg(2) after readiness, on the caller's memory.
+pub(crate) async fn send_with_fds(io: &Registered, data: &[u8], fds: &[BorrowedFd<'_>]) -> io::Result<usize> {
+    if !uring_supports_on(io.source(), opcode::SendMsg::CODE) {
+        return io.io(Interest::Writable, |s| sys::socket::send_with_fds(s.as_fd(), data, fds, None)).await;
+    }
+    let msg = sys::socket::Msg::send(data, fds)?;
+    Op::new(SendMsgOp { source: io.source().clone(), msg }).await.0
+}
+
+/// `recv_with_fds` of the Unix socket types, into `buf`: one `IORING_OP_RECVMSG` where the
+/// ring has the opcode, into a message the operation owns (its bytes are copied into `buf`);
+/// elsewhere recvmsg(2) after readiness, into `buf` directly. Received descriptors are
+/// close-on-exec on both paths.
+///
+/// On a `stream`, bytes that reads abandoned in flight received come first (with no
+/// descriptor), and this receive, dropped in flight, keeps its bytes the same way (see
+/// `driver::registration`, *the stash*); on a datagram socket a datagram it received is
+/// discarded. Descriptors a dropped receive got are closed.
+pub(crate) async fn recv_with_fds(
+    io: &Registered,
+    buf: &mut [u8],
+    max_fds: usize,
+    stream: bool,
+) -> io::Result<(usize, Vec<OwnedFd>)> {
+    if stream {
+        if let Some(n) = io.stashed(|stash| registration::take_into(stash, buf)).await? {
+            return Ok((n, Vec::new()));
+        }
+    }
+    if !uring_supports_on(io.source(), opcode::RecvMsg::CODE) {
+        let received =
+            io.io(Interest::Readable, |s| sys::socket::recv_with_fds(s.as_fd(), &mut *buf, max_fds)).await?;
+        return Ok((received.len, received.fds));
+    }
+    let op = RecvMsgOp {
+        source: io.source().clone(),
+        msg: sys::socket::Msg::recv(buf.len(), max_fds),
+        stream,
+        abandoned: None,
+    };
+    let (res, op) = Op::new(op).await;
+    let (n, fds) = res?;
+    buf[..n].copy_from_slice(&op.msg.data()[..n]);
+    Ok((n, fds))
+}
+
+/// sendmsg(2) of an owned message (data and `SCM_RIGHTS`), with `MSG_NOSIGNAL`.
+struct SendMsgOp {
+    source: Arc<IoSource>,
+    msg: sys::socket::Msg,
+}
+
+impl OpCode for SendMsgOp {
+    type Output = usize;
+    fn source(&self) -> Option<&Arc<IoSource>> {
+        Some(&self.source)
+    }
+    fn interest(&self) -> Interest {
+        Interest::Writable
+    }
+    fn perform(&mut self) -> io::Result<usize> {
+        self.msg.sendmsg(self.source.as_fd())
+    }
+    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
+        if !ring.supports(opcode::SendMsg::CODE) {
+            return None;
+        }
+        let fd = types::Fd(self.source.as_fd().as_raw_fd());
+        // The header, its iovec, the data, the control buffer and the descriptors it names
+        // are owned by `self.msg` at stable heap addresses until the completion.
+        let entry = opcode::SendMsg::new(fd, self.msg.as_mut_ptr()).flags(libc::MSG_NOSIGNAL as u32).build();
+        Some(entry)
+    }
+    fn uring_complete(&mut self, res: i32) -> io::Result<usize> {
+        uring_result(res)
+    }
+}
+
+/// recvmsg(2) into an owned message, with `MSG_CMSG_CLOEXEC`: the bytes (in the message)
+/// and the descriptors received.
+struct RecvMsgOp {
+    source: Arc<IoSource>,
+    msg: sys::socket::Msg,
+    /// A stream socket: bytes of a receive dropped in flight are kept for the next read.
+    stream: bool,
+    /// Set when the `Op` was dropped in flight on a stream.
+    abandoned: Option<AbandonedRead>,
+}
+
+impl OpCode for RecvMsgOp {
+    type Output = (usize, Vec<OwnedFd>);
+    fn source(&self) -> Option<&Arc<IoSource>> {
+        Some(&self.source)
+    }
+    fn interest(&self) -> Interest {
+        Interest::Readable
+    }
+    fn perform(&mut self) -> io::Result<(usize, Vec<OwnedFd>)> {
+        let n = self.msg.recvmsg(self.source.as_fd())?;
+        Ok((n, self.msg.received(n)?))
+    }
+    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
+        if !ring.supports(opcode::RecvMsg::CODE) {
+            return None;
+        }
+        let fd = types::Fd(self.source.as_fd().as_raw_fd());
+        // The header, its iovec, the data and control buffers are owned by `self.msg` at
+        // stable heap addresses until the completion; the kernel writes the header's
+        // `msg_controllen` and `msg_flags`, read back by `received`.
+        let entry =
+            opcode::RecvMsg::new(fd, self.msg.as_mut_ptr()).flags(libc::MSG_CMSG_CLOEXEC as u32).build();
+        Some(entry)
+    }
+    fn uring_complete(&mut self, res: i32) -> io::Result<(usize, Vec<OwnedFd>)> {
+        let n = uring_result(res)?;
+        Ok((n, self.msg.received(n)?))
+    }
+    fn abandoned(&mut self) {
+        if self.stream {
+            self.abandoned = Some(AbandonedRead::new(&self.source));
+        }
+    }
+    /// Closes the descriptors the receive got (also after a truncated control message),
+    /// and keeps its bytes for the next read of a stream.
+    fn cancelled(&mut self, res: i32) {
+        let Ok(n) = uring_result(res) else { return };
+        drop(self.msg.received(n));
+        if let Some(abandoned) = &self.abandoned {
+            abandoned.keep(&self.msg.data()[..n]);
+        }
     }
 }

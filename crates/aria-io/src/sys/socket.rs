@@ -125,22 +125,9 @@ pub(crate) fn send_with_fds(
         msg.msg_namelen = addr.len();
     }
     if !fds.is_empty() {
-        let payload = (fds.len() * mem::size_of::<libc::c_int>()) as u32;
         msg.msg_control = control.as_mut_ptr().cast();
         msg.msg_controllen = (control.len() * mem::size_of::<u64>()) as _;
-        // SAFETY: the control buffer is aligned for cmsghdr and holds CMSG_SPACE(payload)
-        // bytes (see `control_buffer`), so the first header and its data fit; the data is
-        // written unaligned, as cmsg(3) recommends.
-        unsafe {
-            let cmsg = libc::CMSG_FIRSTHDR(&msg);
-            (*cmsg).cmsg_level = libc::SOL_SOCKET;
-            (*cmsg).cmsg_type = libc::SCM_RIGHTS;
-            (*cmsg).cmsg_len = libc::CMSG_LEN(payload) as _;
-            let data = libc::CMSG_DATA(cmsg).cast::<libc::c_int>();
-            for (i, fd) in fds.iter().enumerate() {
-                data.add(i).write_unaligned(fd.as_raw_fd());
-            }
-        }
+        write_rights(&msg, fds.iter().map(|fd| fd.as_raw_fd()), fds.len());
     }
     // SAFETY: `msg` points at `iov` (over `data`), the optional address and the control
     // buffer, all alive for the call; sendmsg(2) only reads them.
@@ -186,14 +173,43 @@ pub(crate) fn recv_with_fds(fd: BorrowedFd<'_>, buf: &mut [u8], max_fds: usize) 
     // SAFETY: recvmsg(2) writes at most `iov_len` bytes into `buf` and at most
     // `msg_controllen` bytes into `control`, both alive and exclusively borrowed for the call.
     let n = cvt(unsafe { libc::recvmsg(fd.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) })? as usize;
+    take_rights(&msg, n, max_fds).map(|fds| Received { len: n, fds })
+}
+
+/// Fills the control buffer `msg` points at with one `SCM_RIGHTS` message of the `n`
+/// descriptors `fds`. The buffer must come from [`control_buffer`]`(n)`.
+fn write_rights(msg: &libc::msghdr, fds: impl Iterator<Item = libc::c_int>, n: usize) {
+    let payload = (n * mem::size_of::<libc::c_int>()) as u32;
+    // SAFETY: the control buffer `msg` describes is aligned for cmsghdr and holds
+    // CMSG_SPACE(payload) bytes (see `control_buffer`), so the first header and its data fit;
+    // the data is written unaligned, as cmsg(3) recommends, and at most `n` descriptors.
+    unsafe {
+        let cmsg = libc::CMSG_FIRSTHDR(msg);
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(payload) as _;
+        let data = libc::CMSG_DATA(cmsg).cast::<libc::c_int>();
+        for (i, fd) in fds.take(n).enumerate() {
+            data.add(i).write_unaligned(fd);
+        }
+    }
+}
+
+/// After a recvmsg(2) of `n` bytes into `msg` (by the system call or an io_uring
+/// completion): takes ownership of every descriptor the kernel installed (`SCM_RIGHTS`), then
+/// checks for a truncated control message.
+///
+/// # Errors
+/// `InvalidData` on `MSG_CTRUNC`: the descriptors that arrived are closed.
+fn take_rights(msg: &libc::msghdr, n: usize, max_fds: usize) -> io::Result<Vec<OwnedFd>> {
     let mut fds = Vec::new();
-    if msg.msg_controllen > 0 {
-        // SAFETY: `msg` describes `control` as the kernel filled it (`msg_controllen` was
-        // updated to the bytes written); CMSG_FIRSTHDR/CMSG_NXTHDR stay inside it, and each
-        // SCM_RIGHTS payload holds `(cmsg_len - CMSG_LEN(0)) / sizeof(int)` descriptors that
-        // the kernel just installed in this process and nobody else owns, read unaligned.
+    if !msg.msg_control.is_null() && msg.msg_controllen > 0 {
+        // SAFETY: `msg` describes its control buffer as the kernel filled it (`msg_controllen`
+        // was updated to the bytes written); CMSG_FIRSTHDR/CMSG_NXTHDR stay inside it, and
+        // each SCM_RIGHTS payload holds `(cmsg_len - CMSG_LEN(0)) / sizeof(int)` descriptors
+        // that the kernel just installed in this process and nobody else owns, read unaligned.
         unsafe {
-            let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+            let mut cmsg = libc::CMSG_FIRSTHDR(msg);
             while !cmsg.is_null() {
                 if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
                     let payload = (*cmsg).cmsg_len as usize - libc::CMSG_LEN(0) as usize;
@@ -202,7 +218,7 @@ pub(crate) fn recv_with_fds(fd: BorrowedFd<'_>, buf: &mut [u8], max_fds: usize) 
                         fds.push(OwnedFd::from_raw_fd(data.add(i).read_unaligned()));
                     }
                 }
-                cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+                cmsg = libc::CMSG_NXTHDR(msg, cmsg);
             }
         }
     }
@@ -218,5 +234,122 @@ pub(crate) fn recv_with_fds(fd: BorrowedFd<'_>, buf: &mut [u8], max_fds: usize) 
             ),
         ));
     }
-    Ok(Received { len: n, fds })
+    Ok(fds)
+}
+
+/// A message for sendmsg(2)/recvmsg(2) that owns all of its memory, each part on the heap at
+/// an address that does not change when the value moves: the header, its one `iovec`, the
+/// data, the control buffer and, for a send, duplicates of the descriptors it passes.
+///
+/// This is what `IORING_OP_SENDMSG`/`IORING_OP_RECVMSG` need: the kernel reads the header
+/// when it prepares the request, then reads or writes the data and the control buffer (and,
+/// for a receive, the header's `msg_controllen` and `msg_flags`) whenever it runs it, after
+/// the submission; and it looks the passed descriptors up by number only then, so the
+/// message keeps its own copies open rather than trust the caller's numbers to stay valid.
+pub(crate) struct Msg {
+    hdr: Box<libc::msghdr>,
+    // Pointed to by `hdr` (one entry; a `Vec` rather than a `Box`, whose moves would assert
+    // uniqueness over memory the header points to): kept only to own the memory.
+    _iov: Vec<libc::iovec>,
+    data: Vec<u8>,
+    control: Vec<u64>,
+    /// The descriptors whose numbers the control message carries (a send).
+    _fds: Vec<OwnedFd>,
+    /// Descriptors the receive may take (a receive), for the error message.
+    max_fds: usize,
+}
+
+// SAFETY: the raw pointers in `hdr` and `_iov` point only into heap memory that `Msg` owns
+// (no thread-local or shared state), so moving the value to another thread moves that memory
+// with it; `&Msg` gives no access that could race.
+unsafe impl Send for Msg {}
+
+impl Msg {
+    fn new(mut data: Vec<u8>, mut control: Vec<u64>, fds: Vec<OwnedFd>, max_fds: usize) -> Msg {
+        let mut iov = vec![libc::iovec { iov_base: data.as_mut_ptr().cast(), iov_len: data.len() }];
+        // SAFETY: msghdr is plain data; all-zero is a valid empty header (no address).
+        let mut hdr: Box<libc::msghdr> = Box::new(unsafe { mem::zeroed() });
+        hdr.msg_iov = iov.as_mut_ptr();
+        hdr.msg_iovlen = 1;
+        if !control.is_empty() {
+            hdr.msg_control = control.as_mut_ptr().cast();
+            hdr.msg_controllen = (control.len() * mem::size_of::<u64>()) as _;
+        }
+        Msg { hdr, _iov: iov, data, control, _fds: fds, max_fds }
+    }
+
+    /// A message of a copy of `data` passing duplicates (close-on-exec) of `fds` in one
+    /// `SCM_RIGHTS` control message.
+    ///
+    /// # Errors
+    /// `InvalidInput` for more than [`SCM_MAX_FD`] descriptors; the fcntl(2) error of a
+    /// duplication (`EMFILE`).
+    pub(crate) fn send(data: &[u8], fds: &[BorrowedFd<'_>]) -> io::Result<Msg> {
+        if fds.len() > SCM_MAX_FD {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{} descriptors in one message: the kernel takes at most {SCM_MAX_FD}", fds.len()),
+            ));
+        }
+        let owned = fds.iter().map(|fd| super::dup_at_least(*fd, 0)).collect::<io::Result<Vec<_>>>()?;
+        let msg = Msg::new(data.to_vec(), control_buffer(owned.len()), Vec::new(), 0);
+        if !owned.is_empty() {
+            write_rights(&msg.hdr, owned.iter().map(|fd| fd.as_raw_fd()), owned.len());
+        }
+        Ok(Msg { _fds: owned, ..msg })
+    }
+
+    /// A message to receive up to `len` bytes and up to `max_fds` (at most [`SCM_MAX_FD`])
+    /// descriptors into.
+    pub(crate) fn recv(len: usize, max_fds: usize) -> Msg {
+        let max_fds = max_fds.min(SCM_MAX_FD);
+        Msg::new(vec![0; len], control_buffer(max_fds), Vec::new(), max_fds)
+    }
+
+    /// The header, for an io_uring entry: valid for as long as the message lives.
+    pub(crate) fn as_mut_ptr(&mut self) -> *mut libc::msghdr {
+        &mut *self.hdr
+    }
+
+    /// sendmsg(2) of the message on `fd`, with `MSG_NOSIGNAL`.
+    pub(crate) fn sendmsg(&self, fd: BorrowedFd<'_>) -> io::Result<usize> {
+        // SAFETY: the header points at memory the message owns; sendmsg(2) only reads it.
+        let n = cvt(unsafe { libc::sendmsg(fd.as_raw_fd(), &*self.hdr, libc::MSG_NOSIGNAL) })?;
+        Ok(n as usize)
+    }
+
+    /// recvmsg(2) into the message from `fd`, with `MSG_CMSG_CLOEXEC`; then see
+    /// [`received`](Msg::received).
+    pub(crate) fn recvmsg(&mut self, fd: BorrowedFd<'_>) -> io::Result<usize> {
+        // SAFETY: the header points at the message's data and control buffers, which
+        // recvmsg(2) writes within the lengths the header gives.
+        let n = cvt(unsafe { libc::recvmsg(fd.as_raw_fd(), &mut *self.hdr, libc::MSG_CMSG_CLOEXEC) })?;
+        Ok(n as usize)
+    }
+
+    /// After a receive of `n` bytes (recvmsg(2) or an `IORING_OP_RECVMSG` completion): the
+    /// descriptors that arrived, owned (so closed if dropped), in the order sent.
+    ///
+    /// # Errors
+    /// `InvalidData` on a truncated control message: those that arrived are closed.
+    pub(crate) fn received(&mut self, n: usize) -> io::Result<Vec<OwnedFd>> {
+        let fds = take_rights(&self.hdr, n, self.max_fds);
+        // Taken once: a second call must not own the same numbers again.
+        self.hdr.msg_controllen = 0;
+        fds
+    }
+
+    /// The data buffer (its first `n` bytes after a receive of `n`).
+    pub(crate) fn data(&self) -> &[u8] {
+        &self.data
+    }
+}
+
+impl std::fmt::Debug for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Msg")
+            .field("len", &self.data.len())
+            .field("control", &(self.control.len() * mem::size_of::<u64>()))
+            .finish_non_exhaustive()
+    }
 }

@@ -8,6 +8,7 @@ use socket2::{Domain, Socket, Type};
 
 use super::SocketAddr;
 use crate::driver::Interest;
+use crate::net::ops;
 use crate::net::socket::Registered;
 use crate::sys;
 
@@ -224,17 +225,25 @@ impl UnixDatagram {
     /// its own copies; this process keeps its own.
     ///
     /// # Cancel safety
-    /// Cancel safe: if the future is dropped before it completes, nothing was sent.
+    /// Cancel safe on epoll: if the future is dropped before it completes, nothing was sent.
+    /// **Not** cancel safe on io_uring: a dropped send may or may not have been sent. The
+    /// caller's descriptors may be closed as soon as the future is gone either way (the
+    /// operation sends duplicates it owns).
     ///
     /// # Errors
     /// `InvalidInput` for more than 253 descriptors (`SCM_MAX_FD`); `ETOOMANYREFS` (a raw
     /// OS error) when descriptors in flight exceed `RLIMIT_NOFILE`; as
-    /// [`send`](UnixDatagram::send).
+    /// [`send`](UnixDatagram::send); on io_uring the fcntl(2) error of duplicating a
+    /// descriptor (`EMFILE`).
+    ///
+    /// # Platform
+    /// As [`UnixStream::send_with_fds`](super::UnixStream::send_with_fds):
+    /// `IORING_OP_SENDMSG` on io_uring, sendmsg(2) after readiness otherwise.
     ///
     /// # References
-    /// sendmsg(2), cmsg(3), unix(7) (`SCM_RIGHTS`)
+    /// sendmsg(2), cmsg(3), unix(7) (`SCM_RIGHTS`), io_uring_prep_sendmsg(3)
     pub async fn send_with_fds(&self, data: &[u8], fds: &[BorrowedFd<'_>]) -> io::Result<usize> {
-        self.io.io(Interest::Writable, |s| sys::socket::send_with_fds(s.as_fd(), data, fds, None)).await
+        ops::send_with_fds(&self.io, data, fds).await
     }
 
     /// Receives one datagram into `buf` (truncated to it), accepting up to `max_fds`
@@ -242,21 +251,25 @@ impl UnixDatagram {
     /// (`MSG_CMSG_CLOEXEC`), in the order sent. `max_fds` above 253 is taken as 253.
     ///
     /// # Cancel safety
-    /// Cancel safe: if the future is dropped before it completes, no datagram was taken.
+    /// Cancel safe on epoll: if the future is dropped before it completes, no datagram was
+    /// taken. **Not** cancel safe on io_uring: a receive dropped while in the kernel may
+    /// still take a datagram, which is then discarded and its descriptors **closed** (never
+    /// leaked). Keep the future until it completes where every datagram matters.
     ///
     /// # Errors
     /// `InvalidData` if the sender attached more than `max_fds` descriptors (`MSG_CTRUNC`):
     /// those that arrived are closed and the datagram is consumed. The recvmsg(2) error. No
     /// received descriptor is leaked on any error.
     ///
+    /// # Platform
+    /// As [`UnixStream::recv_with_fds`](super::UnixStream::recv_with_fds):
+    /// `IORING_OP_RECVMSG` with `MSG_CMSG_CLOEXEC` on io_uring, recvmsg(2) after readiness
+    /// otherwise.
+    ///
     /// # References
-    /// recvmsg(2), cmsg(3), unix(7) (`SCM_RIGHTS`)
+    /// recvmsg(2), cmsg(3), unix(7) (`SCM_RIGHTS`), io_uring_prep_recvmsg(3)
     pub async fn recv_with_fds(&self, buf: &mut [u8], max_fds: usize) -> io::Result<(usize, Vec<OwnedFd>)> {
-        let received = self
-            .io
-            .io(Interest::Readable, |s| sys::socket::recv_with_fds(s.as_fd(), &mut *buf, max_fds))
-            .await?;
-        Ok((received.len, received.fds))
+        ops::recv_with_fds(&self.io, buf, max_fds, false).await
     }
 
     /// Waits until a datagram may be queued. Readiness can be spurious: follow with

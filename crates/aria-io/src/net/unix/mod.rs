@@ -50,13 +50,16 @@
 //! code lives in the crate's platform layer (`sys/socket.rs`).
 //!
 //! # Cancel safety
-//! The async methods that borrow their buffer (`recv`, `send_to`, `accept`,
-//! `send_with_fds`, `recv_with_fds`...) are cancel safe on both backends: they run their
-//! system call only when it can complete, so a dropped future sent or received nothing.
-//! [`UnixStream::read_owned`] is cancel safe too: on io_uring, bytes a dropped receive took
-//! off the socket are kept and returned by the stream's next read.
-//! [`UnixStream::write_owned`] is an io_uring operation and not cancel safe there;
-//! [`UnixStream::write_all_owned`] is not cancel safe anywhere. Each method's docs say which.
+//! The async methods that wait for readiness (`recv`, `send_to`, `accept`...) are cancel
+//! safe on both backends: they run their system call only when it can complete, so a dropped
+//! future sent or received nothing. So are `send_with_fds` and `recv_with_fds` on epoll.
+//! [`UnixStream::read_owned`] and [`UnixStream::recv_with_fds`] keep their bytes on io_uring
+//! too: bytes a dropped receive took off the socket are returned by the stream's next read
+//! (descriptors that came with them are closed). The other io_uring operations are not cancel
+//! safe there: [`UnixStream::write_owned`] and both `send_with_fds` may or may not have sent,
+//! and [`UnixDatagram::recv_with_fds`] may have taken a datagram (discarded, its descriptors
+//! closed). [`UnixStream::write_all_owned`] is not cancel safe anywhere. Each method's docs
+//! say which.
 //!
 //! # Sharing a socket between tasks
 //! Methods that take `&self` may be called from several tasks at once (the socket in an
@@ -66,8 +69,11 @@
 //! # Platform
 //! [`UnixStream::read_owned`], [`write_owned`](UnixStream::write_owned) and
 //! [`write_all_owned`](UnixStream::write_all_owned) are `IORING_OP_RECV`/`IORING_OP_SEND` on
-//! io_uring. Everything else waits for readiness (epoll, or `IORING_OP_POLL_ADD` on
-//! io_uring) and then makes the system call on the task's thread, on both backends.
+//! io_uring, and descriptor passing (`send_with_fds`, `recv_with_fds`, on streams and
+//! datagrams) is `IORING_OP_SENDMSG`/`IORING_OP_RECVMSG`, on memory the operation owns
+//! (probed per opcode: a ring without them takes the readiness path). Everything else waits
+//! for readiness (epoll, or `IORING_OP_POLL_ADD` on io_uring) and then makes the system call
+//! on the task's thread, on both backends.
 //!
 //! # References
 //! unix(7), socket(7), recvmsg(2), sendmsg(2), cmsg(3)

@@ -283,15 +283,26 @@ impl UnixStream {
     /// drops descriptors sent with no byte on a stream socket.
     ///
     /// # Cancel safety
-    /// Cancel safe: if the future is dropped before it completes, nothing was sent.
+    /// Cancel safe on epoll: if the future is dropped before it completes, nothing was sent.
+    /// **Not** cancel safe on io_uring: a dropped send may or may not have been sent
+    /// (unknowable), as with [`write_owned`](UnixStream::write_owned). Either way the
+    /// caller's descriptors may be closed as soon as the future is gone: the operation sends
+    /// duplicates it owns, closed when the kernel is done with them.
     ///
     /// # Errors
     /// `InvalidInput` if `data` is empty or for more than 253 descriptors (`SCM_MAX_FD`);
     /// `ETOOMANYREFS` (a raw OS error) when descriptors in flight exceed `RLIMIT_NOFILE`;
-    /// `BrokenPipe` if the peer has closed; the sendmsg(2) error.
+    /// `BrokenPipe` if the peer has closed; the sendmsg(2) error; on io_uring the fcntl(2)
+    /// error of duplicating a descriptor (`EMFILE`).
+    ///
+    /// # Platform
+    /// `IORING_OP_SENDMSG` on io_uring (Linux 5.3), on a copy of `data` and duplicates of
+    /// `fds` (close-on-exec) that the operation owns until its completion, because the kernel
+    /// reads them when it runs the request, after the submission; sendmsg(2) after readiness
+    /// on epoll and on a ring that lacks the opcode.
     ///
     /// # References
-    /// sendmsg(2), cmsg(3), unix(7) (`SCM_RIGHTS`)
+    /// sendmsg(2), cmsg(3), unix(7) (`SCM_RIGHTS`), io_uring_prep_sendmsg(3)
     pub async fn send_with_fds(&self, data: &[u8], fds: &[BorrowedFd<'_>]) -> io::Result<usize> {
         if data.is_empty() {
             return Err(io::Error::new(
@@ -299,7 +310,7 @@ impl UnixStream {
                 "send_with_fds on a stream socket needs at least one byte of data",
             ));
         }
-        self.io.io(Interest::Writable, |s| sys::socket::send_with_fds(s.as_fd(), data, fds, None)).await
+        ops::send_with_fds(&self.io, data, fds).await
     }
 
     /// Reads into `buf`, accepting up to `max_fds` descriptors sent with
@@ -310,8 +321,15 @@ impl UnixStream {
     /// returned with the bytes they were sent with. `max_fds` above 253 (`SCM_MAX_FD`) is
     /// taken as 253.
     ///
+    /// Bytes kept from a read dropped in flight (see [`read_owned`](UnixStream::read_owned))
+    /// are returned first, with no descriptor.
+    ///
     /// # Cancel safety
-    /// Cancel safe: if the future is dropped before it completes, nothing was received.
+    /// Cancel safe for the bytes; not for the descriptors on io_uring. On epoll, if the
+    /// future is dropped before it completes, nothing was received. On io_uring a receive
+    /// dropped while in the kernel may still complete: its bytes are kept and the stream's
+    /// next read returns them, in order; the descriptors that came with them are **closed**
+    /// (never leaked, never handed to anyone).
     ///
     /// # Errors
     /// `InvalidData` if the sender passed more descriptors than `max_fds` (the control
@@ -319,14 +337,15 @@ impl UnixStream {
     /// rest were discarded by the kernel, and the bytes of that message are consumed. The
     /// recvmsg(2) error. No received descriptor is leaked on any error.
     ///
+    /// # Platform
+    /// `IORING_OP_RECVMSG` with `MSG_CMSG_CLOEXEC` on io_uring (Linux 5.3), into a message
+    /// the operation owns until its completion (the bytes are then copied into `buf`);
+    /// recvmsg(2) after readiness on epoll and on a ring that lacks the opcode.
+    ///
     /// # References
-    /// recvmsg(2), cmsg(3), unix(7) (`SCM_RIGHTS`)
+    /// recvmsg(2), cmsg(3), unix(7) (`SCM_RIGHTS`), io_uring_prep_recvmsg(3)
     pub async fn recv_with_fds(&self, buf: &mut [u8], max_fds: usize) -> io::Result<(usize, Vec<OwnedFd>)> {
-        let received = self
-            .io
-            .io(Interest::Readable, |s| sys::socket::recv_with_fds(s.as_fd(), &mut *buf, max_fds))
-            .await?;
-        Ok((received.len, received.fds))
+        ops::recv_with_fds(&self.io, buf, max_fds, true).await
     }
 
     /// Splits the stream into a reading and a writing half borrowing it, usable from two
