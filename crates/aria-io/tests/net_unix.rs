@@ -302,6 +302,28 @@ fn three_descriptors_pass_in_one_message_and_arrive_close_on_exec() {
     });
 }
 
+/// Three descriptors in one datagram (on io_uring an `IORING_OP_SENDMSG` and an
+/// `IORING_OP_RECVMSG`): all arrive, close-on-exec, in the order sent.
+#[test]
+fn three_descriptors_pass_in_one_datagram_and_arrive_close_on_exec() {
+    run(async {
+        let (a, b) = UnixDatagram::pair().unwrap();
+        let files: Vec<File> = (0..3).map(|_| tempfile::tempfile().unwrap()).collect();
+        let sent: Vec<_> = files.iter().map(|f| f.as_fd()).collect();
+        assert_eq!(a.send_with_fds(b"three", &sent).await.unwrap(), 5);
+
+        let mut buf = [0; 16];
+        let (n, fds) = b.recv_with_fds(&mut buf, 3).await.unwrap();
+        assert_eq!(&buf[..n], b"three");
+        assert_eq!(fds.len(), 3);
+        for (fd, original) in fds.into_iter().zip(&files) {
+            assert!(is_cloexec(&fd), "received fd {} is not close-on-exec", fd.as_raw_fd());
+            let (m1, m2) = (File::from(fd).metadata().unwrap(), original.metadata().unwrap());
+            assert_eq!((m1.dev(), m1.ino()), (m2.dev(), m2.ino()), "descriptors out of order");
+        }
+    });
+}
+
 #[test]
 fn a_datagram_carries_descriptors_too() {
     run(async {
