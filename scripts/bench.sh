@@ -2,8 +2,8 @@
 # The benchmark suite of aria-io against tokio, async-process (smol's parts) and std.
 #
 # Scenarios: spawn exit-latency idle output pipe-copy pipeline tasks yield timers channel
-# fanout par-map echo http. Every scenario but par-map runs aria-io as aria-epoll / aria-uring
-# (current-thread), aria-mt (multi-thread, workers = nproc) and aria-tpc (thread-per-core,
+# fanout par-map echo http ash-loop ash-spawn ash-startup. Every scenario but par-map and the
+# ash ones runs aria-io as aria-epoll / aria-uring (current-thread), aria-mt (multi-thread, workers = nproc) and aria-tpc (thread-per-core,
 # cores = nproc); fanout adds aria-mt1 (one worker) for the scaling, and its cpu variant runs
 # on the multi-thread flavours only (aria-mt, aria-mt1, aria-tpc, tokio). par-map awaits
 # aria_io::rayon::par_map (the crate's `rayon` feature) on aria-mt against tokio
@@ -15,8 +15,12 @@
 # and tokio-ct-per-core, loaded by wrk (`taskset -c 1 wrk -t1 -cN --latency`) at 64 and 256
 # connections, 3 s per point (--window-ms, rounded up to seconds), about 2 minutes of the
 # full run; wrk is installed here when missing and apt-get works (otherwise the http
-# measurements fail saying so, and --quick skips them). The rows, sizes (full and --quick)
-# and targets are in crates/aria-bench/src/report.rs.
+# measurements fail saying so, and --quick skips them). The ash scenarios run ariash (the
+# shell built on aria-io; built here, release for the full run and debug with --quick, next
+# to aria-bench) against bash, dash, fish and python3 as whole processes: a 1,000,000-
+# iteration loop, 20,000 sequential spawns of true, and `-c` start-up; an interpreter that
+# is not installed loses its rows with a note. The rows, sizes (full and --quick) and
+# targets are in crates/aria-bench/src/report.rs.
 #
 # Runs every scenario for every runtime in alternation (A B C A B C ...), 3 rounds by default,
 # each measurement in a fresh process, then prints the tables of medians and of round-by-round
@@ -30,6 +34,7 @@
 #   scripts/bench.sh --only fanout,par-map the multi-thread runtime's own scenarios
 #   scripts/bench.sh --only echo --window-ms 3000   the echo points only, 3 s each
 #   scripts/bench.sh --only http          hyper on aria-io and tokio against wrk
+#   scripts/bench.sh --only ash-loop,ash-spawn,ash-startup   ariash against the shells
 #   scripts/bench.sh --rounds 5 --no-strace --out /tmp/bench.md
 #
 # Any other option is passed to `aria-bench --all` (see `aria-bench --help`).
@@ -39,6 +44,7 @@ cd "$(dirname "$0")/.."
 quick=0
 has_out=0
 want_http=1
+want_ash=1
 prev=
 for arg in "$@"; do
   case "$arg" in
@@ -49,6 +55,10 @@ for arg in "$@"; do
     case ",$arg," in
       *,http,*) want_http=1 ;;
       *) want_http=0 ;;
+    esac
+    case ",$arg," in
+      *,ash-*) want_ash=1 ;;
+      *) want_ash=0 ;;
     esac
   fi
   prev="$arg"
@@ -65,13 +75,18 @@ if [ "$want_http" = 1 ] && ! command -v wrk >/dev/null 2>&1; then
   fi
 fi
 
+# The ash scenarios' ariash is found next to aria-bench, so it is built with the same profile.
+packages=(-p aria-bench)
+if [ "$want_ash" = 1 ]; then
+  packages+=(-p ariash)
+fi
 target="${CARGO_TARGET_DIR:-target}"
 if [ "$quick" = 1 ]; then
-  cargo build -q -p aria-bench --bins
+  cargo build -q "${packages[@]}" --bins
   bin="$target/debug/aria-bench"
   out=()
 else
-  cargo build -q --release -p aria-bench --bins
+  cargo build -q --release "${packages[@]}" --bins
   bin="$target/release/aria-bench"
   out=(--out docs/benchmarks.md)
 fi

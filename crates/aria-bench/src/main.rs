@@ -16,8 +16,11 @@
 //! ping-pong against the `bench-echo-client` process) also runs tokio's per-core layout
 //! (`tokio-ct-per-core`), monoio and compio; http (a hyper hello-world server loaded by `wrk`
 //! in another process) runs tokio and tokio's per-core layout. With `--all`, `--window-ms`
-//! is the window per point of echo and http (wrk's duration, in whole seconds). The rows of
-//! each table are in `report::cases`.
+//! is the window per point of echo and http (wrk's duration, in whole seconds). The ash
+//! scenarios (`ash-loop`, `ash-spawn`, `ash-startup`) run scripts as whole processes on
+//! `ariash` (the shell built on aria-io: the `ariash` binary next to this one, or `$ARIASH`)
+//! against `bash`, `dash`, `fish` and `python3`. The rows of each table are in
+//! `report::cases`.
 //!
 //! # Adding to the suite
 //!
@@ -52,9 +55,10 @@ usage: aria-bench SCENARIO --runtime R [--size N] [--variant V] [--window-ms MS]
                   [--window-ms MS (echo's window and http's wrk duration per point)]
        aria-bench --list
 scenarios: spawn exit-latency idle output pipe-copy pipeline tasks yield timers channel fanout par-map echo
-           http (needs wrk: apt-get install -y wrk)
+           http (needs wrk: apt-get install -y wrk) ash-loop ash-spawn ash-startup
 runtimes:  aria-epoll (aria) aria-uring (uring) aria-mt (mt) aria-mt1 aria-tpc (tpc) tokio tokio-ct
-           tokio-ct-per-core (echo, http) monoio compio (echo only) async-process (smol) std bash";
+           tokio-ct-per-core (echo, http) monoio compio (echo only) async-process (smol) std bash
+           ariash dash fish python3 (ash-* only; ariash: next to this binary, or $ARIASH)";
 
 fn bad(msg: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, format!("{}\n{USAGE}", msg.into()))

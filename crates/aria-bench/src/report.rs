@@ -575,6 +575,90 @@ pub fn cases(quick: bool, window_ms: Option<u64>) -> Vec<Case> {
     });
     v.extend(echo_cases(quick, window_ms));
     v.extend(http_cases(quick, window_ms));
+    v.extend(ash_cases(quick));
+    v
+}
+
+/// The ash cases: ariash (the shell built on aria-io) against bash, dash, fish and python3,
+/// each script run as a whole process (issue 12's performance targets).
+fn ash_cases(quick: bool) -> Vec<Case> {
+    use Better::{Higher, Lower};
+    use Runtime::{Ariash, Bash, Dash, Fish, Python3};
+    let q = |full: u64, small: u64| if quick { small } else { full };
+    let mut v = Vec::new();
+    let n = q(1_000_000, 10_000);
+    v.push(Case {
+        title: format!(
+            "ash-loop: {n}-iteration integer loop, whole process, median of {}",
+            crate::scenarios::ash_loop::REPS
+        ),
+        scenario: Scenario::AshLoop,
+        size: n,
+        window_ms: None,
+        rows: plain(&[Ariash, Bash, Dash, Fish, Python3]),
+        metrics: vec![
+            m("wall_s", "wall s", Lower),
+            m("iters_per_s", "iterations/s", Higher),
+            m("ns_per_iter", "ns/iteration", Lower),
+            m("cpu_s", "CPU s", Lower),
+        ],
+        targets: vec![Target::Ratio { metric: "iters_per_s", peer: "bash", factor: 20.0 }],
+        note: "`while (i < N) { sum = sum + i; i = i + 1; }` then the sum printed (and checked), in \
+               each language's own loop (the scripts are in crates/aria-bench/src/scenarios/ash_loop.rs); \
+               each row runs `PROGRAM -c SCRIPT` 3 times in a row and reports the median run, start-up \
+               included. The ratio of iterations/s, ariash / peer, is how many times faster ariash is \
+               (peer wall / ariash wall). python3 is the interpreter `python3` resolves to, past \
+               pyenv's shim. A shell that is not installed has no row (a note says so).",
+    });
+    let n = q(20_000, 200);
+    v.push(Case {
+        title: format!("ash-spawn: {n} sequential runs of /bin/true from a script loop"),
+        scenario: Scenario::AshSpawn,
+        size: n,
+        window_ms: None,
+        rows: plain(&[Ariash, Bash, Dash, Fish]),
+        metrics: vec![
+            m("spawns_per_s", "spawns/s", Higher),
+            m("us_per_spawn", "us/spawn", Lower),
+            m("cpu_per_spawn_us", "CPU/spawn us", Lower),
+        ],
+        targets: vec![Target::Ratio { metric: "spawns_per_s", peer: "bash", factor: 1.2 }],
+        note: "ariash runs `run(\"true\");` in a while loop (PATH lookup: /usr/bin/true); the \
+               shells run the external `/bin/true`, never their builtin. Each spawn is waited for \
+               before the next. CPU/spawn is getrusage(RUSAGE_CHILDREN) over the run: the shell and \
+               every `true` it reaped.",
+    });
+    let n = q(300, 20);
+    v.push(Case {
+        title: format!("ash-startup: {n} runs of `-c` exit at once"),
+        scenario: Scenario::AshStartup,
+        size: n,
+        window_ms: None,
+        rows: vec![
+            row(Ariash, None, "ariash"),
+            info_row(Ariash, Some("epoll"), "ariash (ARIA_IO_BACKEND=epoll)"),
+            row(Bash, None, "bash"),
+            row(Dash, None, "dash"),
+            row(Fish, None, "fish"),
+            row(Python3, None, "python3"),
+        ],
+        metrics: vec![
+            m("p50_ms", "p50 ms", Lower),
+            m("p90_ms", "p90 ms", Lower),
+            m("min_ms", "min ms", Lower),
+            m("cpu_ms", "CPU ms/run", Lower),
+        ],
+        targets: vec![
+            Target::AtMost { metric: "p50_ms", max: 5.0, text: "start-up p50 <= 5 ms" },
+            Target::Ratio { metric: "p50_ms", peer: "bash", factor: 1.0 },
+        ],
+        note: "`ariash -c 'exit(0);'`, `bash -c 'exit 0'` (dash, fish alike) and `python3 -c pass`, \
+               after 3 untimed runs, with stdin, stdout and stderr on /dev/null; each run timed from \
+               before the spawn until the wait returned (the suite's own timing: this process's \
+               spawn and wait are in every row alike). The epoll row runs ariash with \
+               ARIA_IO_BACKEND=epoll instead of the default io_uring: the difference is io_uring's \
+               set-up.",
+    });
     v
 }
 
@@ -1113,9 +1197,35 @@ pub fn header(opts: &Options, rounds: usize, elapsed_s: f64) -> String {
          (echo and http only); `monoio` (FusionDriver: io_uring, legacy epoll fallback) and `compio` \
          (io_uring) run a runtime per available CPU (echo only); `async-process` / `async-executor` / `async-io Timer` is smol's parts (async-process on \
          an async-executor run by async-io's block_on on the main thread); `std` is std::process with a \
-         thread per waiting child and std::io::copy.\n"
+         thread per waiting child and std::io::copy. The ash scenarios run scripts as whole \
+         processes: `ariash` (the shell built on aria-io, the aria row of their tables) against \
+         `bash`, `dash`, `fish` and `python3` (`-c SCRIPT` each; a shell not installed has no row).\n"
     );
     s
+}
+
+/// Drops the rows of the ash cases whose interpreter is not installed (fish, dash, even bash
+/// or python3), saying so once per interpreter, so their tables show the others.
+///
+/// # Errors
+/// ariash itself cannot be found while an ash case is selected.
+fn skip_missing_shells(cases: &mut [Case]) -> io::Result<()> {
+    let ash = [Scenario::AshLoop, Scenario::AshSpawn, Scenario::AshStartup];
+    let mut noted = Vec::new();
+    for c in cases.iter_mut().filter(|c| ash.contains(&c.scenario)) {
+        crate::runtimes::interpreter(Runtime::Ariash)?;
+        c.rows.retain(|r| match crate::runtimes::interpreter(r.rt) {
+            Ok(_) => true,
+            Err(e) => {
+                if !noted.contains(&r.rt) {
+                    eprintln!("note: {e}: skipping its rows of the ash scenarios");
+                    noted.push(r.rt);
+                }
+                false
+            }
+        });
+    }
+    Ok(())
 }
 
 /// The `--all` mode.
@@ -1137,6 +1247,7 @@ pub fn run_all(opts: &Options) -> io::Result<()> {
         eprintln!("note: wrk is not installed (apt-get install -y wrk): skipping the http scenario");
         cases.retain(|c| c.scenario != Scenario::Http);
     }
+    skip_missing_shells(&mut cases)?;
     crate::runtimes::writer_path()?;
     crate::runtimes::helper_path("bench-echo-client")?;
     let results = run_cases(cases, rounds, &opts.dir);

@@ -18,7 +18,12 @@
 //! | `compio`        | compio 0.19 (io_uring driver), a runtime per available CPU; echo only    |
 //! | `async-process` | async-process on async-executor + async-io (smol's parts), one thread    |
 //! | `std`           | std::process with a thread per waiting child, std::io::copy              |
-//! | `bash`          | `bash -c` (pipelines only)                                               |
+//! | `bash`          | `bash -c` (pipelines, and the ash scenarios' peer)                       |
+//! | `ariash`        | the `ariash` binary next to this executable (or `$ARIASH`), `-c SCRIPT`; |
+//! |                 | the ash scenarios only (the aria row of their tables)                    |
+//! | `dash`, `fish`  | `dash -c` / `fish -c`, when installed; the ash scenarios only            |
+//! | `python3`       | the interpreter `python3` on PATH resolves to (`sys.executable`, past    |
+//! |                 | pyenv's shims), `-c SCRIPT`; the ash scenarios only                      |
 
 use std::fmt;
 use std::future::Future;
@@ -66,8 +71,16 @@ pub enum Runtime {
     AsyncProcess,
     /// Blocking std with threads.
     Std,
-    /// `bash -c` (pipelines).
+    /// `bash -c` (pipelines, ash scenarios).
     Bash,
+    /// The ariash script runner, built on aria-io (ash scenarios).
+    Ariash,
+    /// `dash -c` (ash scenarios).
+    Dash,
+    /// `fish -c` (ash scenarios).
+    Fish,
+    /// `python3 -c` (ash scenarios).
+    Python3,
 }
 
 impl Runtime {
@@ -87,6 +100,10 @@ impl Runtime {
             Runtime::AsyncProcess => "async-process",
             Runtime::Std => "std",
             Runtime::Bash => "bash",
+            Runtime::Ariash => "ariash",
+            Runtime::Dash => "dash",
+            Runtime::Fish => "fish",
+            Runtime::Python3 => "python3",
         }
     }
 
@@ -110,16 +127,21 @@ impl Runtime {
             "async-process" | "smol" => Ok(Runtime::AsyncProcess),
             "std" => Ok(Runtime::Std),
             "bash" => Ok(Runtime::Bash),
+            "ariash" => Ok(Runtime::Ariash),
+            "dash" => Ok(Runtime::Dash),
+            "fish" => Ok(Runtime::Fish),
+            "python3" => Ok(Runtime::Python3),
             _ => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                format!("unknown runtime `{s}` (aria-epoll, aria-uring, aria-mt, aria-mt1, aria-tpc, tokio, tokio-ct, tokio-ct-per-core, monoio, compio, async-process, std, bash)"),
+                format!("unknown runtime `{s}` (aria-epoll, aria-uring, aria-mt, aria-mt1, aria-tpc, tokio, tokio-ct, tokio-ct-per-core, monoio, compio, async-process, std, bash, ariash, dash, fish, python3)"),
             )),
         }
     }
 
-    /// Whether this is one of aria-io's backends.
+    /// Whether this is one of aria-io's backends, or ariash (the shell built on it): the rows
+    /// whose ratios to the peers are printed and checked against the targets.
     pub fn is_aria(self) -> bool {
-        matches!(self, aria_rt!())
+        matches!(self, aria_rt!() | Runtime::Ariash)
     }
 }
 
@@ -188,6 +210,58 @@ macro_rules! echo_only {
     };
 }
 pub(crate) use echo_only;
+
+/// The script interpreters only the ash scenarios run on (bash, which the pipeline scenario
+/// also runs, is not one), for the other scenarios' `match rt` arms:
+/// `script_only!() => return Err(unsupported(..))`.
+macro_rules! script_only {
+    () => {
+        $crate::runtimes::Runtime::Ariash
+            | $crate::runtimes::Runtime::Dash
+            | $crate::runtimes::Runtime::Fish
+            | $crate::runtimes::Runtime::Python3
+    };
+}
+pub(crate) use script_only;
+
+/// The program that runs the ash scenarios' scripts for `rt`: `$ARIASH`, else the `ariash`
+/// built next to this executable (release with `scripts/bench.sh`, debug with `--quick`);
+/// bash, dash and fish from PATH; for python3, the interpreter that `python3` on PATH
+/// reports as `sys.executable`, so a pyenv shim (a shell script) is not timed with it.
+///
+/// # Errors
+/// `NotFound` when the program is not installed (or ariash not built), `Unsupported` for a
+/// runtime that is not a script interpreter.
+pub fn interpreter(rt: Runtime) -> io::Result<PathBuf> {
+    let missing = |what: &str| {
+        io::Error::new(io::ErrorKind::NotFound, format!("{what} is not installed (not on PATH)"))
+    };
+    match rt {
+        Runtime::Ariash => match std::env::var_os("ARIASH") {
+            Some(path) => Ok(PathBuf::from(path)),
+            None => helper_path("ariash").map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::NotFound,
+                    "ariash is not built next to aria-bench: `cargo build --release -p ariash` \
+                     (scripts/bench.sh does), or set ARIASH to its path",
+                )
+            }),
+        },
+        Runtime::Bash | Runtime::Dash | Runtime::Fish => {
+            crate::scenarios::http::on_path(rt.name()).ok_or_else(|| missing(rt.name()))
+        }
+        Runtime::Python3 => {
+            let shim = crate::scenarios::http::on_path("python3").ok_or_else(|| missing("python3"))?;
+            let out = std::process::Command::new(&shim)
+                .args(["-c", "import sys; print(sys.executable)"])
+                .stderr(std::process::Stdio::null())
+                .output()?;
+            let exe = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            Ok(if out.status.success() && !exe.is_empty() { PathBuf::from(exe) } else { shim })
+        }
+        _ => Err(unsupported("ash", rt)),
+    }
+}
 
 /// Tokio's multi-thread or current-thread runtime, for scenarios that take both.
 pub fn tokio_flavor(rt: Runtime) -> bool {

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use super::{secs, Metrics, Params};
 use crate::measure::{quantile, raise_nofile};
-use crate::runtimes::{self, aria_rt, echo_only, unsupported, Runtime, EXECUTOR};
+use crate::runtimes::{self, aria_rt, echo_only, script_only, unsupported, Runtime, EXECUTOR};
 
 const CAT: &str = "cat";
 
@@ -38,7 +38,7 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
         Runtime::Tokio | Runtime::TokioCt => runtimes::tokio(runtimes::tokio_flavor(rt), tokio(n))??,
         Runtime::AsyncProcess => runtimes::smol(smol(n))?,
         Runtime::Std => std(n)?,
-        Runtime::Bash | echo_only!() => return Err(unsupported("exit-latency", rt)),
+        Runtime::Bash | echo_only!() | script_only!() => return Err(unsupported("exit-latency", rt)),
     };
     let mut lat: Vec<f64> = done.iter().map(|t| secs(t.saturating_duration_since(t0)) * 1e3).collect();
     lat.sort_by(f64::total_cmp);

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use super::{Metrics, Params};
 use crate::measure::cpu_time;
-use crate::runtimes::{self, aria_rt, echo_only, unsupported, Runtime};
+use crate::runtimes::{self, aria_rt, echo_only, script_only, unsupported, Runtime};
 
 /// The channel's capacity.
 pub const CAPACITY: usize = 1024;
@@ -77,7 +77,7 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
             )
             .await
         })?,
-        Runtime::AsyncProcess | Runtime::Std | Runtime::Bash | echo_only!() => {
+        Runtime::AsyncProcess | Runtime::Std | Runtime::Bash | echo_only!() | script_only!() => {
             return Err(unsupported("fanout", rt))
         }
     };

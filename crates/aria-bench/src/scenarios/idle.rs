@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::{secs, Metrics, Params};
 use crate::measure::{cpu_time, raise_nofile, thread_count};
-use crate::runtimes::{self, aria_rt, echo_only, unsupported, Runtime, EXECUTOR};
+use crate::runtimes::{self, aria_rt, echo_only, script_only, unsupported, Runtime, EXECUTOR};
 
 const SLEEP: &str = "sleep";
 /// Long enough to outlast the window; the children are killed after it.
@@ -40,7 +40,7 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
         Runtime::Tokio | Runtime::TokioCt => runtimes::tokio(runtimes::tokio_flavor(rt), tokio(n, window))??,
         Runtime::AsyncProcess => runtimes::smol(smol(n, window))?,
         Runtime::Std => std(n, window)?,
-        Runtime::Bash | echo_only!() => return Err(unsupported("idle", rt)),
+        Runtime::Bash | echo_only!() | script_only!() => return Err(unsupported("idle", rt)),
     };
     Ok(vec![
         ("cpu_ms", secs(w.cpu) * 1e3),

@@ -1,6 +1,9 @@
 //! One module per scenario. Each exposes `run(runtime, &Params) -> io::Result<Metrics>`,
 //! measuring inside a fresh process (the orchestrator starts one per measurement).
 
+pub mod ash_loop;
+pub mod ash_spawn;
+pub mod ash_startup;
 pub mod channel;
 pub mod echo;
 pub mod exit_latency;
@@ -12,6 +15,7 @@ pub mod par_map;
 pub mod pipe_copy;
 pub mod pipeline;
 pub mod server;
+pub mod shell;
 pub mod spawn;
 pub mod tasks;
 pub mod timers;
@@ -31,11 +35,11 @@ pub type Metrics = Vec<(&'static str, f64)>;
 /// What a measurement is asked to do.
 #[derive(Debug, Clone)]
 pub struct Params {
-    /// The scenario's size: a count of children, tasks, messages or connections (http), or a
-    /// number of bytes.
+    /// The scenario's size: a count of children, tasks, messages or connections (http), loop
+    /// iterations (ash-loop), spawns (ash-spawn) or runs (ash-startup), or a number of bytes.
     pub size: u64,
     /// Scenario-specific variant: `native`/`portable` (yield, channel), `text`/`data`
-    /// (pipeline), `SIZExCONNS[@RATE]` or `fixed` (echo).
+    /// (pipeline), `SIZExCONNS[@RATE]` or `fixed` (echo), `epoll` (ash-startup).
     pub variant: Option<String>,
     /// How long the idle scenario watches the children, echo's measuring window, and wrk's
     /// duration (http, rounded up to whole seconds).
@@ -75,11 +79,17 @@ pub enum Scenario {
     Echo,
     /// A hyper hello-world server against wrk in another process.
     Http,
+    /// A 1,000,000-iteration integer loop in ariash against bash, dash, fish and python3.
+    AshLoop,
+    /// Sequential `run("true")` in ariash against `/bin/true` from bash, dash and fish.
+    AshSpawn,
+    /// `ariash -c 'exit(0);'` against `bash -c 'exit 0'` and the others.
+    AshStartup,
 }
 
 impl Scenario {
     /// Every scenario, in table order.
-    pub const ALL: [Scenario; 14] = [
+    pub const ALL: [Scenario; 17] = [
         Scenario::Spawn,
         Scenario::ExitLatency,
         Scenario::Idle,
@@ -94,6 +104,9 @@ impl Scenario {
         Scenario::ParMap,
         Scenario::Echo,
         Scenario::Http,
+        Scenario::AshLoop,
+        Scenario::AshSpawn,
+        Scenario::AshStartup,
     ];
 
     /// The subcommand name.
@@ -113,6 +126,9 @@ impl Scenario {
             Scenario::ParMap => "par-map",
             Scenario::Echo => "echo",
             Scenario::Http => "http",
+            Scenario::AshLoop => "ash-loop",
+            Scenario::AshSpawn => "ash-spawn",
+            Scenario::AshStartup => "ash-startup",
         }
     }
 
@@ -139,6 +155,9 @@ impl Scenario {
             Scenario::ParMap => 1_000_000,
             Scenario::Echo => 0,
             Scenario::Http => 64,
+            Scenario::AshLoop => 1_000_000,
+            Scenario::AshSpawn => 20_000,
+            Scenario::AshStartup => 300,
         }
     }
 
@@ -162,6 +181,9 @@ impl Scenario {
             Scenario::ParMap => par_map::run(rt, p),
             Scenario::Echo => echo::run(rt, p),
             Scenario::Http => http::run(rt, p),
+            Scenario::AshLoop => ash_loop::run(rt, p),
+            Scenario::AshSpawn => ash_spawn::run(rt, p),
+            Scenario::AshStartup => ash_startup::run(rt, p),
         }
     }
 }
@@ -249,6 +271,8 @@ pub fn spawn_pair<T: Send + 'static>(
             let out = b.await;
             (t0.elapsed(), out)
         })),
-        Runtime::Std | Runtime::Bash | runtimes::echo_only!() => Err(unsupported(scenario, rt)),
+        Runtime::Std | Runtime::Bash | runtimes::echo_only!() | runtimes::script_only!() => {
+            Err(unsupported(scenario, rt))
+        }
     }
 }

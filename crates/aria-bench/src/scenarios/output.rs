@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::{check_status, mib, secs, Metrics, Params};
 use crate::measure::peak_rss;
-use crate::runtimes::{self, aria_rt, echo_only, unsupported, writer_path, Runtime};
+use crate::runtimes::{self, aria_rt, echo_only, script_only, unsupported, writer_path, Runtime};
 
 /// Bytes per write, alternating between the two streams.
 pub const CHUNK: u64 = 64 * 1024;
@@ -45,7 +45,7 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
             check_status(o.status.success(), "bench-writer", &o.status)?;
             (t0.elapsed(), o.stdout.len(), o.stderr.len())
         }
-        Runtime::Bash | echo_only!() => return Err(unsupported("output", rt)),
+        Runtime::Bash | echo_only!() | script_only!() => return Err(unsupported("output", rt)),
     };
     verify(p.size, out as u64, err as u64)?;
     metrics(p.size * 2, wall)

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use super::{Metrics, Params};
 use crate::measure::cpu_time;
-use crate::runtimes::{self, aria_rt, echo_only, unsupported, Runtime};
+use crate::runtimes::{self, aria_rt, echo_only, script_only, unsupported, Runtime};
 
 /// Rounds of mixing per item.
 pub const ROUNDS: u32 = 64;
@@ -73,7 +73,9 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
             let out: Vec<u64> = items.into_iter().map(work).collect();
             (t0.elapsed(), cpu_time() - c0, out)
         }
-        Runtime::AsyncProcess | Runtime::Bash | echo_only!() => return Err(unsupported("par-map", rt)),
+        Runtime::AsyncProcess | Runtime::Bash | echo_only!() | script_only!() => {
+            return Err(unsupported("par-map", rt))
+        }
     };
     let want: Vec<u64> = (0..n.min(1000)).map(work).collect();
     if out.len() as u64 != n

@@ -25,7 +25,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use super::{check_status, mib, secs, variant, Metrics, Params};
-use crate::runtimes::{self, aria_rt, echo_only, unsupported, writer_path, Runtime};
+use crate::runtimes::{self, aria_rt, echo_only, script_only, unsupported, writer_path, Runtime};
 
 /// Where the bytes go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +57,7 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
         Runtime::Tokio | Runtime::TokioCt => runtimes::tokio(runtimes::tokio_flavor(rt), tokio(&job))??,
         Runtime::AsyncProcess => runtimes::smol(smol(&job))?,
         Runtime::Std => std(&job)?,
-        Runtime::Bash | echo_only!() => return Err(unsupported("pipe-copy", rt)),
+        Runtime::Bash | echo_only!() | script_only!() => return Err(unsupported("pipe-copy", rt)),
     };
     let delivered = match into {
         Into::File => std::fs::metadata(&path)?.len(),

@@ -15,7 +15,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use super::{mib, secs, variant, Metrics, Params};
-use crate::runtimes::{self, aria_rt, echo_only, unsupported, writer_path, Runtime};
+use crate::runtimes::{self, aria_rt, echo_only, script_only, unsupported, writer_path, Runtime};
 
 /// Runs the scenario.
 ///
@@ -41,7 +41,9 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
         (Runtime::Std, false) => std_text(&w, n)?,
         (Runtime::Std, true) => std_data(&w, n)?,
         (Runtime::Bash, _) => bash(&w, n, data)?,
-        (Runtime::AsyncProcess | echo_only!(), _) => return Err(unsupported("pipeline", rt)),
+        (Runtime::AsyncProcess | echo_only!() | script_only!(), _) => {
+            return Err(unsupported("pipeline", rt))
+        }
     };
     let count: u64 = String::from_utf8_lossy(&out)
         .trim()

@@ -24,7 +24,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use crate::measure::raise_nofile;
-use crate::runtimes::{self, aria_rt, unsupported, Runtime};
+use crate::runtimes::{self, aria_rt, script_only, unsupported, Runtime};
 
 /// The task serving one connection.
 pub type Conn = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -156,7 +156,7 @@ fn spawn(
             let serve = other.ok_or_else(|| unsupported(scenario, rt))?;
             per_thread(&|| Box::new(move |r| serve(addr, r)))
         }
-        Runtime::TokioCt | Runtime::AsyncProcess | Runtime::Std | Runtime::Bash => {
+        Runtime::TokioCt | Runtime::AsyncProcess | Runtime::Std | Runtime::Bash | script_only!() => {
             Err(unsupported(scenario, rt))
         }
     }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use super::{check_status, secs, Metrics, Params};
 use crate::measure::{children_cpu_time, cpu_time};
-use crate::runtimes::{self, aria_rt, echo_only, unsupported, Runtime, EXECUTOR};
+use crate::runtimes::{self, aria_rt, echo_only, script_only, unsupported, Runtime, EXECUTOR};
 
 /// The trivial program.
 pub const TRUE: &str = "/bin/true";
@@ -34,7 +34,7 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
         Runtime::Tokio | Runtime::TokioCt => runtimes::tokio(runtimes::tokio_flavor(rt), tokio(n))??,
         Runtime::AsyncProcess => runtimes::smol(smol(n))?,
         Runtime::Std => std(n)?,
-        Runtime::Bash | echo_only!() => return Err(unsupported("spawn", rt)),
+        Runtime::Bash | echo_only!() | script_only!() => return Err(unsupported("spawn", rt)),
     };
     let children = children_cpu_time() - children0;
     Ok(vec![

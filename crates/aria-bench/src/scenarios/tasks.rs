@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use super::{secs, Metrics, Params};
 use crate::measure::{alloc_snapshot, set_alloc_counting};
-use crate::runtimes::{self, aria_rt, echo_only, unsupported, Runtime, EXECUTOR};
+use crate::runtimes::{self, aria_rt, echo_only, script_only, unsupported, Runtime, EXECUTOR};
 
 /// What the two passes measured.
 struct Outcome {
@@ -33,7 +33,7 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
             runtimes::tokio(runtimes::tokio_flavor(rt), both(n, || tokio::spawn(async {})))?
         }
         Runtime::AsyncProcess => runtimes::smol(both(n, || EXECUTOR.spawn(async {}))),
-        Runtime::Std | Runtime::Bash | echo_only!() => return Err(unsupported("tasks", rt)),
+        Runtime::Std | Runtime::Bash | echo_only!() | script_only!() => return Err(unsupported("tasks", rt)),
     };
     let n = n as f64;
     Ok(vec![

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::{secs, Metrics, Params};
 use crate::measure::{cpu_time, quantile, Rng};
-use crate::runtimes::{self, aria_rt, echo_only, unsupported, Runtime, EXECUTOR};
+use crate::runtimes::{self, aria_rt, echo_only, script_only, unsupported, Runtime, EXECUTOR};
 
 /// Longest sleep, in milliseconds.
 pub const MAX_MS: u64 = 1000;
@@ -52,7 +52,9 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
                 Ok::<_, io::Error>(Instant::now() - due)
             })
         })),
-        Runtime::Std | Runtime::Bash | echo_only!() => return Err(unsupported("timers", rt)),
+        Runtime::Std | Runtime::Bash | echo_only!() | script_only!() => {
+            return Err(unsupported("timers", rt))
+        }
     }?;
     late.sort_by(f64::total_cmp);
     let n = p.size as f64;
