@@ -471,6 +471,58 @@ impl PipelineChild {
         self.children.get_mut(stage)?.stderr.take()
     }
 
+    /// The reading end of the last stage's stdout when the pipeline was built with
+    /// [`Pipeline::capture_stdout`], to read its output as it arrives (for example line by
+    /// line) instead of collecting it with [`wait_with_output`](PipelineChild::wait_with_output).
+    /// Read it to its end (or drop it) before or while waiting: a stage blocked on a full
+    /// pipe never exits.
+    pub fn take_stdout(&mut self) -> Option<PipeReader> {
+        self.stdout.take()
+    }
+
+    /// Polls for the exit of every stage and the end of the tee relays, as
+    /// [`wait`](PipelineChild::wait) does, without closing any stream: for waiting on
+    /// several pipelines at once from one `poll` function. Once it has returned `Ready`,
+    /// it returns the same status again (each stage's status is kept).
+    ///
+    /// # Errors
+    /// As [`wait`](PipelineChild::wait).
+    pub fn poll_wait(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<PipelineStatus>> {
+        use std::future::Future;
+        use std::task::Poll;
+        let mut statuses = Vec::with_capacity(self.children.len());
+        let mut pending = false;
+        for c in &mut self.children {
+            match c.poll_wait(cx) {
+                Poll::Ready(Ok(status)) => statuses.push(status),
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => pending = true,
+            }
+        }
+        while let Some(relay) = self.relays.first_mut() {
+            match std::pin::Pin::new(relay).poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(res) => {
+                    self.relays.remove(0);
+                    match res {
+                        Ok(Ok(_)) => {}
+                        Ok(Err(e)) => return Poll::Ready(Err(e)),
+                        Err(e) => {
+                            return Poll::Ready(Err(io::Error::other(format!("a tee relay failed: {e}"))))
+                        }
+                    }
+                }
+            }
+        }
+        if pending {
+            return Poll::Pending;
+        }
+        Poll::Ready(Ok(PipelineStatus { statuses }))
+    }
+
     /// Sends `signo` to every stage (and whatever they started in the group).
     ///
     /// # Errors
