@@ -7,6 +7,8 @@
 //! interpreter turns it into an `aria_io` pipeline with a single recursive walk.
 
 use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// A half-open range of byte offsets into the script source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -71,8 +73,22 @@ pub enum Ty {
     /// A pipeline that has not run yet: the type of `run(...)` and of `a | b`.
     /// Where a `bool` is expected, it runs and becomes its success.
     Pipeline,
-    /// The result of a builtin that returns nothing (`print`, `cd`, ...).
+    /// The result of a builtin that returns nothing (`print`, `cd`, ...), and the return
+    /// type `void` of a function.
     Void,
+    /// `[K:V]`: a map with keys of type `K` (string, int or bool), in insertion order.
+    Map(Box<Ty>, Box<Ty>),
+    /// The type of `[:]` before it meets a declared map type.
+    EmptyMap,
+    /// `duration`: a span of time (`500ms`, `2s`, `1m`, `1h`).
+    Duration,
+    /// `job`: a background pipeline started with `&`.
+    Job,
+    /// The lines of a running pipeline or of stdin, read as they arrive: only a `for` loop
+    /// can take it.
+    Stream,
+    /// A function: its parameter types and its return type.
+    Func(Vec<Ty>, Box<Ty>),
 }
 
 impl fmt::Display for Ty {
@@ -85,6 +101,25 @@ impl fmt::Display for Ty {
             Ty::EmptyList => f.write_str("[] (empty list)"),
             Ty::Pipeline => f.write_str("pipeline"),
             Ty::Void => f.write_str("nothing"),
+            Ty::Map(k, v) => write!(f, "[{k}:{v}]"),
+            Ty::EmptyMap => f.write_str("[:] (empty map)"),
+            Ty::Duration => f.write_str("duration"),
+            Ty::Job => f.write_str("job"),
+            Ty::Stream => f.write_str("stream"),
+            Ty::Func(params, ret) => {
+                f.write_str("func(")?;
+                for (i, p) in params.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{p}")?;
+                }
+                if **ret == Ty::Void {
+                    f.write_str(")")
+                } else {
+                    write!(f, ") -> {ret}")
+                }
+            }
         }
     }
 }
@@ -177,6 +212,50 @@ pub enum StmtKind {
     },
     /// A nested `{ ... }` block.
     Block(Block),
+    /// `func:name = T(type:param, ...) { ... }`: a function definition (top level only).
+    Func(Arc<FuncDef>),
+    /// `return;` or `return value;`
+    Return(Option<Expr>),
+    /// `try { ... } catch (string:e) { ... }` (the catch variable is optional).
+    Try {
+        /// The guarded block.
+        body: Block,
+        /// The variable that holds the error message in the handler.
+        var: Option<Ident>,
+        /// Run when a runtime error stops the guarded block.
+        handler: Block,
+    },
+    /// `name[index] = value;` or a compound form such as `name[key] += 1;`.
+    SetIndex {
+        /// The list or map variable.
+        name: Ident,
+        /// The index (list) or key (map).
+        index: Expr,
+        /// The operator of a compound assignment.
+        op: Option<BinOp>,
+        /// The right-hand side.
+        value: Expr,
+    },
+}
+
+/// A function definition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FuncDef {
+    /// The function's name.
+    pub name: Ident,
+    /// The parameters, in order.
+    pub params: Vec<(TypeExpr, Ident)>,
+    /// The return type (`void` for none).
+    pub ret: TypeExpr,
+    /// The body.
+    pub body: Block,
+}
+
+impl FuncDef {
+    /// The function's type.
+    pub fn ty(&self) -> Ty {
+        Ty::Func(self.params.iter().map(|(t, _)| t.ty.clone()).collect(), Box::new(self.ret.ty.clone()))
+    }
 }
 
 /// Binary operators of value expressions.
@@ -256,6 +335,23 @@ pub enum ExprKind {
     Int(i64),
     /// A string literal, escapes already decoded.
     Str(String),
+    /// A duration literal such as `500ms`.
+    Duration(Duration),
+    /// `f"text {expr} text"`: the literal parts and the interpolated expressions, in order.
+    Format(Vec<FormatPart>),
+    /// `[k: v, ...]` or `[:]`
+    Map(Vec<(Expr, Expr)>),
+    /// `base[start:end]` on a string or a list (either bound may be left out).
+    Slice {
+        /// The string or list.
+        base: Box<Expr>,
+        /// The first index included (0 when left out).
+        start: Option<Box<Expr>>,
+        /// The first index excluded (the length when left out).
+        end: Option<Box<Expr>>,
+    },
+    /// `pipeline &`: starts a background job; its value is the job.
+    Spawn(Box<PipeExpr>),
     /// `true` or `false`.
     Bool(bool),
     /// `[a, b, ...]`
@@ -287,7 +383,8 @@ pub enum ExprKind {
         /// The zero-based index.
         index: Box<Expr>,
     },
-    /// A builtin call such as `print(...)` (everything but `run`, which is a pipeline stage).
+    /// A call of a builtin such as `print(...)` or of a function the script defines
+    /// (everything but `run`, `timeout` and command literals, which are pipeline nodes).
     Call {
         /// The function name.
         name: Ident,
@@ -330,6 +427,44 @@ pub enum PipeKind {
     },
     /// `pipeline?`: if the pipeline fails, the script stops with its status.
     Try(Box<PipeExpr>),
+    /// `timeout(limit, pipeline)`: at the deadline the pipeline's process group gets
+    /// `SIGTERM`, then `SIGKILL` after the grace period; its status is then 124.
+    Timeout {
+        /// The `duration` allowed.
+        limit: Box<Expr>,
+        /// The pipeline.
+        inner: Box<PipeExpr>,
+    },
+}
+
+/// One part of an `f"..."` string.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FormatPart {
+    /// Text as written (escapes decoded, `{{` and `}}` already single braces).
+    Lit(String),
+    /// `{expr}`: the value converted as `str` does.
+    Expr(Expr),
+}
+
+/// One word of a command literal: the parts are joined into exactly one argument, unless the
+/// word is a single [`WordPart::Splice`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Word {
+    /// The parts, in order.
+    pub parts: Vec<WordPart>,
+    /// The word as written.
+    pub span: Span,
+}
+
+/// A part of a command literal's word.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WordPart {
+    /// Literal text (quotes removed, escapes decoded).
+    Lit(String),
+    /// `{expr}`: a string, int, bool or duration, as one piece of the argument.
+    Expr(Expr),
+    /// `{...list}`: the list's elements as separate arguments (a whole word).
+    Splice(Expr),
 }
 
 /// The two kinds of pipe.
@@ -341,13 +476,17 @@ pub enum PipeOp {
     Data,
 }
 
-/// One `run(...)` call.
+/// One program of a pipeline: a `run(...)` call or a command literal.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stage {
-    /// The arguments inside the parentheses: the program, then optionally a `[string]` of args.
-    /// (The checker enforces the count and types.)
+    /// The arguments inside `run(...)`'s parentheses: the program, then optionally a
+    /// `[string]` of args (the checker enforces the count and types). Empty for a command
+    /// literal.
     pub args: Vec<Expr>,
-    /// The span of the `run(...)` call itself.
+    /// The words of a command literal (`` `prog arg {x}` ``), split at parse time; `None`
+    /// for `run(...)`.
+    pub words: Option<Vec<Word>>,
+    /// The span of the `run(...)` call or of the literal.
     pub span: Span,
 }
 

@@ -15,12 +15,14 @@
 //! length without any recursion). Both are refused with `ariash::parse::too_deep` at the text
 //! that crosses the limit, before the tree grows any further.
 
+use std::sync::Arc;
+
 use crate::ast::{
-    BinOp, Block, Expr, ExprKind, Ident, PipeExpr, PipeKind, PipeOp, Redirect, RedirectKind, Script, Span,
-    Stage, Stmt, StmtKind, Ty, TypeExpr, UnOp,
+    BinOp, Block, Expr, ExprKind, FormatPart, FuncDef, Ident, PipeExpr, PipeKind, PipeOp, Redirect,
+    RedirectKind, Script, Span, Stage, Stmt, StmtKind, Ty, TypeExpr, UnOp, Word, WordPart,
 };
 use crate::diag::Diag;
-use crate::lexer::{lex, TokKind, Token};
+use crate::lexer::{lex, lex_range, CmdPart, CmdWord, TokKind, Token, TplPart};
 use crate::stack::MAX_DEPTH;
 
 /// Parses a whole script.
@@ -48,7 +50,7 @@ pub(crate) fn no_thread(e: &std::io::Error) -> Diag {
 /// [`parse`] on the current thread, whose stack must hold [`MAX_DEPTH`] levels.
 pub(crate) fn parse_here(text: &str) -> Result<Script, Diag> {
     let toks = lex(text)?;
-    let mut p = Parser { toks, pos: 0, depth: 0, stmt_depth: 0, height: 0 };
+    let mut p = Parser { text, toks, pos: 0, depth: 0, stmt_depth: 0, height: 0 };
     let mut stmts = Vec::new();
     while !p.at(&TokKind::Eof) {
         stmts.push(p.stmt()?);
@@ -80,7 +82,9 @@ fn binop(kind: &TokKind) -> Option<(u8, BinOp)> {
     })
 }
 
-struct Parser {
+struct Parser<'a> {
+    /// The whole script, for the expressions inside literals.
+    text: &'a str,
     toks: Vec<Token>,
     pos: usize,
     /// The parser's own nesting: blocks, `else if`s, type brackets and expression levels.
@@ -95,7 +99,7 @@ struct Parser {
 
 type PResult<T> = Result<T, Diag>;
 
-impl Parser {
+impl<'a> Parser<'a> {
     fn peek(&self) -> &Token {
         // The token list always ends with Eof and `pos` never moves past it.
         &self.toks[self.pos.min(self.toks.len() - 1)]
@@ -191,7 +195,7 @@ impl Parser {
     }
 
     /// Runs `f` one parser level deeper, refusing to go past [`MAX_DEPTH`].
-    fn deeper<T>(&mut self, f: fn(&mut Parser) -> PResult<T>) -> PResult<T> {
+    fn deeper<T>(&mut self, f: fn(&mut Parser<'a>) -> PResult<T>) -> PResult<T> {
         if self.depth >= MAX_DEPTH {
             return Err(self.too_deep(self.peek().span));
         }
@@ -202,7 +206,7 @@ impl Parser {
     }
 
     /// Runs `f` (a block or an `else if`) one statement level deeper.
-    fn nested<T>(&mut self, f: fn(&mut Parser) -> PResult<T>) -> PResult<T> {
+    fn nested<T>(&mut self, f: fn(&mut Parser<'a>) -> PResult<T>) -> PResult<T> {
         self.stmt_depth += 1;
         let result = self.deeper(f);
         self.stmt_depth -= 1;
@@ -270,7 +274,11 @@ impl Parser {
                 self.semi()?;
                 StmtKind::Continue
             }
-            TokKind::Wait => {
+            // `wait;`, `wait();`, `wait?;` (`wait(j)` is a call, parsed as an expression).
+            TokKind::Wait
+                if !(self.peek_nth(1).kind == TokKind::LParen
+                    && self.peek_nth(2).kind != TokKind::RParen) =>
+            {
                 self.bump();
                 if self.at(&TokKind::LParen) && self.peek_nth(1).kind == TokKind::RParen {
                     self.bump();
@@ -285,6 +293,54 @@ impl Parser {
             {
                 self.decl()?
             }
+            TokKind::Ident(ref n)
+                if (n == "job" || n == "duration") && self.peek_nth(1).kind == TokKind::Colon =>
+            {
+                self.decl()?
+            }
+            TokKind::Func => self.func()?,
+            TokKind::Ident(ref n)
+                if matches!(n.as_str(), "fn" | "function" | "def" | "fun")
+                    && matches!(self.peek_nth(1).kind, TokKind::Ident(_)) =>
+            {
+                let t = self.peek();
+                return Err(Diag::new(
+                    "ariash::parse::foreign_syntax",
+                    format!("`{n}` does not define a function in ariash"),
+                    t.span,
+                    "not ariash syntax",
+                )
+                .with_help(
+                    "functions are written func:name = int(string:a, [string]:xs) { ... return n; }",
+                ));
+            }
+            TokKind::Return => {
+                self.bump();
+                let value = if self.at(&TokKind::Semi) { None } else { Some(self.expr()?) };
+                self.semi()?;
+                StmtKind::Return(value)
+            }
+            TokKind::Try => self.try_stmt()?,
+            TokKind::Catch => {
+                let t = self.peek();
+                return Err(Diag::new(
+                    "ariash::parse::unexpected_token",
+                    "`catch` without a matching `try`",
+                    t.span,
+                    "no `try` before this",
+                )
+                .with_help("`catch` must follow the closing `}` of a try block"));
+            }
+            TokKind::Ident(_) if self.peek_nth(1).kind == TokKind::LBracket && self.is_index_assignment() => {
+                let name = self.ident("a variable name")?;
+                self.bump();
+                let index = self.expr()?;
+                self.expect(TokKind::RBracket, "close the index with `]`")?;
+                let op = assign_op(&self.bump().kind);
+                let value = self.expr()?;
+                self.semi()?;
+                StmtKind::SetIndex { name, index, op, value }
+            }
             TokKind::LBracket => self.decl()?,
             TokKind::Else => {
                 let t = self.peek();
@@ -298,53 +354,108 @@ impl Parser {
             }
             TokKind::Ident(_) if matches!(self.peek_nth(1).kind, TokKind::Assign | TokKind::OpAssign(_)) => {
                 let name = self.ident("a variable name")?;
-                let op = match self.bump().kind {
-                    TokKind::OpAssign(c) => Some(match c {
-                        '+' => BinOp::Add,
-                        '-' => BinOp::Sub,
-                        '*' => BinOp::Mul,
-                        '/' => BinOp::Div,
-                        _ => BinOp::Rem,
-                    }),
-                    _ => None,
-                };
+                let op = assign_op(&self.bump().kind);
                 let value = self.expr()?;
                 self.semi()?;
                 StmtKind::Assign { name, op, value }
             }
             _ => {
                 let expr = self.expr()?;
-                if let Some(amp) = self.eat(&TokKind::Amp) {
-                    let pipe = match expr.kind {
-                        ExprKind::Pipeline(p) if !matches!(p.kind, PipeKind::Try(_)) => *p,
-                        ExprKind::Pipeline(p) => {
-                            return Err(Diag::new(
-                                "ariash::parse::try_in_background",
-                                "`?` cannot be used on a background job",
-                                p.span,
-                                "checked pipeline started in the background",
-                            )
-                            .with_help("drop the `?` and check the jobs with `wait?;`"))
-                        }
-                        _ => {
-                            return Err(Diag::new(
-                                "ariash::parse::background_not_pipeline",
-                                "only a pipeline can run in the background",
-                                expr.span.to(amp.span),
-                                "not a run(...) pipeline",
-                            )
-                            .with_help("write run(\"prog\", [args]) &;"))
-                        }
-                    };
-                    self.semi()?;
-                    StmtKind::Background(pipe)
-                } else {
-                    self.semi()?;
-                    StmtKind::Expr(expr)
+                self.semi()?;
+                match expr.kind {
+                    ExprKind::Spawn(p) => StmtKind::Background(*p),
+                    _ => StmtKind::Expr(expr),
                 }
             }
         };
         Ok(Stmt { kind, span: Span::new(start, self.prev_end()) })
+    }
+
+    /// At `name [`: whether this is `name[index] = ...;` (scans to the matching `]`).
+    fn is_index_assignment(&self) -> bool {
+        let mut depth = 0usize;
+        let mut i = 1;
+        loop {
+            match &self.peek_nth(i).kind {
+                TokKind::LBracket => depth += 1,
+                TokKind::RBracket => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return matches!(self.peek_nth(i + 1).kind, TokKind::Assign | TokKind::OpAssign(_));
+                    }
+                }
+                TokKind::Eof | TokKind::Semi | TokKind::LBrace | TokKind::RBrace => return false,
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+
+    /// `func:name = T(type:param, ...) { ... }`
+    fn func(&mut self) -> PResult<StmtKind> {
+        let kw = self.bump();
+        if self.stmt_depth > 0 {
+            return Err(Diag::new(
+                "ariash::parse::nested_function",
+                "functions are defined at the top level of a script",
+                kw.span,
+                "function inside a block",
+            )
+            .with_help("move the definition out of the block; functions can call each other in any order"));
+        }
+        self.expect(TokKind::Colon, "functions are written func:name = int(string:a) { ... }")?;
+        let name = self.ident("a function name")?;
+        self.expect(TokKind::Assign, "functions are written func:name = int(string:a) { ... }")?;
+        let ret = if matches!(&self.peek().kind, TokKind::Ident(n) if n == "void") {
+            let t = self.bump();
+            TypeExpr { ty: Ty::Void, span: t.span }
+        } else {
+            self.type_expr()?
+        };
+        self.expect(
+            TokKind::LParen,
+            "after the return type come the parameters: func:name = int(string:a, int:b) { ... }",
+        )?;
+        let mut params = Vec::new();
+        while !self.at(&TokKind::RParen) {
+            let ty = self.type_expr()?;
+            self.expect(TokKind::Colon, "parameters are written TYPE:name, as in string:path")?;
+            let pname = self.ident("a parameter name")?;
+            params.push((ty, pname));
+            if self.eat(&TokKind::Comma).is_none() {
+                break;
+            }
+        }
+        self.expect(TokKind::RParen, "separate parameters with `,` and close them with `)`")?;
+        let body = self.block()?;
+        Ok(StmtKind::Func(Arc::new(FuncDef { name, params, ret, body })))
+    }
+
+    /// `try { ... } catch (string:e) { ... }` or `try { ... } catch { ... }`
+    fn try_stmt(&mut self) -> PResult<StmtKind> {
+        self.bump();
+        let body = self.block()?;
+        self.expect(TokKind::Catch, "a try block is followed by catch (string:e) { ... }")?;
+        let var = if self.eat(&TokKind::LParen).is_some() {
+            let ty = self.type_expr()?;
+            if ty.ty != Ty::Str {
+                return Err(Diag::new(
+                    "ariash::parse::catch_type",
+                    format!("the caught error is a string, not {}", ty.ty),
+                    ty.span,
+                    "expected `string`",
+                )
+                .with_help("write catch (string:e) { ... }"));
+            }
+            self.expect(TokKind::Colon, "write catch (string:e) { ... }")?;
+            let name = self.ident("a variable name")?;
+            self.expect(TokKind::RParen, "write catch (string:e) { ... }")?;
+            Some(name)
+        } else {
+            None
+        };
+        let handler = self.block()?;
+        Ok(StmtKind::Try { body, var, handler })
     }
 
     fn if_stmt(&mut self) -> PResult<Stmt> {
@@ -419,15 +530,36 @@ impl Parser {
             TokKind::KwString => Ty::Str,
             TokKind::KwInt => Ty::Int,
             TokKind::KwBool => Ty::Bool,
+            TokKind::Ident(ref n) if n == "job" => Ty::Job,
+            TokKind::Ident(ref n) if n == "duration" => Ty::Duration,
             TokKind::LBracket => {
                 let inner = self.deeper(Parser::type_expr)?;
-                let close = self.expect(TokKind::RBracket, "list types are written [string]")?;
+                if self.eat(&TokKind::Colon).is_some() {
+                    let value = self.deeper(Parser::type_expr)?;
+                    let close = self.expect(TokKind::RBracket, "map types are written [string:int]")?;
+                    if !matches!(inner.ty, Ty::Str | Ty::Int | Ty::Bool) {
+                        return Err(Diag::new(
+                            "ariash::parse::map_key_type",
+                            format!("a map key cannot be {}", inner.ty),
+                            inner.span,
+                            "not a key type",
+                        )
+                        .with_help("map keys are string, int or bool"));
+                    }
+                    return Ok(TypeExpr {
+                        ty: Ty::Map(Box::new(inner.ty), Box::new(value.ty)),
+                        span: t.span.to(close.span),
+                    });
+                }
+                let close =
+                    self.expect(TokKind::RBracket, "list types are written [string], maps [string:int]")?;
                 return Ok(TypeExpr { ty: Ty::List(Box::new(inner.ty)), span: t.span.to(close.span) });
             }
             other => {
                 let help = match &other {
                     TokKind::Ident(n) if n == "str" || n == "String" => "the string type is spelled `string`",
-                    _ => "types are string, int, bool and lists of them such as [string]",
+                    TokKind::Ident(n) if n == "void" => "`void` is only a function's return type",
+                    _ => "types are string, int, bool, duration, job, lists such as [string] and maps such as [string:int]",
                 };
                 return Err(Diag::new(
                     "ariash::parse::unexpected_token",
@@ -443,8 +575,31 @@ impl Parser {
 
     // ---- expressions ----
 
+    /// An expression, optionally followed by `&` (a background job).
     fn expr(&mut self) -> PResult<Expr> {
-        self.expr_bp(0)
+        let expr = self.expr_bp(0)?;
+        let Some(amp) = self.eat(&TokKind::Amp) else { return Ok(expr) };
+        match expr.kind {
+            ExprKind::Pipeline(p) if !matches!(p.kind, PipeKind::Try(_)) => {
+                let span = expr.span.to(amp.span);
+                self.tall(self.height + 1, amp.span)?;
+                Ok(Expr { kind: ExprKind::Spawn(p), span })
+            }
+            ExprKind::Pipeline(p) => Err(Diag::new(
+                "ariash::parse::try_in_background",
+                "`?` cannot be used on a background job",
+                p.span,
+                "checked pipeline started in the background",
+            )
+            .with_help("drop the `?` and check the job with wait(j) or `wait?;`")),
+            _ => Err(Diag::new(
+                "ariash::parse::background_not_pipeline",
+                "only a pipeline can run in the background",
+                expr.span.to(amp.span),
+                "not a pipeline",
+            )
+            .with_help("write `prog args` &; or run(\"prog\", [args]) &;")),
+        }
     }
 
     fn expr_bp(&mut self, min_prec: u8) -> PResult<Expr> {
@@ -538,9 +693,29 @@ impl Parser {
         let mut height = self.height;
         while self.at(&TokKind::LBracket) {
             self.bump();
-            let index = self.expr()?;
+            let start = if self.at(&TokKind::Colon) { None } else { Some(self.expr()?) };
+            let mut inner = self.height;
+            if self.eat(&TokKind::Colon).is_some() {
+                let end = if self.at(&TokKind::RBracket) { None } else { Some(self.expr()?) };
+                inner = inner.max(self.height);
+                let close = self.expect(TokKind::RBracket, "close the slice with `]`")?;
+                height = 1 + height.max(inner);
+                self.tall(height, close.span)?;
+                e = Expr {
+                    span: e.span.to(close.span),
+                    kind: ExprKind::Slice {
+                        base: Box::new(e),
+                        start: start.map(Box::new),
+                        end: end.map(Box::new),
+                    },
+                };
+                continue;
+            }
+            let Some(index) = start else {
+                return Err(self.unexpected("an index"));
+            };
             let close = self.expect(TokKind::RBracket, "close the index with `]`")?;
-            height = 1 + height.max(self.height);
+            height = 1 + height.max(inner);
             self.tall(height, close.span)?;
             e = Expr {
                 span: e.span.to(close.span),
@@ -557,6 +732,34 @@ impl Parser {
             TokKind::Int(n) => ExprKind::Int(n),
             TokKind::MinIntDigits => return Err(crate::lexer::too_large(t.span)),
             TokKind::Str(s) => ExprKind::Str(s),
+            TokKind::Duration(d) => ExprKind::Duration(d),
+            TokKind::FStr(parts) => {
+                self.bump();
+                let mut out = Vec::with_capacity(parts.len());
+                let mut height = 0;
+                for part in parts {
+                    out.push(match part {
+                        TplPart::Lit(s) => FormatPart::Lit(s),
+                        TplPart::Expr(span) => {
+                            let e = self.sub_expr(span)?;
+                            height = height.max(self.height);
+                            FormatPart::Expr(e)
+                        }
+                    });
+                }
+                self.tall(height + 1, t.span)?;
+                return Ok(Expr { kind: ExprKind::Format(out), span: t.span });
+            }
+            TokKind::Cmd(words) => {
+                self.bump();
+                let words = self.words(words)?;
+                self.tall(self.height + 2, t.span)?;
+                let stage = PipeExpr {
+                    kind: PipeKind::Stage(Stage { args: Vec::new(), words: Some(words), span: t.span }),
+                    span: t.span,
+                };
+                return Ok(pipeline_expr(self.redirects(stage)?));
+            }
             TokKind::True => ExprKind::Bool(true),
             TokKind::False => ExprKind::Bool(false),
             TokKind::LParen => {
@@ -568,8 +771,32 @@ impl Parser {
             }
             TokKind::LBracket => {
                 self.bump();
-                let (items, close) = self.list(TokKind::RBracket)?;
-                self.tall(self.height + 1, close)?;
+                if self.at(&TokKind::Colon) && self.peek_nth(1).kind == TokKind::RBracket {
+                    self.bump();
+                    let close = self.bump();
+                    self.tall(1, close.span)?;
+                    return Ok(Expr { kind: ExprKind::Map(Vec::new()), span: t.span.to(close.span) });
+                }
+                if self.at(&TokKind::RBracket) {
+                    let close = self.bump();
+                    self.tall(1, close.span)?;
+                    return Ok(Expr { kind: ExprKind::List(Vec::new()), span: t.span.to(close.span) });
+                }
+                let first = self.expr()?;
+                if self.eat(&TokKind::Colon).is_some() {
+                    return self.map_literal(t.span, first);
+                }
+                let mut height = self.height;
+                let mut items = vec![first];
+                let close = if self.eat(&TokKind::Comma).is_some() {
+                    let (rest, close) = self.list(TokKind::RBracket)?;
+                    height = height.max(self.height);
+                    items.extend(rest);
+                    close
+                } else {
+                    self.expect(TokKind::RBracket, "separate items with `,`")?.span
+                };
+                self.tall(height + 1, close)?;
                 return Ok(Expr { kind: ExprKind::List(items), span: t.span.to(close) });
             }
             TokKind::Ident(ref name) if self.peek_nth(1).kind == TokKind::LParen => {
@@ -581,14 +808,44 @@ impl Parser {
                 if name.name == "run" {
                     // The stage and the pipeline expression around it.
                     self.tall(self.height + 2, close)?;
-                    let stage = PipeExpr { kind: PipeKind::Stage(Stage { args, span }), span };
+                    let stage = PipeExpr { kind: PipeKind::Stage(Stage { args, words: None, span }), span };
                     return Ok(pipeline_expr(self.redirects(stage)?));
                 }
+                let args = match <[Expr; 2]>::try_from(args) {
+                    Ok([limit, inner]) if name.name == "timeout" => {
+                        let ExprKind::Pipeline(p) = inner.kind else {
+                            return Err(Diag::new(
+                                "ariash::check::type_mismatch",
+                                "the second argument of timeout must be a pipeline",
+                                inner.span,
+                                "not a pipeline",
+                            )
+                            .with_help("timeout(2s, `prog args`)"));
+                        };
+                        if matches!(p.kind, PipeKind::Try(_)) {
+                            return Err(Diag::new(
+                                "ariash::parse::try_inside_pipeline",
+                                "`?` goes after timeout(...), not inside it",
+                                p.span,
+                                "`?` inside timeout",
+                            )
+                            .with_help("write timeout(2s, `prog`)?;"));
+                        }
+                        self.tall(self.height + 2, close)?;
+                        return Ok(pipeline_expr(PipeExpr {
+                            kind: PipeKind::Timeout { limit: Box::new(limit), inner: p },
+                            span,
+                        }));
+                    }
+                    Ok(two) => Vec::from(two),
+                    Err(args) => args,
+                };
                 self.tall(self.height + 1, close)?;
                 return Ok(Expr { kind: ExprKind::Call { name, args }, span });
             }
-            TokKind::KwInt if self.peek_nth(1).kind == TokKind::LParen => {
-                let name = Ident { name: "int".into(), span: t.span };
+            TokKind::KwInt | TokKind::Wait if self.peek_nth(1).kind == TokKind::LParen => {
+                let word = if matches!(t.kind, TokKind::KwInt) { "int" } else { "wait" };
+                let name = Ident { name: word.into(), span: t.span };
                 self.bump();
                 self.bump();
                 let (args, close) = self.list(TokKind::RParen)?;
@@ -612,6 +869,81 @@ impl Parser {
         self.bump();
         self.tall(1, t.span)?;
         Ok(Expr { kind, span: t.span })
+    }
+
+    /// The rest of a map literal `[k: v, ...]`, after its first key and colon.
+    fn map_literal(&mut self, open: Span, first_key: Expr) -> PResult<Expr> {
+        let mut height = self.height;
+        let value = self.expr()?;
+        height = height.max(self.height);
+        let mut entries = vec![(first_key, value)];
+        loop {
+            if let Some(close) = self.eat(&TokKind::RBracket) {
+                self.tall(height + 1, close.span)?;
+                return Ok(Expr { kind: ExprKind::Map(entries), span: open.to(close.span) });
+            }
+            self.expect(TokKind::Comma, "separate map entries with `,`")?;
+            if let Some(close) = self.eat(&TokKind::RBracket) {
+                self.tall(height + 1, close.span)?;
+                return Ok(Expr { kind: ExprKind::Map(entries), span: open.to(close.span) });
+            }
+            let k = self.expr()?;
+            height = height.max(self.height);
+            self.expect(TokKind::Colon, "map entries are written key: value")?;
+            let v = self.expr()?;
+            height = height.max(self.height);
+            entries.push((k, v));
+        }
+    }
+
+    /// Parses the expression text at `span` (inside a literal's `{...}`), one level deeper.
+    fn sub_expr(&mut self, span: Span) -> PResult<Expr> {
+        if self.depth >= MAX_DEPTH {
+            return Err(self.too_deep(span));
+        }
+        let toks = lex_range(self.text, span.start, span.end)?;
+        let mut sub = Parser {
+            text: self.text,
+            toks,
+            pos: 0,
+            depth: self.depth + 1,
+            stmt_depth: self.stmt_depth,
+            height: 0,
+        };
+        let e = sub.expr()?;
+        if !sub.at(&TokKind::Eof) {
+            return Err(sub.unexpected("`}`").with_help("one expression goes inside `{...}`"));
+        }
+        self.height = sub.height;
+        Ok(e)
+    }
+
+    /// The words of a command literal, with their interpolations parsed.
+    /// Leaves the tallest interpolation's height in `self.height`.
+    fn words(&mut self, words: Vec<CmdWord>) -> PResult<Vec<Word>> {
+        let mut out = Vec::with_capacity(words.len());
+        let mut height = 0;
+        for w in words {
+            let mut parts = Vec::with_capacity(w.parts.len());
+            for part in w.parts {
+                parts.push(match part {
+                    CmdPart::Lit(s) => WordPart::Lit(s),
+                    CmdPart::Expr(span) => {
+                        let e = self.sub_expr(span)?;
+                        height = height.max(self.height);
+                        WordPart::Expr(e)
+                    }
+                    CmdPart::Splice(span) => {
+                        let e = self.sub_expr(span)?;
+                        height = height.max(self.height);
+                        WordPart::Splice(e)
+                    }
+                });
+            }
+            out.push(Word { parts, span: w.span });
+        }
+        self.height = height;
+        Ok(out)
     }
 
     /// Comma-separated expressions up to `close` (a trailing comma is allowed).
@@ -705,6 +1037,20 @@ impl Parser {
     }
 }
 
+/// The operator of `=` (none) or a compound assignment such as `+=`.
+fn assign_op(kind: &TokKind) -> Option<BinOp> {
+    match kind {
+        TokKind::OpAssign(c) => Some(match c {
+            '+' => BinOp::Add,
+            '-' => BinOp::Sub,
+            '*' => BinOp::Mul,
+            '/' => BinOp::Div,
+            _ => BinOp::Rem,
+        }),
+        _ => None,
+    }
+}
+
 fn op_text(kind: &TokKind) -> &'static str {
     match kind {
         TokKind::GtGt => ">>",
@@ -742,6 +1088,10 @@ fn is_keyword(kind: &TokKind) -> bool {
             | TokKind::Break
             | TokKind::Continue
             | TokKind::Wait
+            | TokKind::Func
+            | TokKind::Return
+            | TokKind::Try
+            | TokKind::Catch
     )
 }
 
@@ -766,7 +1116,7 @@ fn pipe_operand(e: Expr, op: &Token, side: &str) -> PResult<PipeExpr> {
             "not a pipeline",
         )
         .with_help(
-            "pipes connect programs: run(\"a\") | run(\"b\"); use capture(...) to get output as a string",
+            "pipes connect programs: `a` | `b` or run(\"a\") | run(\"b\"); use capture(...) to get output as a string",
         )),
     }
 }

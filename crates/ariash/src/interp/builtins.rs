@@ -1,7 +1,6 @@
 //! The builtin functions (all but `run`, which is a pipeline stage).
 
 use std::ffi::OsString;
-use std::path::Path;
 use std::rc::Rc;
 
 use super::{runtime_error, BoxFut, Eval, Flow, Interp};
@@ -29,6 +28,13 @@ impl Interp<'_> {
     ) -> BoxFut<'s, Eval<Value>> {
         Box::pin(async move {
             let void = Value::Str(Rc::default());
+            if let Some(f) = self.funcs.get(&name.name).cloned() {
+                let mut values = Vec::with_capacity(args.len());
+                for a in args {
+                    values.push(self.eval(a).await?);
+                }
+                return self.call_func(&f, values, span).await;
+            }
             Ok(match name.name.as_str() {
                 "print" => {
                     let mut values = Vec::with_capacity(args.len());
@@ -49,8 +55,43 @@ impl Interp<'_> {
                     }
                     Value::str(text)
                 }
+                "stream" => match &args[0].kind {
+                    ExprKind::Pipeline(p) => super::stream::pipeline_stream(p),
+                    _ => return Err(runtime_error(span, "stream needs a pipeline", "here")),
+                },
+                "lines_of" => self.eval(&args[0]).await?,
+                "wait" => match self.eval(&args[0]).await? {
+                    Value::Job(j) => self.wait_job(&j, span).await?,
+                    _ => return Err(runtime_error(args[0].span, "expected a job", "here")),
+                },
+                "wait_any" => match self.eval(&args[0]).await? {
+                    Value::List(js) => self.wait_any(&js, span).await?,
+                    _ => return Err(runtime_error(args[0].span, "expected a list of jobs", "here")),
+                },
+                "jobs" => self.running_jobs(),
+                "kill" => {
+                    let Value::Job(j) = self.eval(&args[0]).await? else {
+                        return Err(runtime_error(args[0].span, "expected a job", "here"));
+                    };
+                    let signal = match args.get(1) {
+                        Some(a) => Some(self.strings(std::slice::from_ref(a)).await?.remove(0)),
+                        None => None,
+                    };
+                    self.kill_job(&j, signal.as_deref(), span)?
+                }
+                "parallel" => {
+                    let (Value::List(items), Value::Int(n), Value::Func(f)) =
+                        (self.eval(&args[0]).await?, self.eval(&args[1]).await?, self.eval(&args[2]).await?)
+                    else {
+                        return Err(runtime_error(span, "parallel(list, n, func)", "bad arguments"));
+                    };
+                    self.parallel(items, n, f, span).await?
+                }
                 "cd" => {
                     let [dir] = self.strings(args).await?.try_into().map_err(bad_args)?;
+                    if self.sandboxed() {
+                        return Ok(void);
+                    }
                     std::env::set_current_dir(&dir).map_err(|e| {
                         runtime_error(span, format!("cannot change directory to `{dir}`: {e}"), "cd failed")
                             .with_help("check with exists(...) before changing directory")
@@ -62,6 +103,7 @@ impl Interp<'_> {
                     let key = OsString::from(key);
                     let value = match self.env.get(&key) {
                         Some(v) => v.clone(),
+                        None if self.sandboxed() => None,
                         None => std::env::var_os(&key),
                     };
                     Value::str(value.map(|v| v.to_string_lossy().into_owned()).unwrap_or_default())
@@ -95,15 +137,6 @@ impl Interp<'_> {
                     };
                     return Err(Flow::Exit(code));
                 }
-                "len" => match self.eval(&args[0]).await? {
-                    Value::List(items) => Value::Int(items.len() as i64),
-                    Value::Str(s) => Value::Int(s.chars().count() as i64),
-                    _ => return Err(runtime_error(span, "len needs a list or string", "here")),
-                },
-                "str" => match self.eval(&args[0]).await? {
-                    s @ Value::Str(_) => s,
-                    other => Value::str(other.to_string()),
-                },
                 "int" => {
                     let [text] = self.strings(args).await?.try_into().map_err(bad_args)?;
                     let n = text.trim().parse::<i64>().map_err(|_| {
@@ -116,13 +149,19 @@ impl Interp<'_> {
                     })?;
                     Value::Int(n)
                 }
-                "exists" => {
-                    let [path] = self.strings(args).await?.try_into().map_err(bad_args)?;
-                    Value::Bool(Path::new(&path).exists())
-                }
                 "status" => Value::Int(i64::from(self.status)),
                 other => {
-                    return Err(runtime_error(name.span, format!("unknown function `{other}`"), "unknown"))
+                    let mut values = Vec::with_capacity(args.len());
+                    for a in args {
+                        values.push(self.eval(a).await?);
+                    }
+                    if let Some(result) = super::text::builtin(other, &values, span) {
+                        return result;
+                    }
+                    if let Some(result) = self.file_builtin(other, &values, span).await {
+                        return result;
+                    }
+                    return Err(runtime_error(name.span, format!("unknown function `{other}`"), "unknown"));
                 }
             })
         })

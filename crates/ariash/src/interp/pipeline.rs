@@ -5,36 +5,23 @@
 //! or is attached to it with the pipe kind of its parent, and a redirection applies to the
 //! stage just added (redirections apply left to right, as in a shell).
 
+use std::future::Future;
 use std::io;
 use std::path::PathBuf;
+use std::pin::pin;
 use std::rc::Rc;
-use std::time::Instant;
+use std::time::Duration;
 
-use aria_io::process::{Command, Pipeline, PipelineChild, PipelineStatus, Redirect};
+use aria_io::process::{Command, Pipeline, PipelineStatus, Redirect};
 
+use super::jobs::TIMED_OUT;
 use super::{runtime_error, BoxFut, Eval, Flow, Interp};
-use crate::ast::{PipeExpr, PipeKind, PipeOp, RedirectKind, Span};
+use crate::ast::{PipeExpr, PipeKind, PipeOp, RedirectKind, Span, Stage, WordPart};
 use crate::diag::{eprint_text, escape_controls};
-use crate::value::Value;
-
-/// A background job started with `&`.
-#[derive(Debug)]
-pub(crate) struct Job {
-    state: JobState,
-    span: Span,
-}
-
-#[derive(Debug)]
-enum JobState {
-    /// Started, in its own process group.
-    Running { child: PipelineChild, pgid: i32 },
-    /// Could not be started (the failure was reported then): a failed job with this status
-    /// for `wait`.
-    NotStarted(i32),
-}
+use crate::value::{JobRef, Value};
 
 /// The result of running a pipeline in the foreground.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Outcome {
     /// Whether it succeeded (pipefail, SIGPIPE'd writers excused).
     pub(crate) success: bool,
@@ -43,7 +30,7 @@ pub(crate) struct Outcome {
 }
 
 /// The shell-style status of a finished pipeline: 0 exactly when it succeeded.
-fn status_code(status: &PipelineStatus) -> i32 {
+pub(super) fn status_code(status: &PipelineStatus) -> i32 {
     if status.success() {
         0
     } else {
@@ -67,9 +54,16 @@ fn spawn_failure_code(err: &io::Error) -> i32 {
     }
 }
 
-/// The programs of the stages, with the spans of their `run(...)` calls, filled in while
-/// building so a spawn error can point at the stage it names.
-type StageSpans = Vec<(String, Span)>;
+/// What building a pipeline learnt on the way.
+#[derive(Debug, Default)]
+pub(super) struct Plan {
+    /// The programs of the stages, with the spans of their `run(...)` calls or command
+    /// literals, so a spawn error can point at the stage it names.
+    pub(super) stages: Vec<(String, Span)>,
+    /// The shortest `timeout(...)` limit around any part of the pipeline: it applies to the
+    /// whole pipeline (one process group).
+    pub(super) limit: Option<Duration>,
+}
 
 impl Interp<'_> {
     fn command(&self, program: String, args: Vec<String>) -> Command {
@@ -84,30 +78,62 @@ impl Interp<'_> {
         cmd
     }
 
+    /// A stage's program and arguments: `run(program, args)`'s values, or a command
+    /// literal's words (`{x}` one argument, `{...xs}` one per element).
+    async fn argv(&mut self, stage: &Stage) -> Eval<Vec<String>> {
+        let Some(words) = &stage.words else {
+            let mut argv = match self.eval(&stage.args[0]).await? {
+                Value::Str(s) => vec![Rc::unwrap_or_clone(s)],
+                _ => return Err(runtime_error(stage.span, "bad program", "run")),
+            };
+            if let Some(a) = stage.args.get(1) {
+                match self.eval(a).await? {
+                    Value::List(items) => argv.extend(items.iter().map(ToString::to_string)),
+                    _ => return Err(runtime_error(a.span, "bad arguments", "run")),
+                }
+            }
+            return Ok(argv);
+        };
+        let mut argv = Vec::with_capacity(words.len());
+        for word in words {
+            if let [WordPart::Splice(e)] = word.parts.as_slice() {
+                match self.eval(e).await? {
+                    Value::List(items) => argv.extend(items.iter().map(ToString::to_string)),
+                    other => argv.push(other.to_string()),
+                }
+                continue;
+            }
+            let mut arg = String::new();
+            for part in &word.parts {
+                match part {
+                    WordPart::Lit(s) => arg.push_str(s),
+                    WordPart::Expr(e) | WordPart::Splice(e) => arg.push_str(&self.eval(e).await?.to_string()),
+                }
+            }
+            argv.push(arg);
+        }
+        if argv.is_empty() {
+            return Err(runtime_error(stage.span, "the command is empty", "no program to run")
+                .with_help("the list spliced in with {...} was empty; check len(...) first"));
+        }
+        Ok(argv)
+    }
+
     /// Builds the pipeline for `p`, attaching it to `acc` (with its pipe kind) if given.
-    fn build<'s>(
+    pub(super) fn build<'s>(
         &'s mut self,
         p: &'s PipeExpr,
         acc: Option<(Pipeline, PipeOp)>,
         background: bool,
-        stages: &'s mut StageSpans,
+        plan: &'s mut Plan,
     ) -> BoxFut<'s, Eval<Pipeline>> {
         Box::pin(async move {
             match &p.kind {
                 PipeKind::Stage(stage) => {
-                    let program = match self.eval(&stage.args[0]).await? {
-                        Value::Str(s) => Rc::unwrap_or_clone(s),
-                        _ => return Err(runtime_error(stage.span, "bad program", "run")),
-                    };
-                    let args = match stage.args.get(1) {
-                        Some(a) => match self.eval(a).await? {
-                            Value::List(items) => items.iter().map(ToString::to_string).collect(),
-                            _ => return Err(runtime_error(a.span, "bad arguments", "run")),
-                        },
-                        None => Vec::new(),
-                    };
-                    stages.push((program.clone(), stage.span));
-                    let cmd = self.command(program, args);
+                    let mut argv = self.argv(stage).await?.into_iter();
+                    let program = argv.next().unwrap_or_default();
+                    plan.stages.push((program.clone(), stage.span));
+                    let cmd = self.command(program, argv.collect());
                     Ok(match acc {
                         None if background => Pipeline::new(cmd)
                             .redirect(Redirect::Read { fd: 0, path: PathBuf::from("/dev/null") }),
@@ -117,11 +143,11 @@ impl Interp<'_> {
                     })
                 }
                 PipeKind::Pipe { op, lhs, rhs } => {
-                    let pl = self.build(lhs, acc, background, stages).await?;
-                    self.build(rhs, Some((pl, *op)), background, stages).await
+                    let pl = self.build(lhs, acc, background, plan).await?;
+                    self.build(rhs, Some((pl, *op)), background, plan).await
                 }
                 PipeKind::Redirect { inner, redirect } => {
-                    let pl = self.build(inner, acc, background, stages).await?;
+                    let pl = self.build(inner, acc, background, plan).await?;
                     let r = match &redirect.kind {
                         RedirectKind::Write { fd, target, append } => Redirect::Write {
                             fd: i32::from(*fd),
@@ -137,7 +163,15 @@ impl Interp<'_> {
                     };
                     Ok(pl.redirect(r))
                 }
-                PipeKind::Try(inner) => self.build(inner, acc, background, stages).await,
+                PipeKind::Try(inner) => self.build(inner, acc, background, plan).await,
+                PipeKind::Timeout { limit, inner } => {
+                    let d = match self.eval(limit).await? {
+                        Value::Duration(d) => d,
+                        _ => return Err(runtime_error(limit.span, "expected a duration", "timeout")),
+                    };
+                    plan.limit = Some(plan.limit.map_or(d, |l| l.min(d)));
+                    self.build(inner, acc, background, plan).await
+                }
             }
         })
     }
@@ -149,24 +183,73 @@ impl Interp<'_> {
         }
     }
 
-    /// Reports a failed spawn as `ariash: FILE:LINE:COL: <message>`, naming the program (the
-    /// error does, or the message starts `cannot start \`prog\``), and records its status.
-    fn spawn_failed(&mut self, err: &io::Error, p: &PipeExpr, stages: &StageSpans) -> i32 {
+    /// The message for a failed spawn, naming the program (the error does, or the message
+    /// starts `cannot start \`prog\``), and the span of the stage it names.
+    fn spawn_message(err: &io::Error, p: &PipeExpr, plan: &Plan) -> (String, Span) {
         let mut message = err.to_string();
-        let named = stages.iter().find(|(prog, _)| message.contains(&format!("`{prog}`")));
-        let span = named.or(stages.first()).map_or(p.span, |(_, s)| *s);
+        let named = plan.stages.iter().find(|(prog, _)| message.contains(&format!("`{prog}`")));
+        let span = named.or(plan.stages.first()).map_or(p.span, |(_, s)| *s);
         if named.is_none() {
-            let programs: Vec<&str> = stages.iter().map(|(prog, _)| prog.as_str()).collect();
+            let programs: Vec<&str> = plan.stages.iter().map(|(prog, _)| prog.as_str()).collect();
             message = format!("cannot start `{}`: {message}", programs.join(" | "));
         }
-        eprint_text(&format!(
-            "ariash: {}: {}\n",
-            self.source.location(span.start),
-            escape_controls(&message)
-        ));
+        (message, span)
+    }
+
+    /// A pipeline could not be started. Inside `try` that is an error the `catch` gets;
+    /// elsewhere it is reported as `ariash: FILE:LINE:COL: <message>`, the status becomes
+    /// 127 (not found), 126 (not executable) or 1 (a redirection failed), and the script
+    /// goes on, unless the pipeline was checked with `?`.
+    pub(super) fn spawn_error<T>(
+        &mut self,
+        err: &io::Error,
+        p: &PipeExpr,
+        plan: &Plan,
+        check: bool,
+    ) -> Eval<T>
+    where
+        T: Default,
+    {
+        let (message, span) = Self::spawn_message(err, p, plan);
         let code = spawn_failure_code(err);
         self.status = code;
-        code
+        if self.trying > 0 {
+            return Err(runtime_error(span, message, "could not start"));
+        }
+        if !self.sandboxed() {
+            eprint_text(&format!(
+                "ariash: {}: {}\n",
+                self.source.location(span.start),
+                escape_controls(&message)
+            ));
+        }
+        if check {
+            return Err(self.stopped(code, p.span));
+        }
+        Ok(T::default())
+    }
+
+    /// Waits for `waiting` (a pipeline in process group `pgid`), stopping the group if
+    /// `limit` passes first: `SIGTERM`, then `SIGKILL` after the grace period. Returns the
+    /// result and whether the limit passed.
+    async fn with_limit<F: Future>(
+        &self,
+        pgid: i32,
+        limit: Option<Duration>,
+        waiting: F,
+    ) -> (F::Output, bool) {
+        let Some(limit) = limit else { return (waiting.await, false) };
+        let mut waiting = pin!(waiting);
+        if let Ok(r) = aria_io::time::timeout(limit, waiting.as_mut()).await {
+            return (r, false);
+        }
+        // The group is not reaped while `waiting` is pending, so `pgid` is still ours.
+        let _ = aria_io::process::signal_process_group(pgid, libc::SIGTERM);
+        if let Ok(r) = aria_io::time::timeout(self.grace, waiting.as_mut()).await {
+            return (r, true);
+        }
+        let _ = aria_io::process::signal_process_group(pgid, libc::SIGKILL);
+        (waiting.await, true)
     }
 
     /// Runs `p` in the foreground, updating the last status. With `capture`, the last stage's
@@ -175,34 +258,35 @@ impl Interp<'_> {
         Box::pin(async move {
             let check = matches!(p.kind, PipeKind::Try(_));
             self.check_signal()?;
-            let mut stages = StageSpans::new();
-            let mut pipeline = self.build(p, None, false, &mut stages).await?;
+            let mut plan = Plan::default();
+            let mut pipeline = self.build(p, None, false, &mut plan).await?;
             if capture {
                 pipeline = pipeline.capture_stdout();
             }
             self.check_signal()?;
+            if self.sandboxed() {
+                self.status = super::sandbox::stub_status(&plan.stages);
+                if check && self.status != 0 {
+                    return Err(self.stopped(self.status, p.span));
+                }
+                return Ok(Outcome { success: self.status == 0, output: Vec::new() });
+            }
             let mut child = match pipeline.spawn() {
                 Ok(child) => child,
-                Err(err) => {
-                    let code = self.spawn_failed(&err, p, &stages);
-                    if check {
-                        return Err(self.stopped(code, p.span));
-                    }
-                    return Ok(Outcome { success: false, output: Vec::new() });
-                }
+                Err(err) => return self.spawn_error(&err, p, &plan, check),
             };
             let pgid = child.pgid();
             self.groups.register(pgid);
-            let result = if capture {
-                child.wait_with_output().await
+            let (result, timed_out) = if capture {
+                self.with_limit(pgid, plan.limit, child.wait_with_output()).await
             } else {
-                child.wait().await.map(|s| (s, Vec::new()))
+                self.with_limit(pgid, plan.limit, async { child.wait().await.map(|s| (s, Vec::new())) }).await
             };
             self.groups.deregister(pgid);
             let (status, output) = result.map_err(|e| {
                 runtime_error(p.span, format!("waiting for the pipeline failed: {e}"), "here")
             })?;
-            self.status = status_code(&status);
+            self.status = if timed_out { TIMED_OUT } else { status_code(&status) };
             self.check_signal()?;
             if check && self.status != 0 {
                 return Err(self.stopped(self.status, p.span));
@@ -211,107 +295,44 @@ impl Interp<'_> {
         })
     }
 
-    /// The script stops because a checked pipeline (or `wait?`) failed.
-    fn stopped(&self, code: i32, span: Span) -> Flow {
-        eprint_text(&format!(
-            "ariash: {}: stopping: pipeline failed with status {code}\n",
-            self.source.location(span.start)
-        ));
+    /// The script stops because a checked pipeline (or `wait?`) failed; inside `try` that
+    /// is an error the `catch` gets.
+    pub(super) fn stopped(&self, code: i32, span: Span) -> Flow {
+        if self.trying > 0 {
+            return runtime_error(span, format!("pipeline failed with status {code}"), "failed");
+        }
+        if !self.sandboxed() {
+            eprint_text(&format!(
+                "ariash: {}: stopping: pipeline failed with status {code}\n",
+                self.source.location(span.start)
+            ));
+        }
         Flow::Exit(code)
     }
 
-    /// `pipeline &;`: starts a background job with stdin from `/dev/null` (unless redirected).
-    pub(crate) async fn background(&mut self, p: &PipeExpr) -> Eval<()> {
+    /// `pipeline &`: starts a background job with stdin from `/dev/null` (unless redirected)
+    /// and returns it. A job that could not start is reported (as a foreground failure is)
+    /// and is a job that failed with that status.
+    pub(crate) async fn background(&mut self, p: &PipeExpr) -> Eval<JobRef> {
         self.check_signal()?;
-        let mut stages = StageSpans::new();
-        let pipeline = self.build(p, None, true, &mut stages).await?;
+        let mut plan = Plan::default();
+        let pipeline = self.build(p, None, true, &mut plan).await?;
         self.check_signal()?;
+        if self.sandboxed() {
+            let code = super::sandbox::stub_status(&plan.stages);
+            self.status = 0;
+            return Ok(self.add_job(p, None, code, &plan));
+        }
         match pipeline.spawn() {
             Ok(child) => {
-                let pgid = child.pgid();
-                self.groups.register(pgid);
-                self.jobs.push(Job { state: JobState::Running { child, pgid }, span: p.span });
                 self.status = 0;
+                Ok(self.add_job(p, Some(child), 0, &plan))
             }
             Err(err) => {
-                let code = self.spawn_failed(&err, p, &stages);
-                self.jobs.push(Job { state: JobState::NotStarted(code), span: p.span });
+                self.spawn_error::<()>(&err, p, &plan, false)?;
+                let code = self.status;
+                Ok(self.add_job(p, None, code, &plan))
             }
-        }
-        Ok(())
-    }
-
-    /// `wait;`: waits for every background job. The status becomes 0 if all succeeded, else
-    /// that of the last-started job that failed (a job that could not start failed); with `?`
-    /// that failure stops the script.
-    pub(crate) async fn wait_jobs(&mut self, check: bool) -> Eval<()> {
-        let mut failed: Option<(i32, Span)> = None;
-        let mut error = None;
-        for job in std::mem::take(&mut self.jobs) {
-            let (mut child, pgid) = match job.state {
-                JobState::Running { child, pgid } => (child, pgid),
-                JobState::NotStarted(code) => {
-                    failed = Some((code, job.span));
-                    continue;
-                }
-            };
-            let result = child.wait().await;
-            self.groups.deregister(pgid);
-            match result {
-                Ok(status) => {
-                    let code = status_code(&status);
-                    if code != 0 {
-                        failed = Some((code, job.span));
-                    }
-                }
-                Err(e) => {
-                    error.get_or_insert(runtime_error(
-                        job.span,
-                        format!("waiting for the background job failed: {e}"),
-                        "this job",
-                    ));
-                }
-            }
-        }
-        if let Some(e) = error {
-            return Err(e);
-        }
-        self.check_signal()?;
-        self.status = failed.map_or(0, |(code, _)| code);
-        match failed {
-            Some((code, job_span)) if check => Err(self.stopped(code, job_span)),
-            _ => Ok(()),
-        }
-    }
-
-    /// Stops every remaining background job: `SIGTERM` to its group, `SIGKILL` if it is still
-    /// running after the grace period, then reaps it.
-    pub(crate) async fn terminate_jobs(&mut self) {
-        for job in &self.jobs {
-            if let JobState::Running { child, .. } = &job.state {
-                // ESRCH (the job already exited) is fine.
-                let _ = child.signal_group(libc::SIGTERM);
-            }
-        }
-        let deadline = Instant::now() + self.grace;
-        for job in std::mem::take(&mut self.jobs) {
-            let JobState::Running { mut child, pgid } = job.state else { continue };
-            let left = deadline.saturating_duration_since(Instant::now());
-            if aria_io::time::timeout(left, child.wait()).await.is_err() {
-                let _ = child.signal_group(libc::SIGKILL);
-                let _ = child.wait().await;
-            }
-            self.groups.deregister(pgid);
-        }
-    }
-
-    /// Waits for every remaining background job, ignoring their statuses.
-    pub(crate) async fn reap_jobs(&mut self) {
-        for job in std::mem::take(&mut self.jobs) {
-            let JobState::Running { mut child, pgid } = job.state else { continue };
-            // Errors here mean the job is already gone; nothing else to do at exit.
-            let _ = child.wait().await;
-            self.groups.deregister(pgid);
         }
     }
 }

@@ -10,30 +10,19 @@
 //! condition, an operand of `!`, `&&`, `||`, or a `bool` variable — it runs and its value is its
 //! success.
 
+mod builtins;
+
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::ast::{
-    BinOp, Block, Expr, ExprKind, Ident, PipeExpr, PipeKind, RedirectKind, Script, Span, Stmt, StmtKind, Ty,
-    UnOp,
+    BinOp, Block, Expr, ExprKind, FormatPart, FuncDef, Ident, PipeExpr, PipeKind, RedirectKind, Script, Span,
+    Stmt, StmtKind, Ty, UnOp, WordPart,
 };
 use crate::diag::{suggest, Diag};
 
-/// The builtin functions and how they are called, for hints.
-pub const BUILTINS: &[(&str, &str)] = &[
-    ("run", "run(program) or run(program, [args])"),
-    ("capture", "capture(pipeline) -> string"),
-    ("print", "print(value, ...)"),
-    ("cd", "cd(dir)"),
-    ("env", "env(name) -> string"),
-    ("setenv", "setenv(name, value)"),
-    ("unsetenv", "unsetenv(name)"),
-    ("exit", "exit() or exit(status)"),
-    ("len", "len(list or string) -> int"),
-    ("str", "str(int or bool) -> string"),
-    ("int", "int(string) -> int"),
-    ("exists", "exists(path) -> bool"),
-    ("status", "status() -> int"),
-];
+use builtins::showable;
+pub use builtins::BUILTINS;
 
 /// Checks a parsed script.
 ///
@@ -49,8 +38,17 @@ pub fn check(script: &Script) -> Result<(), Vec<Diag>> {
 /// [`check`] on the current thread, whose stack must hold a tree of
 /// [`MAX_DEPTH`](crate::stack::MAX_DEPTH) levels.
 pub(crate) fn check_here(script: &Script) -> Result<(), Vec<Diag>> {
-    let mut c = Checker { scopes: vec![HashMap::new()], loops: 0, errors: Vec::new(), left_out: None };
+    let mut c = Checker {
+        scopes: vec![HashMap::new()],
+        loops: 0,
+        errors: Vec::new(),
+        left_out: None,
+        funcs: HashMap::new(),
+        ret: None,
+    };
     c.declare_builtin_var("args", Ty::List(Box::new(Ty::Str)));
+    c.declare_builtin_var("stdin", Ty::Stream);
+    c.collect_funcs(script);
     c.scopes.push(HashMap::new());
     for stmt in &script.stmts {
         c.stmt(stmt);
@@ -84,6 +82,11 @@ pub const MAX_ERRORS: usize = 100;
 
 struct Checker {
     scopes: Vec<HashMap<String, Var>>,
+    /// The script's functions, known before any statement is checked so that they can call
+    /// each other in any order.
+    funcs: HashMap<String, Arc<FuncDef>>,
+    /// The return type of the function being checked; `None` at the top level.
+    ret: Option<Ty>,
     loops: usize,
     errors: Vec<Diag>,
     /// Where the first error past [`MAX_ERRORS`] is, and how many were left out.
@@ -93,6 +96,7 @@ struct Checker {
 fn assignable(target: &Ty, value: &Ty) -> bool {
     target == value
         || (matches!(target, Ty::List(_)) && *value == Ty::EmptyList)
+        || (matches!(target, Ty::Map(..)) && *value == Ty::EmptyMap)
         || (*target == Ty::Bool && *value == Ty::Pipeline)
 }
 
@@ -102,11 +106,77 @@ fn conversion_hint(target: &Ty, value: &Ty) -> Option<&'static str> {
         (Ty::Int, Ty::Str) => Some("convert with int(...)"),
         (Ty::Str, Ty::Pipeline) => Some("to get a program's output as a string, use capture(...)"),
         (Ty::List(_), Ty::Str) => Some("to make a one-element list, write [value]"),
+        (Ty::Str, Ty::Duration) => Some("convert with str(...)"),
+        (Ty::Int, Ty::Duration) => Some("a duration in milliseconds is d / 1ms"),
+        (Ty::Duration, Ty::Int) => Some("an int of milliseconds becomes a duration with n * 1ms"),
+        (Ty::Job, Ty::Pipeline) => Some("start the pipeline in the background with `&` to get a job"),
         _ => None,
     }
 }
 
 impl Checker {
+    /// Records every top-level function, reporting a name defined twice or a builtin's name.
+    fn collect_funcs(&mut self, script: &Script) {
+        for stmt in &script.stmts {
+            let StmtKind::Func(f) = &stmt.kind else { continue };
+            if BUILTINS.iter().any(|(n, _)| *n == f.name.name) {
+                self.error(
+                    Diag::new(
+                        "ariash::check::redeclared",
+                        format!("`{}` is a builtin function", f.name.name),
+                        f.name.span,
+                        "builtin name",
+                    )
+                    .with_help("pick another name for the function"),
+                );
+                continue;
+            }
+            if let Some(prev) = self.funcs.get(&f.name.name) {
+                let line = prev.name.span;
+                self.error(
+                    Diag::new(
+                        "ariash::check::redeclared",
+                        format!("function `{}` is defined twice", f.name.name),
+                        f.name.span,
+                        "defined again here",
+                    )
+                    .with_help(format!("the first definition is at byte {}; rename one of them", line.start)),
+                );
+                continue;
+            }
+            self.funcs.insert(f.name.name.clone(), Arc::clone(f));
+        }
+    }
+
+    /// Checks a function's body with its parameters in scope (and the script's variables
+    /// declared before it).
+    fn func(&mut self, f: &FuncDef) {
+        let outer = self.scopes.split_off(self.scopes.len().min(2));
+        let loops = std::mem::replace(&mut self.loops, 0);
+        let ret = self.ret.replace(f.ret.ty.clone());
+        self.scopes.push(HashMap::new());
+        for (ty, name) in &f.params {
+            self.declare(name, ty.ty.clone());
+        }
+        self.block(&f.body);
+        self.scopes.pop();
+        self.ret = ret;
+        self.loops = loops;
+        self.scopes.extend(outer);
+        if f.ret.ty != Ty::Void && !returns(&f.body.stmts) {
+            let end = Span::new(f.body.span.end.saturating_sub(1), f.body.span.end);
+            self.error(
+                Diag::new(
+                    "ariash::check::missing_return",
+                    format!("function `{}` can end without returning {}", f.name.name, f.ret.ty),
+                    end,
+                    "the end of the function is reachable",
+                )
+                .with_help(format!("end every path with `return value;` (a {})", f.ret.ty)),
+            );
+        }
+    }
+
     fn declare_builtin_var(&mut self, name: &str, ty: Ty) {
         if let Some(scope) = self.scopes.last_mut() {
             scope.insert(name.to_string(), Var { ty, span: None });
@@ -230,6 +300,17 @@ impl Checker {
             StmtKind::For { var, iter, body } => {
                 let elem = match self.expr(iter) {
                     Some(Ty::List(t)) => Some(*t),
+                    Some(Ty::Map(k, _)) => Some(*k),
+                    Some(Ty::Stream) => Some(Ty::Str),
+                    Some(Ty::EmptyMap) => {
+                        self.error(Diag::new(
+                            "ariash::check::type_mismatch",
+                            "cannot loop over an empty map literal",
+                            iter.span,
+                            "key type unknown",
+                        ));
+                        None
+                    }
                     Some(Ty::EmptyList) => {
                         self.error(
                             Diag::new(
@@ -246,7 +327,7 @@ impl Checker {
                         self.error(
                             Diag::new(
                                 "ariash::check::type_mismatch",
-                                format!("a for loop needs a list, found {t}"),
+                                format!("a for loop needs a list, a map or a stream, found {t}"),
                                 iter.span,
                                 format!("this is {t}"),
                             )
@@ -285,12 +366,136 @@ impl Checker {
             }
             StmtKind::Wait { .. } => {}
             StmtKind::Block(b) => self.block(b),
+            StmtKind::Func(f) => {
+                if self.funcs.get(&f.name.name).is_some_and(|g| Arc::ptr_eq(f, g)) {
+                    self.func(f);
+                }
+            }
+            StmtKind::Return(value) => self.return_stmt(value.as_ref(), stmt.span),
+            StmtKind::Try { body, var, handler } => {
+                self.block(body);
+                self.scoped(|c| {
+                    if let Some(var) = var {
+                        c.declare(var, Ty::Str);
+                    }
+                    for s in &handler.stmts {
+                        c.stmt(s);
+                    }
+                });
+            }
+            StmtKind::SetIndex { name, index, op, value } => self.set_index(name, index, *op, value),
         }
+    }
+
+    fn return_stmt(&mut self, value: Option<&Expr>, span: Span) {
+        let Some(ret) = self.ret.clone() else {
+            self.error(
+                Diag::new(
+                    "ariash::check::return_outside",
+                    "`return` outside of a function",
+                    span,
+                    "at the top level",
+                )
+                .with_help("to stop the script, use exit(...)"),
+            );
+            if let Some(v) = value {
+                self.expr(v);
+            }
+            return;
+        };
+        match (value, ret == Ty::Void) {
+            (None, true) => {}
+            (None, false) => self.error(
+                Diag::new(
+                    "ariash::check::missing_return",
+                    format!("this function returns {ret}; `return;` gives nothing"),
+                    span,
+                    "value missing",
+                )
+                .with_help(format!("return a {ret}: return value;")),
+            ),
+            (Some(v), true) => {
+                self.expr(v);
+                self.error(
+                    Diag::new(
+                        "ariash::check::type_mismatch",
+                        "a void function cannot return a value",
+                        v.span,
+                        "value returned",
+                    )
+                    .with_help("declare the return type: func:name = int(...) { ... }"),
+                );
+            }
+            (Some(v), false) => {
+                if let Some(t) = self.expr(v) {
+                    self.expect_assignable(&ret, &t, v.span, "the return value");
+                }
+            }
+        }
+    }
+
+    fn set_index(&mut self, name: &Ident, index: &Expr, op: Option<BinOp>, value: &Expr) {
+        let target = self.var_ty(name);
+        let it = self.expr(index);
+        let vt = self.expr(value);
+        let Some(target) = target else { return };
+        let elem = match &target {
+            Ty::List(e) => {
+                if let Some(it) = &it {
+                    if *it != Ty::Int {
+                        self.error(Diag::new(
+                            "ariash::check::type_mismatch",
+                            format!("a list index must be int, found {it}"),
+                            index.span,
+                            "expected int",
+                        ));
+                    }
+                }
+                (**e).clone()
+            }
+            Ty::Map(k, v) => {
+                if let Some(it) = &it {
+                    if !assignable(k, it) {
+                        self.error(Diag::new(
+                            "ariash::check::type_mismatch",
+                            format!("the keys of `{}` are {k}, found {it}", name.name),
+                            index.span,
+                            format!("expected {k}"),
+                        ));
+                    }
+                }
+                (**v).clone()
+            }
+            t => {
+                self.error(
+                    Diag::new(
+                        "ariash::check::type_mismatch",
+                        format!("only list and map elements can be assigned, `{}` is {t}", name.name),
+                        name.span,
+                        format!("this is {t}"),
+                    )
+                    .with_help("assign the whole variable: name = value;"),
+                );
+                return;
+            }
+        };
+        let Some(vt) = vt else { return };
+        let vt = match op {
+            Some(op) => match self.binary_ty(op, &elem, &vt, value.span) {
+                Some(t) => t,
+                None => return,
+            },
+            None => vt,
+        };
+        self.expect_assignable(&elem, &vt, value.span, &format!("{}[...]", name.name));
     }
 
     fn var_ty(&mut self, name: &Ident) -> Option<Ty> {
         if let Some(v) = self.lookup(&name.name) {
             return Some(v.ty.clone());
+        }
+        if let Some(f) = self.funcs.get(&name.name) {
+            return Some(f.ty());
         }
         let names = self.visible_names();
         let help = match suggest(&name.name, names) {
@@ -374,6 +579,53 @@ impl Checker {
         match &e.kind {
             ExprKind::Int(_) => Some(Ty::Int),
             ExprKind::Str(_) => Some(Ty::Str),
+            ExprKind::Duration(_) => Some(Ty::Duration),
+            ExprKind::Format(parts) => {
+                let mut ok = true;
+                for part in parts {
+                    let FormatPart::Expr(x) = part else { continue };
+                    match self.expr(x) {
+                        Some(t) if !showable(&t) => {
+                            ok = false;
+                            self.error(
+                                Diag::new(
+                                    "ariash::check::type_mismatch",
+                                    format!("{t} cannot be interpolated"),
+                                    x.span,
+                                    format!("this is {t}"),
+                                )
+                                .with_help("to interpolate a program's output, use {capture(`prog`)}"),
+                            );
+                        }
+                        Some(_) => {}
+                        None => ok = false,
+                    }
+                }
+                ok.then_some(Ty::Str)
+            }
+            ExprKind::Map(entries) => self.map(entries),
+            ExprKind::Slice { base, start, end } => {
+                let b = self.expr(base);
+                for bound in [start, end].into_iter().flatten() {
+                    self.expect_ty(bound, &Ty::Int, "a slice bound");
+                }
+                match b? {
+                    t @ (Ty::Str | Ty::List(_)) => Some(t),
+                    t => {
+                        self.error(Diag::new(
+                            "ariash::check::type_mismatch",
+                            format!("only strings and lists can be sliced, found {t}"),
+                            base.span,
+                            format!("this is {t}"),
+                        ));
+                        None
+                    }
+                }
+            }
+            ExprKind::Spawn(p) => {
+                self.pipeline(p);
+                Some(Ty::Job)
+            }
             ExprKind::Bool(_) => Some(Ty::Bool),
             ExprKind::Var(name) => self.var_ty(&Ident { name: name.clone(), span: e.span }),
             ExprKind::List(items) => self.list(items),
@@ -411,13 +663,24 @@ impl Checker {
             }
             ExprKind::Index { base, index } => {
                 let b = self.expr(base);
-                self.expect_ty(index, &Ty::Int, "a list index");
                 match b? {
-                    Ty::List(t) => Some(*t),
+                    Ty::List(t) => {
+                        self.expect_ty(index, &Ty::Int, "a list index");
+                        Some(*t)
+                    }
+                    Ty::Str => {
+                        self.expect_ty(index, &Ty::Int, "a string index");
+                        Some(Ty::Str)
+                    }
+                    Ty::Map(k, v) => {
+                        self.expect_ty(index, &k, "a map key");
+                        Some(*v)
+                    }
                     t => {
+                        self.expr(index);
                         self.error(Diag::new(
                             "ariash::check::type_mismatch",
-                            format!("only lists can be indexed, found {t}"),
+                            format!("only lists, maps and strings can be indexed, found {t}"),
                             base.span,
                             format!("this is {t}"),
                         ));
@@ -433,6 +696,81 @@ impl Checker {
         }
     }
 
+    fn map(&mut self, entries: &[(Expr, Expr)]) -> Option<Ty> {
+        let mut key: Option<Ty> = None;
+        let mut value: Option<Ty> = None;
+        let mut ok = true;
+        for (k, v) in entries {
+            let kt = self.expr(k);
+            let vt = self.expr(v);
+            if let Some(kt) = kt {
+                if !matches!(kt, Ty::Str | Ty::Int | Ty::Bool) {
+                    self.error(
+                        Diag::new(
+                            "ariash::check::type_mismatch",
+                            format!("a map key cannot be {kt}"),
+                            k.span,
+                            format!("this is {kt}"),
+                        )
+                        .with_help("map keys are strings, ints or bools"),
+                    );
+                    ok = false;
+                } else {
+                    ok &= self.unify(&mut key, kt, k.span, "map keys");
+                }
+            } else {
+                ok = false;
+            }
+            match vt {
+                Some(t) if showable(&t) || t == Ty::Job => {
+                    ok &= self.unify(&mut value, t, v.span, "map values")
+                }
+                Some(t) => {
+                    self.error(Diag::new(
+                        "ariash::check::type_mismatch",
+                        format!("a map cannot hold {t}"),
+                        v.span,
+                        format!("this is {t}"),
+                    ));
+                    ok = false;
+                }
+                None => ok = false,
+            }
+        }
+        if !ok {
+            return None;
+        }
+        Some(match (key, value) {
+            (Some(k), Some(v)) => Ty::Map(Box::new(k), Box::new(v)),
+            _ => Ty::EmptyMap,
+        })
+    }
+
+    /// Checks that `t` agrees with the type seen so far in a literal (`what` names them).
+    fn unify(&mut self, seen: &mut Option<Ty>, t: Ty, span: Span, what: &str) -> bool {
+        match seen {
+            None => {
+                *seen = Some(t);
+                true
+            }
+            Some(first) if assignable(first, &t) => true,
+            Some(first) if assignable(&t, first) => {
+                *seen = Some(t);
+                true
+            }
+            Some(first) => {
+                let first = first.clone();
+                self.error(Diag::new(
+                    "ariash::check::type_mismatch",
+                    format!("{what} must all be {first}, found {t}"),
+                    span,
+                    format!("expected {first}"),
+                ));
+                false
+            }
+        }
+    }
+
     fn list(&mut self, items: &[Expr]) -> Option<Ty> {
         let mut elem: Option<Ty> = None;
         let mut ok = true;
@@ -441,7 +779,7 @@ impl Checker {
                 ok = false;
                 continue;
             };
-            if matches!(t, Ty::Pipeline | Ty::Void) {
+            if !showable(&t) && t != Ty::Job {
                 self.error(
                     Diag::new(
                         "ariash::check::type_mismatch",
@@ -483,6 +821,12 @@ impl Checker {
 
     fn binary_ty(&mut self, op: BinOp, l: &Ty, r: &Ty, op_span: Span) -> Option<Ty> {
         let result = match op {
+            BinOp::Add | BinOp::Sub if *l == Ty::Duration && *r == Ty::Duration => Some(Ty::Duration),
+            BinOp::Mul if matches!((l, r), (Ty::Duration, Ty::Int) | (Ty::Int, Ty::Duration)) => {
+                Some(Ty::Duration)
+            }
+            BinOp::Div if *l == Ty::Duration && *r == Ty::Int => Some(Ty::Duration),
+            BinOp::Div if *l == Ty::Duration && *r == Ty::Duration => Some(Ty::Int),
             BinOp::Add => match (l, r) {
                 (Ty::Int, Ty::Int) => Some(Ty::Int),
                 (Ty::Str, Ty::Str) => Some(Ty::Str),
@@ -495,12 +839,12 @@ impl Checker {
                 (*l == Ty::Int && *r == Ty::Int).then_some(Ty::Int)
             }
             BinOp::Eq | BinOp::Ne => {
-                let comparable =
-                    !matches!(l, Ty::Pipeline | Ty::Void) && (assignable(l, r) || assignable(r, l));
+                let comparable = !matches!(l, Ty::Pipeline | Ty::Void | Ty::Stream | Ty::Func(..))
+                    && (assignable(l, r) || assignable(r, l));
                 comparable.then_some(Ty::Bool)
             }
             BinOp::Lt | BinOp::Gt | BinOp::Le | BinOp::Ge => {
-                (l == r && matches!(l, Ty::Int | Ty::Str)).then_some(Ty::Bool)
+                (l == r && matches!(l, Ty::Int | Ty::Str | Ty::Duration)).then_some(Ty::Bool)
             }
             BinOp::And | BinOp::Or => Some(Ty::Bool),
         };
@@ -516,7 +860,7 @@ impl Checker {
                 "a pipeline's value is its success; use it directly as a condition, or capture(...) its output"
             }
             (BinOp::Lt | BinOp::Gt | BinOp::Le | BinOp::Ge, _, _) => {
-                "ordering works on two ints or two strings"
+                "ordering works on two ints, two strings or two durations"
             }
             (BinOp::Eq | BinOp::Ne, _, _) => "both sides must have the same type",
             _ => "arithmetic works on ints",
@@ -533,168 +877,65 @@ impl Checker {
         None
     }
 
-    fn arity(&mut self, name: &Ident, args: &[Expr], span: Span, range: (usize, usize)) -> bool {
-        if (range.0..=range.1).contains(&args.len()) {
-            return true;
-        }
-        let want =
-            if range.0 == range.1 { format!("{}", range.0) } else { format!("{} to {}", range.0, range.1) };
-        let plural = if range == (1, 1) { "" } else { "s" };
-        let usage = BUILTINS.iter().find(|(n, _)| *n == name.name).map_or("", |(_, u)| u);
-        self.error(
-            Diag::new(
-                "ariash::check::arg_count",
-                format!(
-                    "`{}` takes {want} argument{plural} but {} {} given",
-                    name.name,
-                    args.len(),
-                    if args.len() == 1 { "was" } else { "were" }
-                ),
-                span,
-                format!("{} argument(s)", args.len()),
-            )
-            .with_help(format!("usage: {usage}")),
-        );
-        for a in args {
-            self.expr(a);
-        }
-        false
-    }
-
-    fn call(&mut self, name: &Ident, args: &[Expr], span: Span) -> Option<Ty> {
-        let (min, max, ret) = match name.name.as_str() {
-            "print" => (0, usize::MAX, Ty::Void),
-            "capture" => (1, 1, Ty::Str),
-            "cd" | "unsetenv" => (1, 1, Ty::Void),
-            "env" => (1, 1, Ty::Str),
-            "setenv" => (2, 2, Ty::Void),
-            "exit" => (0, 1, Ty::Void),
-            "len" | "int" => (1, 1, Ty::Int),
-            "str" => (1, 1, Ty::Str),
-            "exists" => (1, 1, Ty::Bool),
-            "status" => (0, 0, Ty::Int),
-            _ => {
-                self.unknown_function(name);
-                for a in args {
-                    self.expr(a);
-                }
-                return None;
-            }
-        };
-        if !self.arity(name, args, span, (min, max)) {
-            return None;
-        }
-        let arg = |i: usize, what: &str| format!("argument {} of `{}` ({what})", i + 1, name.name);
-        match name.name.as_str() {
-            "print" => {
-                for a in args {
-                    if let Some(t) = self.expr(a) {
-                        if matches!(t, Ty::Pipeline | Ty::Void) {
-                            self.error(
-                                Diag::new(
-                                    "ariash::check::type_mismatch",
-                                    format!("print cannot show {t}"),
-                                    a.span,
-                                    format!("this is {t}"),
-                                )
-                                .with_help(
-                                    "a program writes to stdout itself; to print its output as a value, use capture(...)",
-                                ),
-                            );
+    fn pipeline(&mut self, p: &PipeExpr) {
+        match &p.kind {
+            PipeKind::Stage(stage) if stage.words.is_some() => {
+                for word in stage.words.iter().flatten() {
+                    for part in &word.parts {
+                        match part {
+                            WordPart::Lit(_) => {}
+                            WordPart::Expr(e) => {
+                                if let Some(t) = self.expr(e) {
+                                    if matches!(t, Ty::List(_) | Ty::EmptyList) {
+                                        self.error(
+                                            Diag::new(
+                                                "ariash::check::type_mismatch",
+                                                "a list in `{...}` of a command must be spliced",
+                                                e.span,
+                                                format!("this is {t}"),
+                                            )
+                                            .with_help("write {...list} as a whole word to pass each element as an argument"),
+                                        );
+                                    } else if !showable(&t) || matches!(t, Ty::Map(..) | Ty::EmptyMap) {
+                                        self.error(Diag::new(
+                                            "ariash::check::type_mismatch",
+                                            format!("{t} cannot be an argument"),
+                                            e.span,
+                                            format!("this is {t}"),
+                                        ));
+                                    }
+                                }
+                            }
+                            WordPart::Splice(e) => {
+                                if let Some(t) = self.expr(e) {
+                                    let ok = match &t {
+                                        Ty::List(e) => {
+                                            showable(e) && !matches!(**e, Ty::List(_) | Ty::Map(..))
+                                        }
+                                        Ty::EmptyList => true,
+                                        _ => false,
+                                    };
+                                    if !ok {
+                                        self.error(
+                                            Diag::new(
+                                                "ariash::check::type_mismatch",
+                                                format!("`{{...}}` splices a list, found {t}"),
+                                                e.span,
+                                                format!("this is {t}"),
+                                            )
+                                            .with_help("for one argument, write {value} without the dots"),
+                                        );
+                                    }
+                                }
+                            }
                         }
                     }
                 }
             }
-            "capture" => {
-                if let Some(t) = self.expr(&args[0]) {
-                    if t != Ty::Pipeline {
-                        self.error(
-                            Diag::new(
-                                "ariash::check::type_mismatch",
-                                format!("capture needs a pipeline, found {t}"),
-                                args[0].span,
-                                format!("this is {t}"),
-                            )
-                            .with_help("capture(run(\"prog\", [args]))"),
-                        );
-                    }
-                }
+            PipeKind::Timeout { limit, inner } => {
+                self.expect_ty(limit, &Ty::Duration, "the limit of timeout(...)");
+                self.pipeline(inner);
             }
-            "cd" => self.expect_ty(&args[0], &Ty::Str, &arg(0, "the directory")),
-            "env" | "unsetenv" => self.expect_ty(&args[0], &Ty::Str, &arg(0, "the variable name")),
-            "setenv" => {
-                self.expect_ty(&args[0], &Ty::Str, &arg(0, "the variable name"));
-                self.expect_ty(&args[1], &Ty::Str, &arg(1, "the value"));
-            }
-            "exit" => {
-                if let Some(a) = args.first() {
-                    self.expect_ty(a, &Ty::Int, &arg(0, "the status"));
-                }
-            }
-            "int" => self.expect_ty(&args[0], &Ty::Str, &arg(0, "the text to parse")),
-            "exists" => self.expect_ty(&args[0], &Ty::Str, &arg(0, "the path")),
-            "len" => {
-                if let Some(t) = self.expr(&args[0]) {
-                    if !matches!(t, Ty::List(_) | Ty::EmptyList | Ty::Str) {
-                        self.error(Diag::new(
-                            "ariash::check::type_mismatch",
-                            format!("len needs a list or a string, found {t}"),
-                            args[0].span,
-                            format!("this is {t}"),
-                        ));
-                    }
-                }
-            }
-            "str" => {
-                if let Some(t) = self.expr(&args[0]) {
-                    if !matches!(t, Ty::Int | Ty::Bool | Ty::Str) {
-                        self.error(
-                            Diag::new(
-                                "ariash::check::type_mismatch",
-                                format!("str needs an int, bool or string, found {t}"),
-                                args[0].span,
-                                format!("this is {t}"),
-                            )
-                            .with_help("to get a program's output as a string, use capture(...)"),
-                        );
-                    }
-                }
-            }
-            _ => {}
-        }
-        Some(ret)
-    }
-
-    fn unknown_function(&mut self, name: &Ident) {
-        let is_var = self.lookup(&name.name).is_some();
-        let help = if is_var {
-            format!("`{}` is a variable, not a function", name.name)
-        } else {
-            match suggest(&name.name, BUILTINS.iter().map(|(n, _)| *n)) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => {
-                    let all: Vec<&str> = BUILTINS.iter().map(|(n, _)| *n).collect();
-                    format!(
-                        "to run a program, write run(\"{}\", [...]); builtins are: {}",
-                        name.name,
-                        all.join(", ")
-                    )
-                }
-            }
-        };
-        self.error(
-            Diag::new(
-                "ariash::check::unknown_function",
-                format!("unknown function `{}`", name.name),
-                name.span,
-                "not a builtin",
-            )
-            .with_help(help),
-        );
-    }
-
-    fn pipeline(&mut self, p: &PipeExpr) {
-        match &p.kind {
             PipeKind::Stage(stage) => {
                 let name = Ident { name: "run".into(), span: stage.span };
                 if !self.arity(&name, &stage.args, stage.span, (1, 2)) {
@@ -741,10 +982,40 @@ impl Checker {
     }
 }
 
+/// Whether every path through `stmts` ends in `return`, `exit(...)` or `throw(...)`.
+fn returns(stmts: &[Stmt]) -> bool {
+    stmts.iter().any(|s| match &s.kind {
+        StmtKind::Return(_) => true,
+        StmtKind::Expr(Expr { kind: ExprKind::Call { name, .. }, .. }) => {
+            name.name == "exit" || name.name == "throw"
+        }
+        StmtKind::Block(b) => returns(&b.stmts),
+        StmtKind::If { then, els: Some(els), .. } => {
+            returns(&then.stmts) && returns(std::slice::from_ref(&**els))
+        }
+        StmtKind::Try { body, handler, .. } => returns(&body.stmts) && returns(&handler.stmts),
+        StmtKind::While { cond: Expr { kind: ExprKind::Bool(true), .. }, body } => !breaks(&body.stmts),
+        _ => false,
+    })
+}
+
+/// Whether `stmts` hold a `break` of the loop they are in (not of a loop nested inside).
+fn breaks(stmts: &[Stmt]) -> bool {
+    stmts.iter().any(|s| match &s.kind {
+        StmtKind::Break => true,
+        StmtKind::Block(b) => breaks(&b.stmts),
+        StmtKind::If { then, els, .. } => {
+            breaks(&then.stmts) || els.as_ref().is_some_and(|e| breaks(std::slice::from_ref(&**e)))
+        }
+        StmtKind::Try { body, handler, .. } => breaks(&body.stmts) || breaks(&handler.stmts),
+        _ => false,
+    })
+}
+
 /// Whether evaluating `e` can do anything: calls, pipelines, and logic over them.
 fn has_effect(e: &Expr) -> bool {
     match &e.kind {
-        ExprKind::Call { .. } | ExprKind::Pipeline(_) => true,
+        ExprKind::Call { .. } | ExprKind::Pipeline(_) | ExprKind::Spawn(_) => true,
         ExprKind::Binary { op: BinOp::And | BinOp::Or, .. } => true,
         ExprKind::Unary { op: UnOp::Not, expr } => has_effect(expr),
         _ => false,

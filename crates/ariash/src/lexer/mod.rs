@@ -5,10 +5,15 @@
 //! reported at its exact position. Redirection fds (`2>`) are lexed as an integer followed by an
 //! operator; the parser checks that the two touch.
 
+mod literals;
+
 use std::fmt;
+use std::time::Duration;
 
 use crate::ast::Span;
 use crate::diag::Diag;
+
+pub use literals::{CmdPart, CmdWord, TplPart};
 
 /// The kinds of token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,8 +25,22 @@ pub enum TokKind {
     /// The digits `9223372036854775808`: too large for an int, but `-9223372036854775808`
     /// is the smallest int (the parser joins the two).
     MinIntDigits,
-    /// A string literal with escapes decoded.
+    /// A string literal with escapes decoded (plain, raw `r"..."` or multi-line `"""..."""`).
     Str(String),
+    /// `f"..."`: literal parts and the spans of the interpolated expressions.
+    FStr(Vec<TplPart>),
+    /// A command literal `` `prog arg {x} {...xs}` ``, split into words.
+    Cmd(Vec<CmdWord>),
+    /// A duration literal: digits followed by `ms`, `s`, `m` or `h`.
+    Duration(Duration),
+    /// `func`
+    Func,
+    /// `return`
+    Return,
+    /// `try`
+    Try,
+    /// `catch`
+    Catch,
     /// `string`
     KwString,
     /// `int`
@@ -119,6 +138,13 @@ impl fmt::Display for TokKind {
             TokKind::Int(n) => return write!(f, "number `{n}`"),
             TokKind::MinIntDigits => "number `9223372036854775808`",
             TokKind::Str(_) => "string literal",
+            TokKind::FStr(_) => "f-string literal",
+            TokKind::Cmd(_) => "command literal",
+            TokKind::Duration(d) => return write!(f, "duration `{d:?}`"),
+            TokKind::Func => "`func`",
+            TokKind::Return => "`return`",
+            TokKind::Try => "`try`",
+            TokKind::Catch => "`catch`",
             TokKind::KwString => "`string`",
             TokKind::KwInt => "`int`",
             TokKind::KwBool => "`bool`",
@@ -186,6 +212,17 @@ pub fn lex(text: &str) -> Result<Vec<Token>, Diag> {
     Lexer { text, bytes: text.as_bytes(), pos: 0 }.run()
 }
 
+/// Splits `text[start..end]` into tokens whose spans are offsets into `text` (for the
+/// expressions inside `{...}` of f-strings and command literals). No `#!` line is skipped.
+///
+/// # Errors
+/// As [`lex`].
+pub fn lex_range(text: &str, start: usize, end: usize) -> Result<Vec<Token>, Diag> {
+    let end = end.min(text.len());
+    let text = text.get(..end).unwrap_or(text);
+    Lexer { text, bytes: text.as_bytes(), pos: start }.run()
+}
+
 struct Lexer<'a> {
     text: &'a str,
     bytes: &'a [u8],
@@ -199,7 +236,7 @@ impl Lexer<'_> {
 
     fn run(mut self) -> Result<Vec<Token>, Diag> {
         let mut out = Vec::new();
-        if self.text.starts_with("#!") {
+        if self.pos == 0 && self.text.starts_with("#!") {
             self.pos = self.text.find('\n').unwrap_or(self.text.len());
         }
         loop {
@@ -209,8 +246,11 @@ impl Lexer<'_> {
                 out.push(Token { kind: TokKind::Eof, span: Span::new(start, start) });
                 return Ok(out);
             };
-            let kind = if c == '"' {
-                self.string()?
+            let prefixed = matches!(c, 'f' | 'r') && self.peek_at(start + 1) == b'"';
+            let kind = if c == '"' || prefixed {
+                self.quoted()?
+            } else if c == '`' {
+                self.command()?
             } else if c.is_ascii_digit() {
                 self.number()?
             } else if c.is_ascii_alphabetic() || c == '_' {
@@ -251,56 +291,39 @@ impl Lexer<'_> {
         }
     }
 
-    fn string(&mut self) -> Result<TokKind, Diag> {
-        let start = self.pos;
-        self.pos += 1;
-        let mut value = String::new();
-        loop {
-            let Some(c) = self.text.get(self.pos..).and_then(|s| s.chars().next()) else {
-                return Err(unterminated(start));
-            };
-            match c {
-                '"' => {
-                    self.pos += 1;
-                    return Ok(TokKind::Str(value));
-                }
-                '\n' => return Err(unterminated(start)),
-                '\\' => {
-                    let esc_start = self.pos;
-                    let Some(e) = self.text.get(self.pos + 1..).and_then(|s| s.chars().next()) else {
-                        return Err(unterminated(start));
-                    };
-                    let decoded = match e {
-                        'n' => '\n',
-                        't' => '\t',
-                        'r' => '\r',
-                        '0' => '\0',
-                        '\\' => '\\',
-                        '"' => '"',
-                        '\'' => '\'',
-                        _ => {
-                            let shown = if e == '\n' { "\\<newline>".to_string() } else { format!("\\{e}") };
-                            return Err(Diag::new(
-                                "ariash::parse::bad_escape",
-                                format!("unknown escape `{shown}` in string literal"),
-                                Span::new(esc_start, esc_start + 1 + e.len_utf8()),
-                                "unknown escape",
-                            )
-                            .with_help(
-                                "valid escapes are \\n \\t \\r \\0 \\\\ \\\" \\'; \
-                                 write \\\\ for a literal backslash",
-                            ));
-                        }
-                    };
-                    value.push(decoded);
-                    self.pos += 1 + e.len_utf8();
-                }
-                _ => {
-                    value.push(c);
-                    self.pos += c.len_utf8();
-                }
+    /// Decodes the escape at `self.pos` (a backslash) and moves past it.
+    fn escape(&mut self, quote_start: usize) -> Result<char, Diag> {
+        let esc_start = self.pos;
+        let Some(e) = self.text.get(self.pos + 1..).and_then(|s| s.chars().next()) else {
+            return Err(unterminated(quote_start));
+        };
+        let decoded = match e {
+            'n' => '\n',
+            't' => '\t',
+            'r' => '\r',
+            '0' => '\0',
+            '\\' => '\\',
+            '"' => '"',
+            '\'' => '\'',
+            '{' => '{',
+            '}' => '}',
+            '`' => '`',
+            _ => {
+                let shown = if e == '\n' { "\\<newline>".to_string() } else { format!("\\{e}") };
+                return Err(Diag::new(
+                    "ariash::parse::bad_escape",
+                    format!("unknown escape `{shown}` in string literal"),
+                    Span::new(esc_start, esc_start + 1 + e.len_utf8()),
+                    "unknown escape",
+                )
+                .with_help(
+                    "valid escapes are \\n \\t \\r \\0 \\\\ \\\" \\' \\{ \\} \\`; \
+                     write \\\\ for a literal backslash, or use a raw string r\"...\"",
+                ));
             }
-        }
+        };
+        self.pos += 1 + e.len_utf8();
+        Ok(decoded)
     }
 
     fn number(&mut self) -> Result<TokKind, Diag> {
@@ -314,13 +337,37 @@ impl Lexer<'_> {
             while self.peek_at(end).is_ascii_alphanumeric() || self.peek_at(end) == b'_' {
                 end += 1;
             }
+            let unit = self.text.get(self.pos..end).unwrap_or("");
+            let per_unit: Option<u64> = match unit {
+                "ms" => Some(1),
+                "s" => Some(1_000),
+                "m" => Some(60_000),
+                "h" => Some(3_600_000),
+                _ => None,
+            };
+            if let Some(per_unit) = per_unit {
+                let span = Span::new(start, end);
+                self.pos = end;
+                let n: u64 = digits.parse().map_err(|_| too_large(span))?;
+                let ms = n.checked_mul(per_unit).filter(|ms| *ms <= i64::MAX as u64).ok_or_else(|| {
+                    Diag::new(
+                        "ariash::parse::number_too_large",
+                        "duration literal too large",
+                        span,
+                        "too large",
+                    )
+                })?;
+                return Ok(TokKind::Duration(Duration::from_millis(ms)));
+            }
             return Err(Diag::new(
                 "ariash::parse::bad_number",
                 "invalid number literal",
                 Span::new(start, end),
                 "not a number",
             )
-            .with_help("names cannot start with a digit; numbers are decimal digits only"));
+            .with_help(
+                "names cannot start with a digit; numbers are decimal digits, durations end in ms, s, m or h",
+            ));
         }
         if digits == MIN_INT_DIGITS {
             return Ok(TokKind::MinIntDigits);
@@ -347,6 +394,10 @@ impl Lexer<'_> {
             "break" => TokKind::Break,
             "continue" => TokKind::Continue,
             "wait" => TokKind::Wait,
+            "func" => TokKind::Func,
+            "return" => TokKind::Return,
+            "try" => TokKind::Try,
+            "catch" => TokKind::Catch,
             other => TokKind::Ident(other.to_string()),
         }
     }
@@ -415,14 +466,16 @@ pub(crate) fn too_large(span: Span) -> Diag {
         .with_help(format!("the largest int is {}, the smallest {}", i64::MAX, i64::MIN))
 }
 
-fn unterminated(start: usize) -> Diag {
+pub(crate) fn unterminated(start: usize) -> Diag {
     Diag::new(
         "ariash::parse::unterminated_string",
         "unterminated string literal",
         Span::new(start, start + 1),
         "this string is never closed",
     )
-    .with_help("add a closing `\"` on the same line (write \\n for a newline inside a string)")
+    .with_help(
+        "add a closing `\"` on the same line (write \\n for a newline, or use a multi-line \"\"\"...\"\"\" string)",
+    )
 }
 
 #[cfg(test)]
