@@ -32,12 +32,7 @@ pub use diag::{Diag, Source};
 ///
 /// Both run on the script stack (see [`stack`]), so any caller's stack will do.
 pub fn compile(source: &Source) -> Result<ast::Script, Vec<Diag>> {
-    let compiled = stack::on_script_stack(|| {
-        let script = parser::parse_here(&source.text).map_err(|d| vec![d])?;
-        check::check_here(&script)?;
-        Ok(script)
-    });
-    compiled.unwrap_or_else(|e| Err(vec![parser::no_thread(&e)]))
+    stack::on_script_stack(|| compile_here(source)).unwrap_or_else(|e| Err(vec![parser::no_thread(&e)]))
 }
 
 /// Runs a checked script on a new `aria_io` runtime and returns ariash's exit status.
@@ -60,4 +55,35 @@ pub fn run(source: &Source, script: &ast::Script, args: Vec<String>) -> std::io:
             Ok(interp::Interp::new(source, args, groups, grace).run(script).await)
         })
     })?
+}
+
+// ---- Fuzzing hooks (the targets in `fuzz/`): the walks on the caller's stack, and a sandbox ----
+
+/// [`compile`] on the current thread, whose stack must hold [`stack::MAX_DEPTH`] levels
+/// (see [`stack`]). For the fuzz targets, which run it on the main thread's stack so that a
+/// walk deeper than the budget is found as a stack overflow.
+///
+/// # Errors
+/// As [`compile`].
+#[doc(hidden)]
+pub fn compile_here(source: &Source) -> Result<ast::Script, Vec<Diag>> {
+    let script = parser::parse_here(&source.text).map_err(|d| vec![d])?;
+    check::check_here(&script)?;
+    Ok(script)
+}
+
+/// Runs a checked script on the current thread in the fuzzing sandbox and returns its exit
+/// status: no process is spawned and nothing outside the interpreter is touched or printed,
+/// and the script stops with a runtime error (status 1) after `fuel` statements and loop
+/// iterations. See `interp/sandbox.rs` for what exactly is stubbed. The current thread's
+/// stack must hold [`stack::MAX_DEPTH`] levels.
+///
+/// # Errors
+/// Creating the runtime failed.
+#[doc(hidden)]
+pub fn run_sandboxed(source: &Source, script: &ast::Script, fuel: u64) -> std::io::Result<i32> {
+    let runtime = aria_io::Runtime::new()?;
+    let groups = Arc::new(signals::Groups::default());
+    let interp = interp::Interp::new(source, Vec::new(), groups, std::time::Duration::ZERO);
+    Ok(runtime.block_on(interp.with_sandbox(fuel).run(script)))
 }

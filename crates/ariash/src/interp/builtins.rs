@@ -51,6 +51,9 @@ impl Interp<'_> {
                 }
                 "cd" => {
                     let [dir] = self.strings(args).await?.try_into().map_err(bad_args)?;
+                    if self.sandboxed() {
+                        return Ok(void);
+                    }
                     std::env::set_current_dir(&dir).map_err(|e| {
                         runtime_error(span, format!("cannot change directory to `{dir}`: {e}"), "cd failed")
                             .with_help("check with exists(...) before changing directory")
@@ -62,6 +65,7 @@ impl Interp<'_> {
                     let key = OsString::from(key);
                     let value = match self.env.get(&key) {
                         Some(v) => v.clone(),
+                        None if self.sandboxed() => None,
                         None => std::env::var_os(&key),
                     };
                     Value::str(value.map(|v| v.to_string_lossy().into_owned()).unwrap_or_default())
@@ -118,7 +122,7 @@ impl Interp<'_> {
                 }
                 "exists" => {
                     let [path] = self.strings(args).await?.try_into().map_err(bad_args)?;
-                    Value::Bool(Path::new(&path).exists())
+                    Value::Bool(!self.sandboxed() && Path::new(&path).exists())
                 }
                 "status" => Value::Int(i64::from(self.status)),
                 other => {

@@ -15,6 +15,7 @@
 
 mod builtins;
 mod pipeline;
+mod sandbox;
 
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsString;
@@ -78,6 +79,8 @@ pub(crate) struct Interp<'a> {
     groups: Arc<Groups>,
     /// How long stopped jobs get between `SIGTERM` and `SIGKILL`.
     grace: Duration,
+    /// The fuzzing sandbox (see [`sandbox`]); `None` when running for real.
+    sandbox: Option<sandbox::Sandbox>,
 }
 
 impl<'a> Interp<'a> {
@@ -97,6 +100,7 @@ impl<'a> Interp<'a> {
             env: BTreeMap::new(),
             groups,
             grace,
+            sandbox: None,
         }
     }
 
@@ -112,7 +116,10 @@ impl<'a> Interp<'a> {
             Ok(()) => self.status,
             Err(Flow::Exit(code)) => code,
             Err(Flow::Error(diag)) => {
-                crate::diag::eprint_text(&diag.render(self.source));
+                let text = diag.render(self.source);
+                if !self.sandboxed() {
+                    crate::diag::eprint_text(&text);
+                }
                 1
             }
             Err(Flow::Signal(signo)) => 128 + signo,
@@ -150,6 +157,7 @@ impl<'a> Interp<'a> {
     async fn stmts(&mut self, stmts: &[Stmt]) -> Eval<()> {
         for stmt in stmts {
             self.check_signal()?;
+            self.spend_fuel(stmt.span)?;
             self.stmt(stmt).await?;
         }
         Ok(())
@@ -165,7 +173,8 @@ impl<'a> Interp<'a> {
     }
 
     /// One loop iteration's housekeeping: let the signal watcher run, and stop if it fired.
-    async fn loop_tick(&self) -> Eval<()> {
+    async fn loop_tick(&mut self, span: Span) -> Eval<()> {
+        self.spend_fuel(span)?;
         aria_io::yield_now().await;
         self.check_signal()
     }
@@ -210,7 +219,7 @@ impl<'a> Interp<'a> {
                     }
                 }
                 StmtKind::While { cond, body } => loop {
-                    self.loop_tick().await?;
+                    self.loop_tick(stmt.span).await?;
                     if !self.truth(cond).await? {
                         break;
                     }
@@ -225,7 +234,7 @@ impl<'a> Interp<'a> {
                         return Err(runtime_error(iter.span, "not a list", "expected a list"));
                     };
                     for item in items.iter().cloned() {
-                        self.loop_tick().await?;
+                        self.loop_tick(stmt.span).await?;
                         self.scopes.push(HashMap::new());
                         self.declare(&var.name, item);
                         let r = self.stmts(&body.stmts).await;
@@ -289,7 +298,9 @@ impl<'a> Interp<'a> {
                 ExprKind::Binary { op, lhs, rhs, .. } => {
                     let l = self.eval(lhs).await?;
                     let r = self.eval(rhs).await?;
-                    arith(*op, l, r, e.span)?
+                    let v = arith(*op, l, r, e.span)?;
+                    self.check_len(&v, e.span)?;
+                    v
                 }
                 ExprKind::Index { base, index } => {
                     let b = self.eval(base).await?;
@@ -344,6 +355,9 @@ impl<'a> Interp<'a> {
                 }
             }
         }
+        if result.is_ok() {
+            result = self.check_len(&value, span);
+        }
         if let Some(slot) = self.lookup_mut(name) {
             *slot = value;
         }
@@ -361,6 +375,9 @@ impl<'a> Interp<'a> {
             line.push_str(&v.to_string());
         }
         line.push('\n');
+        if self.sandboxed() {
+            return Ok(());
+        }
         let mut out = std::io::stdout().lock();
         match out.write_all(line.as_bytes()).and_then(|()| out.flush()) {
             Ok(()) => Ok(()),

@@ -31,6 +31,8 @@ enum JobState {
     /// Could not be started (the failure was reported then): a failed job with this status
     /// for `wait`.
     NotStarted(i32),
+    /// Never spawned, in the sandbox: finished with this status.
+    Stubbed(i32),
 }
 
 /// The result of running a pipeline in the foreground.
@@ -181,6 +183,13 @@ impl Interp<'_> {
                 pipeline = pipeline.capture_stdout();
             }
             self.check_signal()?;
+            if self.sandboxed() {
+                self.status = super::sandbox::stub_status(&stages);
+                if check && self.status != 0 {
+                    return Err(self.stopped(self.status, p.span));
+                }
+                return Ok(Outcome { success: self.status == 0, output: Vec::new() });
+            }
             let mut child = match pipeline.spawn() {
                 Ok(child) => child,
                 Err(err) => {
@@ -213,6 +222,9 @@ impl Interp<'_> {
 
     /// The script stops because a checked pipeline (or `wait?`) failed.
     fn stopped(&self, code: i32, span: Span) -> Flow {
+        if self.sandboxed() {
+            return Flow::Exit(code);
+        }
         eprint_text(&format!(
             "ariash: {}: stopping: pipeline failed with status {code}\n",
             self.source.location(span.start)
@@ -226,6 +238,12 @@ impl Interp<'_> {
         let mut stages = StageSpans::new();
         let pipeline = self.build(p, None, true, &mut stages).await?;
         self.check_signal()?;
+        if self.sandboxed() {
+            let code = super::sandbox::stub_status(&stages);
+            self.jobs.push(Job { state: JobState::Stubbed(code), span: p.span });
+            self.status = 0;
+            return Ok(());
+        }
         match pipeline.spawn() {
             Ok(child) => {
                 let pgid = child.pgid();
@@ -252,6 +270,12 @@ impl Interp<'_> {
                 JobState::Running { child, pgid } => (child, pgid),
                 JobState::NotStarted(code) => {
                     failed = Some((code, job.span));
+                    continue;
+                }
+                JobState::Stubbed(code) => {
+                    if code != 0 {
+                        failed = Some((code, job.span));
+                    }
                     continue;
                 }
             };

@@ -1,0 +1,72 @@
+//! The sandbox the `run_stubbed` fuzz target runs scripts in ([`crate::run_sandboxed`]).
+//!
+//! A sandboxed interpreter touches nothing outside itself, and stops by itself:
+//! - pipelines are built (their arguments and redirection targets evaluated) but never
+//!   spawned: a foreground pipeline "runs" with status 0 and empty output, or 1 if its first
+//!   program is `false` (so that `?` and `wait?` failures are reached too), and a background
+//!   job likewise;
+//! - `cd` and `print` do nothing once their arguments are evaluated, `exists` is false, `env`
+//!   sees only the script's own `setenv`s, and no signal handler is installed;
+//! - every statement and loop iteration spends one unit of fuel; running out is a runtime
+//!   error;
+//! - a string or list longer than [`MAX_LEN`] (bytes or items) made by `+` is a runtime error,
+//!   so that `s = s + s;` in a loop cannot exhaust memory before the fuel runs out.
+//!
+//! The real runner has no sandbox (`Interp::sandbox` is `None`) and none of this applies.
+
+use super::{runtime_error, Eval, Interp};
+use crate::ast::Span;
+use crate::value::Value;
+
+/// The longest string (bytes) or list (items) a sandboxed `+` may make.
+pub(crate) const MAX_LEN: usize = 1 << 16;
+
+/// What a sandboxed interpreter has left to spend.
+#[derive(Debug)]
+pub(crate) struct Sandbox {
+    /// Statements and loop iterations left.
+    pub(crate) fuel: u64,
+}
+
+impl Interp<'_> {
+    /// Puts this interpreter in the sandbox with `fuel` statements and loop iterations to run.
+    pub(crate) fn with_sandbox(mut self, fuel: u64) -> Self {
+        self.sandbox = Some(Sandbox { fuel });
+        self
+    }
+
+    /// Whether this interpreter runs in the sandbox.
+    pub(crate) fn sandboxed(&self) -> bool {
+        self.sandbox.is_some()
+    }
+
+    /// Spends one unit of fuel, if sandboxed; an empty tank is a runtime error at `span`.
+    pub(crate) fn spend_fuel(&mut self, span: Span) -> Eval<()> {
+        match &mut self.sandbox {
+            Some(Sandbox { fuel: 0 }) => Err(runtime_error(span, "out of fuel", "stopped here")),
+            Some(sandbox) => {
+                sandbox.fuel -= 1;
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Refuses a string or list longer than [`MAX_LEN`], if sandboxed.
+    pub(crate) fn check_len(&self, value: &Value, span: Span) -> Eval<()> {
+        let len = match value {
+            Value::Str(s) => s.len(),
+            Value::List(items) => items.len(),
+            _ => 0,
+        };
+        if self.sandboxed() && len > MAX_LEN {
+            return Err(runtime_error(span, "too long for the sandbox", "made here"));
+        }
+        Ok(())
+    }
+}
+
+/// The status a stubbed pipeline finishes with: 1 if its first program is `false`, else 0.
+pub(crate) fn stub_status(stages: &[(String, Span)]) -> i32 {
+    i32::from(stages.first().is_some_and(|(program, _)| program == "false"))
+}
