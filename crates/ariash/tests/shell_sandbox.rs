@@ -1,0 +1,51 @@
+//! The fuzzing sandbox (`ariash::run_sandboxed`, used by the `run_stubbed` fuzz target):
+//! nothing is spawned or touched outside, and every script stops.
+
+use ariash::Source;
+
+/// Compiles `text` on this thread and runs it in the sandbox with `fuel`.
+fn sandboxed(text: &str, fuel: u64) -> i32 {
+    let source = Source::new("sandbox.ash", text);
+    let script = ariash::compile(&source).unwrap_or_else(|d| panic!("{}", ariash::diag::render(&d, &source)));
+    // The test thread's stack is small; the script stack holds any accepted script.
+    ariash::stack::on_script_stack(|| ariash::run_sandboxed(&source, &script, fuel))
+        .expect("script thread")
+        .expect("runtime")
+}
+
+#[test]
+fn an_endless_loop_runs_out_of_fuel() {
+    assert_eq!(sandboxed("while (true) {}", 1_000), 1);
+    assert_eq!(sandboxed("int:i = 0; while (true) { i += 1; }", 1_000), 1);
+    assert_eq!(sandboxed("int:i = 0; while (i < 10) { i += 1; } exit(i);", 1_000), 10);
+}
+
+#[test]
+fn pipelines_are_not_spawned_and_succeed_unless_the_program_is_false() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let marker = dir.path().join("spawned");
+    let marker = marker.to_str().expect("UTF-8 temp path");
+    let text = format!(
+        "run(\"touch\", [\"{marker}\"]); run(\"sh\", [\"-c\", \"touch {marker}\"]) &; wait?; \
+         run(\"true\") > \"{marker}\"; if (!run(\"false\")) {{ exit(status() + 40); }}"
+    );
+    assert_eq!(sandboxed(&text, 1_000), 41);
+    assert!(!std::path::Path::new(marker).exists(), "the sandbox spawned or redirected");
+    assert_eq!(sandboxed("run(\"false\")?; exit(3);", 1_000), 1);
+    assert_eq!(sandboxed("run(\"false\") &; wait?; exit(3);", 1_000), 1);
+    assert_eq!(sandboxed("run(\"false\") &; wait; exit(status() + 5);", 1_000), 6);
+}
+
+#[test]
+fn captured_output_is_empty_and_the_outside_world_is_not_seen() {
+    let text = "string:s = capture(run(\"echo\", [\"x\"])); cd(\"/nonexistent\"); \
+                if (s == \"\" && !exists(\"/\") && env(\"PATH\") == \"\") { exit(7); }";
+    assert_eq!(sandboxed(text, 1_000), 7);
+    assert_eq!(sandboxed("setenv(\"K\", \"v\"); if (env(\"K\") == \"v\") { exit(8); }", 1_000), 8);
+}
+
+#[test]
+fn doubling_a_string_stops_at_the_sandbox_limit() {
+    assert_eq!(sandboxed("string:s = \"ab\"; while (true) { s = s + s; }", 1_000_000), 1);
+    assert_eq!(sandboxed("[int]:xs = [1]; while (true) { xs += xs; }", 1_000_000), 1);
+}
