@@ -28,6 +28,7 @@
 
 use std::collections::BTreeSet;
 use std::io;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -38,6 +39,8 @@ use aria_io::signal::{signal, SignalKind};
 #[derive(Debug, Default)]
 pub struct Groups {
     inner: Mutex<Inner>,
+    /// `Inner::signal` for the interpreter's per-statement check, without the lock (0: none).
+    terminating: AtomicI32,
 }
 
 #[derive(Debug, Default)]
@@ -79,7 +82,10 @@ impl Groups {
 
     /// The signal ariash is terminating on, if any.
     pub fn terminating(&self) -> Option<i32> {
-        self.lock().signal
+        match self.terminating.load(Ordering::Acquire) {
+            0 => None,
+            signo => Some(signo),
+        }
     }
 
     /// Begins termination on `signo`, forwarding it to every group. Returns false if
@@ -90,6 +96,7 @@ impl Groups {
             return false;
         }
         inner.signal = Some(signo);
+        self.terminating.store(signo, Ordering::Release);
         for &pgid in &inner.pgids {
             killpg(pgid, signo);
         }

@@ -138,16 +138,8 @@ impl Interp<'_> {
                     return Err(Flow::Exit(code));
                 }
                 "int" => {
-                    let [text] = self.strings(args).await?.try_into().map_err(bad_args)?;
-                    let n = text.trim().parse::<i64>().map_err(|_| {
-                        runtime_error(
-                            args[0].span,
-                            format!("`{text}` is not an integer"),
-                            "cannot convert to int",
-                        )
-                        .with_help("int(...) accepts decimal digits with an optional sign")
-                    })?;
-                    Value::Int(n)
+                    let v = self.eval(&args[0]).await?;
+                    super::text::parse_int(&v, args[0].span)?
                 }
                 "status" => Value::Int(i64::from(self.status)),
                 other => {

@@ -242,12 +242,12 @@ impl Interp<'_> {
     }
 
     /// `log(level, message)`: one JSON object per line on stddbg (fd 3), the six-stream
-    /// model's telemetry stream: `{"ts_ms":...,"level":"info","msg":"...","script":"..."}`.
+    /// model's telemetry stream: `{"ts":...,"level":"info","msg":"...","script":"..."}` (`ts` in milliseconds since the Unix epoch).
     /// Nothing is written when ariash was not given fd 3.
     fn log(&self, level: &str, message: &str) {
         let Some(out) = &self.stddbg else { return };
         let line = serde_json::json!({
-            "ts_ms": epoch_ms(SystemTime::now()),
+            "ts": epoch_ms(SystemTime::now()),
             "level": level,
             "msg": message,
             "script": self.source.name,

@@ -14,6 +14,7 @@
 //! them `SIGTERM`, then `SIGKILL` after the grace period, and reaps them.
 
 mod builtins;
+mod fast;
 mod files;
 mod jobs;
 mod pipeline;
@@ -22,7 +23,7 @@ mod stream;
 mod text;
 
 use std::cell::Cell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::future::Future;
 use std::io::Write;
@@ -38,7 +39,11 @@ use crate::diag::{Diag, Source};
 use crate::signals::Groups;
 use crate::value::{StreamSource, Value};
 
+use fast::Step;
 pub(crate) use jobs::JobCell;
+
+/// One scope's variables.
+type Scope = rustc_hash::FxHashMap<String, Value>;
 
 /// Why evaluation stopped early.
 #[derive(Debug)]
@@ -81,13 +86,13 @@ pub(crate) struct Interp<'a> {
     source: &'a Source,
     /// Scope 0 holds the predeclared variables, scope 1 the script's top-level ones; a
     /// function call sets the scopes above aside and runs in a frame of its own.
-    scopes: Vec<HashMap<String, Value>>,
+    scopes: Vec<Scope>,
     /// Status of the last pipeline run (shell-style).
     status: i32,
     /// Background jobs not yet waited for, in start order.
     jobs: Vec<Rc<JobCell>>,
     /// The script's functions by name.
-    funcs: Rc<HashMap<String, Arc<FuncDef>>>,
+    funcs: Rc<rustc_hash::FxHashMap<String, Arc<FuncDef>>>,
     /// How many `try` blocks are running: inside one, a failed spawn or `?` is an error
     /// the `catch` gets instead of a message and a status.
     trying: usize,
@@ -116,12 +121,12 @@ impl<'a> Interp<'a> {
         groups: Arc<Groups>,
         grace: Duration,
     ) -> Interp<'a> {
-        let mut globals = HashMap::new();
+        let mut globals = Scope::default();
         globals.insert("args".to_string(), Value::list(args.into_iter().map(Value::str).collect()));
         globals.insert("stdin".to_string(), Value::Stream(Rc::new(StreamSource::Stdin)));
         Interp {
             source,
-            scopes: vec![globals, HashMap::new()],
+            scopes: vec![globals, Scope::default()],
             status: 0,
             jobs: Vec::new(),
             funcs: Rc::default(),
@@ -269,8 +274,14 @@ impl<'a> Interp<'a> {
         }
     }
 
+    /// Runs statements in order: synchronously as far as they allow (see [`fast`]), the
+    /// rest on the async path.
     async fn stmts(&mut self, stmts: &[Stmt]) -> Eval<()> {
-        for stmt in stmts {
+        let from = match self.stmts_sync(stmts) {
+            Ok(result) => return result,
+            Err(i) => i,
+        };
+        for stmt in &stmts[from..] {
             self.check_signal()?;
             self.spend_fuel(stmt.span)?;
             self.stmt(stmt).await?;
@@ -278,13 +289,21 @@ impl<'a> Interp<'a> {
         Ok(())
     }
 
-    fn block<'s>(&'s mut self, block: &'s Block) -> BoxFut<'s, Eval<()>> {
-        Box::pin(async move {
-            self.scopes.push(HashMap::new());
-            let r = self.stmts(&block.stmts).await;
+    /// Runs a block in a scope of its own.
+    fn block<'s>(&'s mut self, block: &'s Block) -> Step<'s, Eval<()>> {
+        self.scopes.push(Scope::default());
+        let from = match self.stmts_sync(&block.stmts) {
+            Ok(result) => {
+                self.scopes.pop();
+                return Step::Ready(Some(result));
+            }
+            Err(i) => i,
+        };
+        Step::Pending(Box::pin(async move {
+            let r = self.stmts(&block.stmts[from..]).await;
             self.scopes.pop();
             r
-        })
+        }))
     }
 
     /// One loop iteration's housekeeping: every so often let the signal watcher (and any
@@ -299,7 +318,15 @@ impl<'a> Interp<'a> {
         self.check_signal()
     }
 
-    fn stmt<'s>(&'s mut self, stmt: &'s Stmt) -> BoxFut<'s, Eval<()>> {
+    /// Runs one statement (synchronously when it cannot wait, see [`fast`]).
+    fn stmt<'s>(&'s mut self, stmt: &'s Stmt) -> Step<'s, Eval<()>> {
+        match self.stmt_sync(stmt) {
+            Some(result) => Step::Ready(Some(result)),
+            None => Step::Pending(self.stmt_async(stmt)),
+        }
+    }
+
+    fn stmt_async<'s>(&'s mut self, stmt: &'s Stmt) -> BoxFut<'s, Eval<()>> {
         Box::pin(async move {
             match &stmt.kind {
                 StmtKind::Decl { ty, name, init } => {
@@ -310,22 +337,15 @@ impl<'a> Interp<'a> {
                     self.declare(&name.name, value);
                 }
                 StmtKind::Assign { name, op, value } => {
-                    if let Some(parts) = appended(&name.name, *op, value) {
-                        if self.append(&name.name, &parts, stmt.span).await? {
-                            return Ok(());
+                    if let Some((current, parts)) = self.appending(&name.name, *op, value) {
+                        let mut operands = Vec::with_capacity(parts.len());
+                        for part in parts {
+                            operands.push(self.eval(part).await?);
                         }
+                        return self.append_values(&name.name, current, operands, stmt.span);
                     }
                     let rhs = self.eval(value).await?;
-                    let new = match op {
-                        Some(op) => {
-                            let cur = self.lookup(&name.name).cloned().unwrap_or(Value::Int(0));
-                            arith(*op, cur, rhs, stmt.span)?
-                        }
-                        None => rhs,
-                    };
-                    if let Some(slot) = self.lookup_mut(&name.name) {
-                        *slot = new;
-                    }
+                    self.assign(&name.name, *op, rhs, stmt.span)?;
                 }
                 StmtKind::Expr(e) => {
                     self.eval(e).await?;
@@ -360,7 +380,7 @@ impl<'a> Interp<'a> {
                     };
                     for item in items.iter().cloned() {
                         self.loop_tick(stmt.span).await?;
-                        self.scopes.push(HashMap::new());
+                        self.scopes.push(Scope::default());
                         self.declare(&var.name, item);
                         let r = self.stmts(&body.stmts).await;
                         self.scopes.pop();
@@ -392,7 +412,7 @@ impl<'a> Interp<'a> {
                     self.scopes.truncate(depth);
                     match result {
                         Err(Flow::Error(diag)) => {
-                            self.scopes.push(HashMap::new());
+                            self.scopes.push(Scope::default());
                             if let Some(var) = var {
                                 self.declare(&var.name, Value::str(diag.message));
                             }
@@ -467,7 +487,30 @@ impl<'a> Interp<'a> {
         }
     }
 
-    fn eval<'s>(&'s mut self, e: &'s Expr) -> BoxFut<'s, Eval<Value>> {
+    /// `name = rhs;` or `name op= rhs;`.
+    fn assign(&mut self, name: &str, op: Option<BinOp>, rhs: Value, span: Span) -> Eval<()> {
+        let new = match op {
+            Some(op) => {
+                let cur = self.lookup(name).cloned().unwrap_or(Value::Int(0));
+                arith(op, cur, rhs, span)?
+            }
+            None => rhs,
+        };
+        if let Some(slot) = self.lookup_mut(name) {
+            *slot = new;
+        }
+        Ok(())
+    }
+
+    /// Evaluates an expression (synchronously when no part of it can wait, see [`fast`]).
+    fn eval<'s>(&'s mut self, e: &'s Expr) -> Step<'s, Eval<Value>> {
+        match self.eval_sync(e) {
+            Some(result) => Step::Ready(Some(result)),
+            None => Step::Pending(self.eval_async(e)),
+        }
+    }
+
+    fn eval_async<'s>(&'s mut self, e: &'s Expr) -> BoxFut<'s, Eval<Value>> {
         Box::pin(async move {
             Ok(match &e.kind {
                 ExprKind::Int(n) => Value::Int(*n),
@@ -518,14 +561,10 @@ impl<'a> Interp<'a> {
                     Value::list(out)
                 }
                 ExprKind::Var(name) => self.var(name, e.span)?,
-                ExprKind::Unary { op, expr } => match (op, self.eval(expr).await?) {
-                    (UnOp::Not, Value::Bool(b)) => Value::Bool(!b),
-                    (UnOp::Neg, Value::Int(n)) => Value::Int(n.checked_neg().ok_or_else(|| {
-                        runtime_error(e.span, "integer overflow", "overflows")
-                            .with_help("ints are 64-bit signed")
-                    })?),
-                    _ => return Err(runtime_error(e.span, "bad operand", "bad operand")),
-                },
+                ExprKind::Unary { op, expr } => {
+                    let v = self.eval(expr).await?;
+                    unary(*op, v, e.span)?
+                }
                 ExprKind::Binary { op: op @ (BinOp::And | BinOp::Or), lhs, rhs, .. } => {
                     let l = self.truth(lhs).await?;
                     if l == (*op == BinOp::Or) {
@@ -552,20 +591,11 @@ impl<'a> Interp<'a> {
         })
     }
 
-    /// `name = name + a + b ...;` or `name += a;` on a string or list variable: the operands
-    /// are evaluated in order, then appended to the variable's value in place (the variable
-    /// lets go of it first, so unless another holds it too, nothing is copied). The value is
-    /// read before the operands are evaluated, as `name + a` would. Returns false, having
-    /// evaluated nothing, if the variable holds neither a string nor a list.
-    async fn append(&mut self, name: &str, parts: &[&Expr], span: Span) -> Eval<bool> {
-        let mut value = match self.lookup(name) {
-            Some(v @ (Value::Str(_) | Value::List(_))) => v.clone(),
-            _ => return Ok(false),
-        };
-        let mut operands = Vec::with_capacity(parts.len());
-        for part in parts {
-            operands.push(self.eval(part).await?);
-        }
+    /// `name = name + a + b ...;` or `name += a;` on a string or list variable, `value`
+    /// being the variable's value read before the operands were evaluated (as `name + a`
+    /// would): the operands are appended to it in place (the variable lets go of it first,
+    /// so unless another holds it too, nothing is copied).
+    fn append_values(&mut self, name: &str, mut value: Value, operands: Vec<Value>, span: Span) -> Eval<()> {
         if let Some(slot) = self.lookup_mut(name) {
             // Drop the variable's reference so that `value` is the only one left.
             *slot = Value::Bool(false);
@@ -587,7 +617,22 @@ impl<'a> Interp<'a> {
         if let Some(slot) = self.lookup_mut(name) {
             *slot = value;
         }
-        result.map(|()| true)
+        result
+    }
+
+    /// For `name = name + a + b ...;` or `name += a;` on a string or list variable: its
+    /// value now and the operands to append.
+    fn appending<'e>(
+        &self,
+        name: &str,
+        op: Option<BinOp>,
+        value: &'e Expr,
+    ) -> Option<(Value, Vec<&'e Expr>)> {
+        let current = match self.lookup(name) {
+            Some(v @ (Value::Str(_) | Value::List(_))) => v.clone(),
+            _ => return None,
+        };
+        Some((current, appended(name, op, value)?))
     }
 
     /// `print`: the values separated by spaces, a newline, then a flush so the text is not
@@ -707,4 +752,15 @@ fn arith(op: BinOp, l: Value, r: Value, span: Span) -> Eval<Value> {
         }
         _ => return Err(runtime_error(span, "bad operands", "bad operands")),
     })
+}
+
+/// Evaluates a unary operator on a value the checker has vetted.
+fn unary(op: UnOp, v: Value, span: Span) -> Eval<Value> {
+    match (op, v) {
+        (UnOp::Not, Value::Bool(b)) => Ok(Value::Bool(!b)),
+        (UnOp::Neg, Value::Int(n)) => n.checked_neg().map(Value::Int).ok_or_else(|| {
+            runtime_error(span, "integer overflow", "overflows").with_help("ints are 64-bit signed")
+        }),
+        _ => Err(runtime_error(span, "bad operand", "bad operand")),
+    }
 }

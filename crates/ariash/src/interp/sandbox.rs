@@ -65,6 +65,14 @@ impl Interp<'_> {
         }
     }
 
+    /// Gives back the unit [`spend_fuel`](Self::spend_fuel) took for a statement that is
+    /// then spent again on the async path.
+    pub(crate) fn refund_fuel(&mut self) {
+        if let Some(sandbox) = &self.sandbox {
+            sandbox.fuel.set(sandbox.fuel.get() + 1);
+        }
+    }
+
     /// Refuses a string or list longer than [`MAX_LEN`], if sandboxed.
     pub(crate) fn check_len(&self, value: &Value, span: Span) -> Eval<()> {
         let len = match value {

@@ -72,6 +72,15 @@ pub(super) fn slice(base: Value, start: Option<i64>, end: Option<i64>) -> Value 
     }
 }
 
+/// `int(s)`: decimal digits with an optional sign, surrounding whitespace ignored.
+pub(super) fn parse_int(v: &Value, span: Span) -> Eval<Value> {
+    let text = s(v);
+    text.trim().parse::<i64>().map(Value::Int).map_err(|_| {
+        runtime_error(span, format!("`{text}` is not an integer"), "cannot convert to int")
+            .with_help("int(...) accepts decimal digits with an optional sign")
+    })
+}
+
 /// The zero value of the type `v` has: what `m[k] += v;` starts from when `k` is new.
 pub(super) fn zero_like(v: &Value) -> Value {
     match v {
