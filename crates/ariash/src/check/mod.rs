@@ -431,8 +431,17 @@ impl Checker {
                 );
             }
             (Some(v), false) => {
-                if let Some(t) = self.expr(v) {
-                    self.expect_assignable(&ret, &t, v.span, "the return value");
+                if let Some(t) = self.expr(v).filter(|t| !assignable(&ret, t)) {
+                    let mut d = Diag::new(
+                        "ariash::check::type_mismatch",
+                        format!("the function returns {ret} but the value is {t}"),
+                        v.span,
+                        format!("expected {ret}, found {t}"),
+                    );
+                    if let Some(h) = conversion_hint(&ret, &t) {
+                        d = d.with_help(h);
+                    }
+                    self.error(d);
                 }
             }
         }
