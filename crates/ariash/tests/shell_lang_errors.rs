@@ -46,8 +46,7 @@ fn returning_the_wrong_thing() {
     let e = check_error("func:f = int() { return; }\n");
     assert_eq!(headlines(&e), [format!("{SCRIPT}:1:18: this function returns int; `return;` gives nothing")]);
     let e = check_error("func:f = int() { return \"s\"; }\n");
-    assert_eq!(headlines(&e).len(), 1, "{e}");
-    assert!(headlines(&e)[0].starts_with(&format!("{SCRIPT}:1:25: ")), "{e}");
+    assert_eq!(headlines(&e), [format!("{SCRIPT}:1:25: the function returns int but the value is string")]);
 }
 
 #[test]
@@ -171,4 +170,43 @@ fn a_caught_error_leaves_the_variables_of_the_script_usable() {
     );
     assert_eq!(r.status, 0, "{r:#?}");
     assert_eq!(r.stdout, "12\n");
+}
+
+#[test]
+fn command_literal_syntax_errors() {
+    for (text, want) in [
+        ("``;\n", "1:1: empty command literal"),
+        ("`echo $HOME`;\n", "1:7: `$` in a command literal"),
+        ("string:s = \"x\";\n`echo {...s}`;\n", "2:11: `{...}` splices a list, found string"),
+    ] {
+        let e = check_error(text);
+        assert_eq!(headlines(&e), [format!("{SCRIPT}:{want}")], "{text}");
+    }
+}
+
+#[test]
+fn a_void_function_has_no_value() {
+    let e = check_error("func:v = void() { }\nint:x = v();\n");
+    assert_eq!(headlines(&e), [format!("{SCRIPT}:2:9: `x` is int but the value is nothing")]);
+}
+
+#[test]
+fn more_runtime_errors_are_caught() {
+    let dir = tempdir();
+    let r = run_script(
+        dir.path(),
+        "[job]:js = [];\ntry { job:j = wait_any(js); } catch (string:e) { print(e); }\n\
+         try { write_file(\"nodir/x\", \"a\"); } catch (string:e) { print(e); }\n\
+         try { remove_file(\"nope\"); } catch (string:e) { print(e); }\n\
+         try { print(format(\"{} {}\", 1)); } catch (string:e) { print(e); }\n\
+         int:z = 0;\ntry { print(1 / z); } catch (string:e) { print(e); }\n\
+         func:f = int(int:n) { return f(n + 1); }\ntry { print(f(0)); } catch (string:e) { print(e); }\n",
+    );
+    assert_eq!(r.status, 0, "{r:#?}");
+    assert_eq!(
+        r.stdout,
+        "wait_any: the list of jobs is empty\ncannot write `nodir/x`: no such file or directory\n\
+         cannot remove `nope`: no such file or directory\nformat: more {} than values\ndivision by zero\n\
+         function calls nested too deeply\n"
+    );
 }

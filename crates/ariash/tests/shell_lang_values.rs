@@ -123,3 +123,9 @@ fn eprint_writes_to_stderr_only() {
     assert_eq!(r.stdout, "out\n");
     assert_eq!(r.stderr, "to err 1\n");
 }
+
+#[test]
+fn command_literal_quoting_escapes_and_single_quoted_braces() {
+    let out = stdout_of("`printf \"<%s>\" a\\ b \"c\\\"d\" '{x}' \"{1+1}\"`;\nprint();\n");
+    assert_eq!(out, "<a b><c\"d><{x}><2>\n");
+}
