@@ -102,3 +102,35 @@ fn parallel_runs_at_most_n_at_once() {
     assert_eq!(seen.len(), 6);
     assert!(seen.iter().all(|&n| (1..=2).contains(&n)), "{seen:?}");
 }
+
+#[test]
+fn an_error_thrown_inside_parallel_reaches_the_callers_catch() {
+    assert_eq!(
+        stdout_of(
+            "func:f = int(int:n) { if (n == 2) { throw(\"bad \" + str(n)); } return n; }\n\
+             try { print(parallel([1, 2, 3], 2, f)); } catch (string:e) { print(\"caught\", e); }\n"
+        ),
+        "caught bad 2\n"
+    );
+}
+
+#[test]
+fn return_from_inside_a_stream_loop_ends_the_stream() {
+    assert_eq!(
+        stdout_of(
+            "func:first = string() { for (l in stream(`yes`)) { return l; } return \"none\"; }\n\
+             print(first(), first());\nfor (l in stream(`seq 3`)) { if (l == \"2\") { continue; } print(l); }\n"
+        ),
+        "y y\n1\n3\n"
+    );
+}
+
+#[test]
+fn a_function_may_return_a_job() {
+    assert_eq!(
+        stdout_of(
+            "func:start = job() { return `sleep 30` &; }\njob:j = start();\nprint(len(jobs()));\nkill(j);\nprint(wait(j));\n"
+        ),
+        "1\n143\n"
+    );
+}

@@ -108,3 +108,18 @@ fn sleep_and_now() {
     assert_eq!(r.status, 0, "{r:#?}");
     assert_eq!(r.stdout, "true true\n");
 }
+
+#[test]
+fn timeout_covers_a_whole_pipeline() {
+    let dir = tempdir();
+    let r = run_c(dir.path(), "timeout(200ms, `yes` | `cat` > \"/dev/null\"); print(status());");
+    assert_eq!(r.stdout, "124\n", "{r:#?}");
+    assert_eq!(r.status, 124, "{r:#?}");
+}
+
+#[test]
+fn a_timed_out_pipeline_under_question_mark_is_caught() {
+    let dir = tempdir();
+    let r = run_c(dir.path(), "try { timeout(200ms, `sleep 30`)?; } catch (string:e) { print(e); }");
+    assert_eq!(r.stdout, "pipeline failed with status 124\n", "{r:#?}");
+}

@@ -129,3 +129,22 @@ fn command_literal_quoting_escapes_and_single_quoted_braces() {
     let out = stdout_of("`printf \"<%s>\" a\\ b \"c\\\"d\" '{x}' \"{1+1}\"`;\nprint();\n");
     assert_eq!(out, "<a b><c\"d><{x}><2>\n");
 }
+
+#[test]
+fn maps_with_int_keys_and_list_values_print_as_key_value_pairs() {
+    assert_eq!(
+        stdout_of(
+            "[int:string]:m = [2: \"b\", 1: \"a\"];\nprint(m, keys(m));\n\
+             [string:[int]]:mm = [\"x\": [1, 2]];\nprint(mm[\"x\"][1], has([\"a\": 1], \"a\"), len([:]));\n"
+        ),
+        "2=b 1=a 2 1\n2 true 0\n"
+    );
+}
+
+#[test]
+fn slices_and_reverse_count_characters_not_bytes() {
+    assert_eq!(
+        stdout_of("string:s = \"h\u{e9}llo\";\nprint(s[1:3], reverse(s), upper(s));"),
+        "\u{e9}l oll\u{e9}h H\u{c9}LLO\n"
+    );
+}
