@@ -167,7 +167,7 @@ impl Checker {
             }
             return Some(f.ret.ty.clone());
         }
-        if self.lookup(&name.name).is_some_and(|v| matches!(v.ty, Ty::Func(..))) {
+        if self.lookup(&name.name).is_some_and(|v| matches!(v.ty, Some(Ty::Func(..)))) {
             // A function value (a parameter of type func) cannot be called directly.
             self.unknown_function(name);
             return None;

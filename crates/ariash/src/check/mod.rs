@@ -72,7 +72,8 @@ pub(crate) fn check_here(script: &Script) -> Result<(), Vec<Diag>> {
 }
 
 struct Var {
-    ty: Ty,
+    /// `None` when the type is unknown after an error already reported (uses stay silent).
+    ty: Option<Ty>,
     /// `None` for predeclared variables.
     span: Option<Span>,
 }
@@ -179,7 +180,7 @@ impl Checker {
 
     fn declare_builtin_var(&mut self, name: &str, ty: Ty) {
         if let Some(scope) = self.scopes.last_mut() {
-            scope.insert(name.to_string(), Var { ty, span: None });
+            scope.insert(name.to_string(), Var { ty: Some(ty), span: None });
         }
     }
 
@@ -202,6 +203,11 @@ impl Checker {
     }
 
     fn declare(&mut self, name: &Ident, ty: Ty) {
+        self.declare_opt(name, Some(ty));
+    }
+
+    /// Declares `name`, with an unknown type (`None`) after an error in its initial value.
+    fn declare_opt(&mut self, name: &Ident, ty: Option<Ty>) {
         let prev = self.scopes.last().and_then(|s| s.get(&name.name)).map(|v| v.span);
         if let Some(prev) = prev {
             let help = match prev {
@@ -339,9 +345,7 @@ impl Checker {
                 };
                 self.loops += 1;
                 self.scoped(|c| {
-                    if let Some(elem) = elem {
-                        c.declare(var, elem);
-                    }
+                    c.declare_opt(var, elem);
                     for s in &body.stmts {
                         c.stmt(s);
                     }
@@ -427,8 +431,17 @@ impl Checker {
                 );
             }
             (Some(v), false) => {
-                if let Some(t) = self.expr(v) {
-                    self.expect_assignable(&ret, &t, v.span, "the return value");
+                if let Some(t) = self.expr(v).filter(|t| !assignable(&ret, t)) {
+                    let mut d = Diag::new(
+                        "ariash::check::type_mismatch",
+                        format!("the function returns {ret} but the value is {t}"),
+                        v.span,
+                        format!("expected {ret}, found {t}"),
+                    );
+                    if let Some(h) = conversion_hint(&ret, &t) {
+                        d = d.with_help(h);
+                    }
+                    self.error(d);
                 }
             }
         }
@@ -492,7 +505,7 @@ impl Checker {
 
     fn var_ty(&mut self, name: &Ident) -> Option<Ty> {
         if let Some(v) = self.lookup(&name.name) {
-            return Some(v.ty.clone());
+            return v.ty.clone();
         }
         if let Some(f) = self.funcs.get(&name.name) {
             return Some(f.ty());
