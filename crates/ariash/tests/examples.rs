@@ -282,3 +282,13 @@ fn config_reader_prints_what_a_bash_read_loop_prints() {
     assert_eq!(text(&stdin.stdout), text(&ours.stdout));
     assert_eq!(text(&stdin.stderr), text(&ours.stderr).replace("app.conf:", "-:"));
 }
+
+#[test]
+fn capture_takes_stderr_with_2_to_1_as_bash_command_substitution_does() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ariash"))
+        .args(["-c", r#"print("[" + capture(`sh -c "echo out; echo err >&2"` 2>&1) + "]");"#])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), text(&bash("echo \"[$(sh -c 'echo out; echo err >&2' 2>&1)]\"")));
+}
