@@ -23,17 +23,14 @@ try {
     exit(2);
 }
 
-// Each test's stdout and stderr go to a file of their own here (capture(...) takes stdout only).
-string:logs = capture(`mktemp -d`?);
-
 // Runs one test; its report is "PASS name", or "FAIL name (status N)" and its output.
 func:run_test = string(string:path) {
-    string:log = f"{logs}/{basename(path)}.out";
-    if (timeout(time_limit, `{path}` > log 2>&1)) {
+    string:output = capture(timeout(time_limit, `{path}` 2>&1)); // stdout and stderr
+    if (status() == 0) {
         return f"PASS {basename(path)}";
     }
     string:report = f"FAIL {basename(path)} (status {status()})";
-    for (line in lines(read_file(log))) {
+    for (line in lines(output)) {
         report += "\n    " + line;
     }
     return report;
@@ -53,7 +50,6 @@ for (report in parallel(tests, limit, run_test)) { // results come back in the l
         failed += 1;
     }
 }
-`rm -r {logs}`;
 print(f"{len(tests) - failed} passed, {failed} failed");
 if (failed > 0) {
     exit(1);
