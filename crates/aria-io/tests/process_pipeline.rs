@@ -276,3 +276,17 @@ fn a_tee_on_the_last_stage_or_into_a_file_that_cannot_be_opened_is_an_error() {
         assert!(err.to_string().contains("/nonexistent-dir/copy"), "{err}");
     });
 }
+
+#[test]
+fn a_captured_output_can_take_stderr_too() {
+    run(async {
+        // `capture(`sh -c ...` 2>&1)` in ariash: stderr joins the captured stdout.
+        let (st, out) = Pipeline::new(cmd("sh", &["-c", "echo out; echo err >&2"]))
+            .redirect(Redirect::Dup { fd: 2, from: 1 })
+            .output()
+            .await
+            .unwrap();
+        assert!(st.success());
+        assert_eq!(out, b"out\nerr\n");
+    });
+}

@@ -28,7 +28,7 @@ use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
 use super::command::STREAMS;
-use super::{Child, Command, ExitStatus, Stdio};
+use super::{Child, Command, ExitStatus};
 use crate::io::{PipeReader, PipeWriter};
 use crate::sys;
 use crate::JoinHandle;
@@ -240,6 +240,7 @@ impl Pipeline {
         let mut captured = None;
         let mut pgid = 0;
         for (i, stage) in stages.into_iter().enumerate() {
+            let mut capture_end = None;
             let result = (|| {
                 let Stage { mut command, redirects, tee: _ } = stage;
                 let mut table: [Option<Target>; STREAMS] = Default::default();
@@ -265,7 +266,11 @@ impl Pipeline {
                     table[from] = Some(Target::Fd(w));
                 }
                 if capture && i + 1 == n {
-                    table[1] = Some(Target::Piped);
+                    // A pipe of our own rather than `Stdio::piped()`, so that a redirection
+                    // such as `2>&1` can duplicate the captured output.
+                    let (r, w) = sys::pipe()?;
+                    table[1] = Some(Target::Fd(w));
+                    capture_end = Some(r);
                 }
                 for r in &redirects {
                     apply(&mut table, r)?;
@@ -275,9 +280,6 @@ impl Pipeline {
                         Some(Target::Fd(f)) => {
                             command.stdio(fd, f);
                         }
-                        Some(Target::Piped) => {
-                            command.stdio(fd, Stdio::piped());
-                        }
                         None => {}
                     }
                 }
@@ -285,12 +287,18 @@ impl Pipeline {
                 command.spawn()
             })();
             match result {
-                Ok(mut child) => {
+                Ok(child) => {
                     if i == 0 {
                         pgid = child.raw_pid();
                     }
-                    if capture && i + 1 == n {
-                        captured = child.stdout.take();
+                    if let Some(r) = capture_end.take() {
+                        match PipeReader::from_new_pipe(r) {
+                            Ok(reader) => captured = Some(reader),
+                            Err(e) => {
+                                let _ = sys::killpg(pgid, libc::SIGKILL);
+                                return Err(e);
+                            }
+                        }
                     }
                     children.push(child);
                     if let Some(tee) = tees[i].take() {
@@ -339,7 +347,6 @@ impl Pipeline {
 
 enum Target {
     Fd(OwnedFd),
-    Piped,
 }
 
 /// A tee stage before it is spawned: its own output pipe and the file.
@@ -411,12 +418,6 @@ fn apply(table: &mut [Option<Target>; STREAMS], r: &Redirect) -> io::Result<()> 
             let from = check_fd(*from)?;
             table[fd] = match &table[from] {
                 Some(Target::Fd(f)) => Some(Target::Fd(f.try_clone()?)),
-                Some(Target::Piped) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidInput,
-                        format!("cannot duplicate fd {from}: it is the captured output"),
-                    ))
-                }
                 // `from` is not redirected: it is inherited from the parent, so `fd` is too,
                 // but under the other number.
                 None if sys::is_inheritable_open(from as i32) => {
