@@ -49,3 +49,24 @@ fn doubling_a_string_stops_at_the_sandbox_limit() {
     assert_eq!(sandboxed("string:s = \"ab\"; while (true) { s = s + s; }", 1_000_000), 1);
     assert_eq!(sandboxed("[int]:xs = [1]; while (true) { xs += xs; }", 1_000_000), 1);
 }
+
+#[test]
+fn f_strings_and_conversions_to_text_stop_at_the_sandbox_limit() {
+    // Doubling through an f-string: 2^18 bytes after 17 rounds, past the limit.
+    let doubling = "string:s = \"ab\"; int:i = 0; while (i < 17) { s = f\"{s}{s}\"; i += 1; } exit(7);";
+    assert_eq!(sandboxed(doubling, 1_000_000), 1);
+    // Two strings of 60,000 bytes, each within the limit, converted to one text.
+    let two = "[string]:xs = [pad_left(\"\", 60000, \"a\")]; xs = xs + xs;";
+    for convert in [
+        "string:t = join(xs, \"\");",
+        "string:t = str(xs);",
+        "string:t = f\"{xs}\";",
+        "string:t = format(\"{}\", xs);",
+        "print(xs);",
+        "`echo {...xs}`;",
+        "run(\"echo\", xs);",
+    ] {
+        assert_eq!(sandboxed(&format!("{two} {convert} exit(7);"), 1_000), 1, "{convert}");
+        assert_eq!(sandboxed(&format!("{two} xs = [xs[0]]; {convert} exit(7);"), 1_000), 7, "{convert}");
+    }
+}

@@ -479,13 +479,14 @@ impl<'a> Interp<'a> {
                         match part {
                             FormatPart::Lit(s) => out.push_str(s),
                             FormatPart::Expr(x) => {
-                                use std::fmt::Write as _;
                                 let v = self.eval(x).await?;
-                                let _ = write!(out, "{v}");
+                                sandbox::render_into(&mut out, &v, self.len_limit(), e.span)?;
                             }
                         }
                     }
-                    Value::str(out)
+                    let v = Value::str(out);
+                    self.check_len(&v, e.span)?;
+                    v
                 }
                 ExprKind::Map(entries) => {
                     let mut m = IndexMap::with_capacity(entries.len());
@@ -598,7 +599,7 @@ impl<'a> Interp<'a> {
             if i > 0 {
                 line.push(' ');
             }
-            line.push_str(&v.to_string());
+            sandbox::render_into(&mut line, v, self.len_limit(), span)?;
         }
         line.push('\n');
         if self.sandboxed() {
