@@ -70,3 +70,13 @@ fn f_strings_and_conversions_to_text_stop_at_the_sandbox_limit() {
         assert_eq!(sandboxed(&format!("{two} xs = [xs[0]]; {convert} exit(7);"), 1_000), 7, "{convert}");
     }
 }
+
+#[test]
+fn replace_is_refused_before_it_makes_a_text_past_the_sandbox_limit() {
+    // 60,000 matches, each replaced by 60,000 bytes: 3.6 GB if made.
+    let text = "string:s = pad_left(\"\", 60000, \"a\"); string:t = replace(s, \"a\", s); exit(7);";
+    let started = std::time::Instant::now();
+    assert_eq!(sandboxed(text, 1_000), 1);
+    assert!(started.elapsed() < std::time::Duration::from_secs(1), "{:?}", started.elapsed());
+    assert_eq!(sandboxed("string:s = replace(\"abc\", \"b\", \"xyz\"); exit(len(s));", 1_000), 5);
+}

@@ -138,6 +138,14 @@ pub(super) fn builtin(name: &str, args: &[Value], limit: Option<usize>, span: Sp
                 return Some(Err(runtime_error(span, "replace: the text to replace is empty", "here")
                     .with_help("replace(s, from, to) needs a non-empty `from`")));
             }
+            if let Some(limit) = limit {
+                // Each match may grow the text by `to`: count them before making it.
+                let matches = a(0).matches(a(1)).count();
+                let len = (a(0).len() - matches * a(1).len()).saturating_add(matches.saturating_mul(a(2).len()));
+                if len > limit {
+                    return Some(Err(runtime_error(span, "too long for the sandbox", "made here")));
+                }
+            }
             Value::str(a(0).replace(a(1), a(2)))
         }
         "contains" => match (&args[0], &args[1]) {
