@@ -80,3 +80,14 @@ fn replace_is_refused_before_it_makes_a_text_past_the_sandbox_limit() {
     assert!(started.elapsed() < std::time::Duration::from_secs(1), "{:?}", started.elapsed());
     assert_eq!(sandboxed("string:s = replace(\"abc\", \"b\", \"xyz\"); exit(len(s));", 1_000), 5);
 }
+
+#[test]
+fn doubling_a_list_element_or_map_value_stops_at_the_sandbox_limit() {
+    let map = "[string:string]:m = [\"a\": \"ab\"]; int:i = 0; while (i < 17) { m[\"a\"] += m[\"a\"]; i += 1; } exit(7);";
+    assert_eq!(sandboxed(map, 1_000_000), 1);
+    let list = "[string]:xs = [\"ab\"]; int:i = 0; while (i < 17) { xs[0] += xs[0]; i += 1; } exit(7);";
+    assert_eq!(sandboxed(list, 1_000_000), 1);
+    let nested = "[[int]]:xs = [[1]]; int:i = 0; while (i < 17) { xs[0] = xs[0] + xs[0]; i += 1; } exit(7);";
+    assert_eq!(sandboxed(nested, 1_000_000), 1);
+    assert_eq!(sandboxed("[string:string]:m = [:]; m[\"k\"] += \"v\"; exit(len(m[\"k\"]) + 6);", 1_000), 7);
+}

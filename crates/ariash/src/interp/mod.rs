@@ -431,6 +431,13 @@ impl<'a> Interp<'a> {
         at: Span,
         span: Span,
     ) -> Eval<()> {
+        let limit = self.len_limit();
+        // `xs[0] += xs[0];` grows an element as `s += s;` grows a variable.
+        let too_long = |v: &Value| match v {
+            Value::Str(s) => limit.is_some_and(|l| s.len() > l),
+            Value::List(items) => limit.is_some_and(|l| items.len() > l),
+            _ => false,
+        };
         let Some(slot) = self.lookup_mut(name) else {
             return Err(runtime_error(span, format!("unknown variable `{name}`"), "unknown"));
         };
@@ -442,6 +449,9 @@ impl<'a> Interp<'a> {
                     Some(op) => arith(op, items[i].clone(), rhs, span)?,
                     None => rhs,
                 };
+                if too_long(&new) {
+                    return Err(runtime_error(span, "too long for the sandbox", "made here"));
+                }
                 items[i] = new;
             }
             Value::Map(m) => {
@@ -453,6 +463,9 @@ impl<'a> Interp<'a> {
                     }
                     None => rhs,
                 };
+                if too_long(&new) {
+                    return Err(runtime_error(span, "too long for the sandbox", "made here"));
+                }
                 m.insert(key, new);
             }
             _ => return Err(runtime_error(span, format!("`{name}` is not a list or map"), "here")),
