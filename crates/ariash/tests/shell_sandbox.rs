@@ -91,3 +91,17 @@ fn doubling_a_list_element_or_map_value_stops_at_the_sandbox_limit() {
     assert_eq!(sandboxed(nested, 1_000_000), 1);
     assert_eq!(sandboxed("[string:string]:m = [:]; m[\"k\"] += \"v\"; exit(len(m[\"k\"]) + 6);", 1_000), 7);
 }
+
+#[test]
+fn every_parallel_call_costs_fuel() {
+    // A parallel over 65,536 items that recurses: each level used to copy the interpreter
+    // 65,536 times before any call spent fuel (minutes and gigabytes).
+    let text = "[int]:xs = [1, 1, 1, 1, 1, 1, 1, 1]; int:i = 0; while (i < 13) { xs += xs; i += 1; } \
+                func:f = int(int:n) { return len(parallel(xs, 100000, f)); } exit(f(1));";
+    let started = std::time::Instant::now();
+    assert_eq!(sandboxed(text, 5_000), 1);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "{:?}", started.elapsed());
+    let squares = "func:sq = int(int:n) { return n * n; } [int]:r = parallel([1, 2, 3], 2, sq); exit(r[2]);";
+    assert_eq!(sandboxed(squares, 1_000), 9);
+    assert_eq!(sandboxed(squares, 5), 1);
+}
