@@ -141,7 +141,8 @@ pub(super) fn builtin(name: &str, args: &[Value], limit: Option<usize>, span: Sp
             if let Some(limit) = limit {
                 // Each match may grow the text by `to`: count them before making it.
                 let matches = a(0).matches(a(1)).count();
-                let len = (a(0).len() - matches * a(1).len()).saturating_add(matches.saturating_mul(a(2).len()));
+                let len =
+                    (a(0).len() - matches * a(1).len()).saturating_add(matches.saturating_mul(a(2).len()));
                 if len > limit {
                     return Some(Err(runtime_error(span, "too long for the sandbox", "made here")));
                 }
