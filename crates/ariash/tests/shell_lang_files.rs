@@ -132,7 +132,7 @@ fn log_writes_json_lines_to_fd_3() {
     assert_eq!(lines[0]["level"], "info");
     assert_eq!(lines[0]["msg"], "hello");
     assert_eq!(lines[0]["script"], SCRIPT);
-    assert!(lines[0]["ts_ms"].as_u64().is_some_and(|t| t > 1_600_000_000_000), "{text}");
+    assert!(lines[0]["ts"].as_u64().is_some_and(|t| t > 1_600_000_000_000), "{text}");
     assert_eq!(lines[1]["level"], "warn");
     assert_eq!(lines[1]["msg"], "careful \"q\"");
 }

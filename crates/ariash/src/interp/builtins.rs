@@ -147,8 +147,10 @@ impl Interp<'_> {
                     for a in args {
                         values.push(self.eval(a).await?);
                     }
-                    if let Some(result) = super::text::builtin(other, &values, span) {
-                        return result;
+                    if let Some(result) = super::text::builtin(other, &values, self.len_limit(), span) {
+                        let value = result?;
+                        self.check_len(&value, span)?;
+                        return Ok(value);
                     }
                     if let Some(result) = self.file_builtin(other, &values, span).await {
                         return result;

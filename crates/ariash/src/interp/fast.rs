@@ -21,7 +21,7 @@ use std::task::{Context, Poll};
 
 use indexmap::IndexMap;
 
-use super::{arith, runtime_error, text, unary, BoxFut, Eval, Flow, Interp};
+use super::{arith, runtime_error, sandbox, text, unary, BoxFut, Eval, Flow, Interp};
 use crate::ast::{BinOp, Expr, ExprKind, FormatPart, Stmt, StmtKind};
 use crate::value::Value;
 
@@ -122,13 +122,18 @@ impl Interp<'_> {
                     match part {
                         FormatPart::Lit(s) => out.push_str(s),
                         FormatPart::Expr(x) => {
-                            use std::fmt::Write as _;
                             let v = sync!(self, x);
-                            let _ = write!(out, "{v}");
+                            if let Err(flow) = sandbox::render_into(&mut out, &v, self.len_limit(), e.span) {
+                                return Some(Err(flow));
+                            }
                         }
                     }
                 }
-                Value::str(out)
+                let v = Value::str(out);
+                if let Err(flow) = self.check_len(&v, e.span) {
+                    return Some(Err(flow));
+                }
+                v
             }
             ExprKind::Unary { op, expr } => {
                 let v = sync!(self, expr);
@@ -192,7 +197,7 @@ impl Interp<'_> {
                 if name.name == "int" {
                     return Some(text::parse_int(&values[0], args[0].span));
                 }
-                return text::builtin(&name.name, &values, e.span);
+                return text::builtin(&name.name, &values, self.len_limit(), e.span);
             }
             ExprKind::Call { .. } | ExprKind::Pipeline(_) | ExprKind::Spawn(_) => return None,
         }))

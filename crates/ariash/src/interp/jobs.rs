@@ -371,6 +371,13 @@ impl Interp<'_> {
             let mut error: Option<Flow> = None;
             loop {
                 while error.is_none() && running.len() < limit && next < items.len() {
+                    // In the sandbox each call costs fuel before its copy of the interpreter
+                    // is made: a recursive `parallel` over a long list would otherwise make
+                    // copies without end.
+                    if let Err(e) = self.spend_fuel(span) {
+                        error = Some(e);
+                        break;
+                    }
                     let mut sub = self.fork();
                     let (f, item) = (Arc::clone(&func), items[next].clone());
                     running.push((

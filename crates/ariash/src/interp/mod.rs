@@ -451,6 +451,13 @@ impl<'a> Interp<'a> {
         at: Span,
         span: Span,
     ) -> Eval<()> {
+        let limit = self.len_limit();
+        // `xs[0] += xs[0];` grows an element as `s += s;` grows a variable.
+        let too_long = |v: &Value| match v {
+            Value::Str(s) => limit.is_some_and(|l| s.len() > l),
+            Value::List(items) => limit.is_some_and(|l| items.len() > l),
+            _ => false,
+        };
         let Some(slot) = self.lookup_mut(name) else {
             return Err(runtime_error(span, format!("unknown variable `{name}`"), "unknown"));
         };
@@ -462,6 +469,9 @@ impl<'a> Interp<'a> {
                     Some(op) => arith(op, items[i].clone(), rhs, span)?,
                     None => rhs,
                 };
+                if too_long(&new) {
+                    return Err(runtime_error(span, "too long for the sandbox", "made here"));
+                }
                 items[i] = new;
             }
             Value::Map(m) => {
@@ -473,6 +483,9 @@ impl<'a> Interp<'a> {
                     }
                     None => rhs,
                 };
+                if too_long(&new) {
+                    return Err(runtime_error(span, "too long for the sandbox", "made here"));
+                }
                 m.insert(key, new);
             }
             _ => return Err(runtime_error(span, format!("`{name}` is not a list or map"), "here")),
@@ -522,13 +535,14 @@ impl<'a> Interp<'a> {
                         match part {
                             FormatPart::Lit(s) => out.push_str(s),
                             FormatPart::Expr(x) => {
-                                use std::fmt::Write as _;
                                 let v = self.eval(x).await?;
-                                let _ = write!(out, "{v}");
+                                sandbox::render_into(&mut out, &v, self.len_limit(), e.span)?;
                             }
                         }
                     }
-                    Value::str(out)
+                    let v = Value::str(out);
+                    self.check_len(&v, e.span)?;
+                    v
                 }
                 ExprKind::Map(entries) => {
                     let mut m = IndexMap::with_capacity(entries.len());
@@ -643,7 +657,7 @@ impl<'a> Interp<'a> {
             if i > 0 {
                 line.push(' ');
             }
-            line.push_str(&v.to_string());
+            sandbox::render_into(&mut line, v, self.len_limit(), span)?;
         }
         line.push('\n');
         if self.sandboxed() {

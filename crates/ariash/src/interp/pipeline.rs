@@ -15,6 +15,7 @@ use std::time::Duration;
 use aria_io::process::{Command, Pipeline, PipelineStatus, Redirect};
 
 use super::jobs::TIMED_OUT;
+use super::sandbox::{render, render_into};
 use super::{runtime_error, BoxFut, Eval, Flow, Interp};
 use crate::ast::{PipeExpr, PipeKind, PipeOp, RedirectKind, Span, Stage, WordPart};
 use crate::diag::{eprint_text, escape_controls};
@@ -88,7 +89,7 @@ impl Interp<'_> {
             };
             if let Some(a) = stage.args.get(1) {
                 match self.eval(a).await? {
-                    Value::List(items) => argv.extend(items.iter().map(ToString::to_string)),
+                    Value::List(items) => self.render_args(&mut argv, &items, a.span)?,
                     _ => return Err(runtime_error(a.span, "bad arguments", "run")),
                 }
             }
@@ -98,8 +99,8 @@ impl Interp<'_> {
         for word in words {
             if let [WordPart::Splice(e)] = word.parts.as_slice() {
                 match self.eval(e).await? {
-                    Value::List(items) => argv.extend(items.iter().map(ToString::to_string)),
-                    other => argv.push(other.to_string()),
+                    Value::List(items) => self.render_args(&mut argv, &items, word.span)?,
+                    other => argv.push(render(&other, self.len_limit(), word.span)?),
                 }
                 continue;
             }
@@ -107,7 +108,10 @@ impl Interp<'_> {
             for part in &word.parts {
                 match part {
                     WordPart::Lit(s) => arg.push_str(s),
-                    WordPart::Expr(e) | WordPart::Splice(e) => arg.push_str(&self.eval(e).await?.to_string()),
+                    WordPart::Expr(e) | WordPart::Splice(e) => {
+                        let v = self.eval(e).await?;
+                        render_into(&mut arg, &v, self.len_limit(), word.span)?;
+                    }
                 }
             }
             argv.push(arg);
@@ -117,6 +121,22 @@ impl Interp<'_> {
                 .with_help("the list spliced in with {...} was empty; check len(...) first"));
         }
         Ok(argv)
+    }
+
+    /// Appends the elements of a list to `argv`, one argument each. In the sandbox the
+    /// arguments together may not be longer than [`MAX_LEN`](super::sandbox::MAX_LEN) bytes.
+    fn render_args(&self, argv: &mut Vec<String>, items: &[Value], span: Span) -> Eval<()> {
+        let Some(limit) = self.len_limit() else {
+            argv.extend(items.iter().map(ToString::to_string));
+            return Ok(());
+        };
+        let mut total: usize = argv.iter().map(String::len).sum();
+        for item in items {
+            let arg = render(item, Some(limit - total.min(limit)), span)?;
+            total += arg.len();
+            argv.push(arg);
+        }
+        Ok(())
     }
 
     /// Builds the pipeline for `p`, attaching it to `acc` (with its pipe kind) if given.

@@ -12,12 +12,16 @@
 //! - function calls may use [`STACK_BUDGET`] bytes of stack;
 //! - every statement and loop iteration spends one unit of fuel; running out is a runtime
 //!   error;
-//! - a string or list longer than [`MAX_LEN`] (bytes or items) made by `+` is a runtime error,
-//!   so that `s = s + s;` in a loop cannot exhaust memory before the fuel runs out.
+//! - a string or list longer than [`MAX_LEN`] (bytes or items) made by `+`, `+=` (on a
+//!   variable, a list element or a map value), an f-string, a builtin or a value's conversion
+//!   to text (`str`, `print`, `join`, a command literal's word...) is a runtime error, found
+//!   before the text is made, so that doubling a value in a loop (`s = f"{s}{s}";`) or
+//!   rendering a list of long strings cannot exhaust memory before the fuel runs out.
 //!
 //! The real runner has no sandbox (`Interp::sandbox` is `None`) and none of this applies.
 
 use std::cell::Cell;
+use std::fmt::{self, Write as _};
 use std::rc::Rc;
 
 use super::{runtime_error, Eval, Interp};
@@ -73,6 +77,11 @@ impl Interp<'_> {
         }
     }
 
+    /// The longest text or list a value may be: [`MAX_LEN`] in the sandbox, else no limit.
+    pub(crate) fn len_limit(&self) -> Option<usize> {
+        self.sandboxed().then_some(MAX_LEN)
+    }
+
     /// Refuses a string or list longer than [`MAX_LEN`], if sandboxed.
     pub(crate) fn check_len(&self, value: &Value, span: Span) -> Eval<()> {
         let len = match value {
@@ -85,6 +94,43 @@ impl Interp<'_> {
         }
         Ok(())
     }
+}
+
+/// A text that refuses to grow past `cap` bytes.
+struct Capped<'o> {
+    out: &'o mut String,
+    cap: usize,
+}
+
+impl fmt::Write for Capped<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if self.out.len().saturating_add(s.len()) > self.cap {
+            return Err(fmt::Error);
+        }
+        self.out.push_str(s);
+        Ok(())
+    }
+}
+
+/// Appends `value` as text (as `str` converts it) to `out`. With a `limit` (the sandbox's),
+/// `out` growing past it is a runtime error at `span`, raised before the text is made: a
+/// list of long strings, or lists nested and shared, could otherwise render to gigabytes.
+pub(crate) fn render_into(out: &mut String, value: &Value, limit: Option<usize>, span: Span) -> Eval<()> {
+    let Some(cap) = limit else {
+        let _ = write!(out, "{value}");
+        return Ok(());
+    };
+    if write!(Capped { out, cap }, "{value}").is_err() {
+        return Err(runtime_error(span, "too long for the sandbox", "made here"));
+    }
+    Ok(())
+}
+
+/// `value` as text, as [`render_into`] makes it.
+pub(crate) fn render(value: &Value, limit: Option<usize>, span: Span) -> Eval<String> {
+    let mut out = String::new();
+    render_into(&mut out, value, limit, span)?;
+    Ok(out)
 }
 
 /// The status a stubbed pipeline finishes with: 1 if its first program is `false`, else 0.

@@ -7,6 +7,7 @@
 
 use std::rc::Rc;
 
+use super::sandbox::{render, render_into};
 use super::{runtime_error, Eval};
 use crate::ast::Span;
 use crate::value::Value;
@@ -111,8 +112,9 @@ fn strs(items: Vec<&str>) -> Value {
 }
 
 /// The pure builtins on values: `None` if `name` is not one of them. The checker has
-/// validated the argument count and types.
-pub(super) fn builtin(name: &str, args: &[Value], span: Span) -> Option<Eval<Value>> {
+/// validated the argument count and types. With a `limit` (the sandbox's), converting a value
+/// to a text longer than it is a runtime error (see [`render_into`]).
+pub(super) fn builtin(name: &str, args: &[Value], limit: Option<usize>, span: Span) -> Option<Eval<Value>> {
     let a = |i: usize| args.get(i).map_or("", s);
     Some(Ok(match name {
         "split" => {
@@ -126,8 +128,16 @@ pub(super) fn builtin(name: &str, args: &[Value], span: Span) -> Option<Eval<Val
         "lines" => strs(a(0).lines().collect()),
         "join" => {
             let Some(Value::List(items)) = args.first() else { return Some(Ok(Value::str(""))) };
-            let parts: Vec<String> = items.iter().map(ToString::to_string).collect();
-            Value::str(parts.join(a(1)))
+            let mut out = String::new();
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(a(1));
+                }
+                if let Err(e) = render_into(&mut out, item, limit, span) {
+                    return Some(Err(e));
+                }
+            }
+            Value::str(out)
         }
         "trim" => Value::str(a(0).trim()),
         "upper" => Value::str(a(0).to_uppercase()),
@@ -136,6 +146,15 @@ pub(super) fn builtin(name: &str, args: &[Value], span: Span) -> Option<Eval<Val
             if a(1).is_empty() {
                 return Some(Err(runtime_error(span, "replace: the text to replace is empty", "here")
                     .with_help("replace(s, from, to) needs a non-empty `from`")));
+            }
+            if let Some(limit) = limit {
+                // Each match may grow the text by `to`: count them before making it.
+                let matches = a(0).matches(a(1)).count();
+                let len =
+                    (a(0).len() - matches * a(1).len()).saturating_add(matches.saturating_mul(a(2).len()));
+                if len > limit {
+                    return Some(Err(runtime_error(span, "too long for the sandbox", "made here")));
+                }
             }
             Value::str(a(0).replace(a(1), a(2)))
         }
@@ -150,7 +169,10 @@ pub(super) fn builtin(name: &str, args: &[Value], span: Span) -> Option<Eval<Val
             None => -1,
         }),
         "pad_left" | "pad_right" => {
-            let text = args[0].to_string();
+            let text = match render(&args[0], limit, span) {
+                Ok(text) => text,
+                Err(e) => return Some(Err(e)),
+            };
             let fill = match args.get(2) {
                 Some(f) => {
                     let mut chars = s(f).chars();
@@ -178,7 +200,11 @@ pub(super) fn builtin(name: &str, args: &[Value], span: Span) -> Option<Eval<Val
             while let Some(at) = rest.find("{}") {
                 out.push_str(&rest[..at]);
                 match values.next() {
-                    Some(v) => out.push_str(&v.to_string()),
+                    Some(v) => {
+                        if let Err(e) = render_into(&mut out, v, limit, span) {
+                            return Some(Err(e));
+                        }
+                    }
                     None => {
                         return Some(Err(runtime_error(span, "format: more {} than values", "here")
                             .with_help("give one value for each {}")))
@@ -221,7 +247,10 @@ pub(super) fn builtin(name: &str, args: &[Value], span: Span) -> Option<Eval<Val
         } as i64),
         "str" => match &args[0] {
             v @ Value::Str(_) => v.clone(),
-            other => Value::str(other.to_string()),
+            other => match render(other, limit, span) {
+                Ok(text) => Value::str(text),
+                Err(e) => return Some(Err(e)),
+            },
         },
         _ => return None,
     }))
