@@ -636,7 +636,7 @@ fn ash_cases(quick: bool) -> Vec<Case> {
         window_ms: None,
         rows: vec![
             row(Ariash, None, "ariash"),
-            info_row(Ariash, Some("epoll"), "ariash (ARIA_IO_BACKEND=epoll)"),
+            info_row(Ariash, Some("uring"), "ariash (ARIA_IO_BACKEND=uring)"),
             row(Bash, None, "bash"),
             row(Dash, None, "dash"),
             row(Fish, None, "fish"),
@@ -655,8 +655,8 @@ fn ash_cases(quick: bool) -> Vec<Case> {
         note: "`ariash -c 'exit(0);'`, `bash -c 'exit 0'` (dash, fish alike) and `python3 -c pass`, \
                after 3 untimed runs, with stdin, stdout and stderr on /dev/null; each run timed from \
                before the spawn until the wait returned (the suite's own timing: this process's \
-               spawn and wait are in every row alike). The epoll row runs ariash with \
-               ARIA_IO_BACKEND=epoll instead of the default io_uring: the difference is io_uring's \
+               spawn and wait are in every row alike). The uring row runs ariash with \
+               ARIA_IO_BACKEND=uring instead of its default, epoll: the difference is io_uring's \
                set-up.",
     });
     v

@@ -39,7 +39,7 @@ pub struct Params {
     /// iterations (ash-loop), spawns (ash-spawn) or runs (ash-startup), or a number of bytes.
     pub size: u64,
     /// Scenario-specific variant: `native`/`portable` (yield, channel), `text`/`data`
-    /// (pipeline), `SIZExCONNS[@RATE]` or `fixed` (echo), `epoll` (ash-startup).
+    /// (pipeline), `SIZExCONNS[@RATE]` or `fixed` (echo), `uring` (ash-startup).
     pub variant: Option<String>,
     /// How long the idle scenario watches the children, echo's measuring window, and wrk's
     /// duration (http, rounded up to whole seconds).
