@@ -39,15 +39,16 @@ use aria_io::signal::{signal, SignalKind};
 #[derive(Debug, Default)]
 pub struct Groups {
     inner: Mutex<Inner>,
-    /// `Inner::signal` for the interpreter's per-statement check, without the lock (0: none).
+    /// The signal that started termination (0: none). Read without the lock by the
+    /// interpreter's per-statement check; written only under `inner`'s lock.
     terminating: AtomicI32,
+    /// Woken when termination begins, for waits that no child's exit ends (`sleep`).
+    terminated: aria_io::sync::Notify,
 }
 
 #[derive(Debug, Default)]
 struct Inner {
     pgids: BTreeSet<i32>,
-    /// The signal that started termination, if any.
-    signal: Option<i32>,
     /// Set once the survivors have been sent `SIGKILL`.
     killed: bool,
 }
@@ -70,7 +71,7 @@ impl Groups {
     pub fn register(&self, pgid: i32) {
         let mut inner = self.lock();
         inner.pgids.insert(pgid);
-        if let Some(signo) = inner.signal {
+        if let Some(signo) = self.terminating() {
             killpg(pgid, if inner.killed { libc::SIGKILL } else { signo });
         }
     }
@@ -88,15 +89,24 @@ impl Groups {
         }
     }
 
+    /// Completes once termination has begun (at once if it already has).
+    pub async fn terminated(&self) {
+        // Created before the check: a `notify_waiters` after it completes it.
+        let notified = self.terminated.notified();
+        if self.terminating().is_none() {
+            notified.await;
+        }
+    }
+
     /// Begins termination on `signo`, forwarding it to every group. Returns false if
     /// termination had already begun.
     fn begin(&self, signo: i32) -> bool {
-        let mut inner = self.lock();
-        if inner.signal.is_some() {
+        let inner = self.lock();
+        if self.terminating().is_some() {
             return false;
         }
-        inner.signal = Some(signo);
         self.terminating.store(signo, Ordering::Release);
+        self.terminated.notify_waiters();
         for &pgid in &inner.pgids {
             killpg(pgid, signo);
         }

@@ -189,6 +189,17 @@ fn sigterm_stops_a_loop_that_runs_no_program() {
     assert_eq!(status, 143);
 }
 
+#[test]
+fn sigterm_ends_the_sleep_builtin() {
+    // An hour's sleep: the test finishes only if the signal ends it.
+    let (status, _) = signal_while_running(
+        r#"run("sh", ["-c", "echo $$ > started.pid"]); sleep(1h); print("not reached");"#,
+        &["started.pid"],
+        libc::SIGTERM,
+    );
+    assert_eq!(status, 143);
+}
+
 /// Runs `script` to completion and returns its status and the pid in `bg.pid`.
 fn run_to_end(script: &str) -> (i32, i32) {
     let dir = tempdir();

@@ -227,18 +227,11 @@ impl Interp<'_> {
         }))
     }
 
-    /// `sleep(d)`: on the timer wheel; a termination signal ends it early.
+    /// `sleep(d)`: one timer on the timer wheel; a termination signal ends it early.
     async fn sleep(&mut self, d: Duration) -> Eval<()> {
-        // Wake at least every 100 ms to notice a termination signal.
-        let deadline = std::time::Instant::now() + d;
-        loop {
-            self.check_signal()?;
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            if left.is_zero() {
-                return Ok(());
-            }
-            aria_io::time::sleep(left.min(Duration::from_millis(100))).await;
-        }
+        // `Err` is the deadline passing: the sleep ran its course.
+        let _ = aria_io::time::timeout(d, self.groups.terminated()).await;
+        self.check_signal()
     }
 
     /// `log(level, message)`: one JSON object per line on stddbg (fd 3), the six-stream
