@@ -59,38 +59,6 @@ macro_rules! sync {
     };
 }
 
-/// The builtins that only compute a value from their arguments.
-fn pure_builtin(name: &str) -> bool {
-    matches!(
-        name,
-        "len"
-            | "str"
-            | "int"
-            | "split"
-            | "lines"
-            | "join"
-            | "trim"
-            | "upper"
-            | "lower"
-            | "replace"
-            | "contains"
-            | "starts_with"
-            | "ends_with"
-            | "find"
-            | "pad_left"
-            | "pad_right"
-            | "format"
-            | "sort"
-            | "reverse"
-            | "keys"
-            | "values"
-            | "has"
-            | "basename"
-            | "dirname"
-            | "status"
-    )
-}
-
 impl Interp<'_> {
     /// Evaluates `e` if no part of it can wait; `None` (having changed nothing) otherwise.
     pub(super) fn eval_sync(&mut self, e: &Expr) -> Option<Eval<Value>> {
@@ -185,7 +153,8 @@ impl Interp<'_> {
                 text::slice(b, start, end)
             }
             ExprKind::Call { name, args }
-                if pure_builtin(&name.name) && !self.funcs.contains_key(&name.name) =>
+                if (matches!(name.name.as_str(), "int" | "status") || text::is_pure(&name.name))
+                    && !self.funcs.contains_key(&name.name) =>
             {
                 if name.name == "status" {
                     return Some(Ok(Value::Int(i64::from(self.status))));

@@ -144,25 +144,6 @@ impl Interp<'_> {
                     Err(_) => return Some(Err(blocking_failed(span))),
                 }
             }
-            "basename" => {
-                let path = a(0);
-                let trimmed = path.trim_end_matches('/');
-                Value::str(match trimmed.rfind('/') {
-                    Some(i) => &trimmed[i + 1..],
-                    None if trimmed.is_empty() && !path.is_empty() => "/",
-                    None => trimmed,
-                })
-            }
-            "dirname" => {
-                let path = a(0);
-                let trimmed = path.trim_end_matches('/');
-                Value::str(match trimmed.rfind('/') {
-                    Some(0) => "/",
-                    Some(i) => trimmed[..i].trim_end_matches('/'),
-                    None if path.starts_with('/') => "/",
-                    None => ".",
-                })
-            }
             "exists" | "is_dir" | "is_file" => {
                 let path = a(0);
                 if sandboxed {

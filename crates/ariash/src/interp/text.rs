@@ -111,6 +111,37 @@ fn strs(items: Vec<&str>) -> Value {
     Value::list(items.into_iter().map(Value::str).collect())
 }
 
+/// The builtins [`builtin`] computes (pure functions of their arguments, so the interpreter
+/// may evaluate their calls on its synchronous path), besides `int` and `status`.
+pub(super) fn is_pure(name: &str) -> bool {
+    matches!(
+        name,
+        "len"
+            | "str"
+            | "split"
+            | "lines"
+            | "join"
+            | "trim"
+            | "upper"
+            | "lower"
+            | "replace"
+            | "contains"
+            | "starts_with"
+            | "ends_with"
+            | "find"
+            | "pad_left"
+            | "pad_right"
+            | "format"
+            | "sort"
+            | "reverse"
+            | "keys"
+            | "values"
+            | "has"
+            | "basename"
+            | "dirname"
+    )
+}
+
 /// The pure builtins on values: `None` if `name` is not one of them. The checker has
 /// validated the argument count and types. With a `limit` (the sandbox's), converting a value
 /// to a text longer than it is a runtime error (see [`render_into`]).
@@ -138,6 +169,25 @@ pub(super) fn builtin(name: &str, args: &[Value], limit: Option<usize>, span: Sp
                 }
             }
             Value::str(out)
+        }
+        "basename" => {
+            let path = a(0);
+            let trimmed = path.trim_end_matches('/');
+            Value::str(match trimmed.rfind('/') {
+                Some(i) => &trimmed[i + 1..],
+                None if trimmed.is_empty() && !path.is_empty() => "/",
+                None => trimmed,
+            })
+        }
+        "dirname" => {
+            let path = a(0);
+            let trimmed = path.trim_end_matches('/');
+            Value::str(match trimmed.rfind('/') {
+                Some(0) => "/",
+                Some(i) => trimmed[..i].trim_end_matches('/'),
+                None if path.starts_with('/') => "/",
+                None => ".",
+            })
         }
         "trim" => Value::str(a(0).trim()),
         "upper" => Value::str(a(0).to_uppercase()),
