@@ -252,7 +252,7 @@ impl Interp<'_> {
     /// Waits for `waiting` (a pipeline in process group `pgid`), stopping the group if
     /// `limit` passes first: `SIGTERM`, then `SIGKILL` after the grace period. Returns the
     /// result and whether the limit passed.
-    async fn with_limit<F: Future>(
+    pub(super) async fn with_limit<F: Future>(
         &self,
         pgid: i32,
         limit: Option<Duration>,

@@ -10,7 +10,7 @@
 //! as a foreground pipeline does (pipefail; `stream(`cmd`?)` stops the script on failure).
 
 use std::rc::Rc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::files::stdin_line;
 use super::jobs::TIMED_OUT;
@@ -154,17 +154,11 @@ impl Interp<'_> {
         };
         // Close the pipe first: a writer still running gets EPIPE/SIGPIPE.
         drop(out);
+        // A loop that ran to the end waits for the pipeline like a foreground one; a loop left
+        // early (break, error, signal) ends the group at once: TERM, the grace, then KILL.
         let finished = matches!(end, Ok(End::Finished));
-        if !finished {
-            let _ = child.signal_group(libc::SIGTERM);
-        }
-        let status = match aria_io::time::timeout(self.grace, child.wait()).await {
-            Ok(r) => r,
-            Err(_) => {
-                let _ = child.signal_group(libc::SIGKILL);
-                child.wait().await
-            }
-        };
+        let limit = if finished { None } else { Some(Duration::ZERO) };
+        let (status, _) = self.with_limit(pgid, limit, child.wait()).await;
         self.groups.deregister(pgid);
         let end = end?;
         self.check_signal()?;
