@@ -54,8 +54,9 @@ pub(crate) enum Flow {
     Continue,
     /// `exit(n)` or a failed `?`: stop with this status.
     Exit(i32),
-    /// A runtime error: report it and exit with status 1.
-    Error(Diag),
+    /// A runtime error: report it and exit with status 1. Boxed so that every `Eval<Value>`
+    /// moved through the walker stays the size of a value, not of a diagnostic.
+    Error(Box<Diag>),
     /// A termination signal arrived: exit with `128 + signal`.
     Signal(i32),
     /// `return value;` (a void function returns an empty string nobody sees).
@@ -67,14 +68,14 @@ type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
 /// A runtime error at `span`.
 pub(crate) fn runtime_error(span: Span, message: impl Into<String>, label: &str) -> Flow {
-    Flow::Error(Diag::new("ariash::runtime", message, span, label))
+    Flow::Error(Box::new(Diag::new("ariash::runtime", message, span, label)))
 }
 
 impl Flow {
     /// Adds a hint to a runtime error.
     pub(crate) fn with_help(self, help: &str) -> Flow {
         match self {
-            Flow::Error(d) => Flow::Error(d.with_help(help)),
+            Flow::Error(d) => Flow::Error(Box::new(d.with_help(help))),
             other => other,
         }
     }
