@@ -148,3 +148,26 @@ fn slices_and_reverse_count_characters_not_bytes() {
         "\u{e9}l oll\u{e9}h H\u{c9}LLO\n"
     );
 }
+
+#[test]
+fn a_while_loop_mixing_plain_statements_and_pipelines_keeps_every_update() {
+    // The body switches between the synchronous path (assignments) and the async one
+    // (`if`, `run`) in the middle of iterations, over more than one yield interval.
+    let out = stdout_of(
+        "int:i = 0; int:n = 0; string:s = \"\";\n\
+         while (i < 300) {\n  i = i + 1;\n  if (i % 2 == 0) { continue; }\n  run(\"true\");\n\
+           n = n + 1;\n  s = s + \"x\";\n  if (i > 250) { break; }\n}\nprint(i, n, len(s));\n",
+    );
+    assert_eq!(out, "251 126 126\n");
+}
+
+#[test]
+fn integer_comparisons_and_overflow_in_a_loop_condition() {
+    let dir = tempdir();
+    let r = run_script(
+        dir.path(),
+        "int:i = 9223372036854775806; int:k = 0;\nwhile (i + 1 > 0) { i = i + 1; k = k + 1; }\nprint(k);\n",
+    );
+    assert_eq!(r.status, 1, "{r:#?}");
+    assert!(r.stderr.contains("integer overflow"), "{r:#?}");
+}

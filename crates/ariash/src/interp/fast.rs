@@ -21,8 +21,8 @@ use std::task::{Context, Poll};
 
 use indexmap::IndexMap;
 
-use super::{arith, runtime_error, sandbox, text, unary, BoxFut, Eval, Flow, Interp};
-use crate::ast::{BinOp, Expr, ExprKind, FormatPart, Stmt, StmtKind};
+use super::{arith, runtime_error, sandbox, text, unary, BoxFut, Eval, Flow, Interp, Scope};
+use crate::ast::{BinOp, Block, Expr, ExprKind, FormatPart, Span, Stmt, StmtKind};
 use crate::value::Value;
 
 /// A future that may already be complete: what [`Interp::eval`] and [`Interp::stmt`] return.
@@ -46,6 +46,18 @@ impl<T: Unpin> Future for Step<'_, T> {
             Step::Pending(fut) => fut.as_mut().poll(cx),
         }
     }
+}
+
+/// Where [`Interp::while_sync`] left a `while` loop.
+pub(super) enum WhileStep {
+    /// The loop ended (its condition was false, or `break`), or stopped with this flow.
+    Done(Eval<()>),
+    /// The next iteration must run on the async path from its start: a yield to the runtime
+    /// is due, or the condition cannot be evaluated synchronously. Nothing of it ran.
+    Async,
+    /// The body's statement at this index must run on the async path; the statements before
+    /// it ran, in the body's scope, which is still pushed.
+    BodyFrom(usize),
 }
 
 /// Evaluates `$e` synchronously or gives up (returns `None` from the enclosing function);
@@ -118,6 +130,11 @@ impl Interp<'_> {
             ExprKind::Binary { op, lhs, rhs, .. } => {
                 let l = sync!(self, lhs);
                 let r = sync!(self, rhs);
+                if let (Value::Int(a), Value::Int(b)) = (&l, &r) {
+                    if let Some(v) = int_op(*op, *a, *b) {
+                        return Some(Ok(v));
+                    }
+                }
                 let v = match arith(*op, l, r, e.span) {
                     Ok(v) => v,
                     Err(flow) => return Some(Err(flow)),
@@ -210,6 +227,49 @@ impl Interp<'_> {
         Some(Ok(()))
     }
 
+    /// Runs iterations of `while (cond) body` that cannot wait, until the loop ends, a
+    /// yield to the runtime is due (every 128 iterations, as [`Interp::loop_tick`]), or a part
+    /// of an iteration needs the async path.
+    pub(super) fn while_sync(&mut self, span: Span, cond: &Expr, body: &Block) -> WhileStep {
+        loop {
+            if self.ticks + 1 >= super::YIELD_EVERY {
+                return WhileStep::Async;
+            }
+            // The synchronous half of `loop_tick`.
+            if let Err(flow) = self.spend_fuel(span).and_then(|()| self.check_signal()) {
+                return WhileStep::Done(Err(flow));
+            }
+            match self.eval_sync(cond) {
+                Some(Ok(Value::Bool(true))) => {}
+                Some(Ok(Value::Bool(false))) => {
+                    self.ticks += 1;
+                    return WhileStep::Done(Ok(()));
+                }
+                Some(Ok(_)) => {
+                    return WhileStep::Done(Err(runtime_error(cond.span, "not a bool", "expected a bool")))
+                }
+                Some(Err(flow)) => return WhileStep::Done(Err(flow)),
+                None => {
+                    self.refund_fuel();
+                    return WhileStep::Async;
+                }
+            }
+            self.ticks += 1;
+            self.scopes.push(Scope::default());
+            match self.stmts_sync(&body.stmts) {
+                Ok(result) => {
+                    self.scopes.pop();
+                    match result {
+                        Ok(()) | Err(Flow::Continue) => {}
+                        Err(Flow::Break) => return WhileStep::Done(Ok(())),
+                        Err(other) => return WhileStep::Done(Err(other)),
+                    }
+                }
+                Err(i) => return WhileStep::BodyFrom(i),
+            }
+        }
+    }
+
     /// Runs statements synchronously while they allow it: `Ok(result)` when all ran (or
     /// one stopped the run), `Err(i)` when statement `i` must take the async path (it has
     /// not started).
@@ -230,4 +290,23 @@ impl Interp<'_> {
         }
         Ok(Ok(()))
     }
+}
+
+/// `a op b` on two ints when it is a comparison or an add, subtract or multiply that does
+/// not overflow: the common case of a loop, without [`arith`]'s general dispatch. `None`
+/// leaves it (and any error) to [`arith`].
+#[inline]
+fn int_op(op: BinOp, a: i64, b: i64) -> Option<Value> {
+    Some(match op {
+        BinOp::Add => Value::Int(a.checked_add(b)?),
+        BinOp::Sub => Value::Int(a.checked_sub(b)?),
+        BinOp::Mul => Value::Int(a.checked_mul(b)?),
+        BinOp::Lt => Value::Bool(a < b),
+        BinOp::Le => Value::Bool(a <= b),
+        BinOp::Gt => Value::Bool(a > b),
+        BinOp::Ge => Value::Bool(a >= b),
+        BinOp::Eq => Value::Bool(a == b),
+        BinOp::Ne => Value::Bool(a != b),
+        _ => return None,
+    })
 }

@@ -39,7 +39,10 @@ use crate::diag::{Diag, Source};
 use crate::signals::Groups;
 use crate::value::{StreamSource, Value};
 
-use fast::Step;
+use fast::{Step, WhileStep};
+
+/// Loop iterations between two yields to the runtime (see [`Interp::loop_tick`]).
+const YIELD_EVERY: u32 = 128;
 pub(crate) use jobs::JobCell;
 
 /// One scope's variables.
@@ -312,7 +315,7 @@ impl<'a> Interp<'a> {
     async fn loop_tick(&mut self, span: Span) -> Eval<()> {
         self.spend_fuel(span)?;
         self.ticks += 1;
-        if self.ticks >= 128 {
+        if self.ticks >= YIELD_EVERY {
             self.ticks = 0;
             aria_io::yield_now().await;
         }
@@ -362,6 +365,20 @@ impl<'a> Interp<'a> {
                     }
                 }
                 StmtKind::While { cond, body } => loop {
+                    match self.while_sync(stmt.span, cond, body) {
+                        WhileStep::Done(result) => break result?,
+                        WhileStep::Async => {}
+                        WhileStep::BodyFrom(i) => {
+                            // Finish this iteration's body (its scope is pushed) asynchronously.
+                            let r = self.stmts(&body.stmts[i..]).await;
+                            self.scopes.pop();
+                            match r {
+                                Ok(()) | Err(Flow::Continue) => continue,
+                                Err(Flow::Break) => break,
+                                Err(other) => return Err(other),
+                            }
+                        }
+                    }
                     self.loop_tick(stmt.span).await?;
                     if !self.truth(cond).await? {
                         break;
@@ -643,11 +660,9 @@ impl<'a> Interp<'a> {
         op: Option<BinOp>,
         value: &'e Expr,
     ) -> Option<(Value, Vec<&'e Expr>)> {
-        let current = match self.lookup(name) {
-            Some(v @ (Value::Str(_) | Value::List(_))) => v.clone(),
-            _ => return None,
-        };
-        Some((current, appended(name, op, value)?))
+        let current = self.lookup(name).filter(|v| matches!(v, Value::Str(_) | Value::List(_)))?;
+        let parts = appended(name, op, value)?;
+        Some((current.clone(), parts))
     }
 
     /// `print`: the values separated by spaces, a newline, then a flush so the text is not

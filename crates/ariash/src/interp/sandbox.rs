@@ -56,6 +56,7 @@ impl Interp<'_> {
     }
 
     /// Spends one unit of fuel, if sandboxed; an empty tank is a runtime error at `span`.
+    #[inline]
     pub(crate) fn spend_fuel(&mut self, span: Span) -> Eval<()> {
         match &self.sandbox {
             Some(sandbox) if sandbox.fuel.get() == 0 => {
@@ -71,6 +72,7 @@ impl Interp<'_> {
 
     /// Gives back the unit [`spend_fuel`](Self::spend_fuel) took for a statement that is
     /// then spent again on the async path.
+    #[inline]
     pub(crate) fn refund_fuel(&mut self) {
         if let Some(sandbox) = &self.sandbox {
             sandbox.fuel.set(sandbox.fuel.get() + 1);
@@ -83,6 +85,7 @@ impl Interp<'_> {
     }
 
     /// Refuses a string or list longer than [`MAX_LEN`], if sandboxed.
+    #[inline]
     pub(crate) fn check_len(&self, value: &Value, span: Span) -> Eval<()> {
         let len = match value {
             Value::Str(s) => s.len(),
