@@ -46,18 +46,46 @@ pub fn compile(source: &Source) -> Result<ast::Script, Vec<Diag>> {
 /// # Errors
 /// Creating the script thread or the runtime, or installing the signal watcher, failed.
 pub fn run(source: &Source, script: &ast::Script, args: Vec<String>) -> std::io::Result<i32> {
-    stack::on_script_stack(|| {
-        // Before the runtime opens descriptors of its own: fd 3 is ariash's stddbg only if
-        // it was open when ariash started.
-        let stddbg = aria_io::stdio::stddbg().ok();
-        let runtime = script_runtime()?;
-        let groups = Arc::new(signals::Groups::default());
-        runtime.block_on(async {
-            let grace = signals::grace_from_env();
-            signals::watch(Arc::clone(&groups), grace)?;
-            Ok(interp::Interp::new(source, args, groups, grace).with_stddbg(stddbg).run(script).await)
-        })
-    })?
+    stack::on_script_stack(|| run_here(source, script, args))?
+}
+
+/// What [`compile_and_run`] did with a script.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The script did not compile: its syntax error or type errors.
+    Rejected(Vec<Diag>),
+    /// It compiled, and was only to be checked.
+    Checked,
+    /// It ran and ariash's exit status is this.
+    Ran(i32),
+}
+
+/// [`compile`], then (unless `check_only`) [`run`], on one script-stack thread instead of
+/// one each: what the `ariash` command does, and a thread less at start-up.
+///
+/// # Errors
+/// As [`run`].
+pub fn compile_and_run(source: &Source, args: Vec<String>, check_only: bool) -> std::io::Result<Outcome> {
+    stack::on_script_stack(|| match compile_here(source) {
+        Err(diags) => Ok(Outcome::Rejected(diags)),
+        Ok(_) if check_only => Ok(Outcome::Checked),
+        Ok(script) => run_here(source, &script, args).map(Outcome::Ran),
+    })
+    .unwrap_or_else(|e| Ok(Outcome::Rejected(vec![parser::no_thread(&e)])))
+}
+
+/// [`run`] on the current thread, which must be a script-stack thread.
+fn run_here(source: &Source, script: &ast::Script, args: Vec<String>) -> std::io::Result<i32> {
+    // Before the runtime opens descriptors of its own: fd 3 is ariash's stddbg only if
+    // it was open when ariash started.
+    let stddbg = aria_io::stdio::stddbg().ok();
+    let runtime = script_runtime()?;
+    let groups = Arc::new(signals::Groups::default());
+    runtime.block_on(async {
+        let grace = signals::grace_from_env();
+        signals::watch(Arc::clone(&groups), grace)?;
+        Ok(interp::Interp::new(source, args, groups, grace).with_stddbg(stddbg).run(script).await)
+    })
 }
 
 /// The runtime a script runs on: current-thread, on epoll unless `ARIA_IO_BACKEND` says

@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 
 use ariash::diag::{eprint_text, escape_controls};
-use ariash::Source;
+use ariash::{Outcome, Source};
 use clap::{CommandFactory, Parser};
 
 /// The largest script ariash reads, in bytes. Parsing needs about a hundred times the
@@ -61,18 +61,13 @@ fn main() -> ExitCode {
             return ExitCode::from(status);
         }
     };
-    let script = match ariash::compile(&source) {
-        Ok(script) => script,
-        Err(diags) => {
+    match ariash::compile_and_run(&source, args, check) {
+        Ok(Outcome::Rejected(diags)) => {
             eprint_text(&ariash::diag::render(&diags, &source));
-            return ExitCode::from(2);
+            ExitCode::from(2)
         }
-    };
-    if check {
-        return ExitCode::SUCCESS;
-    }
-    match ariash::run(&source, &script, args) {
-        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(255)),
+        Ok(Outcome::Checked) => ExitCode::SUCCESS,
+        Ok(Outcome::Ran(code)) => ExitCode::from(u8::try_from(code).unwrap_or(255)),
         Err(e) => {
             eprint_text(&format!("ariash: cannot start the runtime: {e}\n"));
             ExitCode::from(70)
