@@ -1,5 +1,6 @@
 //! Asynchronous I/O objects and stream relaying: pipes ([`pipe`], [`PipeReader`],
-//! [`PipeWriter`]), [`copy`] and [`copy_bidirectional`].
+//! [`PipeWriter`]), [`copy`] and [`copy_bidirectional`], and [`LineDrainer`], a bounded queue of
+//! whole lines read from a stream (a child's telemetry).
 //!
 //! Copy a child's output into a file without the bytes passing through this process (the
 //! child's stdout is a [`PipeReader`] and the file an [`aria_io::fs::File`](crate::fs::File),
@@ -61,11 +62,13 @@
 
 mod bidirectional;
 mod copy;
+mod lines;
 mod pipe;
 mod splice;
 mod tee;
 
 pub use bidirectional::{copy_bidirectional, Duplex};
 pub use copy::copy;
+pub use lines::{LineDrainer, Overflow};
 pub use pipe::{pipe, PipeReader, PipeWriter};
 pub(crate) use tee::tee_into_file;
