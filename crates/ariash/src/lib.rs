@@ -20,6 +20,9 @@ pub mod parser;
 pub mod signals;
 pub mod stack;
 pub mod value;
+// The REPL's `watch` view (issue 13); the REPL that calls it is being built.
+#[allow(dead_code)]
+mod watch;
 
 use std::sync::Arc;
 
