@@ -45,9 +45,9 @@
 //!   driver per core, each on its own thread, optionally pinned; tasks stay on their core,
 //!   [`task::spawn_local`] takes futures that are not `Send`, [`Handle::spawn_on`] sends work
 //!   to a given core).
-//! - **Two driver backends** behind one completion-shaped contract (see [the
-//!   driver](#the-driver)): io_uring and epoll, chosen automatically or forced (see
-//!   [`BackendKind`]). Backends for poll(2), kqueue and IOCP are planned, not written.
+//! - **Three driver backends** behind one completion-shaped contract (see [the
+//!   driver](#the-driver)): io_uring and epoll, chosen automatically, and the poll(2)
+//!   fallback, forced like the others (see [`BackendKind`]). kqueue and IOCP are planned.
 //! - **Processes** ([`process`]): [`Command`](process::Command) spawns with clone3(2) and
 //!   gets a pidfd back atomically (posix_spawn(3) and pidfd_open(2) where clone3 is
 //!   refused), so waiting ([`Child::wait`](process::Child::wait)) and signalling can never

@@ -10,7 +10,7 @@
 //! *completes* with a result and the buffers handed back. Two kinds of backend implement
 //! that contract:
 //!
-//! - **Readiness** backends (`epoll.rs`; kqueue and poll later) try the non-blocking system
+//! - **Readiness** backends (`epoll.rs`, `poll.rs`; kqueue later) try the non-blocking system
 //!   call at once. On `EAGAIN` they wait until the descriptor is reported ready, then retry.
 //!   The kernel only ever touches a buffer *during* a system call made by the polling thread,
 //!   so an operation is never in flight between two polls.
@@ -56,7 +56,12 @@
 //! [`Backend`] (one place, this module) picks the backend and routes to it:
 //!
 //! - `epoll::Selector`: `register(fd, token, events)`, `deregister(fd)`,
-//!   `select(&mut events, timeout)`.
+//!   `select(&mut events, timeout)`: an edge-triggered kernel interest list.
+//! - `poll::Selector`: `arm(fd, token, events, oneshot)`, `disarm(token)`,
+//!   `select(timeout, dispatch)`: a table of armed polls passed whole to poll(2) at every
+//!   wait (O(registered) per wait), registrations armed on demand one direction at a time
+//!   as io_uring's readiness polls are (see `poll.rs`). Never chosen automatically; it is
+//!   the fallback for systems with neither of the others, and CI runs every suite on it.
 //! - `uring::Ring`: `supports(opcode)` (probed at setup), `push_op(entry, waker) -> key`,
 //!   `poll_op(key, waker)`, `cancel_op(key, abandoned, cancel)`, `push_multishot(entry,
 //!   receiver)` / `cancel_multishot(key, receiver)` for requests with many completions (a
@@ -78,6 +83,7 @@
 pub(crate) mod epoll;
 pub(crate) mod multishot;
 pub(crate) mod op;
+pub(crate) mod poll;
 pub(crate) mod registration;
 pub(crate) mod uring;
 
@@ -110,11 +116,12 @@ pub(crate) const ORPHAN_TOKEN: u64 = INTERNAL | (1 << 62);
 /// The kernel interface a runtime's driver is built on.
 ///
 /// Selected by [`Builder::backend`](crate::Builder::backend); when that is left unset, by the
-/// environment variable `ARIA_IO_BACKEND` (`epoll`, `uring` or `io_uring`); otherwise
+/// environment variable `ARIA_IO_BACKEND` (`epoll`, `uring`, `io_uring` or `poll`); otherwise
 /// automatically: io_uring where `io_uring_setup` works and the kernel has the opcodes the
 /// driver needs (it can be disabled by `/proc/sys/kernel/io_uring_disabled`, seccomp or an
 /// old kernel), else epoll.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum BackendKind {
     /// epoll(7): readiness. Every operation is a non-blocking system call, retried after
     /// the descriptor is reported ready.
@@ -122,6 +129,10 @@ pub enum BackendKind {
     /// io_uring(7): completion. Operations are submitted to the kernel in batches and
     /// complete asynchronously; readiness is emulated with `IORING_OP_POLL_ADD`.
     IoUring,
+    /// poll(2): readiness, the portable fallback. Never chosen automatically. Each wait
+    /// passes every armed descriptor to the kernel (O(registered) per wait); descriptors are
+    /// armed on demand, one direction at a time, like io_uring's readiness polls.
+    Poll,
 }
 
 impl std::fmt::Display for BackendKind {
@@ -129,6 +140,7 @@ impl std::fmt::Display for BackendKind {
         f.write_str(match self {
             BackendKind::Epoll => "epoll",
             BackendKind::IoUring => "io_uring",
+            BackendKind::Poll => "poll",
         })
     }
 }
@@ -139,6 +151,7 @@ impl std::fmt::Display for BackendKind {
 pub(crate) enum Backend {
     Epoll(epoll::Selector),
     Uring(uring::Ring),
+    Poll(poll::Selector),
 }
 
 impl Backend {
@@ -152,10 +165,7 @@ impl Backend {
                 Err(_) | Ok("") | Ok("auto") => None,
                 Ok("epoll") => Some(BackendKind::Epoll),
                 Ok("uring") | Ok("io_uring") => Some(BackendKind::IoUring),
-                Ok("poll") => return Err(io::Error::new(
-                    io::ErrorKind::Unsupported,
-                    "ARIA_IO_BACKEND=poll: the poll(2) backend is not implemented yet; use epoll or uring",
-                )),
+                Ok("poll") => Some(BackendKind::Poll),
                 Ok(other) => {
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidInput,
@@ -167,6 +177,7 @@ impl Backend {
         match choice {
             Some(BackendKind::IoUring) => Ok(Backend::Uring(uring::Ring::new(issuer)?)),
             Some(BackendKind::Epoll) => Ok(Backend::Epoll(epoll::Selector::new()?)),
+            Some(BackendKind::Poll) => Ok(Backend::Poll(poll::Selector::new())),
             None => match uring::Ring::new(issuer) {
                 Ok(ring) => Ok(Backend::Uring(ring)),
                 Err(e) if e.kind() == io::ErrorKind::Unsupported => {
@@ -181,7 +192,15 @@ impl Backend {
         match self {
             Backend::Epoll(_) => BackendKind::Epoll,
             Backend::Uring(_) => BackendKind::IoUring,
+            Backend::Poll(_) => BackendKind::Poll,
         }
+    }
+
+    /// Whether registrations are polled only while a task waits, one direction at a time
+    /// (io_uring's one-shot polls, poll(2)'s armed table), rather than kept in a kernel
+    /// interest list (epoll).
+    pub(crate) fn arms_on_demand(&self) -> bool {
+        !matches!(self, Backend::Epoll(_))
     }
 }
 
@@ -290,6 +309,9 @@ impl Driver {
                 }
             }
             Backend::Uring(ring) => ring.turn(timeout, |ev| handle.dispatch_uring(ring, ev))?,
+            Backend::Poll(selector) => selector.select(timeout, |token, revents| {
+                handle.dispatch_polled(token, registration::Ready::from_epoll(revents))
+            })?,
         }
         handle.waiting_until.store(0, Ordering::SeqCst);
         handle.fire_timers();
@@ -355,6 +377,21 @@ impl Handle {
         }
     }
 
+    /// An event of the poll(2) backend: a registration's armed poll (now removed from the
+    /// table), or one of the driver's own descriptors.
+    fn dispatch_polled(&self, token: u64, ready: registration::Ready) {
+        if token & INTERNAL == 0 && token & uring::POLL_TAG != 0 {
+            let key = (token & uring::KEY_MASK) as usize;
+            let io = lock(&self.io).get(key).cloned();
+            if let Some(io) = io {
+                io.disarm(token & uring::POLL_WRITE != 0);
+                io.set_readiness(ready);
+            }
+            return;
+        }
+        self.dispatch(token, ready);
+    }
+
     fn dispatch_uring(&self, ring: &uring::Ring, ev: uring::Event) {
         let ud = ev.user_data;
         if ud & INTERNAL == 0 && ud & uring::POLL_TAG != 0 {
@@ -400,6 +437,11 @@ impl Handle {
                 self.unpark_if_remote();
                 Ok(())
             }
+            Backend::Poll(sel) => {
+                sel.arm(fd, token, libc::POLLIN, token & ORPHAN_TOKEN == ORPHAN_TOKEN);
+                self.unpark_if_remote();
+                Ok(())
+            }
         }
     }
 
@@ -409,6 +451,10 @@ impl Handle {
                 let _ = sel.deregister(fd);
             }
             Backend::Uring(ring) => ring.remove_poll(token),
+            Backend::Poll(sel) => {
+                sel.disarm(token);
+                self.unpark_if_remote();
+            }
         }
     }
 
@@ -465,8 +511,10 @@ impl Handle {
                     }
                 }
             }
-            Backend::Uring(_) if pollable => Ok(Some((lock(&self.io).insert(io.clone()), io))),
-            Backend::Uring(_) => {
+            Backend::Uring(_) | Backend::Poll(_) if pollable => {
+                Ok(Some((lock(&self.io).insert(io.clone()), io)))
+            }
+            Backend::Uring(_) | Backend::Poll(_) => {
                 let pollable = match sys::file_type(fd)? {
                     libc::S_IFIFO | libc::S_IFSOCK => true,
                     libc::S_IFDIR => return Err(not_a_stream()),
@@ -511,16 +559,33 @@ impl Handle {
                     }
                 }
             }
+            // A poll(2) in progress holds a reference to the file too: wake the driver so
+            // that its next wait no longer includes the descriptor.
+            Backend::Poll(sel) => {
+                for write in [false, true] {
+                    if io.is_armed(write) {
+                        let dir = if write { uring::POLL_WRITE } else { 0 };
+                        sel.disarm(uring::POLL_TAG | dir | key as u64);
+                        self.unpark_if_remote();
+                    }
+                }
+            }
         }
         lock(&self.io).try_remove(key);
     }
 
-    /// Arms a readiness poll (io_uring only; epoll registrations are always armed).
+    /// Arms a readiness poll (io_uring and poll(2); epoll registrations are always armed).
     pub(crate) fn arm(&self, fd: RawFd, key: usize, write: bool) {
-        if let Backend::Uring(ring) = &self.backend {
-            ring.arm(fd, key, write);
-            self.unpark_if_remote();
+        match &self.backend {
+            Backend::Uring(ring) => ring.arm(fd, key, write),
+            Backend::Poll(sel) => {
+                let (dir, events) =
+                    if write { (uring::POLL_WRITE, poll::WRITE_EVENTS) } else { (0, poll::READ_EVENTS) };
+                sel.arm(fd, uring::POLL_TAG | dir | key as u64, events, true);
+            }
+            Backend::Epoll(_) => return,
         }
+        self.unpark_if_remote();
     }
 
     /// Milliseconds since the driver started, rounded down: the wheel's notion of "now".

@@ -425,10 +425,9 @@ impl Registration {
                 Interest::Writable => waiters.writer.register(cx.waker()),
             }
         }
-        // io_uring: make sure a poll is in flight for this direction.
+        // io_uring and poll(2): make sure a poll is armed for this direction.
         let write = interest == Interest::Writable;
-        let uring = matches!(self.handle.backend, super::Backend::Uring(_));
-        if uring && !io.armed[write as usize].swap(true, Ordering::AcqRel) {
+        if self.handle.backend.arms_on_demand() && !io.armed[write as usize].swap(true, Ordering::AcqRel) {
             self.handle.arm(self.fd, *key, write);
         }
         let cur = io.readiness.load(Ordering::Acquire);
