@@ -7,8 +7,45 @@
 //! interpreter turns it into an `aria_io` pipeline with a single recursive walk.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Where a variable reference found its variable the last time it was evaluated: a cache
+/// the interpreter keeps in the tree so that a variable used in a loop is not looked up by
+/// name each time (see the interpreter's "Variables" docs). Not part of the syntax: any two
+/// compare equal, and a fresh one is empty.
+#[derive(Default)]
+pub struct VarSlot(AtomicU64);
+
+impl VarSlot {
+    /// The cached location, packed by the interpreter; 0 when empty.
+    pub(crate) fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set(&self, packed: u64) {
+        self.0.store(packed, Ordering::Relaxed);
+    }
+}
+
+impl Clone for VarSlot {
+    fn clone(&self) -> VarSlot {
+        VarSlot(AtomicU64::new(self.get()))
+    }
+}
+
+impl PartialEq for VarSlot {
+    fn eq(&self, _: &VarSlot) -> bool {
+        true
+    }
+}
+
+impl fmt::Debug for VarSlot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("VarSlot")
+    }
+}
 
 /// A half-open range of byte offsets into the script source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -171,6 +208,8 @@ pub enum StmtKind {
         op: Option<BinOp>,
         /// The right-hand side.
         value: Expr,
+        /// Where the interpreter found the variable last.
+        slot: VarSlot,
     },
     /// An expression run for its effect: a call, a pipeline, or `&&`/`||`/`!` of those.
     Expr(Expr),
@@ -356,8 +395,8 @@ pub enum ExprKind {
     Bool(bool),
     /// `[a, b, ...]`
     List(Vec<Expr>),
-    /// A variable reference.
-    Var(String),
+    /// A variable reference, and where the interpreter found it last.
+    Var(String, VarSlot),
     /// `!e` or `-e`
     Unary {
         /// The operator.

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use crate::ast::{
     BinOp, Block, Expr, ExprKind, FormatPart, FuncDef, Ident, PipeExpr, PipeKind, PipeOp, Redirect,
-    RedirectKind, Script, Span, Stage, Stmt, StmtKind, Ty, TypeExpr, UnOp, Word, WordPart,
+    RedirectKind, Script, Span, Stage, Stmt, StmtKind, Ty, TypeExpr, UnOp, VarSlot, Word, WordPart,
 };
 use crate::diag::Diag;
 use crate::lexer::{lex, lex_range, CmdPart, CmdWord, TokKind, Token, TplPart};
@@ -357,7 +357,7 @@ impl<'a> Parser<'a> {
                 let op = assign_op(&self.bump().kind);
                 let value = self.expr()?;
                 self.semi()?;
-                StmtKind::Assign { name, op, value }
+                StmtKind::Assign { name, op, value, slot: VarSlot::default() }
             }
             _ => {
                 let expr = self.expr()?;
@@ -852,7 +852,7 @@ impl<'a> Parser<'a> {
                 self.tall(self.height + 1, close)?;
                 return Ok(Expr { kind: ExprKind::Call { name, args }, span: t.span.to(close) });
             }
-            TokKind::Ident(name) => ExprKind::Var(name),
+            TokKind::Ident(name) => ExprKind::Var(name, VarSlot::default()),
             _ => {
                 let d = self.unexpected("an expression");
                 return Err(match t.kind {

@@ -134,3 +134,27 @@ fn a_function_may_return_a_job() {
         "1\n143\n"
     );
 }
+
+#[test]
+fn each_variable_reference_finds_its_own_variable_through_shadowing_recursion_and_catch() {
+    // The interpreter remembers where each reference found its variable (interp "Variables");
+    // these shapes visit the same references from different depths and scopes.
+    let out = stdout_of(
+        "int:x = 1; int:total = 0;\n\
+         func:depth = int(int:n) { int:x = n * 10; if (n == 0) { return x; } return x + depth(n - 1); }\n\
+         func:global = int() { return x + total; }\n\
+         func:boom = int(int:n) { int:y = n; [int]:xs = [1]; return xs[y]; }\n\
+         int:i = 0;\n\
+         while (i < 3) {\n\
+           int:x = i + 100;\n\
+           { int:x = i + 200; total = total + x; }\n\
+           total = total + x;\n\
+           for (v in [1, 2]) { int:x = v; total = total + x; }\n\
+           try { total = total + boom(5); } catch (string:e) { int:x = 7; total = total + x; }\n\
+           i = i + 1;\n\
+         }\n\
+         print(x, total, depth(3), global());\n",
+    );
+    // Per iteration: (i+200) + (i+100) + 1 + 2 + 7 = 2i + 310; over i = 0..2: 936.
+    assert_eq!(out, "1 936 60 937\n");
+}

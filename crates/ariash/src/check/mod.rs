@@ -257,7 +257,7 @@ impl Checker {
                 }
                 self.declare(name, ty.ty.clone());
             }
-            StmtKind::Assign { name, op, value } => {
+            StmtKind::Assign { name, op, value, .. } => {
                 let vt = self.expr(value);
                 let Some(target) = self.var_ty(name) else {
                     return;
@@ -640,7 +640,7 @@ impl Checker {
                 Some(Ty::Job)
             }
             ExprKind::Bool(_) => Some(Ty::Bool),
-            ExprKind::Var(name) => self.var_ty(&Ident { name: name.clone(), span: e.span }),
+            ExprKind::Var(name, _) => self.var_ty(&Ident { name: name.clone(), span: e.span }),
             ExprKind::List(items) => self.list(items),
             ExprKind::Unary { op, expr } => {
                 let t = self.expr(expr)?;

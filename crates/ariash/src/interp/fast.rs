@@ -73,13 +73,25 @@ macro_rules! sync {
 
 impl Interp<'_> {
     /// Evaluates `e` if no part of it can wait; `None` (having changed nothing) otherwise.
+    /// The leaves (an int, a variable) are evaluated here, inlined into the caller; the
+    /// rest in [`eval_sync_node`](Interp::eval_sync_node).
+    #[inline(always)]
     pub(super) fn eval_sync(&mut self, e: &Expr) -> Option<Eval<Value>> {
+        match &e.kind {
+            ExprKind::Int(n) => Some(Ok(Value::Int(*n))),
+            ExprKind::Var(name, slot) => Some(self.var(name, slot, e.span)),
+            _ => self.eval_sync_node(e),
+        }
+    }
+
+    #[inline(never)]
+    fn eval_sync_node(&mut self, e: &Expr) -> Option<Eval<Value>> {
         Some(Ok(match &e.kind {
             ExprKind::Int(n) => Value::Int(*n),
             ExprKind::Str(s) => Value::str(s.clone()),
             ExprKind::Bool(b) => Value::Bool(*b),
             ExprKind::Duration(d) => Value::Duration(*d),
-            ExprKind::Var(name) => return Some(self.var(name, e.span)),
+            ExprKind::Var(name, slot) => return Some(self.var(name, slot, e.span)),
             ExprKind::List(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for item in items {
@@ -200,16 +212,41 @@ impl Interp<'_> {
                 };
                 self.declare(&name.name, value);
             }
-            StmtKind::Assign { name, op, value } => {
-                if let Some((current, parts)) = self.appending(&name.name, *op, value) {
+            StmtKind::Assign { name, op, value, slot } => {
+                // An int (or any value that is not appended to in place): one lookup, and the
+                // new value written where it was found. Evaluating `value` synchronously
+                // declares nothing, so the location stays valid.
+                if let Some((depth, index)) = self.locate(&name.name, slot) {
+                    if !matches!(
+                        self.scopes[depth].get_index(index),
+                        Some((_, Value::Str(_) | Value::List(_)))
+                    ) {
+                        let rhs = sync!(self, value);
+                        let Some((_, cur)) = self.scopes[depth].get_index_mut(index) else {
+                            return Some(Ok(()));
+                        };
+                        return Some(match (op, cur, rhs) {
+                            (None, Value::Int(cur), Value::Int(n)) => {
+                                *cur = n;
+                                Ok(())
+                            }
+                            (None, cur, rhs) => {
+                                *cur = rhs;
+                                Ok(())
+                            }
+                            (Some(op), cur, rhs) => arith(*op, cur.clone(), rhs, stmt.span).map(|v| *cur = v),
+                        });
+                    }
+                }
+                if let Some((current, parts)) = self.appending(&name.name, slot, *op, value) {
                     let mut operands = Vec::with_capacity(parts.len());
                     for part in parts {
                         operands.push(sync!(self, part));
                     }
-                    return Some(self.append_values(&name.name, current, operands, stmt.span));
+                    return Some(self.append_values(&name.name, slot, current, operands, stmt.span));
                 }
                 let rhs = sync!(self, value);
-                return Some(self.assign(&name.name, *op, rhs, stmt.span));
+                return Some(self.assign(&name.name, slot, *op, rhs, stmt.span));
             }
             StmtKind::SetIndex { name, index, op, value } => {
                 let key = sync!(self, index);

@@ -9,6 +9,17 @@
 //! status of the last pipeline run (0 if none ran). A runtime error exits with 1, a
 //! termination signal with `128 + signal`.
 //!
+//! # Variables
+//!
+//! Each block (and function frame, loop iteration, `catch`) has a scope: its variables in
+//! declaration order. A name is found by walking the scopes from the innermost out. Each
+//! variable reference in the tree (and each assignment) also remembers where it found its
+//! variable last ([`VarSlot`]: how many scopes out, which entry), and looks there first. Scoping is lexical and
+//! scopes are pushed exactly where blocks are, so a reference always finds its variable the
+//! same number of scopes out, at the same position (declarations in a block run in order,
+//! and one name is declared once per block); the cache is trusted when that entry still
+//! carries the name, and debug builds check it against the walk.
+//!
 //! No child outlives ariash: when the script runs to its end, ariash waits for the background
 //! jobs still running; when it stops early (`exit`, a failed `?`, a runtime error) it sends
 //! them `SIGTERM`, then `SIGKILL` after the grace period, and reaps them.
@@ -34,7 +45,9 @@ use std::time::Duration;
 
 use indexmap::IndexMap;
 
-use crate::ast::{BinOp, Block, Expr, ExprKind, FormatPart, FuncDef, Script, Span, Stmt, StmtKind, UnOp};
+use crate::ast::{
+    BinOp, Block, Expr, ExprKind, FormatPart, FuncDef, Script, Span, Stmt, StmtKind, UnOp, VarSlot,
+};
 use crate::diag::{Diag, Source};
 use crate::signals::Groups;
 use crate::value::{StreamSource, Value};
@@ -45,8 +58,8 @@ use fast::{Step, WhileStep};
 const YIELD_EVERY: u32 = 128;
 pub(crate) use jobs::JobCell;
 
-/// One scope's variables.
-type Scope = rustc_hash::FxHashMap<String, Value>;
+/// One scope's variables, in declaration order (see [Variables](self#variables)).
+type Scope = indexmap::IndexMap<String, Value, rustc_hash::FxBuildHasher>;
 
 /// Why evaluation stopped early.
 #[derive(Debug)]
@@ -217,13 +230,57 @@ impl<'a> Interp<'a> {
         }
     }
 
-    fn lookup(&self, name: &str) -> Option<&Value> {
-        self.scopes.iter().rev().find_map(|s| s.get(name))
+    /// Where variable `name` is: (scope, entry), from the reference's `slot` when that
+    /// still names it (see [Variables](self#variables)), else by a walk from the innermost
+    /// scope, which refills `slot`.
+    #[inline]
+    fn locate(&self, name: &str, slot: &VarSlot) -> Option<(usize, usize)> {
+        let packed = slot.get();
+        if packed != 0 {
+            let depth = self.scopes.len().wrapping_sub((packed >> 32) as usize);
+            let index = (packed & 0xffff_ffff) as usize;
+            if self
+                .scopes
+                .get(depth)
+                .and_then(|s| s.get_index(index))
+                .is_some_and(|(k, _)| same_name(k, name))
+            {
+                debug_assert_eq!(
+                    Some((depth, index)),
+                    self.walk(name),
+                    "a cached slot for `{name}` is stale"
+                );
+                return Some((depth, index));
+            }
+        }
+        let (depth, index) = self.walk(name)?;
+        if let Ok(index32) = u32::try_from(index) {
+            slot.set((((self.scopes.len() - depth) as u64) << 32) | u64::from(index32));
+        }
+        Some((depth, index))
+    }
+
+    /// Where variable `name` is, looked up by name from the innermost scope out.
+    fn walk(&self, name: &str) -> Option<(usize, usize)> {
+        (0..self.scopes.len()).rev().find_map(|d| Some((d, self.scopes[d].get_index_of(name)?)))
+    }
+
+    #[inline]
+    fn lookup_at(&self, name: &str, slot: &VarSlot) -> Option<&Value> {
+        let (depth, index) = self.locate(name, slot)?;
+        self.scopes[depth].get_index(index).map(|(_, v)| v)
+    }
+
+    #[inline]
+    fn lookup_mut_at(&mut self, name: &str, slot: &VarSlot) -> Option<&mut Value> {
+        let (depth, index) = self.locate(name, slot)?;
+        self.scopes[depth].get_index_mut(index).map(|(_, v)| v)
     }
 
     /// A variable's value, or a function of the script named so.
-    fn var(&self, name: &str, span: Span) -> Eval<Value> {
-        if let Some(v) = self.lookup(name) {
+    #[inline]
+    fn var(&self, name: &str, slot: &VarSlot, span: Span) -> Eval<Value> {
+        if let Some(v) = self.lookup_at(name, slot) {
             return Ok(v.clone());
         }
         match self.funcs.get(name) {
@@ -340,16 +397,16 @@ impl<'a> Interp<'a> {
                     };
                     self.declare(&name.name, value);
                 }
-                StmtKind::Assign { name, op, value } => {
-                    if let Some((current, parts)) = self.appending(&name.name, *op, value) {
+                StmtKind::Assign { name, op, value, slot } => {
+                    if let Some((current, parts)) = self.appending(&name.name, slot, *op, value) {
                         let mut operands = Vec::with_capacity(parts.len());
                         for part in parts {
                             operands.push(self.eval(part).await?);
                         }
-                        return self.append_values(&name.name, current, operands, stmt.span);
+                        return self.append_values(&name.name, slot, current, operands, stmt.span);
                     }
                     let rhs = self.eval(value).await?;
-                    self.assign(&name.name, *op, rhs, stmt.span)?;
+                    self.assign(&name.name, slot, *op, rhs, stmt.span)?;
                 }
                 StmtKind::Expr(e) => {
                     self.eval(e).await?;
@@ -519,15 +576,15 @@ impl<'a> Interp<'a> {
     }
 
     /// `name = rhs;` or `name op= rhs;`.
-    fn assign(&mut self, name: &str, op: Option<BinOp>, rhs: Value, span: Span) -> Eval<()> {
+    fn assign(&mut self, name: &str, at: &VarSlot, op: Option<BinOp>, rhs: Value, span: Span) -> Eval<()> {
         let new = match op {
             Some(op) => {
-                let cur = self.lookup(name).cloned().unwrap_or(Value::Int(0));
+                let cur = self.lookup_at(name, at).cloned().unwrap_or(Value::Int(0));
                 arith(op, cur, rhs, span)?
             }
             None => rhs,
         };
-        if let Some(slot) = self.lookup_mut(name) {
+        if let Some(slot) = self.lookup_mut_at(name, at) {
             *slot = new;
         }
         Ok(())
@@ -592,7 +649,7 @@ impl<'a> Interp<'a> {
                     }
                     Value::list(out)
                 }
-                ExprKind::Var(name) => self.var(name, e.span)?,
+                ExprKind::Var(name, slot) => self.var(name, slot, e.span)?,
                 ExprKind::Unary { op, expr } => {
                     let v = self.eval(expr).await?;
                     unary(*op, v, e.span)?
@@ -627,8 +684,15 @@ impl<'a> Interp<'a> {
     /// being the variable's value read before the operands were evaluated (as `name + a`
     /// would): the operands are appended to it in place (the variable lets go of it first,
     /// so unless another holds it too, nothing is copied).
-    fn append_values(&mut self, name: &str, mut value: Value, operands: Vec<Value>, span: Span) -> Eval<()> {
-        if let Some(slot) = self.lookup_mut(name) {
+    fn append_values(
+        &mut self,
+        name: &str,
+        at: &VarSlot,
+        mut value: Value,
+        operands: Vec<Value>,
+        span: Span,
+    ) -> Eval<()> {
+        if let Some(slot) = self.lookup_mut_at(name, at) {
             // Drop the variable's reference so that `value` is the only one left.
             *slot = Value::Bool(false);
         }
@@ -646,7 +710,7 @@ impl<'a> Interp<'a> {
         if result.is_ok() {
             result = self.check_len(&value, span);
         }
-        if let Some(slot) = self.lookup_mut(name) {
+        if let Some(slot) = self.lookup_mut_at(name, at) {
             *slot = value;
         }
         result
@@ -657,10 +721,11 @@ impl<'a> Interp<'a> {
     fn appending<'e>(
         &self,
         name: &str,
+        at: &VarSlot,
         op: Option<BinOp>,
         value: &'e Expr,
     ) -> Option<(Value, Vec<&'e Expr>)> {
-        let current = self.lookup(name).filter(|v| matches!(v, Value::Str(_) | Value::List(_)))?;
+        let current = self.lookup_at(name, at).filter(|v| matches!(v, Value::Str(_) | Value::List(_)))?;
         let parts = appended(name, op, value)?;
         Some((current.clone(), parts))
     }
@@ -690,6 +755,13 @@ impl<'a> Interp<'a> {
     }
 }
 
+/// `a == b` for variable names, compared inline: names are short, and a call to `memcmp`
+/// costs more than the comparison.
+#[inline]
+fn same_name(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+}
+
 /// The operands `name = name + a + b ...;` or `name += a;` appends to `name`, in order.
 fn appended<'e>(name: &str, op: Option<BinOp>, value: &'e Expr) -> Option<Vec<&'e Expr>> {
     match op {
@@ -705,7 +777,7 @@ fn appended<'e>(name: &str, op: Option<BinOp>, value: &'e Expr) -> Option<Vec<&'
                 parts.push(&**rhs);
                 e = lhs;
             }
-            ExprKind::Var(v) if v == name && !parts.is_empty() => {
+            ExprKind::Var(v, _) if v == name && !parts.is_empty() => {
                 parts.reverse();
                 return Some(parts);
             }
