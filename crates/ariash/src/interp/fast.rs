@@ -332,7 +332,7 @@ impl Interp<'_> {
 /// `a op b` on two ints when it is a comparison or an add, subtract or multiply that does
 /// not overflow: the common case of a loop, without [`arith`]'s general dispatch. `None`
 /// leaves it (and any error) to [`arith`].
-#[inline]
+#[inline(always)]
 fn int_op(op: BinOp, a: i64, b: i64) -> Option<Value> {
     Some(match op {
         BinOp::Add => Value::Int(a.checked_add(b)?),
