@@ -79,7 +79,10 @@ impl Interp<'_> {
     pub(super) fn eval_sync(&mut self, e: &Expr) -> Option<Eval<Value>> {
         match &e.kind {
             ExprKind::Int(n) => Some(Ok(Value::Int(*n))),
-            ExprKind::Var(name, slot) => Some(self.var(name, slot, e.span)),
+            ExprKind::Var(name, slot) => match self.cached_value(name, slot) {
+                Some(&Value::Int(n)) => Some(Ok(Value::Int(n))),
+                _ => Some(self.var(name, slot, e.span)),
+            },
             _ => self.eval_sync_node(e),
         }
     }
@@ -144,6 +147,9 @@ impl Interp<'_> {
                 let r = sync!(self, rhs);
                 if let (Value::Int(a), Value::Int(b)) = (&l, &r) {
                     if let Some(v) = int_op(*op, *a, *b) {
+                        // Two ints own nothing: skip the out-of-line drop of a `Value`.
+                        std::mem::forget(l);
+                        std::mem::forget(r);
                         return Some(Ok(v));
                     }
                 }
@@ -225,11 +231,13 @@ impl Interp<'_> {
                         let Some((_, cur)) = self.scopes[depth].get_index_mut(index) else {
                             return Some(Ok(()));
                         };
+                        if let (None, Value::Int(c), Value::Int(n)) = (op, &mut *cur, &rhs) {
+                            *c = *n;
+                            // An int owns nothing: skip the out-of-line drop of a `Value`.
+                            std::mem::forget(rhs);
+                            return Some(Ok(()));
+                        }
                         return Some(match (op, cur, rhs) {
-                            (None, Value::Int(cur), Value::Int(n)) => {
-                                *cur = n;
-                                Ok(())
-                            }
                             (None, cur, rhs) => {
                                 *cur = rhs;
                                 Ok(())
@@ -277,10 +285,13 @@ impl Interp<'_> {
                 return WhileStep::Done(Err(flow));
             }
             match self.eval_sync(cond) {
-                Some(Ok(Value::Bool(true))) => {}
-                Some(Ok(Value::Bool(false))) => {
-                    self.ticks += 1;
-                    return WhileStep::Done(Ok(()));
+                Some(Ok(v @ Value::Bool(b))) => {
+                    // A bool owns nothing: skip the out-of-line drop of a `Value`.
+                    std::mem::forget(v);
+                    if !b {
+                        self.ticks += 1;
+                        return WhileStep::Done(Ok(()));
+                    }
                 }
                 Some(Ok(_)) => {
                     return WhileStep::Done(Err(runtime_error(cond.span, "not a bool", "expected a bool")))

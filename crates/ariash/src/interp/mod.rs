@@ -235,29 +235,36 @@ impl<'a> Interp<'a> {
     /// scope, which refills `slot`.
     #[inline]
     fn locate(&self, name: &str, slot: &VarSlot) -> Option<(usize, usize)> {
-        let packed = slot.get();
-        if packed != 0 {
-            let depth = self.scopes.len().wrapping_sub((packed >> 32) as usize);
-            let index = (packed & 0xffff_ffff) as usize;
-            if self
-                .scopes
-                .get(depth)
-                .and_then(|s| s.get_index(index))
-                .is_some_and(|(k, _)| same_name(k, name))
-            {
-                debug_assert_eq!(
-                    Some((depth, index)),
-                    self.walk(name),
-                    "a cached slot for `{name}` is stale"
-                );
-                return Some((depth, index));
-            }
+        if let Some(at) = self.cached(name, slot) {
+            return Some(at);
         }
         let (depth, index) = self.walk(name)?;
         if let Ok(index32) = u32::try_from(index) {
             slot.set((((self.scopes.len() - depth) as u64) << 32) | u64::from(index32));
         }
         Some((depth, index))
+    }
+
+    /// Where `slot` says variable `name` is, if that entry still carries the name.
+    #[inline(always)]
+    fn cached(&self, name: &str, slot: &VarSlot) -> Option<(usize, usize)> {
+        let packed = slot.get();
+        let depth = self.scopes.len().wrapping_sub((packed >> 32) as usize);
+        let index = (packed & 0xffff_ffff) as usize;
+        // An empty slot (0) gives `depth == len`, which no scope has.
+        let (key, _) = self.scopes.get(depth)?.get_index(index)?;
+        if !same_name(key, name) {
+            return None;
+        }
+        debug_assert_eq!(Some((depth, index)), self.walk(name), "a cached slot for `{name}` is stale");
+        Some((depth, index))
+    }
+
+    /// The value at the location `slot` caches for variable `name`, if still valid.
+    #[inline(always)]
+    pub(super) fn cached_value(&self, name: &str, slot: &VarSlot) -> Option<&Value> {
+        let (depth, index) = self.cached(name, slot)?;
+        self.scopes[depth].get_index(index).map(|(_, v)| v)
     }
 
     /// Where variable `name` is, looked up by name from the innermost scope out.
