@@ -19,6 +19,7 @@ mod files;
 mod jobs;
 mod pipeline;
 mod sandbox;
+mod session;
 mod stream;
 mod text;
 
@@ -41,6 +42,7 @@ use crate::value::{StreamSource, Value};
 
 use fast::Step;
 pub(crate) use jobs::JobCell;
+pub(crate) use session::{LineEnd, Session};
 
 /// One scope's variables.
 type Scope = rustc_hash::FxHashMap<String, Value>;
