@@ -34,6 +34,8 @@ fn variables_and_functions_persist_across_lines() {
     let pty = start(&dir, &home);
     pty.line(&p(&dir), "int:n = 20");
     pty.line(&p(&dir), "func:twice = int(int:x) { return 2 * x; }");
+    pty.line(&p(&dir), "int:n = 10"); // a new declaration shadows the earlier one
+    pty.line(&p(&dir), "n = n * 2");
     pty.send("print(f\"got {twice(n) + 2}\")\r");
     pty.wait_for("got 42");
     pty.send("exit(0)\r");
@@ -48,6 +50,8 @@ fn an_error_is_shown_and_the_repl_goes_on() {
     pty.wait_for("nope");
     pty.line(&p(&dir), "int:z = int(\"x\")");
     pty.wait_for("[1]> ");
+    pty.line(&p(&dir), "print(z)");
+    pty.wait_for("unknown variable `z`");
     pty.send("print(\"still here\")\r");
     pty.wait_for("\nstill here\n");
     pty.send("exit(0)\r");

@@ -26,8 +26,9 @@
 //!
 //! # Lines
 //!
-//! A line is parsed and checked after the lines accepted before it (so their variables and
-//! functions are known), trying it as written and then with a `;` appended. A line that is
+//! A line is parsed, then checked with the variables and functions of the lines accepted
+//! before it as an outer scope (so it may declare a name again), trying it as written and
+//! then with a `;` appended. A line that is
 //! not ariash may be a bare command (see [`bare`]). A runtime error is shown as in scripts
 //! and the REPL goes on; `exit(n)` leaves with status n.
 
@@ -45,6 +46,7 @@ use rustyline::history::DefaultHistory;
 use rustyline::{Editor, ExternalPrinter};
 
 use crate::ast::Stmt;
+use crate::check::CheckSession;
 use crate::diag::{Diag, Source};
 use crate::interp::{LineEnd, Session};
 use editor::AriashHelper;
@@ -180,23 +182,20 @@ fn execute(requests: &mpsc::Receiver<Request>, replies: &mpsc::Sender<Reply>) ->
     let runtime = crate::script_runtime()?;
     let groups = Arc::new(crate::signals::Groups::default());
     let mut session = Session::new(groups, crate::signals::grace_from_env());
-    let mut transcript = String::new();
+    let mut checked = CheckSession::default();
     let mut code = None;
     while let Ok(Request::Line(line)) = requests.recv() {
-        let status = match compile_line(&transcript, &line, &session) {
+        let status = match compile_line(&mut checked, &line, &session) {
             Err((source, diags)) => {
                 crate::diag::eprint_text(&crate::diag::render(&diags, &source));
                 2
             }
-            Ok((source, stmts, accepted)) => match runtime.block_on(session.run_line(&source, &stmts)) {
+            Ok((source, stmts)) => match runtime.block_on(session.run_line(&source, &stmts)) {
                 LineEnd::Exit(n) => {
                     code = Some(n);
                     break;
                 }
-                LineEnd::Status(n) => {
-                    transcript.push_str(&accepted);
-                    n
-                }
+                LineEnd::Status(n) => n,
             },
         };
         let reply = Reply { status, jobs: session.jobs(), names: session.names() };
@@ -208,15 +207,18 @@ fn execute(requests: &mpsc::Receiver<Request>, replies: &mpsc::Sender<Reply>) ->
     Ok(code.unwrap_or(0))
 }
 
-/// What a line compiles to: the source to report errors against, the line's statements and
-/// the text to add to the transcript.
-type Compiled = (Source, Vec<Stmt>, String);
+/// What a line compiles to: the source to report errors against and the line's statements.
+type Compiled = (Source, Vec<Stmt>);
 
-/// Parses and checks `line` after `transcript` (see the module docs).
-fn compile_line(transcript: &str, line: &str, session: &Session) -> Result<Compiled, (Source, Vec<Diag>)> {
+/// Parses and checks `line` in the session (see the module docs).
+fn compile_line(
+    checked: &mut CheckSession,
+    line: &str,
+    session: &Session,
+) -> Result<Compiled, (Source, Vec<Diag>)> {
     let mut first_error = None;
     for text in [line.to_string(), format!("{line};")] {
-        match compile_after(transcript, &text) {
+        match compile(checked, text) {
             Ok(done) => return Ok(done),
             Err(e) => {
                 first_error.get_or_insert(e);
@@ -224,26 +226,27 @@ fn compile_line(transcript: &str, line: &str, session: &Session) -> Result<Compi
         }
     }
     let is_name = |w: &str| {
-        crate::check::BUILTINS.iter().any(|(n, _)| *n == w) || session.has_var(w) || session.has_func(w)
+        crate::check::BUILTINS.iter().any(|(n, _)| *n == w)
+            || session.has_var(w)
+            || session.has_func(w)
+            || checked.has(w)
     };
     if let Some(code) = bare::translate(line, is_name) {
-        if let Ok(done) = compile_after(transcript, &code) {
+        if let Ok(done) = compile(checked, code) {
             return Ok(done);
         }
     }
     Err(first_error.unwrap_or_else(|| (Source::new("<repl>", line), Vec::new())))
 }
 
-fn compile_after(transcript: &str, text: &str) -> Result<Compiled, (Source, Vec<Diag>)> {
-    let accepted = format!("{text}\n");
-    let source = Source::new("<repl>", format!("{transcript}{accepted}"));
+fn compile(checked: &mut CheckSession, text: String) -> Result<Compiled, (Source, Vec<Diag>)> {
+    let source = Source::new("<repl>", text);
     let script = match crate::parser::parse_here(&source.text) {
         Ok(script) => script,
         Err(d) => return Err((source, vec![d])),
     };
-    if let Err(diags) = crate::check::check_here(&script) {
+    if let Err(diags) = checked.check_line(&script) {
         return Err((source, diags));
     }
-    let stmts = script.stmts.into_iter().filter(|s| s.span.start >= transcript.len()).collect();
-    Ok((source, stmts, accepted))
+    Ok((source, script.stmts))
 }
