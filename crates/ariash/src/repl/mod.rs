@@ -101,8 +101,8 @@ pub fn run() -> io::Result<i32> {
         .name("ariash-editor".into())
         .stack_size(crate::stack::SCRIPT_STACK)
         .spawn(move || edit(&req_tx, &reply_rx, &printer_tx))?;
-    let _printer = printer_rx.recv().map_err(io::Error::other)??;
-    let code = crate::stack::on_script_stack(move || execute(&req_rx, &reply_tx))??;
+    let notices = printer_rx.recv().map_err(io::Error::other)??;
+    let code = crate::stack::on_script_stack(move || execute(&req_rx, &reply_tx, notices))??;
     let _ = editor.join();
     Ok(code)
 }
@@ -177,11 +177,22 @@ fn prompt(last: &Reply) -> String {
     format!("{cwd}{status}{jobs}> ")
 }
 
-/// The runtime thread: runs each line in the session.
-fn execute(requests: &mpsc::Receiver<Request>, replies: &mpsc::Sender<Reply>) -> io::Result<i32> {
+/// The runtime thread: runs each line in the session. `_notices` prints above the prompt
+/// (for finished-job notices, not printed yet).
+///
+/// Signals are not handled yet: at the prompt Ctrl-C only clears the line (the terminal is in
+/// raw mode), but while a line runs it ends ariash with the default action, and the line's
+/// process groups are not told (the scripts' watcher in [`crate::signals`] latches
+/// termination for good, which does not fit a REPL; job control will replace this).
+fn execute(
+    requests: &mpsc::Receiver<Request>,
+    replies: &mpsc::Sender<Reply>,
+    _notices: NoticePrinter,
+) -> io::Result<i32> {
     let runtime = crate::script_runtime()?;
     let groups = Arc::new(crate::signals::Groups::default());
-    let mut session = Session::new(groups, crate::signals::grace_from_env());
+    let grace = crate::signals::grace_from_env();
+    let mut session = Session::new(groups, grace);
     let mut checked = CheckSession::default();
     let mut code = None;
     while let Ok(Request::Line(line)) = requests.recv() {
