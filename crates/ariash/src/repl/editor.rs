@@ -231,7 +231,16 @@ impl Helper for AriashHelper {}
 
 #[cfg(test)]
 mod tests {
-    use super::incomplete;
+    use super::{error_span, incomplete, AriashHelper};
+
+    #[test]
+    fn only_a_finished_line_that_does_not_parse_has_an_error_span() {
+        let helper = AriashHelper::new();
+        assert!(error_span(&helper, "print(1 +)").is_some());
+        assert_eq!(error_span(&helper, "print(1)"), None);
+        assert_eq!(error_span(&helper, "print(1"), None);
+        assert_eq!(error_span(&helper, "echo hi | tr a-z A-Z"), None);
+    }
 
     #[test]
     fn open_brackets_and_strings_continue_the_input() {
