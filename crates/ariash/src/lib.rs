@@ -17,6 +17,7 @@ pub mod diag;
 mod interp;
 pub mod lexer;
 pub mod parser;
+pub mod repl;
 pub mod signals;
 pub mod stack;
 pub mod value;
@@ -96,7 +97,7 @@ fn run_here(source: &Source, script: &ast::Script, args: Vec<String>) -> std::io
 /// serve alike, and epoll starts faster: `io_uring_setup` and its mappings cost more than
 /// the whole rest of ariash's start-up (ash-startup in aria-bench: 3.0 ms p50 with io_uring,
 /// 1.2 ms with epoll).
-fn script_runtime() -> std::io::Result<aria_io::Runtime> {
+pub(crate) fn script_runtime() -> std::io::Result<aria_io::Runtime> {
     let mut builder = aria_io::Builder::new_current_thread();
     if std::env::var_os("ARIA_IO_BACKEND").is_none_or(|v| v.is_empty()) {
         builder.backend(aria_io::BackendKind::Epoll);

@@ -50,12 +50,21 @@ fn main() -> ExitCode {
     let check = cli.check;
     let (source, args) = match prepare(cli) {
         Ok(Some(prepared)) => prepared,
-        Ok(None) => Cli::command()
+        Ok(None) if check => Cli::command()
             .error(
                 clap::error::ErrorKind::MissingRequiredArgument,
                 "a script FILE, `-` for stdin, or -c TEXT is required",
             )
             .exit(),
+        Ok(None) => {
+            return match ariash::repl::run() {
+                Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(255)),
+                Err(e) => {
+                    eprint_text(&format!("ariash: cannot start the interactive shell: {e}\n"));
+                    ExitCode::from(70)
+                }
+            };
+        }
         Err(Refusal(message, status)) => {
             eprint_text(&format!("ariash: {message}\n"));
             return ExitCode::from(status);
@@ -76,7 +85,7 @@ fn main() -> ExitCode {
 }
 
 /// The script to run and its arguments; `None` when no script was given and stdin is a
-/// terminal.
+/// terminal (the interactive REPL).
 fn prepare(cli: Cli) -> Result<Option<(Source, Vec<String>)>, Refusal> {
     let mut rest = cli.rest.into_iter();
     let source = match cli.command {

@@ -33,7 +33,8 @@ fn version_prints_the_crate_version() {
 }
 
 #[test]
-fn no_script_with_a_terminal_on_stdin_is_a_usage_error_with_status_2() {
+fn check_without_a_script_and_a_terminal_on_stdin_is_a_usage_error_with_status_2() {
+    // Without --check, ariash on a terminal starts the REPL (tests/shell_repl.rs).
     let (mut master, mut slave) = (0, 0);
     // SAFETY: openpty writes two new descriptors; the name, termios and size are optional.
     let rc = unsafe {
@@ -46,7 +47,7 @@ fn no_script_with_a_terminal_on_stdin_is_a_usage_error_with_status_2() {
         (std::os::fd::OwnedFd::from_raw_fd(master), std::os::fd::OwnedFd::from_raw_fd(slave))
     };
     let dir = tempdir();
-    let r = finish(ariash(dir.path()).stdin(slave).spawn().expect("spawn ariash"));
+    let r = finish(ariash(dir.path()).arg("--check").stdin(slave).spawn().expect("spawn ariash"));
     drop(master);
     assert_eq!(r.status, 2, "{r:#?}");
     assert!(r.stderr.contains("a script FILE, `-` for stdin, or -c TEXT is required"), "{}", r.stderr);

@@ -11,6 +11,7 @@
 //! success.
 
 mod builtins;
+mod session;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use crate::diag::{suggest, Diag};
 
 use builtins::showable;
 pub use builtins::BUILTINS;
+pub(crate) use session::CheckSession;
 
 /// Checks a parsed script.
 ///

@@ -69,7 +69,7 @@ impl JobCell {
     }
 
     /// The status, if the job has finished.
-    fn finished(&self) -> Option<i32> {
+    pub(crate) fn finished(&self) -> Option<i32> {
         match *self.state.borrow() {
             JobState::Done(code) => Some(code),
             JobState::Running { .. } => None,

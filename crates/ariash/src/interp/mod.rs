@@ -30,6 +30,7 @@ mod files;
 mod jobs;
 mod pipeline;
 mod sandbox;
+mod session;
 mod stream;
 mod text;
 
@@ -57,6 +58,7 @@ use fast::{Step, WhileStep};
 /// Loop iterations between two yields to the runtime (see [`Interp::loop_tick`]).
 const YIELD_EVERY: u32 = 128;
 pub(crate) use jobs::JobCell;
+pub(crate) use session::{LineEnd, Session};
 
 /// One scope's variables, in declaration order (see [Variables](self#variables)).
 type Scope = indexmap::IndexMap<String, Value, rustc_hash::FxBuildHasher>;

@@ -2,6 +2,8 @@
 //! guard and collect its status and output.
 #![allow(dead_code)]
 
+pub mod pty;
+
 use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

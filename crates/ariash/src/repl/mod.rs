@@ -1,0 +1,263 @@
+//! The interactive REPL: `ariash` with no arguments and a terminal on stdin.
+//!
+//! # Threads
+//!
+//! The line editor runs on a thread of its own (the *editor thread*); the statements run on
+//! the calling thread (the *runtime thread*), on one current-thread `aria_io` runtime, on
+//! the script stack. The editor thread sends each entered line as a [`Request`] over a
+//! channel and waits for the [`Reply`] (the status, the running jobs, the session's names)
+//! before it prompts again, so a command's output never mixes with the prompt. Today the
+//! runtime thread waits for the next line between `block_on` calls; because the editor does
+//! not run on the runtime, the runtime thread can later watch background jobs while the
+//! prompt is idle (receive the lines through an async channel instead).
+//!
+//! # Line editor
+//!
+//! [rustyline], chosen over reedline because of finished-job notices: rustyline's
+//! `ExternalPrinter` wakes the editor through a pipe that it polls together with the terminal,
+//! without a timeout, while reedline's external printer is polled every 100 ms, so an idle
+//! reedline prompt keeps waking up. The runtime thread gets a [`NoticePrinter`] to print job
+//! notices above the prompt.
+//!
+//! Keys are rustyline's: emacs by default, vi with `ARIASH_EDIT_MODE=vi`; Ctrl-R searches
+//! the history backwards, Tab completes, → accepts the grey hint from history, Ctrl-D on an
+//! empty line leaves. Enter with an open bracket or string continues the input on the next
+//! line.
+//!
+//! # Lines
+//!
+//! A line is parsed, then checked with the variables and functions of the lines accepted
+//! before it as an outer scope (so it may declare a name again), trying it as written and
+//! then with a `;` appended. A line that is
+//! not ariash may be a bare command (see [`bare`]). A runtime error is shown as in scripts
+//! and the REPL goes on; `exit(n)` leaves with status n.
+
+mod bare;
+mod editor;
+mod history;
+
+use std::io;
+use std::sync::mpsc;
+use std::sync::Arc;
+
+use rustyline::config::{Config, EditMode};
+use rustyline::error::ReadlineError;
+use rustyline::history::DefaultHistory;
+use rustyline::{Editor, ExternalPrinter};
+
+use crate::ast::Stmt;
+use crate::check::CheckSession;
+use crate::diag::{Diag, Source};
+use crate::interp::{LineEnd, Session};
+use editor::AriashHelper;
+use history::HistoryFile;
+
+/// From the editor thread to the runtime thread.
+#[derive(Debug)]
+enum Request {
+    /// A line (possibly several, for multi-line input) to run.
+    Line(String),
+    /// The user left (Ctrl-D on an empty line).
+    End,
+}
+
+/// From the runtime thread to the editor thread, after a line.
+#[derive(Debug)]
+struct Reply {
+    status: i32,
+    jobs: usize,
+    names: Vec<String>,
+}
+
+/// Prints text above the prompt while the editor waits for input (for finished-job
+/// notices), waking the editor through its pipe.
+pub struct NoticePrinter(Box<dyn ExternalPrinter + Send>);
+
+impl std::fmt::Debug for NoticePrinter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NoticePrinter")
+    }
+}
+
+impl NoticePrinter {
+    /// Prints `text` (ending with a newline) above the prompt.
+    ///
+    /// # Errors
+    /// Writing to the editor's pipe failed.
+    pub fn print(&mut self, text: String) -> io::Result<()> {
+        self.0.print(text).map_err(io::Error::other)
+    }
+}
+
+/// Runs the REPL until `exit(n)` or Ctrl-D and returns the exit status.
+///
+/// # Errors
+/// The terminal, the editor thread or the runtime could not be set up.
+pub fn run() -> io::Result<i32> {
+    let (req_tx, req_rx) = mpsc::channel::<Request>();
+    let (reply_tx, reply_rx) = mpsc::channel::<Reply>();
+    let (printer_tx, printer_rx) = mpsc::channel::<io::Result<NoticePrinter>>();
+    let editor = std::thread::Builder::new()
+        .name("ariash-editor".into())
+        .stack_size(crate::stack::SCRIPT_STACK)
+        .spawn(move || edit(&req_tx, &reply_rx, &printer_tx))?;
+    let notices = printer_rx.recv().map_err(io::Error::other)??;
+    let code = crate::stack::on_script_stack(move || execute(&req_rx, &reply_tx, notices))??;
+    let _ = editor.join();
+    Ok(code)
+}
+
+/// The editor thread: reads lines and sends them, prompting again after each reply.
+fn edit(
+    req: &mpsc::Sender<Request>,
+    replies: &mpsc::Receiver<Reply>,
+    printer: &mpsc::Sender<io::Result<NoticePrinter>>,
+) {
+    let mode = match std::env::var("ARIASH_EDIT_MODE").as_deref() {
+        Ok("vi") => EditMode::Vi,
+        _ => EditMode::Emacs,
+    };
+    let config = Config::builder().edit_mode(mode).auto_add_history(false).build();
+    let mut rl = match Editor::<AriashHelper, DefaultHistory>::with_config(config) {
+        Ok(rl) => rl,
+        Err(e) => {
+            let _ = printer.send(Err(io::Error::other(e)));
+            return;
+        }
+    };
+    rl.set_helper(Some(AriashHelper::new()));
+    let made = rl.create_external_printer().map(|p| NoticePrinter(Box::new(p))).map_err(io::Error::other);
+    if printer.send(made).is_err() {
+        return;
+    }
+    let mut file = HistoryFile::open();
+    let mut last = Reply { status: 0, jobs: 0, names: Vec::new() };
+    loop {
+        for line in file.new_lines() {
+            let _ = rl.add_history_entry(line);
+        }
+        let line = match rl.readline(&prompt(&last)) {
+            Ok(line) => line,
+            Err(ReadlineError::Interrupted) => continue,
+            Err(_) => {
+                let _ = req.send(Request::End);
+                return;
+            }
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        if req.send(Request::Line(line.clone())).is_err() {
+            return;
+        }
+        let Ok(reply) = replies.recv() else { return };
+        file.append(&line, reply.status);
+        if let Some(helper) = rl.helper_mut() {
+            helper.names.clone_from(&reply.names);
+        }
+        last = reply;
+    }
+}
+
+/// The prompt: the directory (`~` for `$HOME`), the last status if not 0, the running jobs.
+fn prompt(last: &Reply) -> String {
+    let cwd =
+        std::env::current_dir().map(|d| d.to_string_lossy().into_owned()).unwrap_or_else(|_| "?".into());
+    let home = std::env::var("HOME").unwrap_or_default();
+    let cwd = match cwd.strip_prefix(&home) {
+        Some(rest) if !home.is_empty() && (rest.is_empty() || rest.starts_with('/')) => format!("~{rest}"),
+        _ => cwd,
+    };
+    let status = if last.status == 0 { String::new() } else { format!(" [{}]", last.status) };
+    let jobs = match last.jobs {
+        0 => String::new(),
+        1 => " (1 job)".to_string(),
+        n => format!(" ({n} jobs)"),
+    };
+    format!("{cwd}{status}{jobs}> ")
+}
+
+/// The runtime thread: runs each line in the session. `_notices` prints above the prompt
+/// (for finished-job notices, not printed yet).
+///
+/// Signals are not handled yet: at the prompt Ctrl-C only clears the line (the terminal is in
+/// raw mode), but while a line runs it ends ariash with the default action, and the line's
+/// process groups are not told (the scripts' watcher in [`crate::signals`] latches
+/// termination for good, which does not fit a REPL; job control will replace this).
+fn execute(
+    requests: &mpsc::Receiver<Request>,
+    replies: &mpsc::Sender<Reply>,
+    _notices: NoticePrinter,
+) -> io::Result<i32> {
+    let runtime = crate::script_runtime()?;
+    let groups = Arc::new(crate::signals::Groups::default());
+    let grace = crate::signals::grace_from_env();
+    let mut session = Session::new(groups, grace);
+    let mut checked = CheckSession::default();
+    let mut code = None;
+    while let Ok(Request::Line(line)) = requests.recv() {
+        let status = match compile_line(&mut checked, &line, &session) {
+            Err((source, diags)) => {
+                crate::diag::eprint_text(&crate::diag::render(&diags, &source));
+                2
+            }
+            Ok((source, stmts)) => match runtime.block_on(session.run_line(&source, &stmts)) {
+                LineEnd::Exit(n) => {
+                    code = Some(n);
+                    break;
+                }
+                LineEnd::Status(n) => n,
+            },
+        };
+        let reply = Reply { status, jobs: session.jobs(), names: session.names() };
+        if replies.send(reply).is_err() {
+            break;
+        }
+    }
+    runtime.block_on(session.finish());
+    Ok(code.unwrap_or(0))
+}
+
+/// What a line compiles to: the source to report errors against and the line's statements.
+type Compiled = (Source, Vec<Stmt>);
+
+/// Parses and checks `line` in the session (see the module docs).
+fn compile_line(
+    checked: &mut CheckSession,
+    line: &str,
+    session: &Session,
+) -> Result<Compiled, (Source, Vec<Diag>)> {
+    let mut first_error = None;
+    for text in [line.to_string(), format!("{line};")] {
+        match compile(checked, text) {
+            Ok(done) => return Ok(done),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    let is_name = |w: &str| {
+        crate::check::BUILTINS.iter().any(|(n, _)| *n == w)
+            || session.has_var(w)
+            || session.has_func(w)
+            || checked.has(w)
+    };
+    if let Some(code) = bare::translate(line, is_name) {
+        if let Ok(done) = compile(checked, code) {
+            return Ok(done);
+        }
+    }
+    Err(first_error.unwrap_or_else(|| (Source::new("<repl>", line), Vec::new())))
+}
+
+fn compile(checked: &mut CheckSession, text: String) -> Result<Compiled, (Source, Vec<Diag>)> {
+    let source = Source::new("<repl>", text);
+    let script = match crate::parser::parse_here(&source.text) {
+        Ok(script) => script,
+        Err(d) => return Err((source, vec![d])),
+    };
+    if let Err(diags) = checked.check_line(&script) {
+        return Err((source, diags));
+    }
+    Ok((source, script.stmts))
+}

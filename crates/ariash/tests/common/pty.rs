@@ -1,0 +1,134 @@
+//! A pseudo-terminal harness for the REPL tests: ariash runs on a pty whose output feeds a
+//! vt100 screen; tests type keys and wait until the screen shows a text.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use super::HANG_GUARD;
+
+/// ariash running on a pseudo-terminal.
+pub struct Pty {
+    writer: Arc<Mutex<File>>,
+    screen: Arc<Mutex<vt100::Parser>>,
+    child: Child,
+}
+
+fn openpty() -> (OwnedFd, OwnedFd) {
+    let (mut master, mut slave) = (0, 0);
+    let size = libc::winsize { ws_row: 30, ws_col: 100, ws_xpixel: 0, ws_ypixel: 0 };
+    // SAFETY: openpty writes two new descriptors; the name and termios are optional.
+    let rc = unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), &size) };
+    assert_eq!(rc, 0, "openpty");
+    // SAFETY: both descriptors were just created and are owned by nobody else.
+    unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) }
+}
+
+impl Pty {
+    /// Starts `ariash args` in `dir` on a new pty, with `HOME` and the history file in `home`.
+    pub fn spawn(dir: &Path, home: &Path, args: &[&str]) -> Pty {
+        let (master, slave) = openpty();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ariash"));
+        cmd.args(args)
+            .current_dir(dir)
+            .env("HOME", home)
+            .env("ARIASH_HISTORY", home.join("history"))
+            .env("TERM", "xterm")
+            .env("ARIASH_KILL_GRACE_MS", "300")
+            .env_remove("ARIASH_EDIT_MODE")
+            .env_remove("NO_COLOR")
+            .stdin(Stdio::from(slave.try_clone().expect("dup")))
+            .stdout(Stdio::from(slave.try_clone().expect("dup")))
+            .stderr(Stdio::from(slave));
+        let child = cmd.spawn().expect("spawn ariash");
+        let writer = Arc::new(Mutex::new(File::from(master.try_clone().expect("dup master"))));
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(
+            std::num::NonZeroU16::new(30).expect("rows"),
+            std::num::NonZeroU16::new(100).expect("cols"),
+            0,
+        )));
+        let (screen2, writer2) = (Arc::clone(&screen), Arc::clone(&writer));
+        let mut reader = File::from(master);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let chunk = &buf[..n];
+                let mut parser = screen2.lock().expect("screen");
+                parser.process(chunk);
+                // Answer cursor-position queries, as a terminal would.
+                if chunk.windows(4).any(|w| w == b"\x1b[6n") {
+                    let (row, col) = parser.screen().cursor_position();
+                    let answer = format!("\x1b[{};{}R", row + 1, col + 1);
+                    let _ = writer2.lock().expect("writer").write_all(answer.as_bytes());
+                }
+            }
+        });
+        Pty { writer, screen, child }
+    }
+
+    /// Types `keys`.
+    pub fn send(&self, keys: &str) {
+        self.writer.lock().expect("writer").write_all(keys.as_bytes()).expect("write to the pty");
+    }
+
+    /// The screen's text now.
+    pub fn contents(&self) -> String {
+        self.screen.lock().expect("screen").screen().contents()
+    }
+
+    /// Waits until the screen shows `text` (the hang guard is the deadline).
+    pub fn wait_for(&self, text: &str) {
+        let start = Instant::now();
+        while !self.contents().contains(text) {
+            assert!(start.elapsed() < HANG_GUARD, "the screen never showed {text:?}:\n{}", self.contents());
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// How many lines of the screen start with `prefix` (the prompt starts with the cwd).
+    fn count_lines(&self, prefix: &str) -> usize {
+        self.contents().lines().filter(|l| l.starts_with(prefix)).count()
+    }
+
+    /// Types `line` and Enter once the prompt (which starts with `prompt`) is showing, and
+    /// waits for the next prompt: keys typed while a line runs are not kept by the editor.
+    pub fn line(&self, prompt: &str, line: &str) {
+        let before = self.count_lines(prompt);
+        self.send(line);
+        self.send("\r");
+        let start = Instant::now();
+        while self.count_lines(prompt) <= before {
+            assert!(start.elapsed() < HANG_GUARD, "no prompt after {line:?}:\n{}", self.contents());
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// Waits for ariash to exit and returns its status.
+    pub fn wait_exit(mut self) -> i32 {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status.code().unwrap_or(-1);
+            }
+            if start.elapsed() > HANG_GUARD {
+                let _ = self.child.kill();
+                panic!("ariash did not exit:\n{}", self.contents());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Pty {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
