@@ -145,6 +145,7 @@ fn run(args: &[String]) -> io::Result<u8> {
         }
         "signals-cores" => return signals_on_cores(num(args, 1)?, num(args, 2)?),
         "stdio-async" => stdio_async(args.get(1).map(String::as_str) == Some("closed"))?,
+        "tty-terminal" => tty_terminal(args.get(1).map(String::as_str).unwrap_or(""))?,
         _ => return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("unknown mode `{mode}`"))),
     }
     Ok(0)
@@ -234,4 +235,21 @@ fn main() -> ExitCode {
             ExitCode::from(101)
         }
     }
+}
+
+/// Opens the terminal `path` (a session leader without a controlling terminal acquires it),
+/// exercises `aria_io::process::terminal` on it and prints `fg=<pgid> pgrp=<pgid>` then `ok`.
+fn tty_terminal(path: &str) -> io::Result<()> {
+    use aria_io::process::terminal;
+    let tty = std::fs::OpenOptions::new().read(true).write(true).open(path)?;
+    terminal::wait_until_foreground(&tty)?;
+    let saved = terminal::ignore_job_control_signals()?;
+    terminal::become_group_leader()?;
+    terminal::set_foreground_group(&tty, terminal::getpgrp())?;
+    let modes = terminal::Modes::save(&tty)?;
+    modes.restore(&tty)?;
+    saved.restore()?;
+    println!("fg={} pgrp={}", terminal::foreground_group(&tty)?, terminal::getpgrp());
+    println!("ok");
+    Ok(())
 }

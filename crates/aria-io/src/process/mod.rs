@@ -136,6 +136,7 @@ mod pipeline;
 mod status;
 mod std_spawn;
 mod stdio;
+pub mod terminal;
 
 pub use child::Child;
 pub(crate) use child::ChildStreams;

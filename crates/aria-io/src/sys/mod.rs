@@ -12,6 +12,7 @@ pub(crate) mod hyper_buf;
 pub(crate) mod sighandler;
 pub(crate) mod socket;
 pub(crate) mod spawn;
+pub(crate) mod tty;
 
 use std::ffi::CStr;
 use std::io;

@@ -1,0 +1,57 @@
+//! Job control: terminal helpers, foreground groups, stop and continue notifications.
+
+mod support;
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+use aria_io::process::{terminal, Stdio};
+use support::{helper, run};
+
+/// A fresh pseudo-terminal: (master, slave, path of the slave).
+fn openpty() -> (OwnedFd, OwnedFd, String) {
+    let (mut master, mut slave) = (-1, -1);
+    // SAFETY: the out-pointers are valid; name, termios and winsize may be null.
+    let rc = unsafe {
+        libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), std::ptr::null())
+    };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: openpty returned two fresh descriptors that nothing else owns.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let path = std::fs::read_link(format!("/proc/self/fd/{}", slave.as_raw_fd())).unwrap();
+    (master, slave, path.to_string_lossy().into_owned())
+}
+
+#[test]
+fn a_session_leader_takes_its_new_terminal_and_is_its_foreground_group() {
+    let (_master, _slave, path) = openpty();
+    run(async {
+        let out =
+            helper(&["tty-terminal", &path]).new_session(true).stdout(Stdio::piped()).output().await.unwrap();
+        assert!(out.status.success(), "{:?} {}", out.status, String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let mut lines = text.lines();
+        let first = lines.next().unwrap();
+        let (fg, pgrp) = first.split_once(' ').unwrap();
+        assert_eq!(fg.trim_start_matches("fg="), pgrp.trim_start_matches("pgrp="));
+        assert_eq!(lines.next(), Some("ok"));
+    });
+}
+
+#[test]
+fn terminal_modes_round_trip_on_a_pseudo_terminal() {
+    let (_master, slave, _path) = openpty();
+    let modes = terminal::Modes::save(&slave).unwrap();
+    modes.clone().restore(&slave).unwrap();
+}
+
+#[test]
+fn a_terminal_that_is_not_ours_has_no_foreground_group_for_us() {
+    let (_master, slave, _path) = openpty();
+    assert!(terminal::foreground_group(&slave).is_err());
+}
+
+#[test]
+fn continuing_group_zero_is_refused() {
+    let err = terminal::continue_group(0).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+}
