@@ -55,3 +55,35 @@ fn continuing_group_zero_is_refused() {
     let err = terminal::continue_group(0).unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
 }
+
+#[test]
+fn a_stopped_child_is_reported_stopped_then_continued_then_exited_with_its_status() {
+    use aria_io::process::Change;
+    run(async {
+        let mut child = helper(&["wait-stdin"]).stdin(Stdio::piped()).spawn().unwrap();
+        child.signal(libc::SIGSTOP).unwrap();
+        assert_eq!(child.wait_change().await.unwrap(), Change::Stopped(libc::SIGSTOP));
+        child.signal(libc::SIGCONT).unwrap();
+        assert_eq!(child.wait_change().await.unwrap(), Change::Continued);
+        child.stdin = None;
+        match child.wait_change().await.unwrap() {
+            Change::Exited(status) => assert_eq!(status.code(), Some(0)),
+            other => panic!("expected an exit, got {other:?}"),
+        }
+    });
+}
+
+#[test]
+fn two_children_stopped_together_are_each_reported() {
+    use aria_io::process::Change;
+    run(async {
+        let mut a = helper(&["wait-stdin"]).stdin(Stdio::piped()).spawn().unwrap();
+        let mut b = helper(&["wait-stdin"]).stdin(Stdio::piped()).spawn().unwrap();
+        a.signal(libc::SIGSTOP).unwrap();
+        b.signal(libc::SIGSTOP).unwrap();
+        assert_eq!(b.wait_change().await.unwrap(), Change::Stopped(libc::SIGSTOP));
+        assert_eq!(a.wait_change().await.unwrap(), Change::Stopped(libc::SIGSTOP));
+        a.kill().await.unwrap();
+        b.kill().await.unwrap();
+    });
+}

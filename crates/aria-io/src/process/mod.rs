@@ -143,7 +143,7 @@ pub(crate) use child::ChildStreams;
 pub use command::{Command, SpawnError};
 pub use output::{Output, WaitDelayExpired};
 pub use pipeline::{PipeKind, Pipeline, PipelineChild, PipelineStatus, Redirect};
-pub use status::{signal_name, ExitStatus};
+pub use status::{signal_name, Change, ExitStatus};
 pub use stdio::Stdio;
 
 /// The parent's end of a child's stdin.

@@ -303,6 +303,31 @@ pub(crate) fn waitid_pidfd(pidfd: BorrowedFd<'_>) -> io::Result<Option<WaitInfo>
     Ok(Some(WaitInfo { code: info.si_code, status }))
 }
 
+/// `waitid(P_PIDFD, pidfd, WSTOPPED | WCONTINUED | WNOHANG)`: the child's next stop or
+/// continue, consumed once. Never reaps (no `WEXITED`). `Ok(None)` when there is none.
+pub(crate) fn waitid_pidfd_change(pidfd: BorrowedFd<'_>) -> io::Result<Option<WaitInfo>> {
+    // SAFETY: siginfo_t is plain old data; all-zero is a valid value.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    cvt_retry(|| {
+        // SAFETY: `info` is a valid, writable siginfo_t for the call.
+        unsafe {
+            libc::waitid(
+                libc::P_PIDFD,
+                pidfd.as_raw_fd() as libc::id_t,
+                &mut info,
+                libc::WSTOPPED | libc::WCONTINUED | libc::WNOHANG,
+            )
+        }
+    })?;
+    // SAFETY: after a successful waitid the pid and status fields are initialised (zero
+    // when WNOHANG found no state change).
+    let (pid, status) = unsafe { (info.si_pid(), info.si_status()) };
+    if pid == 0 {
+        return Ok(None);
+    }
+    Ok(Some(WaitInfo { code: info.si_code, status }))
+}
+
 /// `waitid(P_PIDFD, pidfd, WEXITED)`: waits for the child to exit and reaps it. Only for a
 /// child known to have exited or to exit at once (a spawn whose child failed).
 pub(crate) fn waitid_pidfd_blocking(pidfd: BorrowedFd<'_>) -> io::Result<()> {
