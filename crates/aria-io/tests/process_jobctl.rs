@@ -87,3 +87,22 @@ fn two_children_stopped_together_are_each_reported() {
         b.kill().await.unwrap();
     });
 }
+
+#[test]
+fn a_pipeline_stage_stopping_reports_the_job_stopped_then_continued_then_exited() {
+    use aria_io::process::{JobChange, Pipeline};
+    run(async {
+        let mut first = helper(&["wait-stdin"]);
+        first.stdin(Stdio::piped());
+        let mut job = Pipeline::new(first).pipe(helper(&["cat"])).spawn().unwrap();
+        job.children()[1].signal(libc::SIGSTOP).unwrap();
+        assert_eq!(job.wait_change().await.unwrap(), JobChange::Stopped(libc::SIGSTOP));
+        terminal::continue_group(job.pgid()).unwrap();
+        assert_eq!(job.wait_change().await.unwrap(), JobChange::Continued);
+        drop(job.take_stdin());
+        match job.wait_change().await.unwrap() {
+            JobChange::Exited(status) => assert!(status.success(), "{status:?}"),
+            other => panic!("expected an exit, got {other:?}"),
+        }
+    });
+}

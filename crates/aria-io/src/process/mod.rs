@@ -142,7 +142,7 @@ pub use child::Child;
 pub(crate) use child::ChildStreams;
 pub use command::{Command, SpawnError};
 pub use output::{Output, WaitDelayExpired};
-pub use pipeline::{PipeKind, Pipeline, PipelineChild, PipelineStatus, Redirect};
+pub use pipeline::{JobChange, PipeKind, Pipeline, PipelineChild, PipelineStatus, Redirect};
 pub use status::{signal_name, Change, ExitStatus};
 pub use stdio::Stdio;
 
