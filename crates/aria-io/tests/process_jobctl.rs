@@ -106,3 +106,41 @@ fn a_pipeline_stage_stopping_reports_the_job_stopped_then_continued_then_exited(
         }
     });
 }
+
+/// Runs `tty-foreground` in a new session on a fresh pseudo-terminal, on the spawn path
+/// `path` (`None`: the default), and returns its output lines.
+fn foreground_report(path: Option<&str>) -> Vec<String> {
+    let (_master, _slave, tty) = openpty();
+    run(async {
+        let mut cmd = helper(&["tty-foreground", &tty]);
+        cmd.new_session(true).stdout(Stdio::piped());
+        if let Some(p) = path {
+            cmd.env("ARIA_IO_SPAWN", p);
+        }
+        let out = cmd.output().await.unwrap();
+        assert!(out.status.success(), "{:?} {}", out.status, String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().lines().map(str::to_owned).collect()
+    })
+}
+
+#[test]
+fn a_foreground_child_starts_as_the_terminals_foreground_group() {
+    let lines = foreground_report(None);
+    let child = lines.iter().find(|l| l.starts_with("child ")).unwrap();
+    let (fg, pgrp) = child.trim_start_matches("child ").split_once(' ').unwrap();
+    assert_eq!(fg.trim_start_matches("fg="), pgrp.trim_start_matches("pgrp="), "{lines:?}");
+    let job = lines.iter().find(|l| l.starts_with("job=")).unwrap();
+    assert!(job.ends_with("ok=true"), "{lines:?}");
+    assert_eq!(pgrp.trim_start_matches("pgrp="), job.split(' ').next().unwrap().trim_start_matches("job="));
+}
+
+#[test]
+fn a_foreground_child_on_the_posix_spawn_path_gets_the_terminal() {
+    let lines = foreground_report(Some("posix_spawn"));
+    let job = lines.iter().find(|l| l.starts_with("job=")).unwrap();
+    let mut parts = job.split(' ');
+    let pgid = parts.next().unwrap().trim_start_matches("job=");
+    let fg = parts.next().unwrap().trim_start_matches("fg=");
+    assert_eq!(pgid, fg, "{lines:?}");
+    assert!(job.ends_with("ok=true"), "{lines:?}");
+}

@@ -145,6 +145,15 @@ fn run(args: &[String]) -> io::Result<u8> {
         }
         "signals-cores" => return signals_on_cores(num(args, 1)?, num(args, 2)?),
         "stdio-async" => stdio_async(args.get(1).map(String::as_str) == Some("closed"))?,
+        "tty-foreground" => tty_foreground(args.get(1).map(String::as_str).unwrap_or(""))?,
+        "tty-pgrp" => {
+            let tty = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(args.get(1).map(String::as_str).unwrap_or(""))?;
+            let fg = aria_io::process::terminal::foreground_group(&tty)?;
+            println!("child fg={fg} pgrp={}", aria_io::process::terminal::getpgrp());
+        }
         "tty-terminal" => tty_terminal(args.get(1).map(String::as_str).unwrap_or(""))?,
         _ => return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("unknown mode `{mode}`"))),
     }
@@ -252,4 +261,23 @@ fn tty_terminal(path: &str) -> io::Result<()> {
     println!("fg={} pgrp={}", terminal::foreground_group(&tty)?, terminal::getpgrp());
     println!("ok");
     Ok(())
+}
+
+/// Takes the terminal `path` as a session leader, spawns `tty-pgrp` in the foreground of it
+/// and prints the child's report, then `job=<pgid> fg=<pgid>` after the child exited.
+fn tty_foreground(path: &str) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let tty = std::fs::OpenOptions::new().read(true).write(true).open(path)?;
+    let exe = std::env::current_exe()?;
+    aria_io::Runtime::new()?.block_on(async {
+        let mut child = aria_io::process::Command::new(&exe)
+            .args(["tty-pgrp", path])
+            .foreground(tty.as_raw_fd())
+            .spawn()?;
+        let pgid = child.pgid().unwrap_or(-1);
+        let status = child.wait().await?;
+        let fg = aria_io::process::terminal::foreground_group(&tty)?;
+        println!("job={pgid} fg={fg} ok={}", status.success());
+        Ok::<_, io::Error>(())
+    })
 }
