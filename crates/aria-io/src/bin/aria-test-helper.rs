@@ -146,13 +146,18 @@ fn run(args: &[String]) -> io::Result<u8> {
         "signals-cores" => return signals_on_cores(num(args, 1)?, num(args, 2)?),
         "stdio-async" => stdio_async(args.get(1).map(String::as_str) == Some("closed"))?,
         "tty-foreground" => tty_foreground(args.get(1).map(String::as_str).unwrap_or(""))?,
+        "tty-foreground-pipeline" => tty_foreground_pipeline(args.get(1).map(String::as_str).unwrap_or(""))?,
         "tty-pgrp" => {
             let tty = std::fs::OpenOptions::new()
                 .read(true)
                 .write(true)
                 .open(args.get(1).map(String::as_str).unwrap_or(""))?;
             let fg = aria_io::process::terminal::foreground_group(&tty)?;
-            println!("child fg={fg} pgrp={}", aria_io::process::terminal::getpgrp());
+            let line = format!("child fg={fg} pgrp={}", aria_io::process::terminal::getpgrp());
+            println!("{line}");
+            if args.get(2).map(String::as_str) == Some("cat") {
+                io::copy(&mut io::stdin().lock(), &mut io::stdout().lock())?;
+            }
         }
         "tty-terminal" => tty_terminal(args.get(1).map(String::as_str).unwrap_or(""))?,
         _ => return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("unknown mode `{mode}`"))),
@@ -276,6 +281,28 @@ fn tty_foreground(path: &str) -> io::Result<()> {
             .spawn()?;
         let pgid = child.pgid().unwrap_or(-1);
         let status = child.wait().await?;
+        let fg = aria_io::process::terminal::foreground_group(&tty)?;
+        println!("job={pgid} fg={fg} ok={}", status.success());
+        Ok::<_, io::Error>(())
+    })
+}
+
+/// As `tty-foreground` with a two-stage pipeline of `tty-pgrp` (prints `job=<pgid> fg=<pgid>
+/// ok=<bool>` after both exited).
+fn tty_foreground_pipeline(path: &str) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let tty = std::fs::OpenOptions::new().read(true).write(true).open(path)?;
+    let exe = std::env::current_exe()?;
+    aria_io::Runtime::new()?.block_on(async {
+        let stage = || {
+            let mut c = aria_io::process::Command::new(&exe);
+            c.args(["tty-pgrp", path]);
+            c
+        };
+        let mut job =
+            aria_io::process::Pipeline::new(stage()).pipe(stage()).foreground(tty.as_raw_fd()).spawn()?;
+        let pgid = job.pgid();
+        let status = job.wait().await?;
         let fg = aria_io::process::terminal::foreground_group(&tty)?;
         println!("job={pgid} fg={fg} ok={}", status.success());
         Ok::<_, io::Error>(())

@@ -109,6 +109,8 @@ pub struct Pipeline {
     links: Vec<PipeKind>,
     capture: bool,
     wait_delay: Option<std::time::Duration>,
+    /// A terminal whose foreground group becomes the pipeline's group.
+    foreground: Option<std::os::fd::RawFd>,
 }
 
 impl fmt::Debug for Pipeline {
@@ -130,6 +132,7 @@ impl Pipeline {
             links: Vec::new(),
             capture: false,
             wait_delay,
+            foreground: None,
         }
     }
 
@@ -189,6 +192,23 @@ impl Pipeline {
         self
     }
 
+    /// Makes the pipeline's process group (led by the first stage) the foreground process
+    /// group of the terminal `tty` before the first stage runs its program, as
+    /// [`Command::foreground`] does; the later stages join that group.
+    ///
+    /// # Errors
+    /// At the spawn, as [`Command::foreground`].
+    ///
+    /// # Platform
+    /// Linux.
+    ///
+    /// # References
+    /// tcsetpgrp(3); glibc manual, "Launching Jobs"
+    pub fn foreground(mut self, tty: std::os::fd::RawFd) -> Pipeline {
+        self.foreground = Some(tty);
+        self
+    }
+
     /// Makes the last stage's stdout a pipe read by [`PipelineChild::wait_with_output`].
     /// A redirection of the last stage's stdout takes precedence.
     pub fn capture_stdout(mut self) -> Pipeline {
@@ -216,7 +236,7 @@ impl Pipeline {
     /// fails so, before any tee relay task would be started). Stages already started are
     /// killed and reaped in the background; no descriptor leaks.
     pub fn spawn(self) -> io::Result<PipelineChild> {
-        let Pipeline { stages, links, capture, wait_delay } = self;
+        let Pipeline { stages, links, capture, wait_delay, foreground } = self;
         let n = stages.len();
         // Checked before any file is created or truncated.
         if stages.last().is_some_and(|s| s.tee.is_some()) {
@@ -284,6 +304,9 @@ impl Pipeline {
                     }
                 }
                 command.process_group(pgid);
+                if let (0, Some(tty)) = (i, foreground) {
+                    command.foreground(tty);
+                }
                 command.spawn()
             })();
             match result {

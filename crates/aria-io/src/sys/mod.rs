@@ -308,7 +308,7 @@ pub(crate) fn waitid_pidfd(pidfd: BorrowedFd<'_>) -> io::Result<Option<WaitInfo>
 pub(crate) fn waitid_pidfd_change(pidfd: BorrowedFd<'_>) -> io::Result<Option<WaitInfo>> {
     // SAFETY: siginfo_t is plain old data; all-zero is a valid value.
     let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-    cvt_retry(|| {
+    let res = cvt_retry(|| {
         // SAFETY: `info` is a valid, writable siginfo_t for the call.
         unsafe {
             libc::waitid(
@@ -318,7 +318,14 @@ pub(crate) fn waitid_pidfd_change(pidfd: BorrowedFd<'_>) -> io::Result<Option<Wa
                 libc::WSTOPPED | libc::WCONTINUED | libc::WNOHANG,
             )
         }
-    })?;
+    });
+    match res {
+        // A zombie (exited, not reaped yet) is no candidate without WEXITED: the kernel
+        // answers ECHILD. Its exit is reported by the pidfd.
+        Err(e) if e.raw_os_error() == Some(libc::ECHILD) => return Ok(None),
+        Err(e) => return Err(e),
+        Ok(_) => {}
+    }
     // SAFETY: after a successful waitid the pid and status fields are initialised (zero
     // when WNOHANG found no state change).
     let (pid, status) = unsafe { (info.si_pid(), info.si_status()) };
