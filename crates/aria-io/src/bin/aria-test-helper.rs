@@ -145,6 +145,21 @@ fn run(args: &[String]) -> io::Result<u8> {
         }
         "signals-cores" => return signals_on_cores(num(args, 1)?, num(args, 2)?),
         "stdio-async" => stdio_async(args.get(1).map(String::as_str) == Some("closed"))?,
+        "tty-foreground" => tty_foreground(args.get(1).map(String::as_str).unwrap_or(""))?,
+        "tty-foreground-pipeline" => tty_foreground_pipeline(args.get(1).map(String::as_str).unwrap_or(""))?,
+        "tty-pgrp" => {
+            let tty = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(args.get(1).map(String::as_str).unwrap_or(""))?;
+            let fg = aria_io::process::terminal::foreground_group(&tty)?;
+            let line = format!("child fg={fg} pgrp={}", aria_io::process::terminal::getpgrp());
+            println!("{line}");
+            if args.get(2).map(String::as_str) == Some("cat") {
+                io::copy(&mut io::stdin().lock(), &mut io::stdout().lock())?;
+            }
+        }
+        "tty-terminal" => tty_terminal(args.get(1).map(String::as_str).unwrap_or(""))?,
         _ => return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("unknown mode `{mode}`"))),
     }
     Ok(0)
@@ -234,4 +249,62 @@ fn main() -> ExitCode {
             ExitCode::from(101)
         }
     }
+}
+
+/// Opens the terminal `path` (a session leader without a controlling terminal acquires it),
+/// exercises `aria_io::process::terminal` on it and prints `fg=<pgid> pgrp=<pgid>` then `ok`.
+fn tty_terminal(path: &str) -> io::Result<()> {
+    use aria_io::process::terminal;
+    let tty = std::fs::OpenOptions::new().read(true).write(true).open(path)?;
+    terminal::wait_until_foreground(&tty)?;
+    let saved = terminal::ignore_job_control_signals()?;
+    terminal::become_group_leader()?;
+    terminal::set_foreground_group(&tty, terminal::getpgrp())?;
+    let modes = terminal::Modes::save(&tty)?;
+    modes.restore(&tty)?;
+    saved.restore()?;
+    println!("fg={} pgrp={}", terminal::foreground_group(&tty)?, terminal::getpgrp());
+    println!("ok");
+    Ok(())
+}
+
+/// Takes the terminal `path` as a session leader, spawns `tty-pgrp` in the foreground of it
+/// and prints the child's report, then `job=<pgid> fg=<pgid>` after the child exited.
+fn tty_foreground(path: &str) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let tty = std::fs::OpenOptions::new().read(true).write(true).open(path)?;
+    let exe = std::env::current_exe()?;
+    aria_io::Runtime::new()?.block_on(async {
+        let mut child = aria_io::process::Command::new(&exe)
+            .args(["tty-pgrp", path])
+            .foreground(tty.as_raw_fd())
+            .spawn()?;
+        let pgid = child.pgid().unwrap_or(-1);
+        let status = child.wait().await?;
+        let fg = aria_io::process::terminal::foreground_group(&tty)?;
+        println!("job={pgid} fg={fg} ok={}", status.success());
+        Ok::<_, io::Error>(())
+    })
+}
+
+/// As `tty-foreground` with a two-stage pipeline of `tty-pgrp` (prints `job=<pgid> fg=<pgid>
+/// ok=<bool>` after both exited).
+fn tty_foreground_pipeline(path: &str) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let tty = std::fs::OpenOptions::new().read(true).write(true).open(path)?;
+    let exe = std::env::current_exe()?;
+    aria_io::Runtime::new()?.block_on(async {
+        let stage = || {
+            let mut c = aria_io::process::Command::new(&exe);
+            c.args(["tty-pgrp", path]);
+            c
+        };
+        let mut job =
+            aria_io::process::Pipeline::new(stage()).pipe(stage()).foreground(tty.as_raw_fd()).spawn()?;
+        let pgid = job.pgid();
+        let status = job.wait().await?;
+        let fg = aria_io::process::terminal::foreground_group(&tty)?;
+        println!("job={pgid} fg={fg} ok={}", status.success());
+        Ok::<_, io::Error>(())
+    })
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::ExitStatus;
+use super::{Change, ExitStatus};
 use crate::driver::{Interest, IoSource};
 use crate::io::{PipeReader, PipeWriter};
 use crate::sys;
@@ -76,6 +76,8 @@ pub struct Child {
     /// Started without waiting for its execve: how it reports a failed start.
     pending: Option<PendingExec>,
     kill_on_drop: bool,
+    /// `SIGCHLD` deliveries, once a [`wait_change`](Child::wait_change) started listening.
+    sigchld: Option<crate::signal::Signal>,
     pub(crate) wait_delay: Option<Duration>,
     /// The writing end of the child's stdin, if it was piped.
     pub stdin: Option<PipeWriter>,
@@ -134,6 +136,7 @@ impl Child {
             status: None,
             pending,
             kill_on_drop,
+            sigchld: None,
             wait_delay,
             stdin,
             stdout,
@@ -211,6 +214,57 @@ impl Child {
         let status = ExitStatus::from_wait(std::task::ready!(waited)?);
         self.status = Some(status);
         Poll::Ready(self.started(status))
+    }
+
+    /// Waits for the child's next change of state: stopped by a signal, continued, or exited
+    /// (then reaped, as by [`wait`](Child::wait), which stays the way to wait for the exit
+    /// alone). Each stop and each continue is reported once. Unlike `wait`, stdin is not
+    /// closed. Cancel-safe.
+    ///
+    /// Driven by `SIGCHLD` through [`signal`](crate::signal::signal): the first call
+    /// listens for `SIGCHLD` on the current runtime (its default action is to be ignored
+    /// anyway; never set it to `SIG_IGN`, which would reap children behind the pidfds).
+    ///
+    /// # Errors
+    /// As [`signal`](crate::signal::signal) (`Other` outside a runtime) and as
+    /// [`wait`](Child::wait).
+    ///
+    /// # Platform
+    /// Linux 5.4 or later.
+    ///
+    /// # References
+    /// waitid(2) with `P_PIDFD`, `WSTOPPED`, `WCONTINUED`; signal(7) (`SIGCHLD`)
+    pub async fn wait_change(&mut self) -> io::Result<Change> {
+        poll_fn(|cx| self.poll_wait_change(cx)).await
+    }
+
+    /// Polls for the child's next change of state (see [`wait_change`](Child::wait_change)).
+    ///
+    /// # Errors
+    /// As [`wait_change`](Child::wait_change).
+    pub fn poll_wait_change(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Change>> {
+        if self.status.is_none() && self.sigchld.is_none() {
+            // Listen before checking, so a change between the check and the first poll of
+            // the stream still wakes us.
+            self.sigchld = Some(crate::signal::signal(crate::signal::SignalKind::child())?);
+        }
+        loop {
+            if let Poll::Ready(r) = self.poll_wait(cx) {
+                return Poll::Ready(r.map(Change::Exited));
+            }
+            if let Some(info) = sys::waitid_pidfd_change(self.source().as_fd())? {
+                return Poll::Ready(Ok(match info.code {
+                    libc::CLD_CONTINUED => Change::Continued,
+                    _ => Change::Stopped(info.status),
+                }));
+            }
+            let Some(sigchld) = self.sigchld.as_mut() else {
+                return Poll::Pending;
+            };
+            if sigchld.poll_recv(cx).is_pending() {
+                return Poll::Pending;
+            }
+        }
     }
 
     /// The status of a reaped child, or the spawn error if it never started its program.

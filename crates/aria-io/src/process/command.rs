@@ -45,6 +45,7 @@ pub struct Command {
     pub(super) env: BTreeMap<OsString, Option<OsString>>,
     pub(super) cwd: Option<PathBuf>,
     pub(super) process_group: Option<libc::pid_t>,
+    pub(super) foreground: Option<std::os::fd::RawFd>,
     pub(super) new_session: bool,
     pub(super) kill_on_drop: bool,
     pub(super) wait_delay: Option<Duration>,
@@ -66,6 +67,7 @@ impl Command {
             env: BTreeMap::new(),
             cwd: None,
             process_group: None,
+            foreground: None,
             new_session: false,
             kill_on_drop: false,
             wait_delay: None,
@@ -127,6 +129,34 @@ impl Command {
     /// Runs the child in `dir`. A relative program path is resolved against `dir`.
     pub fn current_dir(&mut self, dir: impl AsRef<Path>) -> &mut Command {
         self.cwd = Some(dir.as_ref().to_owned());
+        self
+    }
+
+    /// Makes the child's process group the foreground process group of the terminal `tty`
+    /// (the caller's controlling terminal) before the child runs its program, as a job-control
+    /// shell does for a foreground job. Implies [`process_group`](Command::process_group)`(0)`
+    /// unless a group was set. Keep `tty` open until the spawn returned.
+    ///
+    /// On the clone3 path the child calls `tcsetpgrp(tty, its group)` right after `setpgid`,
+    /// with every signal (`SIGTTOU` included) still blocked; a failure is a [`SpawnError`] of
+    /// that step. On the posix_spawn path the parent calls it right after the spawn (with
+    /// `SIGTTOU` blocked), so the program may already have started. A command spawned through
+    /// `std::process::Command` (holding a `std::process::Stdio`) ignores this setting.
+    ///
+    /// # Errors
+    /// At the spawn: the tcsetpgrp error (`ENOTTY` when `tty` is not the caller's controlling
+    /// terminal, `EPERM`).
+    ///
+    /// # Platform
+    /// Linux.
+    ///
+    /// # References
+    /// tcsetpgrp(3), setpgid(2); glibc manual, "Launching Jobs"
+    pub fn foreground(&mut self, tty: std::os::fd::RawFd) -> &mut Command {
+        self.foreground = Some(tty);
+        if self.process_group.is_none() {
+            self.process_group = Some(0);
+        }
         self
     }
 
@@ -376,6 +406,7 @@ impl Command {
             fds,
             process_group: if self.new_session { None } else { self.process_group },
             new_session: self.new_session,
+            foreground: self.foreground,
             uid: self.uid,
             gid: self.gid,
             groups: self.groups.clone(),

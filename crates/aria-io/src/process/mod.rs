@@ -136,13 +136,14 @@ mod pipeline;
 mod status;
 mod std_spawn;
 mod stdio;
+pub mod terminal;
 
 pub use child::Child;
 pub(crate) use child::ChildStreams;
 pub use command::{Command, SpawnError};
 pub use output::{Output, WaitDelayExpired};
-pub use pipeline::{PipeKind, Pipeline, PipelineChild, PipelineStatus, Redirect};
-pub use status::{signal_name, ExitStatus};
+pub use pipeline::{JobChange, PipeKind, Pipeline, PipelineChild, PipelineStatus, Redirect};
+pub use status::{signal_name, Change, ExitStatus};
 pub use stdio::Stdio;
 
 /// The parent's end of a child's stdin.

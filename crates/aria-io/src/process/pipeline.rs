@@ -109,6 +109,8 @@ pub struct Pipeline {
     links: Vec<PipeKind>,
     capture: bool,
     wait_delay: Option<std::time::Duration>,
+    /// A terminal whose foreground group becomes the pipeline's group.
+    foreground: Option<std::os::fd::RawFd>,
 }
 
 impl fmt::Debug for Pipeline {
@@ -130,6 +132,7 @@ impl Pipeline {
             links: Vec::new(),
             capture: false,
             wait_delay,
+            foreground: None,
         }
     }
 
@@ -189,6 +192,23 @@ impl Pipeline {
         self
     }
 
+    /// Makes the pipeline's process group (led by the first stage) the foreground process
+    /// group of the terminal `tty` before the first stage runs its program, as
+    /// [`Command::foreground`] does; the later stages join that group.
+    ///
+    /// # Errors
+    /// At the spawn, as [`Command::foreground`].
+    ///
+    /// # Platform
+    /// Linux.
+    ///
+    /// # References
+    /// tcsetpgrp(3); glibc manual, "Launching Jobs"
+    pub fn foreground(mut self, tty: std::os::fd::RawFd) -> Pipeline {
+        self.foreground = Some(tty);
+        self
+    }
+
     /// Makes the last stage's stdout a pipe read by [`PipelineChild::wait_with_output`].
     /// A redirection of the last stage's stdout takes precedence.
     pub fn capture_stdout(mut self) -> Pipeline {
@@ -216,7 +236,7 @@ impl Pipeline {
     /// fails so, before any tee relay task would be started). Stages already started are
     /// killed and reaped in the background; no descriptor leaks.
     pub fn spawn(self) -> io::Result<PipelineChild> {
-        let Pipeline { stages, links, capture, wait_delay } = self;
+        let Pipeline { stages, links, capture, wait_delay, foreground } = self;
         let n = stages.len();
         // Checked before any file is created or truncated.
         if stages.last().is_some_and(|s| s.tee.is_some()) {
@@ -284,6 +304,9 @@ impl Pipeline {
                     }
                 }
                 command.process_group(pgid);
+                if let (0, Some(tty)) = (i, foreground) {
+                    command.foreground(tty);
+                }
                 command.spawn()
             })();
             match result {
@@ -325,7 +348,16 @@ impl Pipeline {
                 pipes[i - 1] = None;
             }
         }
-        Ok(PipelineChild { children, pgid, stdout: captured, wait_delay, relays })
+        let stopped = vec![false; children.len()];
+        Ok(PipelineChild {
+            children,
+            pgid,
+            stdout: captured,
+            wait_delay,
+            relays,
+            stopped,
+            job_stopped: false,
+        })
     }
 
     /// Spawns the pipeline and waits for every stage.
@@ -438,6 +470,10 @@ pub struct PipelineChild {
     wait_delay: Option<std::time::Duration>,
     /// The relays of tee stages, in stage order.
     relays: Vec<JoinHandle<io::Result<u64>>>,
+    /// Per stage: stopped and not continued since, as `wait_change` last saw it.
+    stopped: Vec<bool>,
+    /// Whether `wait_change` reported the job stopped and not continued since.
+    job_stopped: bool,
 }
 
 impl PipelineChild {
@@ -479,6 +515,62 @@ impl PipelineChild {
     /// pipe never exits.
     pub fn take_stdout(&mut self) -> Option<PipeReader> {
         self.stdout.take()
+    }
+
+    /// Waits for the job's next change of state: [`JobChange::Stopped`] when a stage stops
+    /// (the signal of the first stage seen stopping), [`JobChange::Continued`] once every
+    /// stopped stage was continued, [`JobChange::Exited`] once every stage exited (as
+    /// [`poll_wait`](PipelineChild::poll_wait) reports it, without closing any stream).
+    /// Cancel-safe. Driven by `SIGCHLD` (see [`Child::wait_change`]).
+    ///
+    /// # Errors
+    /// As [`Child::wait_change`] and [`wait`](PipelineChild::wait).
+    ///
+    /// # Platform
+    /// Linux 5.4 or later.
+    ///
+    /// # References
+    /// waitid(2) with `WSTOPPED`, `WCONTINUED`; glibc manual, "Stopped and Terminated Jobs"
+    pub async fn wait_change(&mut self) -> io::Result<JobChange> {
+        std::future::poll_fn(|cx| self.poll_wait_change(cx)).await
+    }
+
+    /// Polls for the job's next change of state (see [`wait_change`](PipelineChild::wait_change)).
+    ///
+    /// # Errors
+    /// As [`wait_change`](PipelineChild::wait_change).
+    pub fn poll_wait_change(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<JobChange>> {
+        use std::task::Poll;
+        let mut stop_signal = None;
+        for (c, stopped) in self.children.iter_mut().zip(self.stopped.iter_mut()) {
+            while c.id().is_some() {
+                match c.poll_wait_change(cx) {
+                    Poll::Pending => break,
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Ready(Ok(super::Change::Stopped(sig))) => {
+                        *stopped = true;
+                        stop_signal.get_or_insert(sig);
+                    }
+                    Poll::Ready(Ok(super::Change::Continued | super::Change::Exited(_))) => {
+                        *stopped = false;
+                    }
+                }
+            }
+        }
+        let any_stopped = self.stopped.iter().any(|s| *s);
+        if !self.job_stopped {
+            if let (true, Some(sig)) = (any_stopped, stop_signal) {
+                self.job_stopped = true;
+                return Poll::Ready(Ok(JobChange::Stopped(sig)));
+            }
+        } else if !any_stopped {
+            self.job_stopped = false;
+            return Poll::Ready(Ok(JobChange::Continued));
+        }
+        self.poll_wait(cx).map(|r| r.map(JobChange::Exited))
     }
 
     /// Polls for the exit of every stage and the end of the tee relays, as
@@ -599,6 +691,17 @@ impl fmt::Debug for PipelineChild {
             .field("stages", &self.children.len())
             .finish()
     }
+}
+
+/// A change in a pipeline's state, as [`PipelineChild::wait_change`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobChange {
+    /// Every stage exited and was reaped.
+    Exited(PipelineStatus),
+    /// A stage was stopped by this signal number.
+    Stopped(i32),
+    /// Every stopped stage was continued.
+    Continued,
 }
 
 /// Every stage's exit status, and the pipeline's verdict.

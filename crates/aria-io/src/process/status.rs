@@ -134,3 +134,16 @@ pub fn signal_name(signo: i32) -> &'static str {
         _ => "unknown",
     }
 }
+
+/// A change in a child's state, as [`Child::wait_change`](super::Child::wait_change) reports
+/// it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// The child exited and was reaped.
+    Exited(ExitStatus),
+    /// The child was stopped by this signal number (`SIGSTOP`, `SIGTSTP`, `SIGTTIN`,
+    /// `SIGTTOU`).
+    Stopped(i32),
+    /// The stopped child was continued (`SIGCONT`).
+    Continued,
+}

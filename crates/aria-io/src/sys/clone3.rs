@@ -64,6 +64,7 @@ pub(crate) enum Step {
     CloseRange = 9,
     Mask = 10,
     Exec = 11,
+    Foreground = 12,
 }
 
 impl Step {
@@ -80,6 +81,7 @@ impl Step {
             9 => Step::CloseRange,
             10 => Step::Mask,
             11 => Step::Exec,
+            12 => Step::Foreground,
             _ => return None,
         })
     }
@@ -98,6 +100,7 @@ impl Step {
             Step::CloseRange => "closing inherited descriptors (close_range)",
             Step::Mask => "setting the signal mask",
             Step::Exec => "execve",
+            Step::Foreground => "giving the terminal to the process group (tcsetpgrp)",
         }
     }
 }
@@ -164,6 +167,9 @@ pub(crate) struct ChildCtx {
     pub(crate) new_session: bool,
     /// -1: stay in the parent's group; 0: a new group led by the child; else join it.
     pub(crate) process_group: i32,
+    /// -1: none; else a terminal whose foreground group becomes the child's group (every
+    /// signal, `SIGTTOU` included, is still blocked at that step).
+    pub(crate) foreground_tty: i32,
     /// NULL: leave the supplementary groups.
     pub(crate) groups: *const libc::gid_t,
     pub(crate) ngroups: usize,
@@ -195,6 +201,7 @@ impl ChildCtx {
             dups: [-1; 6],
             new_session: false,
             process_group: -1,
+            foreground_tty: -1,
             groups: std::ptr::null(),
             ngroups: 0,
             gid: -1,
@@ -553,6 +560,14 @@ unsafe fn child_steps(ctx: &ChildCtx) -> (Step, u32) {
             check!(Step::Session, syscall(libc::SYS_setsid, 0, 0, 0, 0));
         } else if ctx.process_group >= 0 {
             check!(Step::ProcessGroup, syscall(libc::SYS_setpgid, 0, ctx.process_group as usize, 0, 0));
+        }
+        if ctx.foreground_tty >= 0 {
+            let pgid = syscall(libc::SYS_getpgid, 0, 0, 0, 0);
+            check!(Step::Foreground, pgid);
+            let pgid = pgid as libc::pid_t;
+            let tty = ctx.foreground_tty as usize;
+            let arg = &pgid as *const libc::pid_t as usize;
+            check!(Step::Foreground, syscall(libc::SYS_ioctl, tty, libc::TIOCSPGRP as usize, arg, 0));
         }
         if !ctx.groups.is_null() {
             check!(Step::Groups, syscall(libc::SYS_setgroups, ctx.ngroups, ctx.groups as usize, 0, 0));

@@ -59,6 +59,8 @@ pub(crate) struct ExecImage {
     /// `Some(0)`: new group led by the child; `Some(pgid)`: join that group.
     pub(crate) process_group: Option<libc::pid_t>,
     pub(crate) new_session: bool,
+    /// A terminal whose foreground group becomes the child's group before it runs.
+    pub(crate) foreground: Option<RawFd>,
     pub(crate) uid: Option<libc::uid_t>,
     pub(crate) gid: Option<libc::gid_t>,
     pub(crate) groups: Option<Vec<libc::gid_t>>,
@@ -126,6 +128,7 @@ impl Prepared {
         }
         ctx.new_session = img.new_session;
         ctx.process_group = img.process_group.unwrap_or(-1);
+        ctx.foreground_tty = img.foreground.unwrap_or(-1);
         if let Some(groups) = &img.groups {
             ctx.groups = groups.as_ptr();
             ctx.ngroups = groups.len();
@@ -401,6 +404,20 @@ fn spawn_posix(image: &ExecImage) -> io::Result<Spawned> {
     check(unsafe {
         libc::posix_spawn(&mut pid, image.path.as_ptr(), &actions.0, &attr.0, argv.as_ptr(), envp.as_ptr())
     })?;
+    if let Some(tty) = image.foreground {
+        // glibc's posix_spawn_file_actions_addtcsetpgrp_np is not used yet: the parent gives
+        // the terminal right after the spawn (the child may already run its program).
+        let pgid = match image.process_group {
+            Some(0) | None => pid,
+            Some(g) => g,
+        };
+        // SAFETY: the caller of `Command::foreground` keeps `tty` open during the spawn.
+        let tty = unsafe { std::os::fd::BorrowedFd::borrow_raw(tty) };
+        if let Err(e) = super::tty::tcsetpgrp(tty, pgid) {
+            super::kill_and_reap(pid);
+            return Err(e);
+        }
+    }
     match super::pidfd_open(pid) {
         Ok(pidfd) => Ok(Spawned { pid, pidfd, report: None }),
         Err(e) => {
