@@ -298,12 +298,16 @@ impl<'a> Interp<'a> {
         }
     }
 
-    /// Refuses a call when the stack is three quarters used (endless recursion).
+    /// Refuses a call when all but [`WALK_RESERVE`](crate::stack::WALK_RESERVE) of the script
+    /// stack is used (endless recursion).
     fn check_depth(&self, span: Span) -> Eval<()> {
         let marker = 0u8;
         let here = std::ptr::addr_of!(marker) as usize;
-        let budget =
-            if self.sandboxed() { sandbox::STACK_BUDGET } else { crate::stack::SCRIPT_STACK / 4 * 3 };
+        let budget = if self.sandboxed() {
+            sandbox::STACK_BUDGET
+        } else {
+            crate::stack::SCRIPT_STACK - crate::stack::WALK_RESERVE
+        };
         if self.stack_base.saturating_sub(here) > budget {
             return Err(runtime_error(span, "function calls nested too deeply", "one call too many")
                 .with_help("a function that calls itself needs a case that returns without calling"));
