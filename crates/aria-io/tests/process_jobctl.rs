@@ -158,8 +158,8 @@ fn a_foreground_pipeline_stage_starts_in_the_terminals_foreground_group() {
     let job = lines.iter().find(|l| l.starts_with("job=")).unwrap();
     let pgid = job.split(' ').next().unwrap().trim_start_matches("job=");
     let children: Vec<_> = lines.iter().filter(|l| l.starts_with("child ")).collect();
-    // The last stage's report (the first stage's, piped into it, is not relayed today).
-    assert!(!children.is_empty(), "{lines:?}");
+    // Both stages' reports: the last stage's, then the first one's, relayed through the pipe.
+    assert_eq!(children.len(), 2, "{lines:?}");
     for c in children {
         assert_eq!(c, &format!("child fg={pgid} pgrp={pgid}"), "{lines:?}");
     }

@@ -294,13 +294,16 @@ fn tty_foreground_pipeline(path: &str) -> io::Result<()> {
     let tty = std::fs::OpenOptions::new().read(true).write(true).open(path)?;
     let exe = std::env::current_exe()?;
     aria_io::Runtime::new()?.block_on(async {
-        let stage = || {
+        let stage = |then: &str| {
             let mut c = aria_io::process::Command::new(&exe);
-            c.args(["tty-pgrp", path]);
+            c.args(["tty-pgrp", path, then]);
             c
         };
-        let mut job =
-            aria_io::process::Pipeline::new(stage()).pipe(stage()).foreground(tty.as_raw_fd()).spawn()?;
+        // The last stage relays the first one's report after its own.
+        let mut job = aria_io::process::Pipeline::new(stage("-"))
+            .pipe(stage("cat"))
+            .foreground(tty.as_raw_fd())
+            .spawn()?;
         let pgid = job.pgid();
         let status = job.wait().await?;
         let fg = aria_io::process::terminal::foreground_group(&tty)?;
