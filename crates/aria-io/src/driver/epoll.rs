@@ -56,14 +56,7 @@ impl Selector {
         events: &mut Vec<libc::epoll_event>,
         timeout: Option<Duration>,
     ) -> io::Result<()> {
-        let ms = match timeout {
-            None => -1,
-            Some(d) => {
-                let ms = d.as_millis();
-                let ms = if Duration::from_millis(ms as u64) < d { ms + 1 } else { ms };
-                ms.min(libc::c_int::MAX as u128) as libc::c_int
-            }
-        };
+        let ms = super::timeout_ms(timeout);
         let cap = events.capacity() as libc::c_int;
         let n = match cvt(unsafe {
             // SAFETY: the buffer is valid for `cap` events; the kernel writes at most that

@@ -61,7 +61,8 @@
 //!   `select(timeout, dispatch)`: a table of armed polls passed whole to poll(2) at every
 //!   wait (O(registered) per wait), registrations armed on demand one direction at a time
 //!   as io_uring's readiness polls are (see `poll.rs`). Never chosen automatically; it is
-//!   the fallback for systems with neither of the others, and CI runs every suite on it.
+//!   the fallback for systems with neither of the others; CI runs the runtime's and the shell's
+//!   test suites on it.
 //! - `uring::Ring`: `supports(opcode)` (probed at setup), `push_op(entry, waker) -> key`,
 //!   `poll_op(key, waker)`, `cancel_op(key, abandoned, cancel)`, `push_multishot(entry,
 //!   receiver)` / `cancel_multishot(key, receiver)` for requests with many completions (a
@@ -548,25 +549,13 @@ impl Handle {
             Backend::Epoll(sel) => {
                 let _ = sel.deregister(fd);
             }
-            // Armed polls hold a reference to the file: remove them at the next submission so
-            // that, for a pipe, the other end sees the close.
-            Backend::Uring(ring) => {
+            // An armed poll (an io_uring POLL_ADD, or a poll(2) wait in progress) holds a
+            // reference to the file: remove it and wake the driver, so that its next submission
+            // or wait drops the file and, for a pipe, the other end sees the close.
+            Backend::Uring(_) | Backend::Poll(_) => {
                 for write in [false, true] {
                     if io.is_armed(write) {
-                        let dir = if write { uring::POLL_WRITE } else { 0 };
-                        ring.remove_poll(uring::POLL_TAG | dir | key as u64);
-                        self.unpark_if_remote();
-                    }
-                }
-            }
-            // A poll(2) in progress holds a reference to the file too: wake the driver so
-            // that its next wait no longer includes the descriptor.
-            Backend::Poll(sel) => {
-                for write in [false, true] {
-                    if io.is_armed(write) {
-                        let dir = if write { uring::POLL_WRITE } else { 0 };
-                        sel.disarm(uring::POLL_TAG | dir | key as u64);
-                        self.unpark_if_remote();
+                        self.remove_armed(uring::poll_token(key, write));
                     }
                 }
             }
@@ -574,14 +563,23 @@ impl Handle {
         lock(&self.io).try_remove(key);
     }
 
+    /// Removes a registration's armed poll `token` (io_uring, poll(2)) and wakes the driver.
+    fn remove_armed(&self, token: u64) {
+        match &self.backend {
+            Backend::Uring(ring) => ring.remove_poll(token),
+            Backend::Poll(sel) => sel.disarm(token),
+            Backend::Epoll(_) => return,
+        }
+        self.unpark_if_remote();
+    }
+
     /// Arms a readiness poll (io_uring and poll(2); epoll registrations are always armed).
     pub(crate) fn arm(&self, fd: RawFd, key: usize, write: bool) {
         match &self.backend {
             Backend::Uring(ring) => ring.arm(fd, key, write),
             Backend::Poll(sel) => {
-                let (dir, events) =
-                    if write { (uring::POLL_WRITE, poll::WRITE_EVENTS) } else { (0, poll::READ_EVENTS) };
-                sel.arm(fd, uring::POLL_TAG | dir | key as u64, events, true);
+                let events = if write { poll::WRITE_EVENTS } else { poll::READ_EVENTS };
+                sel.arm(fd, uring::poll_token(key, write), events, true);
             }
             Backend::Epoll(_) => return,
         }
@@ -651,6 +649,19 @@ impl Drop for Driver {
 /// The events every epoll registration asks for: both directions, the peer's hang-up,
 /// edge-triggered.
 const EPOLL_INTEREST: u32 = (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32;
+
+/// A wait's timeout for epoll_wait(2) and poll(2): `-1` for none, else whole milliseconds
+/// rounded *up* (so a timer is never early) and capped at `c_int::MAX`.
+pub(crate) fn timeout_ms(timeout: Option<Duration>) -> libc::c_int {
+    match timeout {
+        None => -1,
+        Some(d) => {
+            let ms = d.as_millis();
+            let ms = if Duration::from_millis(ms as u64) < d { ms + 1 } else { ms };
+            ms.min(libc::c_int::MAX as u128) as libc::c_int
+        }
+    }
+}
 
 /// Locks a mutex, ignoring poisoning: every critical section in the driver leaves its data
 /// consistent before anything that could panic.

@@ -52,6 +52,18 @@ struct Table {
 #[derive(Debug, Default)]
 pub(crate) struct Selector {
     table: Mutex<Table>,
+    /// The buffers of [`Selector::select`], kept between waits so a wait allocates nothing
+    /// once they have grown (only the driver's thread selects, so this lock is never
+    /// contended).
+    scratch: Mutex<Scratch>,
+}
+
+#[derive(Debug, Default)]
+struct Scratch {
+    fds: Vec<libc::pollfd>,
+    /// The token and arming generation of each entry of `fds`.
+    polled: Vec<(u64, u64)>,
+    fired: Vec<(u64, u32)>,
 }
 
 /// The events a read-direction poll asks for: data, or the peer's hang-up.
@@ -85,24 +97,16 @@ impl Selector {
         timeout: Option<Duration>,
         mut dispatch: impl FnMut(u64, u32),
     ) -> io::Result<()> {
-        let (mut fds, polled): (Vec<libc::pollfd>, Vec<(u64, u64)>) = {
-            let table = lock(&self.table);
-            table
-                .armed
-                .iter()
-                .map(|(&token, a)| {
-                    (libc::pollfd { fd: a.fd, events: a.events, revents: 0 }, (token, a.generation))
-                })
-                .unzip()
-        };
-        let ms = match timeout {
-            None => -1,
-            Some(d) => {
-                let ms = d.as_millis();
-                let ms = if Duration::from_millis(ms as u64) < d { ms + 1 } else { ms };
-                ms.min(libc::c_int::MAX as u128) as libc::c_int
-            }
-        };
+        let mut scratch = lock(&self.scratch);
+        let Scratch { fds, polled, fired } = &mut *scratch;
+        fds.clear();
+        polled.clear();
+        fired.clear();
+        for (&token, a) in &lock(&self.table).armed {
+            fds.push(libc::pollfd { fd: a.fd, events: a.events, revents: 0 });
+            polled.push((token, a.generation));
+        }
+        let ms = super::timeout_ms(timeout);
         // SAFETY: `fds` is a valid array of `fds.len()` pollfd structures that the kernel
         // reads and whose `revents` it writes during the call.
         match cvt(unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) }) {
@@ -110,23 +114,20 @@ impl Selector {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(()),
             Err(e) => return Err(e),
         }
-        let fired: Vec<(u64, u32)> = {
+        {
             let mut table = lock(&self.table);
-            fds.iter()
-                .zip(&polled)
-                .filter(|(p, _)| p.revents != 0)
-                .map(|(p, &(token, generation))| {
-                    let remove =
-                        table.armed.get(&token).is_some_and(|a| a.oneshot && a.generation == generation);
-                    if remove {
-                        table.armed.remove(&token);
-                    }
-                    // poll(2)'s bits have epoll(7)'s values on Linux (POLLIN = EPOLLIN...).
-                    (token, p.revents as u16 as u32)
-                })
-                .collect()
-        };
-        for (token, revents) in fired {
+            for (p, &(token, generation)) in fds.iter().zip(polled.iter()) {
+                if p.revents == 0 {
+                    continue;
+                }
+                if table.armed.get(&token).is_some_and(|a| a.oneshot && a.generation == generation) {
+                    table.armed.remove(&token);
+                }
+                // poll(2)'s bits have epoll(7)'s values on Linux (POLLIN = EPOLLIN...).
+                fired.push((token, p.revents as u16 as u32));
+            }
+        }
+        for &(token, revents) in fired.iter() {
             dispatch(token, revents);
         }
         Ok(())

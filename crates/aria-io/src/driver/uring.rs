@@ -92,6 +92,13 @@ pub(crate) const OP_TAG: u64 = 1 << 61;
 pub(crate) const POLL_TAG: u64 = 1 << 60;
 /// Set for a write-readiness poll.
 pub(crate) const POLL_WRITE: u64 = 1 << 59;
+/// The user data (and the poll(2) backend's token) of registration `key`'s readiness poll
+/// for one direction.
+pub(crate) fn poll_token(key: usize, write: bool) -> u64 {
+    let dir = if write { POLL_WRITE } else { 0 };
+    POLL_TAG | dir | key as u64
+}
+
 /// Completions of cancel/remove requests themselves: ignored.
 const CANCEL_TAG: u64 = 1 << 58;
 /// The slab key bits of a `user_data`.
@@ -435,12 +442,8 @@ impl Ring {
 
     /// Arms a one-shot readiness poll for a registration.
     pub(crate) fn arm(&self, fd: RawFd, key: usize, write: bool) {
-        let (events, tag) = if write {
-            (libc::POLLOUT as u32, POLL_TAG | POLL_WRITE)
-        } else {
-            ((libc::POLLIN | libc::POLLRDHUP) as u32, POLL_TAG)
-        };
-        let entry = opcode::PollAdd::new(types::Fd(fd), events).build().user_data(tag | key as u64);
+        let events = if write { libc::POLLOUT as u32 } else { (libc::POLLIN | libc::POLLRDHUP) as u32 };
+        let entry = opcode::PollAdd::new(types::Fd(fd), events).build().user_data(poll_token(key, write));
         self.push(entry);
     }
 

@@ -7,6 +7,22 @@
 //! the foreground give its group the terminal, wait for it, then take the terminal back and
 //! restore the shell's modes; to continue a stopped job use [`continue_group`].
 //!
+//! ```
+//! use std::io::IsTerminal;
+//! use aria_io::process::terminal;
+//!
+//! let tty = std::io::stdin();
+//! if tty.is_terminal() {
+//!     // Who has the terminal, and this process's modes saved and put back (a shell does
+//!     // that around every foreground job).
+//!     let modes = terminal::Modes::save(&tty)?;
+//!     let fg = terminal::foreground_group(&tty)?;
+//!     println!("foreground group {fg}, ours {}", terminal::getpgrp());
+//!     modes.restore(&tty)?;
+//! }
+//! # Ok::<_, std::io::Error>(())
+//! ```
+//!
 //! # Platform
 //! Linux.
 //!
@@ -168,13 +184,8 @@ const JOB_SIGNALS: [i32; 3] = [libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU];
 /// # References
 /// sigaction(2); glibc manual, "Initializing the Shell".
 pub fn ignore_job_control_signals() -> io::Result<JobSignals> {
-    let mut old = Vec::with_capacity(3);
-    for sig in JOB_SIGNALS {
-        old.push(tty::ignore_signal(sig)?);
-    }
-    let old: [libc::sigaction; 3] =
-        old.try_into().map_err(|_| io::Error::other("three dispositions expected"))?;
-    Ok(JobSignals(old))
+    let [tstp, ttin, ttou] = JOB_SIGNALS;
+    Ok(JobSignals([tty::ignore_signal(tstp)?, tty::ignore_signal(ttin)?, tty::ignore_signal(ttou)?]))
 }
 
 impl JobSignals {
