@@ -232,7 +232,7 @@ impl<'a> Parser<'a> {
             }
             _ => {
                 let d = self.unexpected(what);
-                Err(if is_keyword(&t.kind) {
+                Err(if t.kind.is_keyword() {
                     d.with_help(format!("{} is a keyword and cannot be a name", t.kind))
                 } else {
                     d.with_help("names start with a letter or `_`")
@@ -1070,29 +1070,6 @@ fn check_fd(n: i64, span: Span) -> PResult<u8> {
         )
         .with_help("fds 0 to 5 can be redirected (0-2 standard, 3 debug, 4 data in, 5 data out)")),
     }
-}
-
-fn is_keyword(kind: &TokKind) -> bool {
-    matches!(
-        kind,
-        TokKind::KwString
-            | TokKind::KwInt
-            | TokKind::KwBool
-            | TokKind::True
-            | TokKind::False
-            | TokKind::If
-            | TokKind::Else
-            | TokKind::While
-            | TokKind::For
-            | TokKind::In
-            | TokKind::Break
-            | TokKind::Continue
-            | TokKind::Wait
-            | TokKind::Func
-            | TokKind::Return
-            | TokKind::Try
-            | TokKind::Catch
-    )
 }
 
 fn pipeline_expr(p: PipeExpr) -> Expr {

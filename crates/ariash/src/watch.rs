@@ -118,13 +118,16 @@ fn row(out: &mut String, text: &str, width: usize) {
     out.push_str("\x1b[2K");
     let mut cols = 0;
     for c in text.chars() {
-        let shown: &str = &if c.is_control() { c.escape_default().to_string() } else { c.to_string() };
-        let n = shown.chars().count();
+        let escape = c.is_control().then(|| c.escape_default());
+        let n = escape.as_ref().map_or(1, |e| e.len());
         if cols + n > width.saturating_sub(1) {
             out.push('…');
             break;
         }
-        out.push_str(shown);
+        match escape {
+            Some(e) => out.extend(e),
+            None => out.push(c),
+        }
         cols += n;
     }
     out.push_str("\r\n");

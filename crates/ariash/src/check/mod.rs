@@ -40,37 +40,13 @@ pub fn check(script: &Script) -> Result<(), Vec<Diag>> {
 /// [`check`] on the current thread, whose stack must hold a tree of
 /// [`MAX_DEPTH`](crate::stack::MAX_DEPTH) levels.
 pub(crate) fn check_here(script: &Script) -> Result<(), Vec<Diag>> {
-    let mut c = Checker {
-        scopes: vec![HashMap::new()],
-        loops: 0,
-        errors: Vec::new(),
-        left_out: None,
-        funcs: HashMap::new(),
-        ret: None,
-    };
-    c.declare_builtin_var("args", Ty::List(Box::new(Ty::Str)));
-    c.declare_builtin_var("stdin", Ty::Stream);
+    let mut c = Checker::new();
     c.collect_funcs(script);
     c.scopes.push(HashMap::new());
     for stmt in &script.stmts {
         c.stmt(stmt);
     }
-    if c.errors.is_empty() {
-        return Ok(());
-    }
-    c.errors.sort_by_key(|d| d.span.start);
-    if let Some((span, count)) = c.left_out {
-        c.errors.push(
-            Diag::new(
-                "ariash::check::too_many_errors",
-                format!("{count} more error{} not shown", if count == 1 { "" } else { "s" }),
-                span,
-                "the next one is here",
-            )
-            .with_help(format!("only the first {MAX_ERRORS} errors are shown; fix those first")),
-        );
-    }
-    Err(c.errors)
+    c.finish()
 }
 
 struct Var {
@@ -118,6 +94,42 @@ fn conversion_hint(target: &Ty, value: &Ty) -> Option<&'static str> {
 }
 
 impl Checker {
+    /// The errors found, in source order, with a note counting those left out; `Ok` if none.
+    pub(crate) fn finish(&mut self) -> Result<(), Vec<Diag>> {
+        if self.errors.is_empty() {
+            return Ok(());
+        }
+        let mut errors = std::mem::take(&mut self.errors);
+        errors.sort_by_key(|d| d.span.start);
+        if let Some((span, count)) = self.left_out.take() {
+            errors.push(
+                Diag::new(
+                    "ariash::check::too_many_errors",
+                    format!("{count} more error{} not shown", if count == 1 { "" } else { "s" }),
+                    span,
+                    "the next one is here",
+                )
+                .with_help(format!("only the first {MAX_ERRORS} errors are shown; fix those first")),
+            );
+        }
+        Err(errors)
+    }
+
+    /// A checker with one scope holding the predeclared variables (`args`, `stdin`).
+    pub(crate) fn new() -> Checker {
+        let mut c = Checker {
+            scopes: vec![HashMap::new()],
+            loops: 0,
+            errors: Vec::new(),
+            left_out: None,
+            funcs: HashMap::new(),
+            ret: None,
+        };
+        c.declare_builtin_var("args", Ty::List(Box::new(Ty::Str)));
+        c.declare_builtin_var("stdin", Ty::Stream);
+        c
+    }
+
     /// Records every top-level function, reporting a name defined twice or a builtin's name.
     fn collect_funcs(&mut self, script: &Script) {
         for stmt in &script.stmts {

@@ -20,16 +20,7 @@ impl CheckSession {
     /// Checks one line; if it passes, its declarations are kept for the next lines. Runs on
     /// the current thread, which must be on the script stack.
     pub(crate) fn check_line(&mut self, line: &Script) -> Result<(), Vec<Diag>> {
-        let mut c = Checker {
-            scopes: vec![HashMap::new()],
-            loops: 0,
-            errors: Vec::new(),
-            left_out: None,
-            funcs: HashMap::new(),
-            ret: None,
-        };
-        c.declare_builtin_var("args", crate::ast::Ty::List(Box::new(crate::ast::Ty::Str)));
-        c.declare_builtin_var("stdin", crate::ast::Ty::Stream);
+        let mut c = Checker::new();
         if let Some(outer) = c.scopes.first_mut() {
             for (name, var) in &self.vars {
                 outer.insert(name.clone(), Var { ty: var.ty.clone(), span: var.span });
@@ -43,10 +34,7 @@ impl CheckSession {
         for stmt in &line.stmts {
             c.stmt(stmt);
         }
-        if !c.errors.is_empty() {
-            c.errors.sort_by_key(|d| d.span.start);
-            return Err(c.errors);
-        }
+        c.finish()?;
         for scope in c.scopes {
             self.vars.extend(scope);
         }

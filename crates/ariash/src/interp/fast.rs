@@ -222,28 +222,14 @@ impl Interp<'_> {
                 // An int (or any value that is not appended to in place): one lookup, and the
                 // new value written where it was found. Evaluating `value` synchronously
                 // declares nothing, so the location stays valid.
-                if let Some((depth, index)) = self.locate(&name.name, slot) {
-                    if !matches!(
-                        self.scopes[depth].get_index(index),
-                        Some((_, Value::Str(_) | Value::List(_)))
-                    ) {
+                // Anything but a string or list (which `appending` extends in place): one
+                // lookup, then the value is written where it was found. Evaluating `value`
+                // synchronously declares nothing, so the location stays valid.
+                if let Some(at) = self.locate(&name.name, slot) {
+                    if !matches!(self.scopes[at.0].get_index(at.1), Some((_, Value::Str(_) | Value::List(_))))
+                    {
                         let rhs = sync!(self, value);
-                        let Some((_, cur)) = self.scopes[depth].get_index_mut(index) else {
-                            return Some(Ok(()));
-                        };
-                        if let (None, Value::Int(c), Value::Int(n)) = (op, &mut *cur, &rhs) {
-                            *c = *n;
-                            // An int owns nothing: skip the out-of-line drop of a `Value`.
-                            std::mem::forget(rhs);
-                            return Some(Ok(()));
-                        }
-                        return Some(match (op, cur, rhs) {
-                            (None, cur, rhs) => {
-                                *cur = rhs;
-                                Ok(())
-                            }
-                            (Some(op), cur, rhs) => arith(*op, cur.clone(), rhs, stmt.span).map(|v| *cur = v),
-                        });
+                        return Some(self.assign_at(at, *op, rhs, stmt.span));
                     }
                 }
                 if let Some((current, parts)) = self.appending(&name.name, slot, *op, value) {

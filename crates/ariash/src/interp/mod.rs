@@ -590,17 +590,37 @@ impl<'a> Interp<'a> {
 
     /// `name = rhs;` or `name op= rhs;`.
     fn assign(&mut self, name: &str, at: &VarSlot, op: Option<BinOp>, rhs: Value, span: Span) -> Eval<()> {
-        let new = match op {
-            Some(op) => {
-                let cur = self.lookup_at(name, at).cloned().unwrap_or(Value::Int(0));
-                arith(op, cur, rhs, span)?
-            }
-            None => rhs,
-        };
-        if let Some(slot) = self.lookup_mut_at(name, at) {
-            *slot = new;
+        // The checker only lets declared variables be assigned.
+        match self.locate(name, at) {
+            Some(location) => self.assign_at(location, op, rhs, span),
+            None => Ok(()),
         }
-        Ok(())
+    }
+
+    /// `name = rhs;` or `name op= rhs;` for the variable at `(scope, entry)` (see
+    /// [`locate`](Interp::locate)). Ints are written in place.
+    #[inline(always)]
+    fn assign_at(
+        &mut self,
+        (depth, index): (usize, usize),
+        op: Option<BinOp>,
+        rhs: Value,
+        span: Span,
+    ) -> Eval<()> {
+        let Some((_, cur)) = self.scopes[depth].get_index_mut(index) else { return Ok(()) };
+        if let (None, Value::Int(c), Value::Int(n)) = (op, &mut *cur, &rhs) {
+            *c = *n;
+            // An int owns nothing: skip the out-of-line drop of a `Value`.
+            std::mem::forget(rhs);
+            return Ok(());
+        }
+        match (op, cur, rhs) {
+            (None, cur, rhs) => {
+                *cur = rhs;
+                Ok(())
+            }
+            (Some(op), cur, rhs) => arith(op, cur.clone(), rhs, span).map(|v| *cur = v),
+        }
     }
 
     /// Evaluates an expression (synchronously when no part of it can wait, see [`fast`]).

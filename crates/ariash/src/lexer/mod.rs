@@ -380,26 +380,8 @@ impl Lexer<'_> {
         while self.peek_at(self.pos).is_ascii_alphanumeric() || self.peek_at(self.pos) == b'_' {
             self.pos += 1;
         }
-        match self.text.get(start..self.pos).unwrap_or("") {
-            "string" => TokKind::KwString,
-            "int" => TokKind::KwInt,
-            "bool" => TokKind::KwBool,
-            "true" => TokKind::True,
-            "false" => TokKind::False,
-            "if" => TokKind::If,
-            "else" => TokKind::Else,
-            "while" => TokKind::While,
-            "for" => TokKind::For,
-            "in" => TokKind::In,
-            "break" => TokKind::Break,
-            "continue" => TokKind::Continue,
-            "wait" => TokKind::Wait,
-            "func" => TokKind::Func,
-            "return" => TokKind::Return,
-            "try" => TokKind::Try,
-            "catch" => TokKind::Catch,
-            other => TokKind::Ident(other.to_string()),
-        }
+        let word = self.text.get(start..self.pos).unwrap_or("");
+        keyword(word).unwrap_or_else(|| TokKind::Ident(word.to_string()))
     }
 
     fn punct(&mut self, c: char) -> Result<TokKind, Diag> {
@@ -476,6 +458,57 @@ pub(crate) fn unterminated(start: usize) -> Diag {
     .with_help(
         "add a closing `\"` on the same line (write \\n for a newline, or use a multi-line \"\"\"...\"\"\" string)",
     )
+}
+
+/// The token of keyword `word`, or `None` for any other word (the one list of keywords: the
+/// lexer, the parser's hints and the REPL's highlighting and bare-command rule use it).
+pub(crate) fn keyword(word: &str) -> Option<TokKind> {
+    Some(match word {
+        "string" => TokKind::KwString,
+        "int" => TokKind::KwInt,
+        "bool" => TokKind::KwBool,
+        "true" => TokKind::True,
+        "false" => TokKind::False,
+        "if" => TokKind::If,
+        "else" => TokKind::Else,
+        "while" => TokKind::While,
+        "for" => TokKind::For,
+        "in" => TokKind::In,
+        "break" => TokKind::Break,
+        "continue" => TokKind::Continue,
+        "wait" => TokKind::Wait,
+        "func" => TokKind::Func,
+        "return" => TokKind::Return,
+        "try" => TokKind::Try,
+        "catch" => TokKind::Catch,
+        _ => return None,
+    })
+}
+
+impl TokKind {
+    /// Whether this is a keyword's token (see [`keyword`]).
+    pub(crate) fn is_keyword(&self) -> bool {
+        matches!(
+            self,
+            TokKind::KwString
+                | TokKind::KwInt
+                | TokKind::KwBool
+                | TokKind::True
+                | TokKind::False
+                | TokKind::If
+                | TokKind::Else
+                | TokKind::While
+                | TokKind::For
+                | TokKind::In
+                | TokKind::Break
+                | TokKind::Continue
+                | TokKind::Wait
+                | TokKind::Func
+                | TokKind::Return
+                | TokKind::Try
+                | TokKind::Catch
+        )
+    }
 }
 
 #[cfg(test)]

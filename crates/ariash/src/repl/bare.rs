@@ -16,19 +16,13 @@
 //!
 //! `echo hi | tr a-z A-Z > out` becomes `` `echo hi` | `tr a-z A-Z` > "out"; ``.
 
-/// The ariash keywords: a line starting with one is never a bare command.
-const KEYWORDS: &[&str] = &[
-    "string", "int", "bool", "true", "false", "if", "else", "while", "for", "in", "break", "continue",
-    "wait", "func", "return", "try", "catch",
-];
-
 /// The ariash statement for the bare command `line`, or `None` when the rule (see the module
 /// docs) does not apply. `is_name` tells whether a word is a builtin, variable or function.
 pub(crate) fn translate(line: &str, is_name: impl Fn(&str) -> bool) -> Option<String> {
     let line = line.trim();
     let first = line.split_whitespace().next()?;
     let word_ok = first.chars().all(|c| c.is_ascii_alphanumeric() || "_./~+-".contains(c));
-    if !word_ok || KEYWORDS.contains(&first) || is_name(first) {
+    if !word_ok || crate::lexer::keyword(first).is_some() || is_name(first) {
         return None;
     }
     let stages = split(line)?;

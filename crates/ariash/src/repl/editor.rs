@@ -126,21 +126,7 @@ impl Highlighter for AriashHelper {
                     TokKind::Cmd(_) => YELLOW,
                     TokKind::Int(_) | TokKind::Duration(_) | TokKind::True | TokKind::False => MAGENTA,
                     TokKind::Ident(_) | TokKind::Eof => continue,
-                    TokKind::Func
-                    | TokKind::Return
-                    | TokKind::Try
-                    | TokKind::Catch
-                    | TokKind::KwString
-                    | TokKind::KwInt
-                    | TokKind::KwBool
-                    | TokKind::If
-                    | TokKind::Else
-                    | TokKind::While
-                    | TokKind::For
-                    | TokKind::In
-                    | TokKind::Break
-                    | TokKind::Continue
-                    | TokKind::Wait => BLUE,
+                    ref k if k.is_keyword() => BLUE,
                     _ => continue,
                 };
                 for c in colours.iter_mut().take(t.span.end.min(line.len())).skip(t.span.start) {
