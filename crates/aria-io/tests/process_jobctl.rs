@@ -165,3 +165,42 @@ fn a_foreground_pipeline_stage_starts_in_the_terminals_foreground_group() {
     }
     assert!(job.ends_with(&format!("fg={pgid} ok=true")), "{lines:?}");
 }
+
+/// Whether signal `sig` is set in a `SigIgn` mask of /proc/<pid>/status (hexadecimal).
+fn ignores(mask: &str, sig: i32) -> bool {
+    u64::from_str_radix(mask, 16).unwrap() & (1 << (sig - 1)) != 0
+}
+
+fn job_signals_report(path: Option<&str>) -> Vec<(String, String)> {
+    run(async {
+        let mut cmd = helper(&["job-signals"]);
+        cmd.stdout(Stdio::piped());
+        if let Some(p) = path {
+            cmd.env("ARIA_IO_SPAWN", p);
+        }
+        let out = cmd.output().await.unwrap();
+        assert!(out.status.success(), "{:?} {}", out.status, String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        text.lines().map(|l| l.split_once(' ').unwrap()).map(|(a, b)| (a.to_owned(), b.to_owned())).collect()
+    })
+}
+
+fn assert_children_get_job_signals_back(path: Option<&str>) {
+    let report = job_signals_report(path);
+    let mask = |who: &str| report.iter().find(|(w, _)| w == who).map(|(_, m)| m.clone()).unwrap();
+    for sig in [libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU] {
+        assert!(ignores(&mask("shell"), sig), "the shell ignores {sig}: {report:?}");
+        assert!(!ignores(&mask("child"), sig), "a job gets {sig} back at SIG_DFL: {report:?}");
+        assert!(!ignores(&mask("after"), sig), "{report:?}");
+    }
+}
+
+#[test]
+fn children_of_a_shell_ignoring_job_control_signals_get_them_back_at_their_defaults() {
+    assert_children_get_job_signals_back(None);
+}
+
+#[test]
+fn children_on_the_posix_spawn_path_get_the_job_control_signals_back_too() {
+    assert_children_get_job_signals_back(Some("posix_spawn"));
+}

@@ -145,6 +145,7 @@ fn run(args: &[String]) -> io::Result<u8> {
         }
         "signals-cores" => return signals_on_cores(num(args, 1)?, num(args, 2)?),
         "stdio-async" => stdio_async(args.get(1).map(String::as_str) == Some("closed"))?,
+        "job-signals" => job_signals()?,
         "tty-foreground" => tty_foreground(args.get(1).map(String::as_str).unwrap_or(""))?,
         "tty-foreground-pipeline" => tty_foreground_pipeline(args.get(1).map(String::as_str).unwrap_or(""))?,
         "tty-pgrp" => {
@@ -285,6 +286,34 @@ fn tty_foreground(path: &str) -> io::Result<()> {
         println!("job={pgid} fg={fg} ok={}", status.success());
         Ok::<_, io::Error>(())
     })
+}
+
+/// `job-signals`: ignores the job-control signals, then prints the `SigIgn` mask of
+/// `/proc/self/status` for itself (`shell ...`), for a child spawned then (`child ...`) and
+/// for one spawned after restoring them (`after ...`).
+fn job_signals() -> io::Result<()> {
+    let ignored = |who: &str| -> io::Result<String> {
+        let path = format!("/proc/{who}/status");
+        let status = std::fs::read_to_string(path)?;
+        let line = status.lines().find(|l| l.starts_with("SigIgn:")).unwrap_or("SigIgn: ?");
+        Ok(line.trim_start_matches("SigIgn:").trim().to_string())
+    };
+    let child = || -> io::Result<String> {
+        aria_io::Runtime::new()?.block_on(async {
+            let out = aria_io::process::Command::new("sh")
+                .args(["-c", "grep SigIgn: /proc/self/status"])
+                .stdout(aria_io::process::Stdio::piped())
+                .output()
+                .await?;
+            Ok(String::from_utf8_lossy(&out.stdout).trim_start_matches("SigIgn:").trim().to_string())
+        })
+    };
+    let saved = aria_io::process::terminal::ignore_job_control_signals()?;
+    println!("shell {}", ignored("self")?);
+    println!("child {}", child()?);
+    saved.restore()?;
+    println!("after {}", child()?);
+    Ok(())
 }
 
 /// As `tty-foreground` with a two-stage pipeline of `tty-pgrp` (prints `job=<pgid> fg=<pgid>

@@ -171,9 +171,14 @@ impl fmt::Debug for JobSignals {
 const JOB_SIGNALS: [i32; 3] = [libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU];
 
 /// Ignores `SIGTSTP`, `SIGTTIN` and `SIGTTOU` in the calling process (an interactive shell
-/// must not be stopped by its terminal) and returns the previous dispositions. Children get
-/// these ignored dispositions across `execve`; a job-control shell's children should reset
-/// them (see [`Command`](super::Command)).
+/// must not be stopped by its terminal) and returns the previous dispositions.
+///
+/// An ignored disposition survives `execve`, so from then on every child spawned by this
+/// crate ([`Command`](super::Command), [`Pipeline`](super::Pipeline)) gets these signals
+/// reset to `SIG_DFL`, as a shell's jobs must (Ctrl-Z has to stop them), until
+/// [`JobSignals::restore`] (except a command given a `std::process::Stdio`, which std's own
+/// spawn starts). A signal that was already ignored when this was called (the
+/// shell's parent ignored it) stays ignored in the children too.
 ///
 /// # Errors
 /// The sigaction error.
@@ -185,7 +190,11 @@ const JOB_SIGNALS: [i32; 3] = [libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU];
 /// sigaction(2); glibc manual, "Initializing the Shell".
 pub fn ignore_job_control_signals() -> io::Result<JobSignals> {
     let [tstp, ttin, ttou] = JOB_SIGNALS;
-    Ok(JobSignals([tty::ignore_signal(tstp)?, tty::ignore_signal(ttin)?, tty::ignore_signal(ttou)?]))
+    Ok(JobSignals([
+        tty::ignore_for_job_control(tstp)?,
+        tty::ignore_for_job_control(ttin)?,
+        tty::ignore_for_job_control(ttou)?,
+    ]))
 }
 
 impl JobSignals {
@@ -201,7 +210,7 @@ impl JobSignals {
     /// sigaction(2)
     pub fn restore(&self) -> io::Result<()> {
         for (sig, action) in JOB_SIGNALS.iter().zip(self.0.iter()) {
-            tty::set_action(*sig, action)?;
+            tty::restore_job_control(*sig, action)?;
         }
         Ok(())
     }

@@ -135,7 +135,7 @@ impl Prepared {
         }
         ctx.gid = img.gid.map_or(-1, i64::from);
         ctx.uid = img.uid.map_or(-1, i64::from);
-        ctx.reset_signals = 1 << (libc::SIGPIPE - 1);
+        ctx.reset_signals = (1 << (libc::SIGPIPE - 1)) | super::tty::reset_in_children();
         ctx.mask = 0;
         p.ctx.write(ctx);
         p
@@ -369,12 +369,18 @@ fn spawn_posix(image: &ExecImage) -> io::Result<Spawned> {
         flags |= libc::POSIX_SPAWN_SETSID as libc::c_int;
     }
     let empty = super::empty_sigset();
-    let mut sigpipe = super::empty_sigset();
-    super::sigaddset(&mut sigpipe, libc::SIGPIPE)?;
+    let mut defaults = super::empty_sigset();
+    super::sigaddset(&mut defaults, libc::SIGPIPE)?;
+    let reset = super::tty::reset_in_children();
+    for sig in 1..=64 {
+        if reset & (1 << (sig - 1)) != 0 {
+            super::sigaddset(&mut defaults, sig)?;
+        }
+    }
     // SAFETY: attr is initialised; the sets are valid.
     unsafe {
         check(libc::posix_spawnattr_setsigmask(&mut attr.0, &empty))?;
-        check(libc::posix_spawnattr_setsigdefault(&mut attr.0, &sigpipe))?;
+        check(libc::posix_spawnattr_setsigdefault(&mut attr.0, &defaults))?;
         check(libc::posix_spawnattr_setflags(&mut attr.0, flags as libc::c_short))?;
     }
 

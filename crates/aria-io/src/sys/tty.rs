@@ -4,6 +4,7 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{cvt, cvt_retry};
 
@@ -74,6 +75,36 @@ pub(crate) fn getpgrp() -> libc::pid_t {
 pub(crate) fn signal_own_group(sig: libc::c_int) -> io::Result<()> {
     // SAFETY: kill takes plain integers; 0 means the caller's own group.
     cvt(unsafe { libc::kill(0, sig) })?;
+    Ok(())
+}
+
+/// The signals this process set to `SIG_IGN` for job control (bit `n - 1` is signal `n`):
+/// every spawn resets them to `SIG_DFL` in the child, which would otherwise inherit the
+/// ignored disposition across `execve` (a job could then not be stopped with Ctrl-Z).
+/// Signals that were already ignored before (a shell started under `nohup`-like
+/// conditions) are not in the set: children keep what the shell inherited.
+static RESET_IN_CHILDREN: AtomicU64 = AtomicU64::new(0);
+
+/// The signals to reset to `SIG_DFL` in every child (see [`RESET_IN_CHILDREN`]).
+pub(crate) fn reset_in_children() -> u64 {
+    RESET_IN_CHILDREN.load(Ordering::Relaxed)
+}
+
+/// Ignores `sig` for job control: like [`ignore_signal`], and records it in
+/// [`RESET_IN_CHILDREN`] unless it was ignored already.
+pub(crate) fn ignore_for_job_control(sig: libc::c_int) -> io::Result<libc::sigaction> {
+    let old = ignore_signal(sig)?;
+    if old.sa_sigaction != libc::SIG_IGN {
+        RESET_IN_CHILDREN.fetch_or(1 << (sig - 1), Ordering::Relaxed);
+    }
+    Ok(old)
+}
+
+/// Puts back `action` for a signal [`ignore_for_job_control`] ignored, and stops resetting it
+/// in children.
+pub(crate) fn restore_job_control(sig: libc::c_int, action: &libc::sigaction) -> io::Result<()> {
+    set_action(sig, action)?;
+    RESET_IN_CHILDREN.fetch_and(!(1 << (sig - 1)), Ordering::Relaxed);
     Ok(())
 }
 
