@@ -25,6 +25,15 @@
 //! - As a last resort, if the interpreter has still not exited one more grace period after
 //!   the `SIGKILL` (for example, blocked reading the output of a grandchild that escaped
 //!   into its own process group), the watcher exits the process with `128 + signal`.
+//!
+//! # In the REPL
+//!
+//! The interactive shell does not terminate on `SIGINT`: [`watch`] is not started, and a
+//! `SIGINT` (Ctrl-C while a line runs in ariash itself, such as `sleep(10s)` or `wait;`)
+//! [`interrupt`](Groups::interrupt)s the running line instead. The same checks then stop
+//! the line (not the shell) with status 130, and no job is signalled: Ctrl-C during a
+//! foreground job reaches that job's process group alone, through the terminal. A hang-up
+//! [`hang_up`](Groups::hang_up)s every registered group.
 
 use std::collections::BTreeSet;
 use std::io;
@@ -42,7 +51,11 @@ pub struct Groups {
     /// The signal that started termination (0: none). Read without the lock by the
     /// interpreter's per-statement check; written only under `inner`'s lock.
     terminating: AtomicI32,
-    /// Woken when termination begins, for waits that no child's exit ends (`sleep`).
+    /// The signal that interrupted the REPL's running line (0: none). Cleared before each
+    /// line; written and read without the lock (it names no group).
+    interrupted: AtomicI32,
+    /// Woken when termination begins or a line is interrupted, for waits that no child's
+    /// exit ends (`sleep`, `wait`).
     terminated: aria_io::sync::Notify,
 }
 
@@ -89,12 +102,55 @@ impl Groups {
         }
     }
 
-    /// Completes once termination has begun (at once if it already has).
+    /// The signal that stops what the interpreter is doing: termination's, else the REPL
+    /// line's interrupt.
+    pub fn pending(&self) -> Option<i32> {
+        self.terminating().or_else(|| match self.interrupted.load(Ordering::Acquire) {
+            0 => None,
+            signo => Some(signo),
+        })
+    }
+
+    /// Completes once termination has begun or the line was interrupted (at once if either
+    /// has happened).
     pub async fn terminated(&self) {
         // Created before the check: a `notify_waiters` after it completes it.
         let notified = self.terminated.notified();
-        if self.terminating().is_none() {
+        if self.pending().is_none() {
             notified.await;
+        }
+    }
+
+    /// Completes once the REPL's line was interrupted (at once if it was). Termination does
+    /// not complete it: a script's waits end when the watcher's signals end the jobs.
+    pub async fn interrupted(&self) {
+        loop {
+            let notified = self.terminated.notified();
+            if self.interrupted.load(Ordering::Acquire) != 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Interrupts the REPL's running line with `signo` (see the module docs).
+    pub fn interrupt(&self, signo: i32) {
+        self.interrupted.store(signo, Ordering::Release);
+        self.terminated.notify_waiters();
+    }
+
+    /// Forgets an interrupt, before the next line runs.
+    pub fn clear_interrupt(&self) {
+        self.interrupted.store(0, Ordering::Release);
+    }
+
+    /// Sends `SIGHUP`, then `SIGCONT` (a stopped job must run to see the hang-up), to every
+    /// registered group: the shell is going away (the terminal closed, or the user left).
+    pub fn hang_up(&self) {
+        let inner = self.lock();
+        for &pgid in &inner.pgids {
+            killpg(pgid, libc::SIGHUP);
+            killpg(pgid, libc::SIGCONT);
         }
     }
 

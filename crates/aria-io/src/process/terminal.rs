@@ -177,8 +177,8 @@ const JOB_SIGNALS: [i32; 3] = [libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU];
 /// crate ([`Command`](super::Command), [`Pipeline`](super::Pipeline)) gets these signals
 /// reset to `SIG_DFL`, as a shell's jobs must (Ctrl-Z has to stop them), until
 /// [`JobSignals::restore`] (except a command given a `std::process::Stdio`, which std's own
-/// spawn starts). A signal that was already ignored when this was called (the
-/// shell's parent ignored it) stays ignored in the children too.
+/// spawn starts), even when the caller's parent had ignored them already, as bash and fish
+/// do for their jobs.
 ///
 /// # Errors
 /// The sigaction error.

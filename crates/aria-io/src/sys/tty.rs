@@ -80,9 +80,10 @@ pub(crate) fn signal_own_group(sig: libc::c_int) -> io::Result<()> {
 
 /// The signals this process set to `SIG_IGN` for job control (bit `n - 1` is signal `n`):
 /// every spawn resets them to `SIG_DFL` in the child, which would otherwise inherit the
-/// ignored disposition across `execve` (a job could then not be stopped with Ctrl-Z).
-/// Signals that were already ignored before (a shell started under `nohup`-like
-/// conditions) are not in the set: children keep what the shell inherited.
+/// ignored disposition across `execve` (a job could then not be stopped with Ctrl-Z, and a
+/// background job reading the terminal would get `EIO` instead of stopping). They are reset
+/// even when the shell's own parent had ignored them (terminal multiplexers do), as bash
+/// and fish reset them for their jobs.
 static RESET_IN_CHILDREN: AtomicU64 = AtomicU64::new(0);
 
 /// The signals to reset to `SIG_DFL` in every child (see [`RESET_IN_CHILDREN`]).
@@ -91,12 +92,10 @@ pub(crate) fn reset_in_children() -> u64 {
 }
 
 /// Ignores `sig` for job control: like [`ignore_signal`], and records it in
-/// [`RESET_IN_CHILDREN`] unless it was ignored already.
+/// [`RESET_IN_CHILDREN`].
 pub(crate) fn ignore_for_job_control(sig: libc::c_int) -> io::Result<libc::sigaction> {
     let old = ignore_signal(sig)?;
-    if old.sa_sigaction != libc::SIG_IGN {
-        RESET_IN_CHILDREN.fetch_or(1 << (sig - 1), Ordering::Relaxed);
-    }
+    RESET_IN_CHILDREN.fetch_or(1 << (sig - 1), Ordering::Relaxed);
     Ok(old)
 }
 

@@ -13,13 +13,13 @@
 //! status is then 124.
 
 use std::cell::{Cell, RefCell};
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use aria_io::process::PipelineChild;
+use aria_io::process::{JobChange, PipelineChild};
 
 use super::pipeline::{status_code, Plan};
 use super::{runtime_error, BoxFut, Eval, Flow, Interp};
@@ -44,13 +44,27 @@ pub(crate) struct JobCell {
     deadline: Cell<Option<Instant>>,
     /// How far `timeout` has gone: 0 nothing sent, 1 `SIGTERM` sent, 2 `SIGKILL` sent.
     stage: Cell<u8>,
+    /// The job's terminal modes, saved when it stopped, restored by `fg` (REPL only).
+    pub(super) modes: RefCell<Option<aria_io::process::terminal::Modes>>,
 }
 
 #[derive(Debug)]
 enum JobState {
-    /// Started, in its own process group.
-    Running { child: PipelineChild, pgid: i32 },
+    /// Started, in its own process group; `stopped` is the signal that stopped it, if it
+    /// is stopped (known from [`JobCell::poll_event`], in the REPL).
+    Running { child: PipelineChild, pgid: i32, stopped: Option<i32> },
     /// Finished (or never started: the failure was reported then) with this status.
+    Done(i32),
+}
+
+/// A change of a job's state, as the REPL reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum JobEvent {
+    /// Stopped by this signal.
+    Stopped(i32),
+    /// Continued after a stop.
+    Continued,
+    /// Finished with this status.
     Done(i32),
 }
 
@@ -65,6 +79,57 @@ impl JobCell {
             state: RefCell::new(JobState::Done(code)),
             deadline: Cell::new(None),
             stage: Cell::new(0),
+            modes: RefCell::new(None),
+        }
+    }
+
+    /// The process group, while the job has not been reaped.
+    pub(crate) fn pgid(&self) -> Option<i32> {
+        match *self.state.borrow() {
+            JobState::Running { pgid, .. } => Some(pgid),
+            JobState::Done(_) => None,
+        }
+    }
+
+    /// The signal that stopped the job, if it is stopped.
+    pub(crate) fn stopped(&self) -> Option<i32> {
+        match *self.state.borrow() {
+            JobState::Running { stopped, .. } => stopped,
+            JobState::Done(_) => None,
+        }
+    }
+
+    /// Polls the job's next change of state (a stop, a continue, its exit), recording it;
+    /// a job that has finished reports `Done` every time.
+    pub(crate) fn poll_event(&self, groups: &Groups, cx: &mut Context<'_>) -> Poll<Result<JobEvent, String>> {
+        let mut state = self.state.borrow_mut();
+        let JobState::Running { child, stopped, .. } = &mut *state else {
+            let JobState::Done(code) = *state else { unreachable!() };
+            return Poll::Ready(Ok(JobEvent::Done(code)));
+        };
+        match child.poll_wait_change(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(JobChange::Stopped(sig))) => {
+                *stopped = Some(sig);
+                Poll::Ready(Ok(JobEvent::Stopped(sig)))
+            }
+            Poll::Ready(Ok(JobChange::Continued)) => {
+                *stopped = None;
+                Poll::Ready(Ok(JobEvent::Continued))
+            }
+            Poll::Ready(Ok(JobChange::Exited(_)) | Err(_)) => {
+                drop(state);
+                // The exit is recorded (and the group forgotten) the one way scripts do it.
+                self.poll_exit(groups, cx).map(|r| r.map(JobEvent::Done))
+            }
+        }
+    }
+
+    /// Records that the job was stopped by `sig` (seen by the foreground wait), or is running
+    /// again (`None`: the shell sent it `SIGCONT` for `fg` or `bg`).
+    pub(crate) fn set_stopped(&self, sig: Option<i32>) {
+        if let JobState::Running { stopped, .. } = &mut *self.state.borrow_mut() {
+            *stopped = sig;
         }
     }
 
@@ -79,7 +144,7 @@ impl JobCell {
     /// Polls the job's exit; on the way it records the status and forgets the group.
     fn poll_exit(&self, groups: &Groups, cx: &mut Context<'_>) -> Poll<Result<i32, String>> {
         let mut state = self.state.borrow_mut();
-        let JobState::Running { child, pgid } = &mut *state else {
+        let JobState::Running { child, pgid, .. } = &mut *state else {
             let JobState::Done(code) = *state else { unreachable!() };
             return Poll::Ready(Ok(code));
         };
@@ -100,7 +165,7 @@ impl JobCell {
     }
 
     /// Sends `signo` to the job's process group; false if it has finished.
-    fn signal(&self, signo: i32) -> bool {
+    pub(crate) fn signal(&self, signo: i32) -> bool {
         match &*self.state.borrow() {
             // The group is ours until the job is reaped, which has not happened yet.
             JobState::Running { child, .. } => {
@@ -168,7 +233,7 @@ impl Interp<'_> {
             Some(child) => {
                 let pgid = child.pgid();
                 self.groups.register(pgid);
-                JobState::Running { child, pgid }
+                JobState::Running { child, pgid, stopped: None }
             }
             None => JobState::Done(code),
         };
@@ -180,14 +245,33 @@ impl Interp<'_> {
             state: RefCell::new(state),
             deadline: Cell::new(plan.limit.map(|d| Instant::now() + d)),
             stage: Cell::new(0),
+            modes: RefCell::new(None),
         });
         self.jobs.push(Rc::clone(&cell));
         JobRef(cell)
     }
 
     /// Waits until one of `jobs` has finished (acting on their `timeout` deadlines meanwhile)
-    /// and returns its index and status.
+    /// and returns its index and status. An interrupted REPL line (Ctrl-C) stops waiting.
     async fn wait_first(&self, jobs: &[Rc<JobCell>], span: Span) -> Eval<(usize, i32)> {
+        let waiting = self.wait_first_job(jobs, span);
+        let interrupted = self.groups.interrupted();
+        let mut waiting = std::pin::pin!(waiting);
+        let mut interrupted = std::pin::pin!(interrupted);
+        poll_fn(|cx| {
+            if let Poll::Ready(r) = waiting.as_mut().poll(cx) {
+                return Poll::Ready(r);
+            }
+            match interrupted.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Err(self.check_signal().err().unwrap_or(Flow::Signal(libc::SIGINT)))),
+                Poll::Pending => Poll::Pending,
+            }
+        })
+        .await
+    }
+
+    /// [`wait_first`](Self::wait_first), without the interrupt (which also ends reaping).
+    async fn wait_first_job(&self, jobs: &[Rc<JobCell>], span: Span) -> Eval<(usize, i32)> {
         loop {
             let next = jobs.iter().filter(|j| j.finished().is_none()).filter_map(|j| j.deadline.get()).min();
             let first = poll_fn(|cx| {
@@ -330,7 +414,7 @@ impl Interp<'_> {
     async fn reap(&mut self, mut pending: Vec<Rc<JobCell>>) {
         let span = Span::default();
         while !pending.is_empty() {
-            match self.wait_first(&pending, span).await {
+            match self.wait_first_job(&pending, span).await {
                 Ok((i, _)) => {
                     pending.remove(i);
                 }

@@ -27,6 +27,7 @@
 mod builtins;
 mod fast;
 mod files;
+mod jobctl;
 mod jobs;
 mod pipeline;
 mod sandbox;
@@ -57,6 +58,7 @@ use fast::{Step, WhileStep};
 
 /// Loop iterations between two yields to the runtime (see [`Interp::loop_tick`]).
 const YIELD_EVERY: u32 = 128;
+pub(crate) use jobctl::JobControl;
 pub(crate) use jobs::JobCell;
 pub(crate) use session::{LineEnd, Session};
 
@@ -131,6 +133,8 @@ pub(crate) struct Interp<'a> {
     stddbg: Option<Rc<std::fs::File>>,
     /// The fuzzing sandbox (see [`sandbox`]); `None` when running for real.
     sandbox: Option<sandbox::Sandbox>,
+    /// The REPL's job control (see [`jobctl`]); `None` in scripts.
+    jc: Option<Rc<jobctl::JobControl>>,
 }
 
 impl<'a> Interp<'a> {
@@ -158,6 +162,7 @@ impl<'a> Interp<'a> {
             grace,
             stddbg: None,
             sandbox: None,
+            jc: None,
         }
     }
 
@@ -186,6 +191,7 @@ impl<'a> Interp<'a> {
             grace: self.grace,
             stddbg: self.stddbg.clone(),
             sandbox: self.sandbox.clone(),
+            jc: self.jc.clone(),
         }
     }
 
@@ -226,7 +232,7 @@ impl<'a> Interp<'a> {
 
     /// Stops if a termination signal has arrived.
     fn check_signal(&self) -> Eval<()> {
-        match self.groups.terminating() {
+        match self.groups.pending() {
             Some(signo) => Err(Flow::Signal(signo)),
             None => Ok(()),
         }

@@ -291,12 +291,28 @@ impl Interp<'_> {
                 }
                 return Ok(Outcome { success: self.status == 0, output: Vec::new() });
             }
+            let terminal = self.lend_terminal();
+            if let Some(tty) = terminal {
+                pipeline = pipeline.foreground(tty);
+            }
             let mut child = match pipeline.spawn() {
                 Ok(child) => child,
-                Err(err) => return self.spawn_error(&err, p, &plan, check),
+                Err(err) => {
+                    if terminal.is_some() {
+                        self.reclaim_terminal();
+                    }
+                    return self.spawn_error(&err, p, &plan, check);
+                }
             };
             let pgid = child.pgid();
             self.groups.register(pgid);
+            if self.jc.is_some() {
+                let outcome = self.wait_job_in_foreground(p, child, &plan, terminal.is_some()).await?;
+                if check && self.status != 0 {
+                    return Err(self.stopped(self.status, p.span));
+                }
+                return Ok(outcome);
+            }
             let (result, timed_out) = if capture {
                 self.with_limit(pgid, plan.limit, child.wait_with_output()).await
             } else {
@@ -333,10 +349,15 @@ impl Interp<'_> {
     /// `pipeline &`: starts a background job with stdin from `/dev/null` (unless redirected)
     /// and returns it. A job that could not start is reported (as a foreground failure is)
     /// and is a job that failed with that status.
+    ///
+    /// In the REPL with job control stdin stays the terminal, as in other job-control
+    /// shells: a job that reads it is stopped by `SIGTTIN` until `fg` gives it the terminal.
+    /// The job's number and process group are shown (`[1] 4242`).
     pub(crate) async fn background(&mut self, p: &PipeExpr) -> Eval<JobRef> {
         self.check_signal()?;
         let mut plan = Plan::default();
-        let pipeline = self.build(p, None, true, &mut plan).await?;
+        let detach = self.jc.is_none();
+        let pipeline = self.build(p, None, detach, &mut plan).await?;
         self.check_signal()?;
         if self.sandboxed() {
             let code = super::sandbox::stub_status(&plan.stages);
@@ -346,7 +367,12 @@ impl Interp<'_> {
         match pipeline.spawn() {
             Ok(child) => {
                 self.status = 0;
-                Ok(self.add_job(p, Some(child), 0, &plan))
+                let pgid = child.pgid();
+                let job = self.add_job(p, Some(child), 0, &plan);
+                if self.jc.is_some() {
+                    eprint_text(&format!("[{}] {pgid}\n", job.0.id));
+                }
+                Ok(job)
             }
             Err(err) => {
                 self.spawn_error::<()>(&err, p, &plan, false)?;

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Flow, Interp, JobCell, Scope};
+use super::{Flow, Interp, JobCell, JobControl, Scope};
 use crate::ast::{FuncDef, Stmt, StmtKind};
 use crate::diag::Source;
 use crate::signals::Groups;
@@ -30,16 +30,19 @@ pub(crate) struct Session {
     scopes: Vec<Scope>,
     funcs: Rc<rustc_hash::FxHashMap<String, Arc<FuncDef>>>,
     status: i32,
-    jobs: Vec<Rc<JobCell>>,
+    /// The job table: background jobs and stopped ones, in start order.
+    pub(super) jobs: Vec<Rc<JobCell>>,
     env: BTreeMap<OsString, Option<OsString>>,
     next_job: Rc<Cell<usize>>,
-    groups: Arc<Groups>,
+    pub(super) groups: Arc<Groups>,
     grace: Duration,
+    pub(super) jc: Option<Rc<JobControl>>,
 }
 
 impl Session {
-    /// An empty session: no variables but the predeclared ones (`args` is empty).
-    pub(crate) fn new(groups: Arc<Groups>, grace: Duration) -> Session {
+    /// An empty session: no variables but the predeclared ones (`args` is empty), with job
+    /// control if `jc` is given.
+    pub(crate) fn new(groups: Arc<Groups>, grace: Duration, jc: Option<JobControl>) -> Session {
         let source = Source::new("<repl>", "");
         let fresh = Interp::new(&source, Vec::new(), Arc::clone(&groups), grace);
         Session {
@@ -51,7 +54,13 @@ impl Session {
             next_job: fresh.next_job,
             groups,
             grace,
+            jc: jc.map(Rc::new),
         }
+    }
+
+    /// Sets the last status (after a job-control command).
+    pub(crate) fn set_status(&mut self, status: i32) {
+        self.status = status;
     }
 
     /// How many background jobs were started and not yet waited for.
@@ -76,9 +85,15 @@ impl Session {
     }
 
     /// Runs `stmts` (checked, with spans into `source`) in the session. A runtime error is
-    /// printed as in scripts and sets the status to 1.
+    /// printed as in scripts and sets the status to 1. An interrupted line (Ctrl-C, or a job
+    /// stopped with Ctrl-Z) ends with status 128 + signal; the jobs stay for the REPL to
+    /// decide about, even on `exit`.
     pub(crate) async fn run_line(&mut self, source: &Source, stmts: &[Stmt]) -> LineEnd {
+        self.groups.clear_interrupt();
+        // Job numbers are reused once their jobs are gone, as in other shells.
+        self.next_job.set(self.jobs.iter().map(|j| j.id).max().unwrap_or(0) + 1);
         let mut interp = Interp::new(source, Vec::new(), Arc::clone(&self.groups), self.grace);
+        interp.jc = self.jc.clone();
         let marker = 0u8;
         interp.stack_base = std::ptr::addr_of!(marker) as usize;
         let mut funcs = (*self.funcs).clone();
@@ -104,11 +119,12 @@ impl Session {
                 interp.status = 1;
                 LineEnd::Status(1)
             }
-            Err(Flow::Signal(signo)) => LineEnd::Exit(128 + signo),
+            Err(Flow::Signal(signo)) if self.groups.terminating().is_some() => LineEnd::Exit(128 + signo),
+            Err(Flow::Signal(signo)) => {
+                interp.status = 128 + signo;
+                LineEnd::Status(128 + signo)
+            }
         };
-        if let LineEnd::Exit(_) = end {
-            interp.terminate_jobs().await;
-        }
         self.scopes = std::mem::take(&mut interp.scopes);
         self.funcs = Rc::clone(&interp.funcs);
         self.status = interp.status;
@@ -117,11 +133,14 @@ impl Session {
         end
     }
 
-    /// Stops the remaining background jobs (when the REPL ends).
-    pub(crate) async fn finish(&mut self) {
-        let source = Source::new("<repl>", "");
-        let mut interp = Interp::new(&source, Vec::new(), Arc::clone(&self.groups), self.grace);
-        interp.jobs = std::mem::take(&mut self.jobs);
-        interp.terminate_jobs().await;
+    /// Ends the session when the REPL leaves: every job not disowned is hung up (`SIGHUP`,
+    /// then `SIGCONT` so a stopped one sees it), as the terminal closing would, and the
+    /// terminal is put back as it was. Jobs that ignore the hang-up keep running.
+    pub(crate) fn finish(&mut self) {
+        self.groups.hang_up();
+        self.jobs.clear();
+        if let Some(jc) = &self.jc {
+            jc.finish();
+        }
     }
 }

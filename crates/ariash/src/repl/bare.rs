@@ -4,11 +4,14 @@
 //! The rule, applied only to a line that does not parse and check as ariash (with or without
 //! a `;` appended):
 //!
-//! 1. its first word is made of letters, digits and `_ . / ~ + -`, and is not a keyword, a
-//!    builtin function, or a variable or function of the session (those always mean ariash:
-//!    `print x` is an ariash error, not the program `print`);
+//! 1. its first word is made of letters, digits and `_ . / ~ + -`, and is not a keyword or
+//!    a variable or function of the session (those always mean ariash), nor a builtin
+//!    function unless a program of that name is on `PATH`: `print x` is an ariash error
+//!    (there is no program `print`), while `sleep 100` runs the program `sleep`, since
+//!    `sleep` followed by a word cannot be the builtin's call `sleep(d)` anyway;
 //! 2. it holds none of `` ` { } ; $ `` and no `&&`, `||` or `&` outside quotes (the syntax
-//!    that would make it ariash, or a shell feature ariash does not emulate);
+//!    that would make it ariash, or a shell feature ariash does not emulate), except one `&`
+//!    ending the line, which runs the pipeline as a background job (`sleep 100 &`);
 //! 3. it is split on `|` outside quotes into stages; in a stage, a word `N>`, `N>>`, `N<`
 //!    (N optional) takes the next word (or the rest of the same word) as its file, and
 //!    `N>&M`, `N<&M` stay as written; every other word is kept as written, quotes included,
@@ -16,10 +19,29 @@
 //!
 //! `echo hi | tr a-z A-Z > out` becomes `` `echo hi` | `tr a-z A-Z` > "out"; ``.
 
+/// Whether `word` is a builtin that a bare command cannot name: a builtin function with no
+/// program of that name on `PATH` (see rule 1 of the module docs).
+pub(crate) fn builtin_wins(word: &str) -> bool {
+    crate::check::BUILTINS.iter().any(|(n, _)| *n == word) && !on_path(word)
+}
+
+/// Whether an executable file `word` is in a directory of `PATH`.
+fn on_path(word: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path).any(|dir| {
+        std::fs::metadata(dir.join(word)).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    })
+}
+
 /// The ariash statement for the bare command `line`, or `None` when the rule (see the module
 /// docs) does not apply. `is_name` tells whether a word is a builtin, variable or function.
 pub(crate) fn translate(line: &str, is_name: impl Fn(&str) -> bool) -> Option<String> {
     let line = line.trim();
+    let (line, background) = match line.strip_suffix('&') {
+        Some(rest) if !rest.ends_with(['&', '>', '<']) => (rest.trim_end(), true),
+        _ => (line, false),
+    };
     let first = line.split_whitespace().next()?;
     let word_ok = first.chars().all(|c| c.is_ascii_alphanumeric() || "_./~+-".contains(c));
     if !word_ok || crate::lexer::keyword(first).is_some() || is_name(first) {
@@ -32,6 +54,9 @@ pub(crate) fn translate(line: &str, is_name: impl Fn(&str) -> bool) -> Option<St
             out.push_str(" | ");
         }
         out.push_str(&stage_code(stage)?);
+    }
+    if background {
+        out.push_str(" &");
     }
     out.push(';');
     Some(out)
@@ -152,6 +177,16 @@ mod tests {
     }
 
     #[test]
+    fn a_trailing_ampersand_runs_the_pipeline_in_the_background() {
+        assert_eq!(t("sleep 100 &").as_deref(), Some("`sleep 100` &;"));
+        assert_eq!(t("cat | wc -l&").as_deref(), Some("`cat` | `wc -l` &;"));
+        assert_eq!(t("make 2>&1 &").as_deref(), Some("`make` 2>&1 &;"));
+        assert_eq!(t("a && b"), None);
+        assert_eq!(t("a & b &"), None);
+        assert_eq!(t("a &&"), None);
+    }
+
+    #[test]
     fn a_pipeline_becomes_command_literals() {
         assert_eq!(t("echo hi | tr a-z A-Z").as_deref(), Some("`echo hi` | `tr a-z A-Z`;"));
     }
@@ -169,6 +204,6 @@ mod tests {
         assert_eq!(t("while x"), None);
         assert_eq!(t("echo {x}"), None);
         assert_eq!(t("a && b"), None);
-        assert_eq!(t("sleep 1 &"), None);
+        assert_eq!(t("sleep 1 & echo"), None);
     }
 }

@@ -48,7 +48,7 @@ impl AriashHelper {
 
     /// Whether `word` is a builtin function or a session name.
     pub(crate) fn is_name(&self, word: &str) -> bool {
-        crate::check::BUILTINS.iter().any(|(n, _)| *n == word) || self.names.iter().any(|n| n == word)
+        super::bare::builtin_wins(word) || self.names.iter().any(|n| n == word)
     }
 
     /// The executables on `PATH` (read once).
@@ -99,7 +99,7 @@ impl Validator for AriashHelper {
 /// Where `line` fails to parse (with or without a `;` appended), unless it is still open or
 /// is a bare command.
 fn error_span(helper: &AriashHelper, line: &str) -> Option<(usize, usize)> {
-    if line.trim().is_empty() || incomplete(line) {
+    if line.trim().is_empty() || incomplete(line) || super::shell::is_job_command(line) {
         return None;
     }
     let err = match crate::parser::parse(line) {

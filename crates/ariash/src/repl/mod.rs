@@ -6,10 +6,11 @@
 //! the calling thread (the *runtime thread*), on one current-thread `aria_io` runtime, on
 //! the script stack. The editor thread sends each entered line as a [`Request`] over a
 //! channel and waits for the [`Reply`] (the status, the running jobs, the session's names)
-//! before it prompts again, so a command's output never mixes with the prompt. Today the
-//! runtime thread waits for the next line between `block_on` calls; because the editor does
-//! not run on the runtime, the runtime thread can later watch background jobs while the
-//! prompt is idle (receive the lines through an async channel instead).
+//! before it prompts again, so a command's output never mixes with the prompt. The runtime
+//! thread receives the lines through an `aria_io` channel, so while the prompt is idle it
+//! waits in the driver for whichever comes first: a line, a job's stop or exit (pidfds and
+//! `SIGCHLD`), or a signal; with nothing happening it makes no system call at all (see
+//! [`shell`]).
 //!
 //! # Line editor
 //!
@@ -31,10 +32,17 @@
 //! then with a `;` appended. A line that is
 //! not ariash may be a bare command (see [`bare`]). A runtime error is shown as in scripts
 //! and the REPL goes on; `exit(n)` leaves with status n.
+//!
+//! # Job control
+//!
+//! With stdin as its controlling terminal the REPL is a job-control shell (see
+//! [`crate::interp::JobControl`] for the protocol, and [`shell`] for the commands `jobs`,
+//! `fg`, `bg` and `disown`, the notices and the signals).
 
 mod bare;
 mod editor;
 mod history;
+mod shell;
 
 use std::io;
 use std::sync::mpsc;
@@ -48,7 +56,7 @@ use rustyline::{Editor, ExternalPrinter};
 use crate::ast::Stmt;
 use crate::check::CheckSession;
 use crate::diag::{Diag, Source};
-use crate::interp::{LineEnd, Session};
+use crate::interp::{JobControl, Session};
 use editor::AriashHelper;
 use history::HistoryFile;
 
@@ -57,8 +65,10 @@ use history::HistoryFile;
 enum Request {
     /// A line (possibly several, for multi-line input) to run.
     Line(String),
-    /// The user left (Ctrl-D on an empty line).
+    /// The user wants to leave (Ctrl-D on an empty line); the reply says whether to.
     End,
+    /// Reading the terminal failed: it is gone (hung up).
+    Hangup,
 }
 
 /// From the runtime thread to the editor thread, after a line.
@@ -67,6 +77,8 @@ struct Reply {
     status: i32,
     jobs: usize,
     names: Vec<String>,
+    /// The REPL ends: the editor thread returns.
+    quit: bool,
 }
 
 /// Prints text above the prompt while the editor waits for input (for finished-job
@@ -89,12 +101,16 @@ impl NoticePrinter {
     }
 }
 
-/// Runs the REPL until `exit(n)` or Ctrl-D and returns the exit status.
+/// Runs the REPL until `exit(n)`, Ctrl-D, a hang-up or `SIGTERM`, and returns the exit
+/// status.
 ///
 /// # Errors
 /// The terminal, the editor thread or the runtime could not be set up.
 pub fn run() -> io::Result<i32> {
-    let (req_tx, req_rx) = mpsc::channel::<Request>();
+    // Before the editor touches the terminal: a REPL started in the background waits here
+    // until it is brought to the foreground.
+    let jc = JobControl::start()?;
+    let (req_tx, req_rx) = aria_io::sync::mpsc::unbounded_channel::<Request>();
     let (reply_tx, reply_rx) = mpsc::channel::<Reply>();
     let (printer_tx, printer_rx) = mpsc::channel::<io::Result<NoticePrinter>>();
     let editor = std::thread::Builder::new()
@@ -102,14 +118,18 @@ pub fn run() -> io::Result<i32> {
         .stack_size(crate::stack::SCRIPT_STACK)
         .spawn(move || edit(&req_tx, &reply_rx, &printer_tx))?;
     let notices = printer_rx.recv().map_err(io::Error::other)??;
-    let code = crate::stack::on_script_stack(move || execute(&req_rx, &reply_tx, notices))??;
-    let _ = editor.join();
+    let (code, ended) = crate::stack::on_script_stack(move || execute(req_rx, &reply_tx, notices, jc))??;
+    // After a hang-up or a signal the editor may still wait for the terminal: it ends with
+    // the process.
+    if ended {
+        let _ = editor.join();
+    }
     Ok(code)
 }
 
 /// The editor thread: reads lines and sends them, prompting again after each reply.
 fn edit(
-    req: &mpsc::Sender<Request>,
+    req: &aria_io::sync::mpsc::UnboundedSender<Request>,
     replies: &mpsc::Receiver<Reply>,
     printer: &mpsc::Sender<io::Result<NoticePrinter>>,
 ) {
@@ -131,7 +151,7 @@ fn edit(
         return;
     }
     let mut file = HistoryFile::open();
-    let mut last = Reply { status: 0, jobs: 0, names: Vec::new() };
+    let mut last = Reply { status: 0, jobs: 0, names: Vec::new(), quit: false };
     loop {
         for line in file.new_lines() {
             let _ = rl.add_history_entry(line);
@@ -139,8 +159,20 @@ fn edit(
         let line = match rl.readline(&prompt(&last)) {
             Ok(line) => line,
             Err(ReadlineError::Interrupted) => continue,
+            Err(ReadlineError::Eof) => {
+                if req.send(Request::End).is_err() {
+                    return;
+                }
+                match replies.recv() {
+                    Ok(reply) if !reply.quit => {
+                        last = reply;
+                        continue;
+                    }
+                    _ => return,
+                }
+            }
             Err(_) => {
-                let _ = req.send(Request::End);
+                let _ = req.send(Request::Hangup);
                 return;
             }
         };
@@ -154,6 +186,9 @@ fn edit(
         file.append(&line, reply.status);
         if let Some(helper) = rl.helper_mut() {
             helper.names.clone_from(&reply.names);
+        }
+        if reply.quit {
+            return;
         }
         last = reply;
     }
@@ -177,45 +212,22 @@ fn prompt(last: &Reply) -> String {
     format!("{cwd}{status}{jobs}> ")
 }
 
-/// The runtime thread: runs each line in the session. `_notices` prints above the prompt
-/// (for finished-job notices, not printed yet).
-///
-/// Signals are not handled yet: at the prompt Ctrl-C only clears the line (the terminal is in
-/// raw mode), but while a line runs it ends ariash with the default action, and the line's
-/// process groups are not told (the scripts' watcher in [`crate::signals`] latches
-/// termination for good, which does not fit a REPL; job control will replace this).
+/// The runtime thread: one `block_on` for the whole session, which runs the lines and,
+/// between them, watches the jobs (see [`shell::serve`]). Returns the exit status and
+/// whether the editor thread has ended.
 fn execute(
-    requests: &mpsc::Receiver<Request>,
+    requests: aria_io::sync::mpsc::UnboundedReceiver<Request>,
     replies: &mpsc::Sender<Reply>,
-    _notices: NoticePrinter,
-) -> io::Result<i32> {
+    notices: NoticePrinter,
+    jc: Option<JobControl>,
+) -> io::Result<(i32, bool)> {
     let runtime = crate::script_runtime()?;
     let groups = Arc::new(crate::signals::Groups::default());
     let grace = crate::signals::grace_from_env();
-    let mut session = Session::new(groups, grace);
-    let mut checked = CheckSession::default();
-    let mut code = None;
-    while let Ok(Request::Line(line)) = requests.recv() {
-        let status = match compile_line(&mut checked, &line, &session) {
-            Err((source, diags)) => {
-                crate::diag::eprint_text(&crate::diag::render(&diags, &source));
-                2
-            }
-            Ok((source, stmts)) => match runtime.block_on(session.run_line(&source, &stmts)) {
-                LineEnd::Exit(n) => {
-                    code = Some(n);
-                    break;
-                }
-                LineEnd::Status(n) => n,
-            },
-        };
-        let reply = Reply { status, jobs: session.jobs(), names: session.names() };
-        if replies.send(reply).is_err() {
-            break;
-        }
-    }
-    runtime.block_on(session.finish());
-    Ok(code.unwrap_or(0))
+    let mut session = Session::new(Arc::clone(&groups), grace, jc);
+    let served = runtime.block_on(shell::serve(requests, replies, notices, &mut session, groups));
+    session.finish();
+    served
 }
 
 /// What a line compiles to: the source to report errors against and the line's statements.
@@ -237,7 +249,7 @@ fn compile_line(
         }
     }
     let is_name = |w: &str| {
-        crate::check::BUILTINS.iter().any(|(n, _)| *n == w)
+        bare::builtin_wins(w)
             || session.has_var(w)
             || session.has_func(w)
             || checked.has(w)
