@@ -332,7 +332,8 @@ impl Session {
     fn poll_notices_quiet(&mut self, cx: &mut Context<'_>) -> usize {
         let mut n = 0;
         for job in &self.jobs {
-            while let Poll::Ready(Ok(JobEvent::Stopped(_) | JobEvent::Continued)) = job.poll_event(&self.groups, cx)
+            while let Poll::Ready(Ok(JobEvent::Stopped(_) | JobEvent::Continued)) =
+                job.poll_event(&self.groups, cx)
             {
                 n += 1;
             }

@@ -263,7 +263,9 @@ impl Interp<'_> {
                 return Poll::Ready(r);
             }
             match interrupted.as_mut().poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Err(self.check_signal().err().unwrap_or(Flow::Signal(libc::SIGINT)))),
+                Poll::Ready(()) => {
+                    Poll::Ready(Err(self.check_signal().err().unwrap_or(Flow::Signal(libc::SIGINT))))
+                }
                 Poll::Pending => Poll::Pending,
             }
         })

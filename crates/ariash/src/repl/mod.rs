@@ -18,7 +18,9 @@
 //! `ExternalPrinter` wakes the editor through a pipe that it polls together with the terminal,
 //! without a timeout, while reedline's external printer is polled every 100 ms, so an idle
 //! reedline prompt keeps waking up. The runtime thread gets a [`NoticePrinter`] to print job
-//! notices above the prompt.
+//! notices above the prompt. rustyline is built with its `signal-hook` feature: without it,
+//! each `readline` replaces the `SIGINT` handler and puts back the one it found when it
+//! returns, which can undo the handler ariash installs for Ctrl-C while a line runs.
 //!
 //! Keys are rustyline's: emacs by default, vi with `ARIASH_EDIT_MODE=vi`; Ctrl-R searches
 //! the history backwards, Tab completes, → accepts the grey hint from history, Ctrl-D on an
@@ -248,12 +250,8 @@ fn compile_line(
             }
         }
     }
-    let is_name = |w: &str| {
-        bare::builtin_wins(w)
-            || session.has_var(w)
-            || session.has_func(w)
-            || checked.has(w)
-    };
+    let is_name =
+        |w: &str| bare::builtin_wins(w) || session.has_var(w) || session.has_func(w) || checked.has(w);
     if let Some(code) = bare::translate(line, is_name) {
         if let Ok(done) = compile(checked, code) {
             return Ok(done);

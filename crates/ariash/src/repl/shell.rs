@@ -170,7 +170,9 @@ fn may_leave(session: &Session, warned: &mut bool) -> bool {
         return true;
     }
     *warned = true;
-    crate::diag::eprint_text("ariash: there are stopped jobs (`jobs` lists them); leave again to hang them up\n");
+    crate::diag::eprint_text(
+        "ariash: there are stopped jobs (`jobs` lists them); leave again to hang them up\n",
+    );
     false
 }
 

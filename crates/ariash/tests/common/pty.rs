@@ -11,10 +11,13 @@ use std::time::Instant;
 
 use super::HANG_GUARD;
 
-/// ariash running on a pseudo-terminal.
+/// ariash running on a pseudo-terminal, which is its controlling terminal (ariash leads a
+/// new session), as a terminal emulator starts a shell.
 pub struct Pty {
     writer: Arc<Mutex<File>>,
     screen: Arc<Mutex<vt100::Parser>>,
+    /// Everything ariash wrote, for counting what scrolled off the screen.
+    transcript: Arc<Mutex<String>>,
     child: Child,
 }
 
@@ -44,6 +47,17 @@ impl Pty {
             .stdin(Stdio::from(slave.try_clone().expect("dup")))
             .stdout(Stdio::from(slave.try_clone().expect("dup")))
             .stderr(Stdio::from(slave));
+        // SAFETY: setsid and ioctl are async-signal-safe; they make the pty (stdin) the new
+        // session's controlling terminal.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            cmd.pre_exec(|| {
+                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
         let child = cmd.spawn().expect("spawn ariash");
         let writer = Arc::new(Mutex::new(File::from(master.try_clone().expect("dup master"))));
         let screen = Arc::new(Mutex::new(vt100::Parser::new(
@@ -51,7 +65,9 @@ impl Pty {
             std::num::NonZeroU16::new(100).expect("cols"),
             0,
         )));
-        let (screen2, writer2) = (Arc::clone(&screen), Arc::clone(&writer));
+        let transcript = Arc::new(Mutex::new(String::new()));
+        let (screen2, writer2, transcript2) =
+            (Arc::clone(&screen), Arc::clone(&writer), Arc::clone(&transcript));
         let mut reader = File::from(master);
         std::thread::spawn(move || {
             let mut buf = [0u8; 4096];
@@ -60,6 +76,7 @@ impl Pty {
                     break;
                 }
                 let chunk = &buf[..n];
+                transcript2.lock().expect("transcript").push_str(&String::from_utf8_lossy(chunk));
                 let mut parser = screen2.lock().expect("screen");
                 parser.process(chunk);
                 // Answer cursor-position queries, as a terminal would.
@@ -70,7 +87,36 @@ impl Pty {
                 }
             }
         });
-        Pty { writer, screen, child }
+        Pty { writer, screen, transcript, child }
+    }
+
+    /// ariash's process id (its process group and session too).
+    pub fn pid(&self) -> i32 {
+        i32::try_from(self.child.id()).expect("pid")
+    }
+
+    /// Sends `signo` to ariash.
+    pub fn signal(&self, signo: i32) {
+        // SAFETY: kill takes plain integers; the child is not reaped before `self` drops.
+        assert_eq!(unsafe { libc::kill(self.pid(), signo) }, 0, "kill");
+    }
+
+    /// Everything ariash wrote so far (escape sequences included).
+    pub fn transcript(&self) -> String {
+        self.transcript.lock().expect("transcript").clone()
+    }
+
+    /// Waits until `text` occurs `count` times in the transcript.
+    pub fn wait_for_count(&self, text: &str, count: usize) {
+        let start = Instant::now();
+        while self.transcript().matches(text).count() < count {
+            assert!(
+                start.elapsed() < HANG_GUARD,
+                "{text:?} never showed {count} times:\n{}",
+                self.contents()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
     }
 
     /// Types `keys`.
@@ -100,12 +146,16 @@ impl Pty {
     /// Types `line` and Enter once the prompt (which starts with `prompt`) is showing, and
     /// waits for the next prompt: keys typed while a line runs are not kept by the editor.
     pub fn line(&self, prompt: &str, line: &str) {
+        self.keys(prompt, &format!("{line}\r"));
+    }
+
+    /// Types `keys` and waits for a new prompt (which starts with `prompt`).
+    pub fn keys(&self, prompt: &str, keys: &str) {
         let before = self.count_lines(prompt);
-        self.send(line);
-        self.send("\r");
+        self.send(keys);
         let start = Instant::now();
         while self.count_lines(prompt) <= before {
-            assert!(start.elapsed() < HANG_GUARD, "no prompt after {line:?}:\n{}", self.contents());
+            assert!(start.elapsed() < HANG_GUARD, "no prompt after {keys:?}:\n{}", self.contents());
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
     }

@@ -1,0 +1,250 @@
+//! Job control in the REPL, driven through a pseudo-terminal that is ariash's controlling
+//! terminal (fish's tests/pexpects fg.py, sigint.py, job_summary.py and tty_ownership.py are
+//! the model). Every wait is for something the screen shows, never for a time.
+
+mod common;
+
+use common::pty::Pty;
+use tempfile::TempDir;
+
+fn dirs() -> (TempDir, TempDir) {
+    (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"))
+}
+
+fn start(dir: &TempDir, home: &TempDir) -> Pty {
+    let pty = Pty::spawn(dir.path(), home.path(), &[]);
+    pty.wait_for("> ");
+    pty
+}
+
+/// The prompt's start: the cwd.
+fn p(dir: &TempDir) -> String {
+    dir.path().to_string_lossy().into_owned()
+}
+
+/// A job that prints `tag` in capitals and its pid once it runs (a foreground one then holds
+/// the terminal: it is handed over before the program starts), then sleeps. The capitals
+/// tell the job's output from the echo of the typed line.
+fn announced(tag: &str) -> String {
+    format!("run(\"sh\", [\"-c\", \"echo {tag} $$ | tr a-z A-Z; exec sleep 100\"])")
+}
+
+/// Waits for the pid a job announced with `tag` (see [`announced`]) and returns it.
+fn pid_after(pty: &Pty, tag: &str) -> i32 {
+    let tag = format!("{} ", tag.to_uppercase());
+    pty.wait_for(&tag);
+    let screen = pty.contents();
+    let at = screen.find(&tag).expect("tag") + tag.len();
+    let digits: String = screen[at..].chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().expect("pid")
+}
+
+/// The state letter of process `pid` in /proc (`S`, `T` for stopped, `Z` for a zombie), or
+/// `None` once it is gone.
+fn state(pid: i32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    Some(stat.rsplit(')').next()?.split_whitespace().next()?.to_string())
+}
+
+/// Whether process `pid` still runs (a zombie has ended).
+fn alive(pid: i32) -> bool {
+    state(pid).is_some_and(|s| s != "Z")
+}
+
+/// Waits until process `pid` is gone (reaped by whoever is its parent).
+fn wait_gone(pid: i32) {
+    let start = std::time::Instant::now();
+    while alive(pid) {
+        assert!(start.elapsed() < common::HANG_GUARD, "process {pid} never went away");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+fn kill(pid: i32, signo: i32) {
+    // SAFETY: kill takes plain integers.
+    unsafe { libc::kill(pid, signo) };
+}
+
+#[test]
+fn ctrl_z_stops_the_foreground_job_and_jobs_shows_it_stopped() {
+    let (dir, home) = dirs();
+    let pty = start(&dir, &home);
+    pty.send(&format!("{}\r", announced("running")));
+    let pid = pid_after(&pty, "running");
+    pty.send("\x1a");
+    pty.wait_for("[1]  Stopped (SIGTSTP)");
+    pty.wait_for("[148] (1 job)> ");
+    pty.line(&p(&dir), "jobs");
+    pty.wait_for_count("[1]  Stopped (SIGTSTP)", 2);
+    assert!(alive(pid));
+    kill(pid, libc::SIGKILL);
+}
+
+#[test]
+fn fg_continues_the_stopped_job_and_ctrl_c_ends_it_with_status_130() {
+    let (dir, home) = dirs();
+    let pty = start(&dir, &home);
+    pty.send(
+        "run(\"sh\", [\"-c\", \"trap 'echo continued | tr a-z A-Z' CONT; echo running | tr a-z A-Z; while :; do sleep 1; done\"])\r",
+    );
+    pty.wait_for("RUNNING");
+    pty.send("\x1a");
+    pty.wait_for("(1 job)> ");
+    pty.send("fg\r");
+    pty.wait_for("CONTINUED");
+    pty.send("\x03");
+    pty.wait_for("[130]> ");
+    pty.line(&p(&dir), "jobs");
+    assert!(!pty.contents().contains("[1]  Running"), "{}", pty.contents());
+}
+
+#[test]
+fn ctrl_c_ends_the_foreground_job_and_leaves_three_background_jobs_running() {
+    let (dir, home) = dirs();
+    let pty = start(&dir, &home);
+    for n in 1..=3 {
+        pty.line(&p(&dir), "sleep 100 &");
+        pty.wait_for(&format!("[{n}] "));
+    }
+    pty.send(&format!("{}\r", announced("front")));
+    pid_after(&pty, "front");
+    pty.send("\x03");
+    pty.wait_for("[130] (3 jobs)> ");
+    pty.line(&p(&dir), "jobs");
+    for n in 1..=3 {
+        pty.wait_for(&format!("[{n}]  Running"));
+    }
+}
+
+#[test]
+fn ctrl_c_interrupts_a_loop_running_in_ariash_itself_and_keeps_the_session() {
+    let (dir, home) = dirs();
+    let pty = start(&dir, &home);
+    pty.send("int:i = 0; while (true) { i = i + 1; if (i == 1000) { print(\"looping\"); } }\r");
+    pty.wait_for("looping");
+    pty.send("\x03");
+    pty.wait_for("[130]> ");
+    pty.send("print(f\"i is {i > 999}\")\r");
+    pty.wait_for("i is true");
+}
+
+#[test]
+fn bg_continues_a_stopped_job_in_the_background() {
+    let (dir, home) = dirs();
+    let pty = start(&dir, &home);
+    pty.send(&format!("{}\r", announced("running")));
+    let pid = pid_after(&pty, "running");
+    pty.send("\x1a");
+    pty.wait_for("(1 job)> ");
+    pty.line(&p(&dir), "bg");
+    pty.wait_for("[1]  run(\"sh\"");
+    pty.line(&p(&dir), "jobs");
+    pty.wait_for("[1]  Running");
+    // Running means not stopped: the kernel says so too.
+    assert_ne!(state(pid).as_deref(), Some("T"));
+    kill(pid, libc::SIGKILL);
+    pty.wait_for("[1]  Done (status 137)");
+}
+
+#[test]
+fn the_shells_terminal_modes_come_back_after_a_job_that_changed_them_is_killed() {
+    let (dir, home) = dirs();
+    let pty = start(&dir, &home);
+    pty.send("run(\"sh\", [\"-c\", \"stty -echo -icanon; echo raw $$ | tr a-z A-Z; exec sleep 100\"])\r");
+    let pid = pid_after(&pty, "raw");
+    kill(pid, libc::SIGKILL);
+    pty.wait_for("[137]> ");
+    pty.send("run(\"sh\", [\"-c\", \"stty -a | tr ' ;' '\\\\n\\\\n' | grep -x -e -echo -e -icanon || echo modes-restored\"])\r");
+    pty.wait_for("modes-restored");
+}
+
+#[test]
+fn a_cat_reads_the_terminal_in_the_foreground_and_stops_on_sigttin_in_the_background() {
+    let (dir, home) = dirs();
+    let pty = start(&dir, &home);
+    pty.line(&p(&dir), "cat &");
+    pty.wait_for("Stopped (SIGTTIN)");
+    pty.send("fg\r");
+    pty.wait_for("> fg\ncat");
+    pty.send("echoed-by-cat\r");
+    pty.wait_for_count("echoed-by-cat", 2);
+    pty.keys(&p(&dir), "\x04");
+    pty.line(&p(&dir), "jobs");
+    assert_eq!(pty.contents().matches("Stopped (SIGTTIN)").count(), 1, "{}", pty.contents());
+}
+
+#[test]
+fn finished_background_jobs_are_announced_above_the_prompt_even_fifty_at_once() {
+    let (dir, home) = dirs();
+    let pty = start(&dir, &home);
+    pty.line(&p(&dir), "sleep 0 &");
+    pty.wait_for("[1]  Done                sleep 0");
+    // Fifty jobs that end together, while a line is being edited: the notices go above it
+    // and the line is kept.
+    pty.send(
+        "int:k = 0; while (k < 50) { run(\"sh\", [\"-c\", \"while [ ! -e gate ]; do sleep 0.05; done\"]) &; k = k + 1; }\r",
+    );
+    pty.wait_for("(50 jobs)> ");
+    pty.send("print(\"half");
+    pty.wait_for("(50 jobs)> print(\"half");
+    std::fs::write(dir.path().join("gate"), "").expect("gate");
+    pty.wait_for_count("Done", 51);
+    pty.wait_for("> print(\"half");
+    pty.send(" a line\")\r");
+    pty.wait_for("\nhalf a line\n");
+}
+
+#[test]
+fn exit_with_stopped_jobs_warns_once_then_leaves_and_hangs_them_up() {
+    let (dir, home) = dirs();
+    let pty = start(&dir, &home);
+    pty.send(&format!("{}\r", announced("running")));
+    let pid = pid_after(&pty, "running");
+    pty.send("\x1a");
+    pty.wait_for("(1 job)> ");
+    pty.send("exit(3)\r");
+    pty.wait_for("there are stopped jobs");
+    pty.send("exit(3)\r");
+    assert_eq!(pty.wait_exit(), 3);
+    // SIGHUP then SIGCONT: the stopped job ends.
+    wait_gone(pid);
+}
+
+#[test]
+fn sighup_hangs_up_every_job_but_disowned_ones_and_leaves() {
+    let (dir, home) = dirs();
+    let pty = start(&dir, &home);
+    pty.line(&p(&dir), &format!("{} &", announced("first")));
+    let first = pid_after(&pty, "first");
+    pty.line(
+        &p(&dir),
+        "run(\"sh\", [\"-c\", \"trap '' HUP; echo second $$ | tr a-z A-Z; exec sleep 100\"]) &",
+    );
+    let second = pid_after(&pty, "second");
+    pty.line(&p(&dir), &format!("{} &", announced("third")));
+    let third = pid_after(&pty, "third");
+    pty.line(&p(&dir), "disown %3");
+    pty.signal(libc::SIGHUP);
+    assert_eq!(pty.wait_exit(), 129);
+    wait_gone(first);
+    // The second ignores the hang-up; the third was disowned and never got it.
+    assert!(alive(second) && alive(third));
+    kill(second, libc::SIGKILL);
+    kill(third, libc::SIGKILL);
+}
+
+#[test]
+fn job_numbers_are_reused_once_their_jobs_are_gone() {
+    let (dir, home) = dirs();
+    let pty = start(&dir, &home);
+    pty.line(&p(&dir), "sleep 0 &");
+    pty.wait_for("[1]  Done");
+    pty.line(&p(&dir), "sleep 100 &");
+    pty.line(&p(&dir), "jobs");
+    pty.wait_for("[1]  Running");
+    pty.line(&p(&dir), "fg %2");
+    pty.wait_for("fg: %2: no such job");
+    pty.line(&p(&dir), "disown %1");
+    pty.line(&p(&dir), "jobs");
+    assert_eq!(pty.contents().matches("Running").count(), 1, "{}", pty.contents());
+}
