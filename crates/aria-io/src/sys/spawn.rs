@@ -332,6 +332,23 @@ fn check(rc: libc::c_int) -> io::Result<()> {
     }
 }
 
+/// `posix_spawn_file_actions_addtcsetpgrp_np(actions, fd)`.
+type AddTcsetpgrp = unsafe extern "C" fn(*mut libc::posix_spawn_file_actions_t, libc::c_int) -> libc::c_int;
+
+/// glibc's `posix_spawn_file_actions_addtcsetpgrp_np` (2.35+), looked up at run time so that
+/// the crate still runs on an older C library, where the parent gives the terminal instead.
+fn addtcsetpgrp_np() -> Option<AddTcsetpgrp> {
+    static FOUND: std::sync::OnceLock<Option<AddTcsetpgrp>> = std::sync::OnceLock::new();
+    *FOUND.get_or_init(|| {
+        // SAFETY: dlsym with RTLD_DEFAULT and a NUL-terminated name only looks a symbol up.
+        let sym =
+            unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"posix_spawn_file_actions_addtcsetpgrp_np".as_ptr()) };
+        // SAFETY: the symbol, when glibc has it, is this function (posix_spawn(3) of glibc
+        // 2.35): a pointer to a file-actions object and a descriptor, returning an error number.
+        (!sym.is_null()).then(|| unsafe { std::mem::transmute::<*mut libc::c_void, AddTcsetpgrp>(sym) })
+    })
+}
+
 /// The posix_spawn path: glibc's `clone(CLONE_VM | CLONE_VFORK)`, then pidfd_open(2). The pid
 /// cannot be recycled in between: only this crate reaps its children.
 ///
@@ -389,6 +406,15 @@ fn spawn_posix(image: &ExecImage) -> io::Result<Spawned> {
     check(unsafe { libc::posix_spawn_file_actions_init(actions.as_mut_ptr()) })?;
     // SAFETY: initialised just above.
     let mut actions = Actions(unsafe { actions.assume_init() });
+    // The terminal is handed over first: glibc runs the file actions in order, after
+    // POSIX_SPAWN_SETPGROUP and with every signal blocked (SIGTTOU included), and before the
+    // dups replace the streams (the terminal may be stdin).
+    let mut parent_gives_terminal = image.foreground;
+    if let (Some(tty), Some(add)) = (image.foreground, addtcsetpgrp_np()) {
+        // SAFETY: actions is initialised; `add` has glibc's documented signature.
+        check(unsafe { add(&mut actions.0, tty) })?;
+        parent_gives_terminal = None;
+    }
     for (target, source) in image.fds.iter().enumerate() {
         if let FdSource::Dup(src) = *source {
             debug_assert!(src >= 6, "sources must not collide with the targets 0-5");
@@ -410,9 +436,9 @@ fn spawn_posix(image: &ExecImage) -> io::Result<Spawned> {
     check(unsafe {
         libc::posix_spawn(&mut pid, image.path.as_ptr(), &actions.0, &attr.0, argv.as_ptr(), envp.as_ptr())
     })?;
-    if let Some(tty) = image.foreground {
-        // glibc's posix_spawn_file_actions_addtcsetpgrp_np is not used yet: the parent gives
-        // the terminal right after the spawn (the child may already run its program).
+    if let Some(tty) = parent_gives_terminal {
+        // Without glibc's posix_spawn_file_actions_addtcsetpgrp_np (before 2.35) the parent
+        // gives the terminal right after the spawn (the child may already run its program).
         let pgid = match image.process_group {
             Some(0) | None => pid,
             Some(g) => g,
@@ -466,4 +492,21 @@ fn is_not_dir(path: &CStr) -> io::Result<bool> {
     // SAFETY: stat succeeded, so the structure is initialised.
     let mode = unsafe { st.assume_init() }.st_mode;
     Ok(mode & libc::S_IFMT != libc::S_IFDIR)
+}
+
+#[cfg(test)]
+mod tests {
+    /// glibc's version as (major, minor).
+    fn glibc() -> (u32, u32) {
+        // SAFETY: gnu_get_libc_version returns a static NUL-terminated string.
+        let v = unsafe { std::ffi::CStr::from_ptr(libc::gnu_get_libc_version()) };
+        let v = v.to_str().unwrap();
+        let mut parts = v.split('.').map(|p| p.parse::<u32>().unwrap());
+        (parts.next().unwrap(), parts.next().unwrap())
+    }
+
+    #[test]
+    fn the_terminal_hand_over_action_is_found_exactly_on_glibc_2_35_and_later() {
+        assert_eq!(super::addtcsetpgrp_np().is_some(), glibc() >= (2, 35), "glibc {:?}", glibc());
+    }
 }
