@@ -21,8 +21,6 @@ pub mod repl;
 pub mod signals;
 pub mod stack;
 pub mod value;
-// The REPL's `watch` view (issue 13); the REPL that calls it is being built.
-#[allow(dead_code)]
 mod watch;
 
 use std::sync::Arc;

@@ -248,3 +248,63 @@ fn job_numbers_are_reused_once_their_jobs_are_gone() {
     pty.line(&p(&dir), "jobs");
     assert_eq!(pty.contents().matches("Running").count(), 1, "{}", pty.contents());
 }
+
+#[test]
+fn watch_shows_a_pane_per_job_with_its_latest_telemetry_lines() {
+    let (dir, home) = dirs();
+    let script =
+        "i=0; while [ $i -lt $2 ]; do echo \"{\\\"job\\\":\\\"$1\\\",\\\"n\\\":$i}\" >&3; i=$((i+1)); done\n\
+                  while [ ! -e gate ]; do sleep 0.05; done\n";
+    std::fs::write(dir.path().join("tele.sh"), script).expect("script");
+    let pty = start(&dir, &home);
+    pty.line(&p(&dir), "sh tele.sh alpha 12 &");
+    pty.line(&p(&dir), "sh tele.sh beta 3 &");
+    let prompts = pty.count_lines(&p(&dir));
+    pty.send("watch\r");
+    pty.wait_for("  {\"job\":\"alpha\",\"n\":11}");
+    pty.wait_for("  {\"job\":\"beta\",\"n\":2}");
+    // Both jobs end, so the view ends by itself once it has shown everything.
+    std::fs::write(dir.path().join("gate"), "").expect("gate");
+    pty.wait_prompts(&p(&dir), prompts + 1);
+    let screen = pty.contents();
+    for want in [
+        "── [1] Done  sh tele.sh alpha 12 (12 lines)",
+        "  {\"job\":\"alpha\",\"n\":11}",
+        "── [2] Done  sh tele.sh beta 3 (3 lines)",
+        "  {\"job\":\"beta\",\"n\":0}",
+        "  {\"job\":\"beta\",\"n\":2}",
+    ] {
+        assert!(screen.contains(want), "{want:?} missing:\n{screen}");
+    }
+    // Only the latest lines of the busy job are kept.
+    assert!(!screen.contains("\"n\":0}\n  {\"job\":\"alpha\""), "{screen}");
+    pty.line(&p(&dir), "jobs -w");
+    pty.wait_for("no background job to watch");
+}
+
+#[test]
+fn watch_never_shows_a_torn_line_while_ten_jobs_write_as_fast_as_they_can() {
+    let (dir, home) = dirs();
+    let script = "i=0; while :; do echo \"{\\\"job\\\":$1,\\\"n\\\":$i,\\\"pad\\\":\\\"0123456789abcdef\\\"}\" >&3; i=$((i+1)); done\n";
+    std::fs::write(dir.path().join("fast.sh"), script).expect("script");
+    let pty = start(&dir, &home);
+    pty.send("int:k = 0; while (k < 10) { run(\"sh\", [\"fast.sh\", f\"{k}\"]) &; k = k + 1; }\r");
+    pty.wait_for("(10 jobs)> ");
+    pty.send("watch\r");
+    pty.wait_for("── [10] Running");
+    pty.wait_for_count("\"pad\"", 50);
+    pty.keys(&p(&dir), "\x03");
+    // The last frame is whole: every row of it is a title or one complete line.
+    let screen = pty.contents();
+    let rows: Vec<&str> = screen.lines().skip_while(|l| !l.starts_with("── [1] ")).collect();
+    let frame: Vec<&str> = rows.iter().take_while(|l| !l.starts_with(&p(&dir))).copied().collect();
+    assert_eq!(frame.iter().filter(|l| l.starts_with("── [")).count(), 10, "{screen}");
+    for row in frame.iter().filter(|l| !l.starts_with("── [") && !l.trim().is_empty() && !l.starts_with("^C"))
+    {
+        let line = row.trim_start();
+        let ok = line.starts_with("{\"job\":")
+            && line.ends_with(",\"pad\":\"0123456789abcdef\"}")
+            && line.matches('{').count() == 1;
+        assert!(ok, "torn row {row:?} in:\n{screen}");
+    }
+}

@@ -17,8 +17,8 @@
 //!   and given back by `fg`. A stop ends the line (status 128 + signal) and the job is kept
 //!   in the job table; a job killed by `SIGINT` ends the line too (status 130), as Ctrl-C in
 //!   a loop should.
-//! - `jobs`, `fg`, `bg` and `disown` are [`Session`] methods the REPL calls for the commands
-//!   of those names; background jobs that stop or finish are announced by
+//! - `jobs`, `fg`, `bg`, `disown` and `watch` are [`Session`] methods the REPL calls for the
+//!   commands of those names; background jobs that stop or finish are announced by
 //!   [`Session::poll_notices`].
 
 use std::cell::Cell;
@@ -35,6 +35,7 @@ use super::pipeline::{status_code, Outcome, Plan};
 use super::session::Session;
 use super::{runtime_error, Eval, Flow, Interp};
 use crate::ast::PipeExpr;
+use crate::watch::{Pane, Watch};
 
 /// The terminal descriptor: the REPL's stdin, which [`JobControl::start`] checked is its
 /// controlling terminal.
@@ -253,6 +254,23 @@ impl Interp<'_> {
     }
 }
 
+/// The shortest time between two frames of `watch`.
+const FRAME: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// A `watch` pane's title: `[1] Running  sleep 100`.
+fn pane_title(job: &JobCell) -> String {
+    format!("[{}] {}  {}", job.id, state_text(current_state(job)), shown(job))
+}
+
+/// The job's state as last recorded (`Continued` stands for running).
+fn current_state(job: &JobCell) -> JobEvent {
+    match (job.finished(), job.stopped()) {
+        (Some(code), _) => JobEvent::Done(code),
+        (None, Some(sig)) => JobEvent::Stopped(sig),
+        (None, None) => JobEvent::Continued,
+    }
+}
+
 /// Which job a `fg`, `bg` or `disown` argument names.
 fn find<'j>(jobs: &'j [Rc<JobCell>], spec: Option<&str>) -> Result<&'j Rc<JobCell>, String> {
     let current = || {
@@ -310,12 +328,7 @@ impl Session {
         let _ = self.poll_notices_quiet(&mut cx);
         let mut out = String::new();
         for job in &self.jobs {
-            let event = match (job.finished(), job.stopped()) {
-                (Some(code), _) => JobEvent::Done(code),
-                (None, Some(sig)) => JobEvent::Stopped(sig),
-                (None, None) => JobEvent::Continued,
-            };
-            let mut line = job_line(job, event);
+            let mut line = job_line(job, current_state(job));
             if long {
                 if let Some(pgid) = job.pgid() {
                     line = format!("{line}  (process group {pgid})");
@@ -388,6 +401,64 @@ impl Session {
                     self.jobs.retain(|j| !Rc::ptr_eq(j, &job));
                     return Err(message);
                 }
+            }
+        }
+    }
+
+    /// `watch` (`jobs -w`): the live view of the background jobs' telemetry (see
+    /// [`crate::watch`]), redrawn at most every [`FRAME`] while lines arrive, until every
+    /// job's stddbg has ended or Ctrl-C. Job states in the pane titles follow the jobs.
+    ///
+    /// # Errors
+    /// No job has telemetry to show.
+    pub(crate) async fn watch(&mut self) -> Result<i32, String> {
+        let jobs: Vec<Rc<JobCell>> =
+            self.jobs.iter().filter(|j| j.telemetry.borrow().is_some()).map(Rc::clone).collect();
+        if jobs.is_empty() {
+            return Err("watch: no background job to watch (the jobs started with `&` in this REPL)".into());
+        }
+        let (width, height) = rustix::termios::tcgetwinsize(std::io::stdin())
+            .map_or((80, 24), |w| (usize::from(w.ws_col), usize::from(w.ws_row)));
+        // Each pane is a title and its rows; the frame leaves a row for the prompt.
+        let rows = (height.saturating_sub(1) / jobs.len()).saturating_sub(1).clamp(1, 5);
+        let panes = jobs
+            .iter()
+            .map(|j| Pane::new(pane_title(j), j.telemetry.borrow().clone().expect("filtered")))
+            .collect();
+        let mut view = Watch::new(panes, rows);
+        self.groups.clear_interrupt();
+        let groups = std::sync::Arc::clone(&self.groups);
+        let mut frame = String::new();
+        let mut first = true;
+        loop {
+            let mut cx = Context::from_waker(std::task::Waker::noop());
+            let mut changed = self.poll_notices_quiet(&mut cx) > 0;
+            for (pane, job) in view.panes_mut().iter_mut().zip(&jobs) {
+                // A finished job's exit is recorded by this poll; it is announced later.
+                let _ = job.poll_event(&groups, &mut cx);
+                let title = pane_title(job);
+                if pane.title != title {
+                    pane.title = title;
+                    changed = true;
+                }
+            }
+            changed |= view.collect();
+            if changed || first {
+                frame.clear();
+                view.render(width, &mut frame);
+                let mut stdout = std::io::stdout().lock();
+                let _ = std::io::Write::write_all(&mut stdout, frame.as_bytes());
+                let _ = std::io::Write::flush(&mut stdout);
+                first = false;
+            }
+            if view.finished() {
+                return Ok(0);
+            }
+            if aria_io::time::timeout(FRAME, groups.interrupted()).await.is_ok() {
+                groups.clear_interrupt();
+                // The terminal echoed ^C below the frame: end that line.
+                crate::diag::eprint_text("\n");
+                return Ok(0);
             }
         }
     }

@@ -46,6 +46,8 @@ pub(crate) struct JobCell {
     stage: Cell<u8>,
     /// The job's terminal modes, saved when it stopped, restored by `fg` (REPL only).
     pub(super) modes: RefCell<Option<aria_io::process::terminal::Modes>>,
+    /// The job's stddbg lines, for `watch` (REPL only).
+    pub(super) telemetry: RefCell<Option<aria_io::io::LineDrainer>>,
 }
 
 #[derive(Debug)]
@@ -80,6 +82,7 @@ impl JobCell {
             deadline: Cell::new(None),
             stage: Cell::new(0),
             modes: RefCell::new(None),
+            telemetry: RefCell::new(None),
         }
     }
 
@@ -246,6 +249,7 @@ impl Interp<'_> {
             deadline: Cell::new(plan.limit.map(|d| Instant::now() + d)),
             stage: Cell::new(0),
             modes: RefCell::new(None),
+            telemetry: RefCell::new(None),
         });
         self.jobs.push(Rc::clone(&cell));
         JobRef(cell)

@@ -153,9 +153,14 @@ impl Interp<'_> {
                     let mut argv = self.argv(stage).await?.into_iter();
                     let program = argv.next().unwrap_or_default();
                     plan.stages.push((program.clone(), stage.span));
-                    let cmd = self.command(program, argv.collect());
+                    let mut cmd = self.command(program, argv.collect());
+                    let interactive = self.jc.is_some();
+                    if background && interactive {
+                        // The REPL watches background jobs' telemetry (see `crate::watch`).
+                        cmd.stddbg(aria_io::process::Stdio::piped());
+                    }
                     Ok(match acc {
-                        None if background => Pipeline::new(cmd)
+                        None if background && !interactive => Pipeline::new(cmd)
                             .redirect(Redirect::Read { fd: 0, path: PathBuf::from("/dev/null") }),
                         None => Pipeline::new(cmd),
                         Some((pl, PipeOp::Text)) => pl.pipe(cmd),
@@ -352,12 +357,12 @@ impl Interp<'_> {
     ///
     /// In the REPL with job control stdin stays the terminal, as in other job-control
     /// shells: a job that reads it is stopped by `SIGTTIN` until `fg` gives it the terminal.
-    /// The job's number and process group are shown (`[1] 4242`).
+    /// Every stage's stddbg (fd 3) is a pipe read into the job's telemetry queue, for
+    /// `watch`. The job's number and process group are shown (`[1] 4242`).
     pub(crate) async fn background(&mut self, p: &PipeExpr) -> Eval<JobRef> {
         self.check_signal()?;
         let mut plan = Plan::default();
-        let detach = self.jc.is_none();
-        let pipeline = self.build(p, None, detach, &mut plan).await?;
+        let pipeline = self.build(p, None, true, &mut plan).await?;
         self.check_signal()?;
         if self.sandboxed() {
             let code = super::sandbox::stub_status(&plan.stages);
@@ -365,11 +370,21 @@ impl Interp<'_> {
             return Ok(self.add_job(p, None, code, &plan));
         }
         match pipeline.spawn() {
-            Ok(child) => {
+            Ok(mut child) => {
                 self.status = 0;
                 let pgid = child.pgid();
+                let telemetry = self.jc.is_some().then(|| {
+                    let drainer = crate::watch::drainer();
+                    for stage in child.children_mut() {
+                        if let Some(stddbg) = stage.stddbg.take() {
+                            drop(aria_io::spawn(drainer.clone().pump(stddbg)));
+                        }
+                    }
+                    drainer
+                });
                 let job = self.add_job(p, Some(child), 0, &plan);
                 if self.jc.is_some() {
+                    *job.0.telemetry.borrow_mut() = telemetry;
                     eprint_text(&format!("[{}] {pgid}\n", job.0.id));
                 }
                 Ok(job)

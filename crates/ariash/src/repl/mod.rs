@@ -112,6 +112,7 @@ pub fn run() -> io::Result<i32> {
     // Before the editor touches the terminal: a REPL started in the background waits here
     // until it is brought to the foreground.
     let jc = JobControl::start()?;
+    raise_open_files_limit();
     let (req_tx, req_rx) = aria_io::sync::mpsc::unbounded_channel::<Request>();
     let (reply_tx, reply_rx) = mpsc::channel::<Reply>();
     let (printer_tx, printer_rx) = mpsc::channel::<io::Result<NoticePrinter>>();
@@ -127,6 +128,18 @@ pub fn run() -> io::Result<i32> {
         let _ = editor.join();
     }
     Ok(code)
+}
+
+/// Raises the soft limit on open descriptors to the hard one: each background job holds a
+/// pidfd per stage and a pipe for its telemetry, so hundreds of jobs would pass the usual
+/// soft limit of 1024. Children inherit the raised limit. Failing to raise it only leaves
+/// the old one.
+fn raise_open_files_limit() {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current < limit.maximum {
+        let _ = setrlimit(Resource::Nofile, Rlimit { current: limit.maximum, maximum: limit.maximum });
+    }
 }
 
 /// The editor thread: reads lines and sends them, prompting again after each reply.

@@ -24,6 +24,9 @@
 //!
 //! - `jobs` (`jobs -l` adds each job's process group): every job with its state,
 //!   `Running`, `Stopped (SIGTSTP)`, `Done` or `Done (status N)`;
+//! - `watch` or `jobs -w`: the live view of the background jobs' telemetry, a pane per job
+//!   with the latest lines it wrote to its stddbg (fd 3), until they all end or Ctrl-C (see
+//!   [`crate::watch`]); `watch` with arguments is the program of that name;
 //! - `fg [%n]`: the job's saved terminal modes back, the terminal to its group, `SIGCONT`,
 //!   then wait for it as for a foreground pipeline (the status is the job's);
 //! - `bg [%n]`: `SIGCONT` to a stopped job, which goes on in the background;
@@ -62,6 +65,7 @@ use crate::signals::Groups;
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum JobCommand {
     Jobs { long: bool },
+    Watch,
     Fg(Option<String>),
     Bg(Option<String>),
     Disown(Option<String>),
@@ -85,6 +89,7 @@ fn job_command(line: &str) -> Option<JobCommand> {
     Some(match (name, arg) {
         ("jobs", None) => JobCommand::Jobs { long: false },
         ("jobs", Some("-l")) => JobCommand::Jobs { long: true },
+        ("jobs", Some("-w")) | ("watch", None) => JobCommand::Watch,
         ("fg", a) => JobCommand::Fg(spec(a)?),
         ("bg", a) => JobCommand::Bg(spec(a)?),
         ("disown", a) => JobCommand::Disown(spec(a)?),
@@ -104,6 +109,7 @@ async fn run_job_command(command: JobCommand, session: &mut Session) -> i32 {
             print!("{}", session.jobs_listing(long));
             Ok(0)
         }
+        JobCommand::Watch => session.watch().await,
         JobCommand::Fg(spec) => session.fg(spec.as_deref()).await,
         JobCommand::Bg(spec) => session.bg(spec.as_deref()).map(|line| {
             eprint!("{line}");
@@ -284,7 +290,19 @@ mod tests {
         assert_eq!(job_command("fg %2"), Some(JobCommand::Fg(Some("%2".into()))));
         assert_eq!(job_command("bg 1;"), Some(JobCommand::Bg(Some("1".into()))));
         assert_eq!(job_command("disown %sleep"), Some(JobCommand::Disown(Some("%sleep".into()))));
-        for not in ["fg(j);", "jobs();", "fg x", "fg %1 %2", "jobs -w -l", "bg = 1;", "job"] {
+        assert_eq!(job_command("watch"), Some(JobCommand::Watch));
+        assert_eq!(job_command("jobs -w"), Some(JobCommand::Watch));
+        for not in [
+            "fg(j);",
+            "jobs();",
+            "fg x",
+            "fg %1 %2",
+            "jobs -w -l",
+            "bg = 1;",
+            "job",
+            "watch -n 1 ls",
+            "watch %1",
+        ] {
             assert_eq!(job_command(not), None, "{not}");
         }
     }

@@ -139,7 +139,7 @@ impl Pty {
     }
 
     /// How many lines of the screen start with `prefix` (the prompt starts with the cwd).
-    fn count_lines(&self, prefix: &str) -> usize {
+    pub fn count_lines(&self, prefix: &str) -> usize {
         self.contents().lines().filter(|l| l.starts_with(prefix)).count()
     }
 
@@ -153,9 +153,14 @@ impl Pty {
     pub fn keys(&self, prompt: &str, keys: &str) {
         let before = self.count_lines(prompt);
         self.send(keys);
+        self.wait_prompts(prompt, before + 1);
+    }
+
+    /// Waits until `count` lines of the screen start with `prompt`.
+    pub fn wait_prompts(&self, prompt: &str, count: usize) {
         let start = Instant::now();
-        while self.count_lines(prompt) <= before {
-            assert!(start.elapsed() < HANG_GUARD, "no prompt after {keys:?}:\n{}", self.contents());
+        while self.count_lines(prompt) < count {
+            assert!(start.elapsed() < HANG_GUARD, "no prompt number {count}:\n{}", self.contents());
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
     }
