@@ -55,7 +55,7 @@ usage: aria-bench SCENARIO --runtime R [--size N] [--variant V] [--window-ms MS]
                   [--window-ms MS (echo's window and http's wrk duration per point)]
        aria-bench --list
 scenarios: spawn exit-latency idle output pipe-copy pipeline tasks yield timers channel fanout par-map echo
-           http (needs wrk: apt-get install -y wrk) ash-loop ash-spawn ash-startup
+           http (needs wrk: apt-get install -y wrk) ash-loop ash-spawn ash-startup ash-prompt ash-idle
 runtimes:  aria-epoll (aria) aria-uring (uring) aria-mt (mt) aria-mt1 aria-tpc (tpc) tokio tokio-ct
            tokio-ct-per-core (echo, http) monoio compio (echo only) async-process (smol) std bash
            ariash dash fish python3 (ash-* only; ariash: next to this binary, or $ARIASH)";

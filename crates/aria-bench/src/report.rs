@@ -659,6 +659,53 @@ fn ash_cases(quick: bool) -> Vec<Case> {
                ARIA_IO_BACKEND=uring instead of its default, epoll: the difference is io_uring's \
                set-up.",
     });
+    let n = q(50, 5);
+    v.push(Case {
+        title: format!("ash-prompt: {n} interactive starts to the first prompt"),
+        scenario: Scenario::AshPrompt,
+        size: n,
+        window_ms: None,
+        rows: plain(&[Ariash, Bash, Fish]),
+        metrics: vec![
+            m("p50_ms", "p50 ms", Lower),
+            m("p90_ms", "p90 ms", Lower),
+            m("min_ms", "min ms", Lower),
+        ],
+        targets: vec![Target::AtMost { metric: "p90_ms", max: 50.0, text: "first prompt p90 <= 50 ms" }],
+        note: "Each shell on a new pseudo-terminal that is its controlling terminal (it leads a new \
+               session), timed from before the spawn until its prompt is on the terminal, after 3 \
+               untimed starts; it then leaves on Ctrl-D. `ariash` (job control set up, history \
+               loaded from an empty file), `bash --norc --noprofile -i` with PS1 set, `fish \
+               --no-config -i`. The code is crates/aria-bench/src/scenarios/ash_prompt.rs.",
+    });
+    let n = q(500, 50);
+    let idle_ms = if quick { 1_000 } else { 10_000 };
+    v.push(Case {
+        title: format!("ash-idle: the REPL idle with {n} background `sleep 3600` jobs"),
+        scenario: Scenario::AshIdle,
+        size: n,
+        window_ms: Some(idle_ms),
+        rows: plain(&[Ariash]),
+        metrics: vec![
+            m("wakeups", "wake-ups in window", Lower),
+            m("cpu_ms", "CPU ms in window", Lower),
+            m("notice_p50_ms", "notice p50 ms", Lower),
+            m("notice_max_ms", "notice max ms", Lower),
+        ],
+        targets: vec![
+            Target::AtMost { metric: "wakeups", max: 0.0, text: "no wake-up (no system call) while idle" },
+            Target::AtMost {
+                metric: "notice_max_ms",
+                max: 50.0,
+                text: "a finished job noticed within 50 ms",
+            },
+        ],
+        note: "ariash's REPL on a pseudo-terminal starts the jobs from one line, then the prompt \
+               stays idle for the window: wake-ups are the context switches of all its threads \
+               (/proc/PID/task/*/status), which stay at 0 exactly when no thread returns from a \
+               system call or takes a timer. Then 5 of the `sleep`s are killed one by one, each \
+               timed until `[n]  Done` is on the terminal.",
+    });
     v
 }
 
@@ -1210,7 +1257,8 @@ pub fn header(opts: &Options, rounds: usize, elapsed_s: f64) -> String {
 /// # Errors
 /// ariash itself cannot be found while an ash case is selected.
 fn skip_missing_shells(cases: &mut [Case]) -> io::Result<()> {
-    let ash = [Scenario::AshLoop, Scenario::AshSpawn, Scenario::AshStartup];
+    let ash =
+        [Scenario::AshLoop, Scenario::AshSpawn, Scenario::AshStartup, Scenario::AshPrompt, Scenario::AshIdle];
     let mut noted = Vec::new();
     for c in cases.iter_mut().filter(|c| ash.contains(&c.scenario)) {
         crate::runtimes::interpreter(Runtime::Ariash)?;

@@ -2,6 +2,7 @@
 //! measuring inside a fresh process (the orchestrator starts one per measurement).
 
 pub mod ash_loop;
+pub mod ash_prompt;
 pub mod ash_spawn;
 pub mod ash_startup;
 pub mod channel;
@@ -36,13 +37,14 @@ pub type Metrics = Vec<(&'static str, f64)>;
 #[derive(Debug, Clone)]
 pub struct Params {
     /// The scenario's size: a count of children, tasks, messages or connections (http), loop
-    /// iterations (ash-loop), spawns (ash-spawn) or runs (ash-startup), or a number of bytes.
+    /// iterations (ash-loop), spawns (ash-spawn), runs (ash-startup, ash-prompt) or background
+    /// jobs (ash-idle), or a number of bytes.
     pub size: u64,
     /// Scenario-specific variant: `native`/`portable` (yield, channel), `text`/`data`
     /// (pipeline), `SIZExCONNS[@RATE]` or `fixed` (echo), `uring` (ash-startup).
     pub variant: Option<String>,
-    /// How long the idle scenario watches the children, echo's measuring window, and wrk's
-    /// duration (http, rounded up to whole seconds).
+    /// How long the idle scenario watches the children, echo's measuring window, wrk's
+    /// duration (http, rounded up to whole seconds), and how long ash-idle watches the REPL.
     pub window: Duration,
     /// Where scenarios write their files (pipe-copy).
     pub dir: PathBuf,
@@ -85,11 +87,15 @@ pub enum Scenario {
     AshSpawn,
     /// `ariash -c 'exit(0);'` against `bash -c 'exit 0'` and the others.
     AshStartup,
+    /// The interactive shell's time to its first prompt, against `bash -i` and `fish -i`.
+    AshPrompt,
+    /// The idle REPL with hundreds of background jobs: wake-ups, CPU, notice latency.
+    AshIdle,
 }
 
 impl Scenario {
     /// Every scenario, in table order.
-    pub const ALL: [Scenario; 17] = [
+    pub const ALL: [Scenario; 19] = [
         Scenario::Spawn,
         Scenario::ExitLatency,
         Scenario::Idle,
@@ -107,6 +113,8 @@ impl Scenario {
         Scenario::AshLoop,
         Scenario::AshSpawn,
         Scenario::AshStartup,
+        Scenario::AshPrompt,
+        Scenario::AshIdle,
     ];
 
     /// The subcommand name.
@@ -129,6 +137,8 @@ impl Scenario {
             Scenario::AshLoop => "ash-loop",
             Scenario::AshSpawn => "ash-spawn",
             Scenario::AshStartup => "ash-startup",
+            Scenario::AshPrompt => "ash-prompt",
+            Scenario::AshIdle => "ash-idle",
         }
     }
 
@@ -158,6 +168,8 @@ impl Scenario {
             Scenario::AshLoop => 1_000_000,
             Scenario::AshSpawn => 20_000,
             Scenario::AshStartup => 300,
+            Scenario::AshPrompt => 50,
+            Scenario::AshIdle => 500,
         }
     }
 
@@ -184,6 +196,8 @@ impl Scenario {
             Scenario::AshLoop => ash_loop::run(rt, p),
             Scenario::AshSpawn => ash_spawn::run(rt, p),
             Scenario::AshStartup => ash_startup::run(rt, p),
+            Scenario::AshPrompt => ash_prompt::run_prompt(rt, p),
+            Scenario::AshIdle => ash_prompt::run_idle(rt, p),
         }
     }
 }
