@@ -283,22 +283,24 @@ fn watch_shows_a_pane_per_job_with_its_latest_telemetry_lines() {
 }
 
 #[test]
-fn watch_never_shows_a_torn_line_while_ten_jobs_write_as_fast_as_they_can() {
+fn watch_never_shows_a_torn_line_while_twenty_jobs_write_as_fast_as_they_can() {
     let (dir, home) = dirs();
     let script = "i=0; while :; do echo \"{\\\"job\\\":$1,\\\"n\\\":$i,\\\"pad\\\":\\\"0123456789abcdef\\\"}\" >&3; i=$((i+1)); done\n";
     std::fs::write(dir.path().join("fast.sh"), script).expect("script");
     let pty = start(&dir, &home);
-    pty.send("int:k = 0; while (k < 10) { run(\"sh\", [\"fast.sh\", f\"{k}\"]) &; k = k + 1; }\r");
-    pty.wait_for("(10 jobs)> ");
+    pty.send("int:k = 0; while (k < 20) { run(\"sh\", [\"fast.sh\", f\"{k}\"]) &; k = k + 1; }\r");
+    pty.wait_for("(20 jobs)> ");
     pty.send("watch\r");
-    pty.wait_for("── [10] Running");
+    // 30 rows: 14 panes of a title and a row fit, with the note and the prompt.
+    pty.wait_for("watch: the first 14 of 20 jobs");
+    pty.wait_for("── [14] Running");
     pty.wait_for_count("\"pad\"", 50);
     pty.keys(&p(&dir), "\x03");
     // The last frame is whole: every row of it is a title or one complete line.
     let screen = pty.contents();
     let rows: Vec<&str> = screen.lines().skip_while(|l| !l.starts_with("── [1] ")).collect();
     let frame: Vec<&str> = rows.iter().take_while(|l| !l.starts_with(&p(&dir))).copied().collect();
-    assert_eq!(frame.iter().filter(|l| l.starts_with("── [")).count(), 10, "{screen}");
+    assert_eq!(frame.iter().filter(|l| l.starts_with("── [")).count(), 14, "{screen}");
     for row in frame.iter().filter(|l| !l.starts_with("── [") && !l.trim().is_empty() && !l.starts_with("^C"))
     {
         let line = row.trim_start();

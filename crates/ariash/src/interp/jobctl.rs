@@ -412,15 +412,25 @@ impl Session {
     /// # Errors
     /// No job has telemetry to show.
     pub(crate) async fn watch(&mut self) -> Result<i32, String> {
-        let jobs: Vec<Rc<JobCell>> =
+        let mut jobs: Vec<Rc<JobCell>> =
             self.jobs.iter().filter(|j| j.telemetry.borrow().is_some()).map(Rc::clone).collect();
         if jobs.is_empty() {
             return Err("watch: no background job to watch (the jobs started with `&` in this REPL)".into());
         }
         let (width, height) = rustix::termios::tcgetwinsize(std::io::stdin())
             .map_or((80, 24), |w| (usize::from(w.ws_col), usize::from(w.ws_row)));
-        // Each pane is a title and its rows; the frame leaves a row for the prompt.
-        let rows = (height.saturating_sub(1) / jobs.len()).saturating_sub(1).clamp(1, 5);
+        // The frame is redrawn in place, so it must fit on the screen: a title and a row per
+        // pane, with a row left for this note and one for the prompt.
+        let room = (height.saturating_sub(2) / 2).max(1);
+        if jobs.len() > room {
+            crate::diag::eprint_text(&format!(
+                "watch: the first {room} of {} jobs (the terminal has room for {room})\n",
+                jobs.len()
+            ));
+            jobs.truncate(room);
+        }
+        // Each pane is a title and its rows; the frame leaves rows for the note and the prompt.
+        let rows = (height.saturating_sub(2) / jobs.len()).saturating_sub(1).clamp(1, 5);
         let panes = jobs
             .iter()
             .map(|j| Pane::new(pane_title(j), j.telemetry.borrow().clone().expect("filtered")))

@@ -182,7 +182,19 @@ impl Pty {
 }
 
 impl Drop for Pty {
+    /// Hangs up as a closing terminal would (ariash then hangs up its jobs), and kills
+    /// ariash if it is still there after a moment.
     fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            // SAFETY: kill takes plain integers; the child is not reaped yet.
+            unsafe { libc::kill(self.pid(), libc::SIGHUP) };
+            let start = Instant::now();
+            while matches!(self.child.try_wait(), Ok(None))
+                && start.elapsed() < std::time::Duration::from_secs(2)
+            {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
