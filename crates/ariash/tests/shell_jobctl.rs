@@ -240,13 +240,18 @@ fn job_numbers_are_reused_once_their_jobs_are_gone() {
     pty.line(&p(&dir), "sleep 0 &");
     pty.wait_for("[1]  Done");
     pty.line(&p(&dir), "sleep 100 &");
-    pty.line(&p(&dir), "jobs");
+    pty.line(&p(&dir), "jobs -l");
     pty.wait_for("[1]  Running");
+    let screen = pty.contents();
+    let at = screen.find("(process group ").expect("jobs -l") + "(process group ".len();
+    let pgid: i32 = screen[at..].chars().take_while(char::is_ascii_digit).collect::<String>().parse().expect("pgid");
     pty.line(&p(&dir), "fg %2");
     pty.wait_for("fg: %2: no such job");
     pty.line(&p(&dir), "disown %1");
     pty.line(&p(&dir), "jobs");
     assert_eq!(pty.contents().matches("Running").count(), 1, "{}", pty.contents());
+    // Disowned: nobody else will end it.
+    kill(pgid, libc::SIGKILL);
 }
 
 #[test]
