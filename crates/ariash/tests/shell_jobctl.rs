@@ -244,7 +244,8 @@ fn job_numbers_are_reused_once_their_jobs_are_gone() {
     pty.wait_for("[1]  Running");
     let screen = pty.contents();
     let at = screen.find("(process group ").expect("jobs -l") + "(process group ".len();
-    let pgid: i32 = screen[at..].chars().take_while(char::is_ascii_digit).collect::<String>().parse().expect("pgid");
+    let pgid: i32 =
+        screen[at..].chars().take_while(char::is_ascii_digit).collect::<String>().parse().expect("pgid");
     pty.line(&p(&dir), "fg %2");
     pty.wait_for("fg: %2: no such job");
     pty.line(&p(&dir), "disown %1");

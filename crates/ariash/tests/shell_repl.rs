@@ -136,3 +136,17 @@ fn a_script_on_stdin_that_is_not_a_terminal_still_runs() {
     assert_eq!(r.status, 0, "{r:#?}");
     assert_eq!(r.stdout, "from a file\n");
 }
+
+#[test]
+fn a_failed_checked_pipeline_ends_the_line_not_the_repl() {
+    let (dir, home) = dirs();
+    let pty = start(&dir, &home);
+    pty.line(&p(&dir), "`false`?; print(\"not reached\")");
+    pty.wait_for("pipeline failed with status 1");
+    pty.wait_for("[1]> ");
+    pty.send("print(\"still here\")\r");
+    pty.wait_for("\nstill here\n");
+    assert!(!pty.contents().contains("\nnot reached"), "{}", pty.contents());
+    pty.send("exit(4)\r");
+    assert_eq!(pty.wait_exit(), 4);
+}

@@ -135,6 +135,7 @@ impl Interp<'_> {
                         },
                         None => self.status,
                     };
+                    self.exit_called = true;
                     return Err(Flow::Exit(code));
                 }
                 "int" => {

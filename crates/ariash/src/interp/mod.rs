@@ -135,6 +135,9 @@ pub(crate) struct Interp<'a> {
     sandbox: Option<sandbox::Sandbox>,
     /// The REPL's job control (see [`jobctl`]); `None` in scripts.
     jc: Option<Rc<jobctl::JobControl>>,
+    /// Set by `exit(...)`: in the REPL only that leaves; a failed `?` pipeline, which also
+    /// stops a script with [`Flow::Exit`], ends just the line there.
+    exit_called: bool,
 }
 
 impl<'a> Interp<'a> {
@@ -163,6 +166,7 @@ impl<'a> Interp<'a> {
             stddbg: None,
             sandbox: None,
             jc: None,
+            exit_called: false,
         }
     }
 
@@ -192,6 +196,7 @@ impl<'a> Interp<'a> {
             stddbg: self.stddbg.clone(),
             sandbox: self.sandbox.clone(),
             jc: self.jc.clone(),
+            exit_called: false,
         }
     }
 

@@ -113,7 +113,12 @@ impl Session {
         interp.scopes.truncate(2);
         let end = match flow {
             Ok(()) | Err(Flow::Break | Flow::Continue | Flow::Return(_)) => LineEnd::Status(interp.status),
-            Err(Flow::Exit(code)) => LineEnd::Exit(code),
+            Err(Flow::Exit(code)) if interp.exit_called => LineEnd::Exit(code),
+            // A failed `?` pipeline (reported already) or a closed stdout ends the line.
+            Err(Flow::Exit(code)) => {
+                interp.status = code;
+                LineEnd::Status(code)
+            }
             Err(Flow::Error(diag)) => {
                 crate::diag::eprint_text(&diag.render(source));
                 interp.status = 1;
