@@ -150,3 +150,19 @@ fn a_failed_checked_pipeline_ends_the_line_not_the_repl() {
     pty.send("exit(4)\r");
     assert_eq!(pty.wait_exit(), 4);
 }
+
+#[test]
+fn lines_typed_while_a_line_runs_all_run_after_it() {
+    let (dir, home) = dirs();
+    let pty = start(&dir, &home);
+    pty.send("print(\"wait\" + \"ing\"); while (!exists(\"gate\")) { sleep(20ms); }\r");
+    pty.wait_for("\nwaiting");
+    // Typed while the loop runs: the terminal holds them until the editor reads again.
+    pty.send(
+        "print(\"first\" + \" ahead\")\rprint(\"second\" + \" ahead\")\rprint(\"third\" + \" ahead\")\r",
+    );
+    std::fs::write(dir.path().join("gate"), "").expect("gate");
+    pty.wait_for("\nfirst ahead\n");
+    pty.wait_for("\nsecond ahead\n");
+    pty.wait_for("\nthird ahead\n");
+}

@@ -46,7 +46,7 @@ mod editor;
 mod history;
 mod shell;
 
-use std::io;
+use std::io::{self, Write};
 use std::sync::mpsc;
 use std::sync::Arc;
 
@@ -171,7 +171,22 @@ fn edit(
         for line in file.new_lines() {
             let _ = rl.add_history_entry(line);
         }
-        let line = match rl.readline(&prompt(&last)) {
+        let read = match typed_ahead() {
+            // An open bracket or string: the editor takes over with the text so far.
+            Some(Some(line)) if editor::incomplete(&line) => {
+                rl.readline_with_initial(&prompt(&last), (&line, ""))
+            }
+            Some(Some(line)) => {
+                // The terminal echoed it while the last line ran; show it after a prompt too.
+                let mut out = io::stdout().lock();
+                let _ = writeln!(out, "{}{line}", prompt(&last));
+                let _ = out.flush();
+                Ok(line)
+            }
+            Some(None) => Err(ReadlineError::Eof),
+            None => rl.readline(&prompt(&last)),
+        };
+        let line = match read {
             Ok(line) => line,
             Err(ReadlineError::Interrupted) => continue,
             Err(ReadlineError::Eof) => {
@@ -206,6 +221,28 @@ fn edit(
             return;
         }
         last = reply;
+    }
+}
+
+/// A whole line typed while the last line ran, if the terminal holds one: `Some(None)` for
+/// a Ctrl-D typed on an empty line.
+///
+/// rustyline reads whatever the terminal has when it starts, keeps the first line and would
+/// drop the rest when it returns; so complete lines typed ahead are taken here first, one
+/// `read` each, while the terminal is still in canonical mode (where a `read` returns at
+/// most one line and `FIONREAD` counts complete lines only). A partial line is left for the
+/// editor, which shows it as typed.
+fn typed_ahead() -> Option<Option<String>> {
+    use rustix::termios::{tcgetattr, LocalModes};
+    let stdin = io::stdin();
+    let modes = tcgetattr(&stdin).ok()?;
+    if !modes.local_modes.contains(LocalModes::ICANON) || rustix::io::ioctl_fionread(&stdin).ok()? == 0 {
+        return None;
+    }
+    let mut buf = [0u8; 4096];
+    match rustix::io::read(&stdin, &mut buf).ok()? {
+        0 => Some(None),
+        n => Some(Some(String::from_utf8_lossy(&buf[..n]).trim_end_matches(['\n', '\r']).to_string())),
     }
 }
 

@@ -144,7 +144,7 @@ impl Pty {
     }
 
     /// Types `line` and Enter once the prompt (which starts with `prompt`) is showing, and
-    /// waits for the next prompt: keys typed while a line runs are not kept by the editor.
+    /// waits for the next prompt.
     pub fn line(&self, prompt: &str, line: &str) {
         self.keys(prompt, &format!("{line}\r"));
     }
