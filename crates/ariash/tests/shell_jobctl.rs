@@ -4,23 +4,7 @@
 
 mod common;
 
-use common::pty::Pty;
-use tempfile::TempDir;
-
-fn dirs() -> (TempDir, TempDir) {
-    (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"))
-}
-
-fn start(dir: &TempDir, home: &TempDir) -> Pty {
-    let pty = Pty::spawn(dir.path(), home.path(), &[]);
-    pty.wait_for("> ");
-    pty
-}
-
-/// The prompt's start: the cwd.
-fn p(dir: &TempDir) -> String {
-    dir.path().to_string_lossy().into_owned()
-}
+use common::pty::{dirs, p, start, Pty};
 
 /// A job that prints `tag` in capitals and its pid once it runs (a foreground one then holds
 /// the terminal: it is handed over before the program starts), then sleeps. The capitals

@@ -2,23 +2,7 @@
 
 mod common;
 
-use common::pty::Pty;
-use tempfile::TempDir;
-
-fn dirs() -> (TempDir, TempDir) {
-    (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"))
-}
-
-fn start(dir: &TempDir, home: &TempDir) -> Pty {
-    let pty = Pty::spawn(dir.path(), home.path(), &[]);
-    pty.wait_for("> ");
-    pty
-}
-
-/// The prompt's start: the cwd.
-fn p(dir: &TempDir) -> String {
-    dir.path().to_string_lossy().into_owned()
-}
+use common::pty::{dirs, p, start};
 
 #[test]
 fn the_prompt_appears_and_ctrl_d_on_an_empty_line_exits_with_status_0() {

@@ -9,7 +9,26 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use tempfile::TempDir;
+
 use super::HANG_GUARD;
+
+/// A working directory and a `HOME` for one REPL session.
+pub fn dirs() -> (TempDir, TempDir) {
+    (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"))
+}
+
+/// Starts the REPL in `dir` with `home` and waits for its first prompt.
+pub fn start(dir: &TempDir, home: &TempDir) -> Pty {
+    let pty = Pty::spawn(dir.path(), home.path(), &[]);
+    pty.wait_for("> ");
+    pty
+}
+
+/// The prompt's start: the cwd.
+pub fn p(dir: &TempDir) -> String {
+    dir.path().to_string_lossy().into_owned()
+}
 
 /// ariash running on a pseudo-terminal, which is its controlling terminal (ariash leads a
 /// new session), as a terminal emulator starts a shell.
