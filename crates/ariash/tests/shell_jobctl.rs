@@ -104,8 +104,8 @@ fn ctrl_c_ends_the_foreground_job_and_leaves_three_background_jobs_running() {
 fn ctrl_c_interrupts_a_loop_running_in_ariash_itself_and_keeps_the_session() {
     let (dir, home) = dirs();
     let pty = start(&dir, &home);
-    pty.send("int:i = 0; while (true) { i = i + 1; if (i == 1000) { print(\"looping\"); } }\r");
-    pty.wait_for("looping");
+    pty.send("int:i = 0; while (true) { i = i + 1; if (i == 1000) { print(\"loop\" + \"ing\"); } }\r");
+    pty.wait_for("\nlooping");
     pty.send("\x03");
     pty.wait_for("[130]> ");
     pty.send("print(f\"i is {i > 999}\")\r");
@@ -138,8 +138,14 @@ fn the_shells_terminal_modes_come_back_after_a_job_that_changed_them_is_killed()
     let pid = pid_after(&pty, "raw");
     kill(pid, libc::SIGKILL);
     pty.wait_for("[137]> ");
-    pty.send("run(\"sh\", [\"-c\", \"stty -a | tr ' ;' '\\\\n\\\\n' | grep -x -e -echo -e -icanon || echo modes-restored\"])\r");
-    pty.wait_for("modes-restored");
+    // Prints MODES-BROKEN when echo or canonical input is still off, else MODES-RESTORED (in
+    // capitals, unlike the echo of the typed line).
+    pty.send(
+        "run(\"sh\", [\"-c\", \"if stty -a | tr ' ;' '\\\\n\\\\n' | grep -qx -e -echo -e -icanon; \
+         then echo modes-broken; else echo modes-restored; fi | tr a-z A-Z\"])\r",
+    );
+    pty.wait_for("MODES-");
+    assert!(pty.contents().contains("MODES-RESTORED"), "{}", pty.contents());
 }
 
 #[test]
