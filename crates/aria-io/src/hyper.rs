@@ -2,11 +2,18 @@
 //! hyper's `rt` traits ask a runtime for, as `hyper-util`'s `TokioIo`, `TokioExecutor` and
 //! `TokioTimer` do for tokio.
 //!
+//! [`TcpStream`](crate::net::TcpStream) and [`UnixStream`](crate::net::unix::UnixStream)
+//! implement `hyper::rt::Read` and `hyper::rt::Write` themselves: hyper reads straight into
+//! its own buffer, uninitialised, with no zeroing and no extra copy (recv(2) writes it). Any
+//! other `futures-io` stream goes through [`HyperIo`].
+//!
 //! An HTTP/1 server and client on one connection (here a Unix socket pair; a
 //! [`TcpStream`](crate::net::TcpStream) is used the same way):
 //!
 //! ```
 //! use aria_io::hyper::{HyperExecutor, HyperIo, HyperTimer};
+//! // The server end is served as it is; the client end shows the `HyperIo` adapter, which
+//! // any futures-io stream can use.
 //! use aria_io::net::unix::UnixStream;
 //! use http_body_util::{BodyExt, Empty, Full};
 //! use hyper::body::{Bytes, Incoming};
@@ -21,7 +28,7 @@
 //!     aria_io::spawn(async move {
 //!         let conn = hyper::server::conn::http1::Builder::new()
 //!             .timer(HyperTimer::new())
-//!             .serve_connection(HyperIo::new(server_end), hello);
+//!             .serve_connection(server_end, hello);
 //!         let _ = conn.await;
 //!     });
 //!
@@ -92,6 +99,54 @@ impl<T> HyperIo<T> {
         self.inner
     }
 }
+
+/// `hyper::rt::Read` and `hyper::rt::Write` for a stream socket of this crate: reads into
+/// hyper's uninitialised buffer (see the module docs), writes vectored where the stream's
+/// are (sendmsg(2) for TCP), `poll_shutdown` shuts the write direction down.
+macro_rules! hyper_stream {
+    ($ty:ty, vectored: $vectored:expr) => {
+        impl ::hyper::rt::Read for $ty {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                mut buf: ReadBufCursor<'_>,
+            ) -> Poll<io::Result<()>> {
+                let this = self.get_mut();
+                sys::hyper_buf::read_uninit(&mut buf, |unfilled| this.poll_read_uninit_priv(cx, unfilled))
+            }
+        }
+
+        impl ::hyper::rt::Write for $ty {
+            fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+                AsyncWrite::poll_write(self, cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &[io::IoSlice<'_>],
+            ) -> Poll<io::Result<usize>> {
+                AsyncWrite::poll_write_vectored(self, cx, bufs)
+            }
+
+            fn is_write_vectored(&self) -> bool {
+                $vectored
+            }
+
+            fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                AsyncWrite::poll_flush(self, cx)
+            }
+
+            /// Shuts the write direction down (the peer reads end of file).
+            fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                AsyncWrite::poll_close(self, cx)
+            }
+        }
+    };
+}
+
+hyper_stream!(crate::net::TcpStream, vectored: true);
+hyper_stream!(crate::net::unix::UnixStream, vectored: false);
 
 impl<T: AsyncRead> ::hyper::rt::Read for HyperIo<T> {
     fn poll_read(

@@ -26,7 +26,7 @@
 //!
 //! | runtime             | server                                                            |
 //! |---------------------|-------------------------------------------------------------------|
-//! | `aria-epoll`, `aria-uring`, `aria-mt` | one `aria_io::net::TcpListener`, `aria_io::spawn` per connection; `aria_io::hyper::HyperIo` over the `TcpStream`, `HyperTimer` |
+//! | `aria-epoll`, `aria-uring`, `aria-mt` | one `aria_io::net::TcpListener`, `aria_io::spawn` per connection; the `TcpStream` itself (it implements hyper's `Read` and `Write`), `HyperTimer` |
 //! | `aria-tpc`          | a listener per core (`aria_io::net::TcpSocket` with SO_REUSEPORT, `listen(1024)`), each accepting and spawning on its core |
 //! | `tokio`             | multi-thread runtime, one `TcpListener`, `tokio::spawn` per connection; hyper-util's `TokioIo`, `TokioTimer` |
 //! | `tokio-ct-per-core` | a current-thread runtime per available CPU on its own thread, each with its own SO_REUSEPORT listener |
@@ -63,15 +63,12 @@ async fn hello(_req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
     Ok(Response::new(Full::new(Bytes::from_static(BODY))))
 }
 
-/// aria-io: hyper over `HyperIo`, with aria-io's timer.
+/// aria-io: hyper on the `TcpStream` itself, with aria-io's timer.
 fn aria_conn(s: aria_io::net::TcpStream) -> Conn {
-    use aria_io::hyper::{HyperIo, HyperTimer};
+    use aria_io::hyper::HyperTimer;
     Box::pin(async move {
         // A client that goes away mid-request is not the server's error.
-        let _ = http1::Builder::new()
-            .timer(HyperTimer::new())
-            .serve_connection(HyperIo::new(s), service_fn(hello))
-            .await;
+        let _ = http1::Builder::new().timer(HyperTimer::new()).serve_connection(s, service_fn(hello)).await;
     })
 }
 

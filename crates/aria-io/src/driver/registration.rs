@@ -513,6 +513,22 @@ impl Registration {
         self.poll_io_drained(cx, Interest::Readable, || f(buf).map(|n| (n, short_read(n, len))))
     }
 
+    /// [`poll_read`](Registration::poll_read) into memory that may be uninitialised (hyper's
+    /// read buffer): `f` only writes it, with a read(2)/recv(2) into its raw pointer, and
+    /// returns how many bytes it wrote; stashed bytes are copied in the same way.
+    pub(crate) fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+        mut f: impl FnMut(&mut [std::mem::MaybeUninit<u8>]) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        if let Some(n) = std::task::ready!(self.poll_stash(cx, |stash| take_into_uninit(stash, buf)))? {
+            return Poll::Ready(Ok(n));
+        }
+        let len = buf.len();
+        self.poll_io_drained(cx, Interest::Readable, || f(buf).map(|n| (n, short_read(n, len))))
+    }
+
     /// [`poll_io`](Registration::poll_io) for a read from a stream (a socket or a pipe):
     /// `f` also says whether its read emptied the descriptor (see [`short_read`]); then the
     /// readiness it used is cleared, so that the next read waits for an event instead of
@@ -549,6 +565,16 @@ impl Registration {
 /// Moves the first bytes of `stash` into `buf` (as many as fit); returns the count.
 pub(crate) fn take_into(stash: &mut VecDeque<u8>, buf: &mut [u8]) -> usize {
     std::io::Read::read(stash, buf).unwrap_or(0)
+}
+
+/// Moves the first bytes of `stash` into `buf`, which may be uninitialised (as many as fit);
+/// returns the count, all of which are initialised now.
+pub(crate) fn take_into_uninit(stash: &mut VecDeque<u8>, buf: &mut [std::mem::MaybeUninit<u8>]) -> usize {
+    let n = stash.len().min(buf.len());
+    for (dst, src) in buf.iter_mut().zip(stash.drain(..n)) {
+        dst.write(src);
+    }
+    n
 }
 
 /// Copies the first bytes of `stash` into `buf` without removing them (a peek); returns the

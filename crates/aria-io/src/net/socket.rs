@@ -84,6 +84,18 @@ impl Registered {
         self.source.registration().poll_read(cx, buf, |buf| f(&sock, buf))
     }
 
+    /// A read from the stream socket (recv(2)) into `buf`, which may be uninitialised: the
+    /// kernel writes it, nothing reads it (see `Registration::poll_read_uninit`).
+    #[cfg_attr(not(feature = "hyper"), allow(dead_code))]
+    pub(crate) fn poll_recv_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        let sock = self.socket();
+        self.source.registration().poll_read_uninit(cx, buf, |buf| sock.recv(buf))
+    }
+
     /// A read from the stream socket into `buf` with `f`, without waiting: bytes stashed by
     /// reads abandoned in flight come first (`WouldBlock` while one is still in the kernel);
     /// otherwise as [`try_io`](Registered::try_io).

@@ -2,6 +2,7 @@
 //! reader that takes `&mut [u8]`: the one piece of `aria_io::hyper` that needs `unsafe`.
 
 use std::io;
+use std::mem::MaybeUninit;
 use std::task::Poll;
 
 /// The most of the cursor's unfilled space one read may use. hyper's adaptive read buffer
@@ -35,6 +36,25 @@ pub(crate) fn read_into(
     let n = std::task::ready!(read(init))?.min(len);
     // SAFETY: the first `n <= len` bytes of the unfilled part are initialised (zeroed, then
     // written by `read`).
+    unsafe { cursor.advance(n) };
+    Poll::Ready(Ok(()))
+}
+
+/// Lends the cursor's unfilled space, uninitialised, to `read`, which must only write it
+/// (recv(2) into its pointer) and return how many bytes it wrote; advances the cursor by
+/// that count (clamped to the space). No byte is zeroed or copied by this process: the
+/// kernel writes straight into hyper's buffer.
+pub(crate) fn read_uninit(
+    cursor: &mut ::hyper::rt::ReadBufCursor<'_>,
+    read: impl FnOnce(&mut [MaybeUninit<u8>]) -> Poll<io::Result<usize>>,
+) -> Poll<io::Result<()>> {
+    // SAFETY: `as_mut` hands out the unfilled part of the buffer, which may be
+    // uninitialised; `read` only writes it (its contract above) and de-initialises nothing.
+    let unfilled = unsafe { cursor.as_mut() };
+    let len = unfilled.len();
+    let n = std::task::ready!(read(unfilled))?.min(len);
+    // SAFETY: `read` wrote its first `n <= len` bytes (the count recv(2) returned), so they
+    // are initialised.
     unsafe { cursor.advance(n) };
     Poll::Ready(Ok(()))
 }
