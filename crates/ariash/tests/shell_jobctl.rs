@@ -13,14 +13,23 @@ fn announced(tag: &str) -> String {
     format!("run(\"sh\", [\"-c\", \"echo {tag} $$ | tr a-z A-Z; exec sleep 100\"])")
 }
 
-/// Waits for the pid a job announced with `tag` (see [`announced`]) and returns it.
+/// Waits for the pid a job announced with `tag` (see [`announced`]) and returns it: the
+/// whole line, up to its end, so that a pid received in two pieces is not cut.
 fn pid_after(pty: &Pty, tag: &str) -> i32 {
     let tag = format!("{} ", tag.to_uppercase());
-    pty.wait_for(&tag);
-    let screen = pty.contents();
-    let at = screen.find(&tag).expect("tag") + tag.len();
-    let digits: String = screen[at..].chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().expect("pid")
+    let start = std::time::Instant::now();
+    loop {
+        let text = pty.transcript();
+        if let Some(at) = text.find(&tag) {
+            let rest = &text[at + tag.len()..];
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            if !digits.is_empty() && rest[digits.len()..].starts_with("\r\n") {
+                return digits.parse().expect("pid");
+            }
+        }
+        assert!(start.elapsed() < common::HANG_GUARD, "no {tag:?} line:\n{}", pty.contents());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
 
 /// The state letter of process `pid` in /proc (`S`, `T` for stopped, `Z` for a zombie), or
@@ -232,6 +241,7 @@ fn job_numbers_are_reused_once_their_jobs_are_gone() {
     pty.line(&p(&dir), "sleep 100 &");
     pty.line(&p(&dir), "jobs -l");
     pty.wait_for("[1]  Running");
+    pty.wait_for(")\n");
     let screen = pty.contents();
     let at = screen.find("(process group ").expect("jobs -l") + "(process group ".len();
     let pgid: i32 =
