@@ -2,7 +2,7 @@
 # The benchmark suite of aria-io against tokio, async-process (smol's parts) and std.
 #
 # Scenarios: spawn exit-latency idle output pipe-copy pipeline tasks yield timers channel
-# fanout par-map echo http ash-loop ash-spawn ash-startup. Every scenario but par-map and the
+# fanout par-map echo http ash-loop ash-spawn ash-startup ash-prompt ash-idle. Every scenario but par-map and the
 # ash ones runs aria-io as aria-epoll / aria-uring (current-thread), aria-mt (multi-thread, workers = nproc) and aria-tpc (thread-per-core,
 # cores = nproc); fanout adds aria-mt1 (one worker) for the scaling, and its cpu variant runs
 # on the multi-thread flavours only (aria-mt, aria-mt1, aria-tpc, tokio). par-map awaits
@@ -18,7 +18,9 @@
 # measurements fail saying so, and --quick skips them). The ash scenarios run ariash (the
 # shell built on aria-io; built here, release for the full run and debug with --quick, next
 # to aria-bench) against bash, dash, fish and python3 as whole processes: a 1,000,000-
-# iteration loop, 20,000 sequential spawns of true, and `-c` start-up; an interpreter that
+# iteration loop, 20,000 sequential spawns of true, `-c` start-up, the interactive shell's
+# first prompt on a pseudo-terminal (against bash -i) and ariash's idle REPL with 500
+# background jobs (wake-ups, CPU, notice latency); an interpreter that
 # is not installed loses its rows with a note. The rows, sizes (full and --quick) and
 # targets are in crates/aria-bench/src/report.rs.
 #
