@@ -114,6 +114,21 @@ const TOKEN_SIGNAL_FALLBACK: u64 = INTERNAL | 2;
 /// Orphaned children's pidfds: this bit plus their key in the orphan list.
 pub(crate) const ORPHAN_TOKEN: u64 = INTERNAL | (1 << 62);
 
+/// A registration's key is its slot in the driver's slab (the low 32 bits) and a generation
+/// (the 26 bits above, below every tag bit of the tokens): a slot is reused as soon as a
+/// registration is removed, while an event of the old one may still be on its way (an epoll
+/// event collected before the removal, an io_uring poll completing before its POLL_REMOVE).
+/// Events are matched on both, so such an event is dropped instead of reaching the new
+/// registration (where a stale hang-up would stay set for ever and make its reads spin).
+const SLOT_BITS: u32 = 32;
+const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
+const GENERATION_MASK: u64 = (1 << 26) - 1;
+
+/// The slab slot and the generation of a registration key.
+fn split_key(key: u64) -> (usize, u64) {
+    ((key & SLOT_MASK) as usize, (key >> SLOT_BITS) & GENERATION_MASK)
+}
+
 /// The kernel interface a runtime's driver is built on.
 ///
 /// Selected by [`Builder::backend`](crate::Builder::backend); when that is left unset, by the
@@ -217,6 +232,8 @@ pub(crate) struct Handle {
     waker: OwnedFd,
     /// Registered descriptors, indexed by their token.
     io: Mutex<Slab<Arc<ScheduledIo>>>,
+    /// The generation the next registration gets (see [`split_key`]).
+    generation: AtomicU64,
     /// While the driver waits: the timer tick it waits until (`u64::MAX`: no timer, 0: not
     /// waiting). Written under the `time` lock.
     waiting_until: AtomicU64,
@@ -256,6 +273,7 @@ impl Driver {
             backend,
             waker,
             io: Mutex::new(Slab::new()),
+            generation: AtomicU64::new(0),
             waiting_until: AtomicU64::new(0),
             wake_pending: AtomicBool::new(false),
             shut_down: AtomicBool::new(false),
@@ -358,6 +376,13 @@ impl Handle {
         }
     }
 
+    /// The registration `key` names, unless its slot now holds a later one (see
+    /// [`split_key`]).
+    fn registration(&self, key: u64) -> Option<Arc<ScheduledIo>> {
+        let (slot, generation) = split_key(key);
+        lock(&self.io).get(slot).filter(|io| io.generation == generation).cloned()
+    }
+
     fn dispatch(&self, token: u64, ready: registration::Ready) {
         match token {
             TOKEN_WAKE => {
@@ -370,8 +395,7 @@ impl Handle {
                 self.orphans.reap(self, (t & !ORPHAN_TOKEN) as usize);
             }
             key => {
-                let io = lock(&self.io).get(key as usize).cloned();
-                if let Some(io) = io {
+                if let Some(io) = self.registration(key) {
                     io.set_readiness(ready);
                 }
             }
@@ -382,9 +406,7 @@ impl Handle {
     /// table), or one of the driver's own descriptors.
     fn dispatch_polled(&self, token: u64, ready: registration::Ready) {
         if token & INTERNAL == 0 && token & uring::POLL_TAG != 0 {
-            let key = (token & uring::KEY_MASK) as usize;
-            let io = lock(&self.io).get(key).cloned();
-            if let Some(io) = io {
+            if let Some(io) = self.registration(token & uring::KEY_MASK) {
                 io.disarm(token & uring::POLL_WRITE != 0);
                 io.set_readiness(ready);
             }
@@ -396,10 +418,8 @@ impl Handle {
     fn dispatch_uring(&self, ring: &uring::Ring, ev: uring::Event) {
         let ud = ev.user_data;
         if ud & INTERNAL == 0 && ud & uring::POLL_TAG != 0 {
-            let key = (ud & uring::KEY_MASK) as usize;
             let write = ud & uring::POLL_WRITE != 0;
-            let io = lock(&self.io).get(key).cloned();
-            if let Some(io) = io {
+            if let Some(io) = self.registration(ud & uring::KEY_MASK) {
                 io.disarm(write);
                 if ev.result >= 0 {
                     io.set_readiness(registration::Ready::from_epoll(ev.result as u32));
@@ -494,14 +514,19 @@ impl Handle {
     ) -> io::Result<Option<(usize, Arc<ScheduledIo>)>> {
         // Refused by epoll like a regular file, but no stream: an error, not "always ready".
         let not_a_stream = || io::Error::new(io::ErrorKind::IsADirectory, "it is a directory, not a stream");
-        let io = Arc::new(ScheduledIo::default());
+        let generation = self.generation.fetch_add(1, Ordering::Relaxed) & GENERATION_MASK;
+        let io = Arc::new(ScheduledIo::new(generation));
+        let insert = |io: &Arc<ScheduledIo>| {
+            let slot = lock(&self.io).insert(io.clone());
+            (slot, slot | (generation << SLOT_BITS) as usize)
+        };
         match &self.backend {
             Backend::Epoll(sel) => {
-                let key = lock(&self.io).insert(io.clone());
+                let (slot, key) = insert(&io);
                 match sel.register(fd.as_raw_fd(), key as u64, EPOLL_INTEREST) {
                     Ok(()) => Ok(Some((key, io))),
                     Err(e) => {
-                        lock(&self.io).remove(key);
+                        lock(&self.io).remove(slot);
                         if e.raw_os_error() != Some(libc::EPERM) {
                             return Err(e);
                         }
@@ -512,16 +537,14 @@ impl Handle {
                     }
                 }
             }
-            Backend::Uring(_) | Backend::Poll(_) if pollable => {
-                Ok(Some((lock(&self.io).insert(io.clone()), io)))
-            }
+            Backend::Uring(_) | Backend::Poll(_) if pollable => Ok(Some((insert(&io).1, io))),
             Backend::Uring(_) | Backend::Poll(_) => {
                 let pollable = match sys::file_type(fd)? {
                     libc::S_IFIFO | libc::S_IFSOCK => true,
                     libc::S_IFDIR => return Err(not_a_stream()),
                     _ => sys::epoll_accepts(fd)?,
                 };
-                Ok(pollable.then(|| (lock(&self.io).insert(io.clone()), io)))
+                Ok(pollable.then(|| (insert(&io).1, io)))
             }
         }
     }
@@ -560,7 +583,11 @@ impl Handle {
                 }
             }
         }
-        lock(&self.io).try_remove(key);
+        let (slot, generation) = split_key(key as u64);
+        let mut slab = lock(&self.io);
+        if slab.get(slot).is_some_and(|io| io.generation == generation) {
+            slab.remove(slot);
+        }
     }
 
     /// Removes a registration's armed poll `token` (io_uring, poll(2)) and wakes the driver.

@@ -181,9 +181,18 @@ pub(crate) struct ScheduledIo {
     waiters: Mutex<Waiters>,
     /// io_uring: a one-shot poll is in flight for reading / writing.
     armed: [AtomicBool; 2],
+    /// The generation in this registration's key (see `driver::Driver::register`): an event
+    /// whose token carries another generation belongs to an earlier registration that had
+    /// the same slab slot.
+    pub(crate) generation: u64,
 }
 
 impl ScheduledIo {
+    /// A registration of `generation`.
+    pub(crate) fn new(generation: u64) -> ScheduledIo {
+        ScheduledIo { generation, ..ScheduledIo::default() }
+    }
+
     /// io_uring: the poll for this direction completed.
     pub(crate) fn disarm(&self, write: bool) {
         self.armed[write as usize].store(false, Ordering::Release);
@@ -221,7 +230,8 @@ pub(crate) struct ReadyEvent {
 pub(crate) struct Registration {
     handle: Arc<Handle>,
     fd: RawFd,
-    /// The slab key and readiness state; `None` for an always-ready descriptor (see the
+    /// The registration key (slab slot and generation, see `driver::split_key`) and
+    /// readiness state; `None` for an always-ready descriptor (see the
     /// [module docs](self#always-ready-descriptors)).
     polled: Option<(usize, Arc<ScheduledIo>)>,
     registered: AtomicBool,
@@ -656,6 +666,51 @@ mod tests {
                 let reg = Registration::new(r.as_fd(), false).unwrap();
                 assert!(reg.is_polled(), "{kind}: a pipe must be polled");
                 reg.deregister(r.as_raw_fd());
+            });
+        }
+    }
+
+    #[test]
+    fn an_event_of_a_removed_registration_never_reaches_the_next_one_in_its_slot() {
+        for kind in [BackendKind::Epoll, BackendKind::IoUring, BackendKind::Poll] {
+            let rt = match crate::Builder::new_current_thread().backend(kind).build() {
+                Ok(rt) => rt,
+                Err(e) if kind == BackendKind::IoUring => {
+                    eprintln!("io_uring unavailable, not checked: {e}");
+                    continue;
+                }
+                Err(e) => panic!("{kind} runtime: {e}"),
+            };
+            rt.block_on(async {
+                let (r1, _w1) = crate::sys::pipe().unwrap();
+                let old = Registration::new(r1.as_fd(), true).unwrap();
+                let old_key = old.polled.as_ref().unwrap().0;
+                old.deregister(r1.as_raw_fd());
+                let (r2, _w2) = crate::sys::pipe().unwrap();
+                let new = Registration::new(r2.as_fd(), true).unwrap();
+                let new_key = new.polled.as_ref().unwrap().0;
+                assert_eq!(
+                    super::super::split_key(old_key as u64).0,
+                    super::super::split_key(new_key as u64).0
+                );
+                assert_ne!(old_key, new_key, "{kind}: the slot is reused with a new generation");
+                // A hang-up of the old registration arriving late, as an epoll event and as an
+                // io_uring or poll(2) readiness poll: the new one must not see it (a stale
+                // hang-up is sticky and would make every read of the new pipe spin).
+                old.handle.dispatch(old_key as u64, super::Ready::READ_CLOSED);
+                old.handle.dispatch_polled(
+                    super::super::uring::poll_token(old_key, false),
+                    super::Ready::READ_CLOSED,
+                );
+                let mut cx = Context::from_waker(Waker::noop());
+                assert!(
+                    new.poll_ready(&mut cx, Interest::Readable).is_pending(),
+                    "{kind}: a stale event got through"
+                );
+                // The new registration's own events still arrive.
+                new.handle.dispatch(new_key as u64, super::Ready::READABLE);
+                assert!(new.poll_ready(&mut cx, Interest::Readable).is_ready(), "{kind}");
+                new.deregister(r2.as_raw_fd());
             });
         }
     }
