@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use aria_io::hyper::{HyperExecutor, HyperIo};
+use aria_io::hyper::HyperExecutor;
 use aria_io::net::TcpListener;
 use bytes::Bytes;
 use http_body_util::Full;
@@ -74,7 +74,7 @@ async fn serve(addr: SocketAddr) -> std::io::Result<()> {
         let http = http.clone();
         drop(aria_io::spawn(async move {
             // A client that goes away mid-request is not the server's error.
-            let _ = http.serve_connection(HyperIo::new(stream), hyper::service::service_fn(hello)).await;
+            let _ = http.serve_connection(stream, hyper::service::service_fn(hello)).await;
         }));
     }
 }
