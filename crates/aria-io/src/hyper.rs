@@ -111,8 +111,8 @@ macro_rules! hyper_stream {
                 cx: &mut Context<'_>,
                 mut buf: ReadBufCursor<'_>,
             ) -> Poll<io::Result<()>> {
-                let this = self.get_mut();
-                sys::hyper_buf::read_uninit(&mut buf, |unfilled| this.poll_read_uninit_priv(cx, unfilled))
+                let io = self.get_mut().registered();
+                sys::hyper_buf::read_uninit(&mut buf, |unfilled| io.poll_recv_uninit(cx, unfilled))
             }
         }
 

@@ -384,17 +384,6 @@ impl TcpStream {
         self.io.poll_read(cx, buf, |sock, buf| (&**sock).read(buf))
     }
 
-    /// A read into memory that may be uninitialised (hyper's buffer); see
-    /// `Registered::poll_recv_uninit`.
-    #[cfg_attr(not(feature = "hyper"), allow(dead_code))]
-    pub(crate) fn poll_read_uninit_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [std::mem::MaybeUninit<u8>],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_recv_uninit(cx, buf)
-    }
-
     pub(crate) fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         self.io.poll_io(cx, Interest::Writable, |sock| sock.send_with_flags(buf, libc::MSG_NOSIGNAL))
     }
