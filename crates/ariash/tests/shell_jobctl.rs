@@ -32,6 +32,16 @@ fn pid_after(pty: &Pty, tag: &str) -> i32 {
     }
 }
 
+/// Starts a job that announces itself (see [`announced`]) in the foreground, stops it with
+/// Ctrl-Z, waits for the prompt that follows (status 148, one job) and returns its pid.
+fn stop_a_job(pty: &Pty) -> i32 {
+    pty.send(&format!("{}\r", announced("running")));
+    let pid = pid_after(pty, "running");
+    pty.send("\x1a");
+    pty.wait_for("[148] (1 job)> ");
+    pid
+}
+
 /// The state letter of process `pid` in /proc (`S`, `T` for stopped, `Z` for a zombie), or
 /// `None` once it is gone.
 fn state(pid: i32) -> Option<String> {
@@ -62,11 +72,8 @@ fn kill(pid: i32, signo: i32) {
 fn ctrl_z_stops_the_foreground_job_and_jobs_shows_it_stopped() {
     let (dir, home) = dirs();
     let pty = start(&dir, &home);
-    pty.send(&format!("{}\r", announced("running")));
-    let pid = pid_after(&pty, "running");
-    pty.send("\x1a");
+    let pid = stop_a_job(&pty);
     pty.wait_for("[1]  Stopped (SIGTSTP)");
-    pty.wait_for("[148] (1 job)> ");
     pty.line(&p(&dir), "jobs");
     pty.wait_for_count("[1]  Stopped (SIGTSTP)", 2);
     assert!(alive(pid));
@@ -125,10 +132,7 @@ fn ctrl_c_interrupts_a_loop_running_in_ariash_itself_and_keeps_the_session() {
 fn bg_continues_a_stopped_job_in_the_background() {
     let (dir, home) = dirs();
     let pty = start(&dir, &home);
-    pty.send(&format!("{}\r", announced("running")));
-    let pid = pid_after(&pty, "running");
-    pty.send("\x1a");
-    pty.wait_for("(1 job)> ");
+    let pid = stop_a_job(&pty);
     pty.line(&p(&dir), "bg");
     pty.wait_for("[1]  run(\"sh\"");
     pty.line(&p(&dir), "jobs");
@@ -197,10 +201,7 @@ fn finished_background_jobs_are_announced_above_the_prompt_even_fifty_at_once() 
 fn exit_with_stopped_jobs_warns_once_then_leaves_and_hangs_them_up() {
     let (dir, home) = dirs();
     let pty = start(&dir, &home);
-    pty.send(&format!("{}\r", announced("running")));
-    let pid = pid_after(&pty, "running");
-    pty.send("\x1a");
-    pty.wait_for("(1 job)> ");
+    let pid = stop_a_job(&pty);
     pty.send("exit(3)\r");
     pty.wait_for("there are stopped jobs");
     pty.send("exit(3)\r");

@@ -150,3 +150,17 @@ fn lines_typed_while_a_line_runs_all_run_after_it() {
     pty.wait_for("\nsecond ahead\n");
     pty.wait_for("\nthird ahead\n");
 }
+
+#[test]
+fn a_partial_line_typed_while_a_line_runs_is_handed_to_the_editor() {
+    let (dir, home) = dirs();
+    let pty = start(&dir, &home);
+    pty.send("print(\"wait\" + \"ing\"); while (!exists(\"gate\")) { sleep(20ms); }\r");
+    pty.wait_for("\nwaiting");
+    // No Enter yet: the editor gets the text and the line is finished there.
+    pty.send("print(\"half\" + \" typed");
+    std::fs::write(dir.path().join("gate"), "").expect("gate");
+    pty.wait_for("> print(\"half\" + \" typed");
+    pty.send(" ahead\")\r");
+    pty.wait_for("\nhalf typed ahead\n");
+}

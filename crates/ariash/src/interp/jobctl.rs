@@ -138,12 +138,14 @@ async fn wait_foreground(child: &mut PipelineChild) -> io::Result<Foreground> {
                 Poll::Ready(Ok(JobChange::Exited(s))) => status = Some(s),
             }
         }
-        match (&status, &stdout) {
-            (Some(_), None) => {
-                let s = status.take().expect("checked");
+        match status.take() {
+            Some(s) if stdout.is_none() => {
                 Poll::Ready(Ok(Foreground::Exited(s, std::mem::take(&mut output))))
             }
-            _ => Poll::Pending,
+            unfinished => {
+                status = unfinished;
+                Poll::Pending
+            }
         }
     })
     .await
@@ -218,20 +220,18 @@ impl Interp<'_> {
     ) -> Eval<Outcome> {
         let pgid = child.pgid();
         let (result, timed_out) = self.with_limit(pgid, plan.limit, wait_foreground(&mut child)).await;
-        let jc = self.jc.clone();
+        // The job control to take the terminal back with, if this job held it.
+        let holder = self.jc.clone().filter(|_| holds_terminal);
         let reclaim = || {
-            if let (Some(jc), true) = (&jc, holds_terminal) {
+            if let Some(jc) = &holder {
                 jc.reclaim();
             }
         };
         match result {
             Ok(Foreground::Stopped(sig)) => {
-                let modes = Modes::save(std::io::stdin()).ok();
-                reclaim();
                 let job = self.add_job(p, Some(child), 0, plan);
                 job.0.set_stopped(Some(sig));
-                *job.0.modes.borrow_mut() = modes;
-                crate::diag::eprint_text(&format!("\n{}\n", job_line(&job.0, JobEvent::Stopped(sig))));
+                stopped_in_foreground(holder.as_deref(), &job.0, sig);
                 self.status = 128 + sig;
                 Err(Flow::Signal(sig))
             }
@@ -254,6 +254,17 @@ impl Interp<'_> {
     }
 }
 
+/// A foreground job stopped (Ctrl-Z): its terminal modes are kept for `fg`, the terminal
+/// comes back to the shell (`jc`, when the job held it) with the shell's modes, and the stop
+/// is announced.
+fn stopped_in_foreground(jc: Option<&JobControl>, job: &JobCell, sig: i32) {
+    *job.modes.borrow_mut() = Modes::save(std::io::stdin()).ok();
+    if let Some(jc) = jc {
+        jc.reclaim();
+    }
+    crate::diag::eprint_text(&format!("\n{}\n", job_line(job, JobEvent::Stopped(sig))));
+}
+
 /// The shortest time between two frames of `watch`.
 const FRAME: std::time::Duration = std::time::Duration::from_millis(50);
 
@@ -271,6 +282,11 @@ fn current_state(job: &JobCell) -> JobEvent {
     }
 }
 
+/// Records `job`'s pending stops, continues and exit, without announcing them.
+fn record_changes(job: &JobCell, groups: &crate::signals::Groups, cx: &mut Context<'_>) {
+    while let Poll::Ready(Ok(JobEvent::Stopped(_) | JobEvent::Continued)) = job.poll_event(groups, cx) {}
+}
+
 /// Which job a `fg`, `bg` or `disown` argument names.
 fn find<'j>(jobs: &'j [Rc<JobCell>], spec: Option<&str>) -> Result<&'j Rc<JobCell>, String> {
     let current = || {
@@ -279,7 +295,7 @@ fn find<'j>(jobs: &'j [Rc<JobCell>], spec: Option<&str>) -> Result<&'j Rc<JobCel
     };
     let Some(spec) = spec else { return current() };
     match spec.trim_start_matches('%') {
-        "" | "+" | "%" => current(),
+        "" | "+" => current(),
         "-" => {
             let cur = current()?;
             jobs.iter().rev().find(|j| !Rc::ptr_eq(j, cur)).ok_or_else(|| "no previous job".to_string())
@@ -323,9 +339,8 @@ impl Session {
     /// `jobs`: one line per job with its state (`-l` adds the process group); finished
     /// jobs are shown once, then forgotten.
     pub(crate) fn jobs_listing(&mut self, long: bool) -> String {
-        let mut cx = Context::from_waker(std::task::Waker::noop());
-        // Announced changes would be lost from the prompt's notices; `jobs` shows them all.
-        let _ = self.poll_notices_quiet(&mut cx);
+        // Stops and exits not announced yet are shown here instead.
+        self.record_all_changes();
         let mut out = String::new();
         for job in &self.jobs {
             let mut line = job_line(job, current_state(job));
@@ -341,17 +356,13 @@ impl Session {
         out
     }
 
-    /// Records pending changes without announcing them (`jobs` shows the states).
-    fn poll_notices_quiet(&mut self, cx: &mut Context<'_>) -> usize {
-        let mut n = 0;
+    /// Records every job's pending changes without announcing them (`jobs`, `fg` and `bg`
+    /// act on the states).
+    fn record_all_changes(&self) {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
         for job in &self.jobs {
-            while let Poll::Ready(Ok(JobEvent::Stopped(_) | JobEvent::Continued)) =
-                job.poll_event(&self.groups, cx)
-            {
-                n += 1;
-            }
+            record_changes(job, &self.groups, &mut cx);
         }
-        n
     }
 
     /// How many jobs are stopped.
@@ -366,8 +377,7 @@ impl Session {
     /// No such job, no job control, or the terminal could not be handed over.
     pub(crate) async fn fg(&mut self, spec: Option<&str>) -> Result<i32, String> {
         let jc = self.jc.clone().ok_or("fg: no job control (stdin is not ariash's controlling terminal)")?;
-        let mut cx = Context::from_waker(std::task::Waker::noop());
-        self.poll_notices_quiet(&mut cx);
+        self.record_all_changes();
         let job = Rc::clone(find(&self.jobs, spec).map_err(|e| format!("fg: {e}"))?);
         let Some(pgid) = job.pgid() else {
             self.jobs.retain(|j| !Rc::ptr_eq(j, &job));
@@ -385,10 +395,8 @@ impl Session {
         loop {
             match poll_fn(|cx| job.poll_event(&groups, cx)).await {
                 Ok(JobEvent::Continued) => {}
-                Ok(event @ JobEvent::Stopped(sig)) => {
-                    *job.modes.borrow_mut() = Modes::save(std::io::stdin()).ok();
-                    jc.reclaim();
-                    crate::diag::eprint_text(&format!("\n{}\n", job_line(&job, event)));
+                Ok(JobEvent::Stopped(sig)) => {
+                    stopped_in_foreground(Some(&jc), &job, sig);
                     return Ok(128 + sig);
                 }
                 Ok(JobEvent::Done(code)) => {
@@ -442,10 +450,10 @@ impl Session {
         let mut first = true;
         loop {
             let mut cx = Context::from_waker(std::task::Waker::noop());
-            let mut changed = self.poll_notices_quiet(&mut cx) > 0;
+            let mut changed = false;
             for (pane, job) in view.panes_mut().iter_mut().zip(&jobs) {
-                // A finished job's exit is recorded by this poll; it is announced later.
-                let _ = job.poll_event(&groups, &mut cx);
+                // Records the watched jobs' changes (a finished job is announced later).
+                record_changes(job, &groups, &mut cx);
                 let title = pane_title(job);
                 if pane.title != title {
                     pane.title = title;
@@ -478,8 +486,7 @@ impl Session {
     /// # Errors
     /// No such job, or the job is not stopped.
     pub(crate) fn bg(&mut self, spec: Option<&str>) -> Result<String, String> {
-        let mut cx = Context::from_waker(std::task::Waker::noop());
-        self.poll_notices_quiet(&mut cx);
+        self.record_all_changes();
         let job = find(&self.jobs, spec).map_err(|e| format!("bg: {e}"))?;
         if job.stopped().is_none() {
             return Err(format!("bg: job %{} is already running", job.id));

@@ -373,6 +373,7 @@ impl Interp<'_> {
             Ok(mut child) => {
                 self.status = 0;
                 let pgid = child.pgid();
+                // In the REPL: every stage's stddbg drains into the job's telemetry queue.
                 let telemetry = self.jc.is_some().then(|| {
                     let drainer = crate::watch::drainer();
                     for stage in child.children_mut() {
@@ -383,8 +384,8 @@ impl Interp<'_> {
                     drainer
                 });
                 let job = self.add_job(p, Some(child), 0, &plan);
-                if self.jc.is_some() {
-                    *job.0.telemetry.borrow_mut() = telemetry;
+                if let Some(drainer) = telemetry {
+                    *job.0.telemetry.borrow_mut() = Some(drainer);
                     eprint_text(&format!("[{}] {pgid}\n", job.0.id));
                 }
                 Ok(job)

@@ -19,19 +19,23 @@
 //!
 //! `echo hi | tr a-z A-Z > out` becomes `` `echo hi` | `tr a-z A-Z` > "out"; ``.
 
-/// Whether `word` is a builtin that a bare command cannot name: a builtin function with no
-/// program of that name on `PATH` (see rule 1 of the module docs).
-pub(crate) fn builtin_wins(word: &str) -> bool {
-    crate::check::BUILTINS.iter().any(|(n, _)| *n == word) && !on_path(word)
+/// Whether `word` is a builtin that a bare command cannot name: a builtin function for which
+/// `is_program` finds no program of that name on `PATH` (see rule 1 of the module docs).
+pub(crate) fn builtin_wins(word: &str, is_program: impl FnOnce(&str) -> bool) -> bool {
+    crate::check::BUILTINS.iter().any(|(n, _)| *n == word) && !is_program(word)
 }
 
-/// Whether an executable file `word` is in a directory of `PATH`.
-fn on_path(word: &str) -> bool {
+/// Whether `meta` is an executable file's.
+pub(crate) fn is_executable(meta: &std::fs::Metadata) -> bool {
     use std::os::unix::fs::PermissionsExt;
+    meta.is_file() && meta.permissions().mode() & 0o111 != 0
+}
+
+/// Whether an executable file `word` is in a directory of `PATH` (looked up now; the editor
+/// keeps its own list, read once, for highlighting as the user types).
+pub(crate) fn on_path(word: &str) -> bool {
     let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path).any(|dir| {
-        std::fs::metadata(dir.join(word)).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    })
+    std::env::split_paths(&path).any(|dir| std::fs::metadata(dir.join(word)).is_ok_and(|m| is_executable(&m)))
 }
 
 /// The ariash statement for the bare command `line`, or `None` when the rule (see the module

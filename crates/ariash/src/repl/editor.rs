@@ -46,9 +46,11 @@ impl AriashHelper {
         }
     }
 
-    /// Whether `word` is a builtin function or a session name.
+    /// Whether `word` names ariash rather than a bare command: a builtin function with no
+    /// program of that name on `PATH`, or a session name.
     pub(crate) fn is_name(&self, word: &str) -> bool {
-        super::bare::builtin_wins(word) || self.names.iter().any(|n| n == word)
+        super::bare::builtin_wins(word, |w| self.programs().contains(w))
+            || self.names.iter().any(|n| n == word)
     }
 
     /// The executables on `PATH` (read once).
@@ -59,10 +61,7 @@ impl AriashHelper {
             for dir in std::env::split_paths(&path) {
                 let Ok(entries) = std::fs::read_dir(dir) else { continue };
                 for entry in entries.flatten() {
-                    use std::os::unix::fs::PermissionsExt;
-                    let exec =
-                        entry.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
-                    if exec {
+                    if entry.metadata().is_ok_and(|m| super::bare::is_executable(&m)) {
                         found.insert(entry.file_name().to_string_lossy().into_owned());
                     }
                 }

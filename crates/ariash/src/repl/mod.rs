@@ -300,8 +300,9 @@ fn compile_line(
             }
         }
     }
-    let is_name =
-        |w: &str| bare::builtin_wins(w) || session.has_var(w) || session.has_func(w) || checked.has(w);
+    let is_name = |w: &str| {
+        bare::builtin_wins(w, bare::on_path) || session.has_var(w) || session.has_func(w) || checked.has(w)
+    };
     if let Some(code) = bare::translate(line, is_name) {
         if let Ok(done) = compile(checked, code) {
             return Ok(done);
