@@ -74,7 +74,14 @@ pub fn alloc_snapshot() -> AllocSnapshot {
 
 /// User plus system CPU time of this process (every thread, getrusage(RUSAGE_SELF)).
 pub fn cpu_time() -> Duration {
-    rusage(libc::RUSAGE_SELF)
+    let (user, system) = rusage_split(libc::RUSAGE_SELF);
+    user + system
+}
+
+/// User CPU time of this process alone (every thread, getrusage(RUSAGE_SELF) `ru_utime`): the
+/// runtime's and the program's own work, without the kernel's.
+pub fn user_cpu_time() -> Duration {
+    rusage_split(libc::RUSAGE_SELF).0
 }
 
 /// User plus system CPU time of this process's reaped children (getrusage(RUSAGE_CHILDREN)).
@@ -83,12 +90,18 @@ pub fn children_cpu_time() -> Duration {
 }
 
 fn rusage(who: libc::c_int) -> Duration {
+    let (user, system) = rusage_split(who);
+    user + system
+}
+
+/// (user, system) CPU time of getrusage(2)'s `who`.
+fn rusage_split(who: libc::c_int) -> (Duration, Duration) {
     // SAFETY: rusage is plain old data; getrusage fills it.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: `ru` is valid for writes; `who` is RUSAGE_SELF or RUSAGE_CHILDREN.
     unsafe { libc::getrusage(who, &mut ru) };
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    tv(ru.ru_utime) + tv(ru.ru_stime)
+    (tv(ru.ru_utime), tv(ru.ru_stime))
 }
 
 /// A field of /proc/self/status (`Threads`, `VmHWM` in KiB...), as a number.

@@ -733,6 +733,7 @@ fn echo_cases(quick: bool, window_ms: Option<u64>) -> Vec<Case> {
         m("p99_us", "p99 us", Lower),
         m("cpu_pct", "server CPU %", Lower),
         m("cpu_us_per_req", "server CPU us/req", Lower),
+        m("user_us_per_req", "server user us/req", Lower),
         m("client_cpu_pct", "client CPU %", Lower),
     ];
     const NOTE: &str = "Ping-pong over loopback: the server (this process) pinned to CPU 0 before any \
@@ -741,7 +742,9 @@ fn echo_cases(quick: bool, window_ms: Option<u64>) -> Vec<Case> {
         connection sends a message and reads it back, in closed loop. Latency per request as the \
         client sees it (log-linear histogram, under 1.6 % error); server CPU is \
         getrusage(RUSAGE_SELF) over the client's window, every thread of the server, as % of one \
-        core. What limits the figures on 2 cores: from 16 connections on, server and client \
+        core, and server user us/req its user-space part (ru_utime: the runtime and the echo \
+        loop; the rest is the kernel's TCP, loopback and syscall work, the same for every \
+        runtime that makes the same calls). What limits the figures on 2 cores: from 16 connections on, server and client \
         both run near 100 % of their CPU, so requests/s is the server's cost per request plus \
         the client's (and on loopback the sender's CPU also runs the receiver's TCP input \
         path, so each side's CPU includes part of the other's network work); at 1 connection \

@@ -3,7 +3,8 @@
 //! opens the connections and runs them in closed loop, or at a fixed total rate. Reports
 //! requests/s, p50/p99 latency per request as the client saw it, and the server's CPU over
 //! the client's window (getrusage(RUSAGE_SELF), every thread of this process) as a percentage
-//! of one core and as microseconds per request.
+//! of one core and as microseconds per request, and the user-space part of that CPU per
+//! request (`ru_utime`: the runtime's and the server's own work; the rest is the kernel's).
 //!
 //! Variant: `SIZExCONNS` (`100x16`, `1024x256`; the default is `100x16`), optionally
 //! `@RATE` for a fixed total rate in requests/s (`100x16@20000`); `fixed` is
@@ -36,7 +37,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::server::{self, Conn, Handlers, PerThread, Ready};
 use super::{secs, variant, Metrics, Params};
-use crate::measure::cpu_time;
+use crate::measure::{cpu_time, user_cpu_time};
 use crate::runtimes::{helper_path, unsupported, Runtime};
 
 /// The read buffer of every server.
@@ -127,7 +128,7 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
     let mut report = None;
     for line in BufReader::new(out).lines() {
         let line = line?;
-        let mark = || (Instant::now(), cpu_time(), SystemTime::now());
+        let mark = || (Instant::now(), cpu_time(), SystemTime::now(), user_cpu_time());
         match line.trim() {
             "start" => from = Some(mark()),
             "stop" => to = Some(mark()),
@@ -147,6 +148,7 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
     let requests = get("requests")?;
     let wall = secs(to.0 - from.0);
     let cpu = secs(to.1.saturating_sub(from.1));
+    let user = secs(to.3.saturating_sub(from.3));
     let unix = |t: SystemTime| t.duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
     Ok(vec![
         ("requests_per_s", get("requests_per_s")?),
@@ -154,6 +156,7 @@ pub fn run(rt: Runtime, p: &Params) -> io::Result<Metrics> {
         ("p99_us", get("p99_us")?),
         ("cpu_pct", cpu / wall * 100.0),
         ("cpu_us_per_req", cpu * 1e6 / requests.max(1.0)),
+        ("user_us_per_req", user * 1e6 / requests.max(1.0)),
         ("client_cpu_pct", get("client_cpu_pct")?),
         ("requests", requests),
         ("server_threads", crate::measure::thread_count()? as f64),
