@@ -157,9 +157,6 @@
 #![deny(unsafe_op_in_unsafe_fn, unused_must_use)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub, clippy::undocumented_unsafe_blocks)]
 
-#[cfg(not(target_os = "linux"))]
-compile_error!("aria-io supports Linux today; the kqueue and IOCP backends are not written yet");
-
 pub mod blocking;
 pub(crate) mod driver;
 pub mod fs;

@@ -12,7 +12,13 @@ fn openpty() -> (OwnedFd, OwnedFd, String) {
     let (mut master, mut slave) = (-1, -1);
     // SAFETY: the out-pointers are valid; name, termios and winsize may be null.
     let rc = unsafe {
-        libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), std::ptr::null())
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
     };
     assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
     // SAFETY: openpty returned two fresh descriptors that nothing else owns.

@@ -10,7 +10,7 @@ fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
 }
 
-fn set_nofile(soft: u64) -> u64 {
+fn set_nofile(soft: libc::rlim_t) -> libc::rlim_t {
     let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: plain rlimit calls on a valid structure.
     unsafe {

@@ -53,9 +53,14 @@ fn the_environment_variable_forces_a_backend_and_bad_values_are_clear_errors() {
             assert!(msg.contains("io_uring"), "{msg}");
         }
         assert_eq!(pick("poll").await, (Some(0), "poll".to_string()));
+        // A backend of another platform is named as such...
         let (code, msg) = pick("kqueue").await;
         assert_eq!(code, Some(2));
-        assert!(msg.contains("ARIA_IO_BACKEND=kqueue"), "{msg}");
+        assert!(msg.contains("kqueue") && msg.contains("not available on this platform"), "{msg}");
+        // ...and a name that is no backend is quoted with the ones that are.
+        let (code, msg) = pick("epol").await;
+        assert_eq!(code, Some(2));
+        assert!(msg.contains("ARIA_IO_BACKEND=epol") && msg.contains("expected epoll"), "{msg}");
     });
 }
 

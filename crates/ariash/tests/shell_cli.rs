@@ -38,7 +38,13 @@ fn check_without_a_script_and_a_terminal_on_stdin_is_a_usage_error_with_status_2
     let (mut master, mut slave) = (0, 0);
     // SAFETY: openpty writes two new descriptors; the name, termios and size are optional.
     let rc = unsafe {
-        libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), std::ptr::null())
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
     };
     assert_eq!(rc, 0, "openpty");
     // SAFETY: both descriptors were just created and are owned by nobody else.

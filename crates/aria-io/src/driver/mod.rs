@@ -81,15 +81,18 @@
 //! expired timers, and returns. All wake-ups go through [`std::task::Waker`]s, so the
 //! driver knows nothing about tasks.
 
+#[cfg(target_os = "linux")]
 pub(crate) mod epoll;
-pub(crate) mod multishot;
+#[cfg(any(target_os = "macos", target_os = "freebsd"))]
+pub(crate) mod kqueue;
 pub(crate) mod op;
 pub(crate) mod poll;
 pub(crate) mod registration;
+#[cfg(target_os = "linux")]
 pub(crate) mod uring;
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -102,8 +105,11 @@ use crate::time::wheel::Wheel;
 use registration::ScheduledIo;
 
 pub(crate) use registration::{Interest, Registration};
+#[cfg(target_os = "linux")]
+pub(crate) use uring::multishot::MultiAccept;
 
 /// Events dispatched per `epoll_wait`.
+#[cfg(target_os = "linux")]
 const EVENTS_PER_TURN: usize = 1024;
 
 /// Tokens with this bit set are the driver's own descriptors, not registrations.
@@ -113,6 +119,21 @@ const TOKEN_SIGNAL: u64 = INTERNAL | 1;
 const TOKEN_SIGNAL_FALLBACK: u64 = INTERNAL | 2;
 /// Orphaned children's pidfds: this bit plus their key in the orphan list.
 pub(crate) const ORPHAN_TOKEN: u64 = INTERNAL | (1 << 62);
+/// Readiness polls armed on demand for a registration (io_uring's `IORING_OP_POLL_ADD`, the
+/// poll(2) backend's table): this bit, the direction bit and the registration's key.
+pub(crate) const POLL_TAG: u64 = 1 << 60;
+/// Set for a write-readiness poll.
+pub(crate) const POLL_WRITE: u64 = 1 << 59;
+/// The registration key bits of an armed poll's token (bits 61 and up tag io_uring's own
+/// requests, see `uring`).
+pub(crate) const KEY_MASK: u64 = (1 << 58) - 1;
+
+/// The token of registration `key`'s readiness poll for one direction (an io_uring
+/// `user_data`, a poll(2) table key).
+pub(crate) fn poll_token(key: usize, write: bool) -> u64 {
+    let dir = if write { POLL_WRITE } else { 0 };
+    POLL_TAG | dir | key as u64
+}
 
 /// A registration's key is its slot in the driver's slab (the low 32 bits) and a generation
 /// (the 26 bits above, below every tag bit of the tokens): a slot is reused as soon as a
@@ -127,6 +148,20 @@ const GENERATION_MASK: u64 = (1 << 26) - 1;
 /// The slab slot and the generation of a registration key.
 fn split_key(key: u64) -> (usize, u64) {
     ((key & SLOT_MASK) as usize, (key >> SLOT_BITS) & GENERATION_MASK)
+}
+
+/// Which threads turn a driver: decides an io_uring ring's setup flags (see `uring`); the
+/// other backends take no notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Issuer {
+    /// One thread for the ring's whole life (a thread-per-core core).
+    OneThread,
+    /// One thread at a time, which waits in the ring whenever it sleeps (a current-thread
+    /// runtime, whose `block_on` may move from thread to thread).
+    OneAtATime,
+    /// Several threads, which may sleep elsewhere while another waits in the ring (the
+    /// multi-thread runtime's workers).
+    AnyThread,
 }
 
 /// The kernel interface a runtime's driver is built on.
@@ -149,6 +184,9 @@ pub enum BackendKind {
     /// passes every armed descriptor to the kernel (O(registered) per wait); descriptors are
     /// armed on demand, one direction at a time, like io_uring's readiness polls.
     Poll,
+    /// kqueue(2) (macOS, FreeBSD): readiness, edge-triggered (`EV_CLEAR`) like epoll; the
+    /// default there.
+    Kqueue,
 }
 
 impl std::fmt::Display for BackendKind {
@@ -157,6 +195,7 @@ impl std::fmt::Display for BackendKind {
             BackendKind::Epoll => "epoll",
             BackendKind::IoUring => "io_uring",
             BackendKind::Poll => "poll",
+            BackendKind::Kqueue => "kqueue",
         })
     }
 }
@@ -165,8 +204,12 @@ impl std::fmt::Display for BackendKind {
 // the variants does not matter.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Backend {
+    #[cfg(target_os = "linux")]
     Epoll(epoll::Selector),
+    #[cfg(target_os = "linux")]
     Uring(uring::Ring),
+    #[cfg(any(target_os = "macos", target_os = "freebsd"))]
+    Kqueue(kqueue::Selector),
     Poll(poll::Selector),
 }
 
@@ -174,7 +217,7 @@ impl Backend {
     /// Picks the backend: an explicit choice, else `ARIA_IO_BACKEND`, else automatic:
     /// io_uring when `io_uring_setup` works and the kernel has the opcodes the driver needs,
     /// otherwise epoll. A forced backend that is unavailable is an error, never a fallback.
-    fn select(choice: Option<BackendKind>, issuer: uring::Issuer) -> io::Result<Backend> {
+    fn select(choice: Option<BackendKind>, issuer: Issuer) -> io::Result<Backend> {
         let choice = match choice {
             Some(c) => Some(c),
             None => match std::env::var("ARIA_IO_BACKEND").as_deref() {
@@ -182,18 +225,23 @@ impl Backend {
                 Ok("epoll") => Some(BackendKind::Epoll),
                 Ok("uring") | Ok("io_uring") => Some(BackendKind::IoUring),
                 Ok("poll") => Some(BackendKind::Poll),
+                Ok("kqueue") => Some(BackendKind::Kqueue),
                 Ok(other) => {
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidInput,
-                        format!("ARIA_IO_BACKEND={other}: expected epoll, uring or poll"),
+                        format!("ARIA_IO_BACKEND={other}: expected epoll, uring, kqueue or poll"),
                     ))
                 }
             },
         };
+        let _ = issuer;
         match choice {
-            Some(BackendKind::IoUring) => Ok(Backend::Uring(uring::Ring::new(issuer)?)),
-            Some(BackendKind::Epoll) => Ok(Backend::Epoll(epoll::Selector::new()?)),
             Some(BackendKind::Poll) => Ok(Backend::Poll(poll::Selector::new())),
+            #[cfg(target_os = "linux")]
+            Some(BackendKind::IoUring) => Ok(Backend::Uring(uring::Ring::new(issuer)?)),
+            #[cfg(target_os = "linux")]
+            Some(BackendKind::Epoll) => Ok(Backend::Epoll(epoll::Selector::new()?)),
+            #[cfg(target_os = "linux")]
             None => match uring::Ring::new(issuer) {
                 Ok(ring) => Ok(Backend::Uring(ring)),
                 Err(e) if e.kind() == io::ErrorKind::Unsupported => {
@@ -201,13 +249,23 @@ impl Backend {
                 }
                 Err(e) => Err(e),
             },
+            #[cfg(any(target_os = "macos", target_os = "freebsd"))]
+            Some(BackendKind::Kqueue) | None => Ok(Backend::Kqueue(kqueue::Selector::new()?)),
+            Some(other) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!("the {other} backend is not available on this platform"),
+            )),
         }
     }
 
     fn kind(&self) -> BackendKind {
         match self {
+            #[cfg(target_os = "linux")]
             Backend::Epoll(_) => BackendKind::Epoll,
+            #[cfg(target_os = "linux")]
             Backend::Uring(_) => BackendKind::IoUring,
+            #[cfg(any(target_os = "macos", target_os = "freebsd"))]
+            Backend::Kqueue(_) => BackendKind::Kqueue,
             Backend::Poll(_) => BackendKind::Poll,
         }
     }
@@ -216,7 +274,13 @@ impl Backend {
     /// (io_uring's one-shot polls, poll(2)'s armed table), rather than kept in a kernel
     /// interest list (epoll).
     pub(crate) fn arms_on_demand(&self) -> bool {
-        !matches!(self, Backend::Epoll(_))
+        match self {
+            #[cfg(target_os = "linux")]
+            Backend::Epoll(_) => false,
+            #[cfg(any(target_os = "macos", target_os = "freebsd"))]
+            Backend::Kqueue(_) => false,
+            _ => true,
+        }
     }
 }
 
@@ -228,8 +292,8 @@ pub(crate) struct TimerEntry {
 /// The part of the driver that other threads and I/O objects hold on to.
 pub(crate) struct Handle {
     pub(crate) backend: Backend,
-    /// eventfd written by `unpark` from any thread.
-    waker: OwnedFd,
+    /// Notified by `unpark` from any thread (an eventfd on Linux, a pipe elsewhere).
+    waker: sys::Notifier,
     /// Registered descriptors, indexed by their token.
     io: Mutex<Slab<Arc<ScheduledIo>>>,
     /// The generation the next registration gets (see [`split_key`]).
@@ -256,17 +320,16 @@ impl std::fmt::Debug for Handle {
 /// The driver proper, owned by the thread that turns it.
 pub(crate) struct Driver {
     handle: Arc<Handle>,
+    /// epoll_wait(2)'s buffer, kept between turns.
+    #[cfg(target_os = "linux")]
     events: Vec<libc::epoll_event>,
 }
 
 impl Driver {
     /// Creates the backend, the wake-up eventfd and the (empty) signalfd, all close-on-exec.
-    pub(crate) fn new(choice: Option<BackendKind>, issuer: uring::Issuer) -> io::Result<Driver> {
+    pub(crate) fn new(choice: Option<BackendKind>, issuer: Issuer) -> io::Result<Driver> {
         let backend = Backend::select(choice, issuer)?;
-        // SAFETY: eventfd takes an initial value and flags.
-        let efd = sys::cvt(unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) })?;
-        // SAFETY: the descriptor is fresh and owned by nobody else.
-        let waker = unsafe { OwnedFd::from_raw_fd(efd) };
+        let waker = sys::Notifier::new()?;
         let signals = SignalRegistry::new()?;
         let orphans = crate::process::orphan::OrphanQueue::new();
         let handle = Arc::new(Handle {
@@ -282,9 +345,15 @@ impl Driver {
             signals,
             orphans,
         });
-        handle.add_internal(handle.waker.as_raw_fd(), TOKEN_WAKE)?;
-        handle.add_internal(handle.signals.fd(), TOKEN_SIGNAL)?;
-        Ok(Driver { handle, events: Vec::with_capacity(EVENTS_PER_TURN) })
+        handle.add_internal(handle.waker.fd().as_raw_fd(), TOKEN_WAKE)?;
+        if let Some(fd) = handle.signals.fd() {
+            handle.add_internal(fd, TOKEN_SIGNAL)?;
+        }
+        Ok(Driver {
+            handle,
+            #[cfg(target_os = "linux")]
+            events: Vec::with_capacity(EVENTS_PER_TURN),
+        })
     }
 
     pub(crate) fn handle(&self) -> &Arc<Handle> {
@@ -320,6 +389,7 @@ impl Driver {
             timeout
         };
         match &handle.backend {
+            #[cfg(target_os = "linux")]
             Backend::Epoll(selector) => {
                 self.events.clear();
                 selector.select(&mut self.events, timeout)?;
@@ -327,9 +397,14 @@ impl Driver {
                     handle.dispatch(ev.u64, registration::Ready::from_epoll(ev.events));
                 }
             }
+            #[cfg(target_os = "linux")]
             Backend::Uring(ring) => ring.turn(timeout, |ev| handle.dispatch_uring(ring, ev))?,
+            #[cfg(any(target_os = "macos", target_os = "freebsd"))]
+            Backend::Kqueue(selector) => {
+                selector.select(timeout, |token, ready| handle.dispatch(token, ready))?
+            }
             Backend::Poll(selector) => selector.select(timeout, |token, revents| {
-                handle.dispatch_polled(token, registration::Ready::from_epoll(revents))
+                handle.dispatch_polled(token, registration::Ready::from_poll(revents))
             })?,
         }
         handle.waiting_until.store(0, Ordering::SeqCst);
@@ -353,9 +428,8 @@ impl Handle {
     /// write is outstanding.
     pub(crate) fn unpark(&self) {
         if !self.wake_pending.swap(true, Ordering::SeqCst) {
-            let one: u64 = 1;
-            // EAGAIN means the counter is saturated: a wake-up is pending anyway.
-            let _ = sys::write(self.waker.as_fd(), &one.to_ne_bytes());
+            // A full notifier (EAGAIN) means a wake-up is pending anyway.
+            self.waker.notify();
         }
     }
 
@@ -386,8 +460,7 @@ impl Handle {
     fn dispatch(&self, token: u64, ready: registration::Ready) {
         match token {
             TOKEN_WAKE => {
-                let mut buf = [0u8; 8];
-                let _ = sys::read(self.waker.as_fd(), &mut buf);
+                self.waker.drain();
                 self.wake_pending.store(false, Ordering::SeqCst);
             }
             TOKEN_SIGNAL | TOKEN_SIGNAL_FALLBACK => self.signals.dispatch(),
@@ -405,9 +478,9 @@ impl Handle {
     /// An event of the poll(2) backend: a registration's armed poll (now removed from the
     /// table), or one of the driver's own descriptors.
     fn dispatch_polled(&self, token: u64, ready: registration::Ready) {
-        if token & INTERNAL == 0 && token & uring::POLL_TAG != 0 {
-            if let Some(io) = self.registration(token & uring::KEY_MASK) {
-                io.disarm(token & uring::POLL_WRITE != 0);
+        if token & INTERNAL == 0 && token & POLL_TAG != 0 {
+            if let Some(io) = self.registration(token & KEY_MASK) {
+                io.disarm(token & POLL_WRITE != 0);
                 io.set_readiness(ready);
             }
             return;
@@ -415,11 +488,12 @@ impl Handle {
         self.dispatch(token, ready);
     }
 
+    #[cfg(target_os = "linux")]
     fn dispatch_uring(&self, ring: &uring::Ring, ev: uring::Event) {
         let ud = ev.user_data;
-        if ud & INTERNAL == 0 && ud & uring::POLL_TAG != 0 {
-            let write = ud & uring::POLL_WRITE != 0;
-            if let Some(io) = self.registration(ud & uring::KEY_MASK) {
+        if ud & INTERNAL == 0 && ud & POLL_TAG != 0 {
+            let write = ud & POLL_WRITE != 0;
+            if let Some(io) = self.registration(ud & KEY_MASK) {
                 io.disarm(write);
                 if ev.result >= 0 {
                     io.set_readiness(registration::Ready::from_epoll(ev.result as u32));
@@ -437,8 +511,8 @@ impl Handle {
         // Multishot polls end on error or overflow: re-arm them.
         if !ev.more {
             let fd = match ud {
-                TOKEN_WAKE => Some(self.waker.as_raw_fd()),
-                TOKEN_SIGNAL => Some(self.signals.fd()),
+                TOKEN_WAKE => Some(self.waker.fd().as_raw_fd()),
+                TOKEN_SIGNAL => self.signals.fd(),
                 TOKEN_SIGNAL_FALLBACK => self.signals.fallback_fd(),
                 _ => None,
             };
@@ -452,7 +526,11 @@ impl Handle {
     /// on io_uring, one-shot for orphaned children's pidfds).
     fn add_internal(&self, fd: RawFd, token: u64) -> io::Result<()> {
         match &self.backend {
+            #[cfg(target_os = "linux")]
             Backend::Epoll(sel) => sel.register(fd, token, libc::EPOLLIN as u32),
+            #[cfg(any(target_os = "macos", target_os = "freebsd"))]
+            Backend::Kqueue(sel) => sel.add_internal(fd, token, token & ORPHAN_TOKEN == ORPHAN_TOKEN),
+            #[cfg(target_os = "linux")]
             Backend::Uring(ring) => {
                 ring.poll_in(fd, token, token & ORPHAN_TOKEN != ORPHAN_TOKEN);
                 self.unpark_if_remote();
@@ -468,9 +546,13 @@ impl Handle {
 
     fn remove_internal(&self, fd: RawFd, token: u64) {
         match &self.backend {
+            #[cfg(target_os = "linux")]
             Backend::Epoll(sel) => {
                 let _ = sel.deregister(fd);
             }
+            #[cfg(any(target_os = "macos", target_os = "freebsd"))]
+            Backend::Kqueue(sel) => sel.remove_internal(fd),
+            #[cfg(target_os = "linux")]
             Backend::Uring(ring) => ring.remove_poll(token),
             Backend::Poll(sel) => {
                 sel.disarm(token);
@@ -520,7 +602,17 @@ impl Handle {
             let slot = lock(&self.io).insert(io.clone());
             (slot, slot | (generation << SLOT_BITS) as usize)
         };
+        // Whether the kernel can report readiness for a descriptor the caller knows nothing
+        // about (the backends without their own answer: see `sys::can_poll`).
+        let check = || -> io::Result<bool> {
+            Ok(match sys::file_type(fd)? {
+                libc::S_IFIFO | libc::S_IFSOCK => true,
+                libc::S_IFDIR => return Err(not_a_stream()),
+                _ => sys::can_poll(fd)?,
+            })
+        };
         match &self.backend {
+            #[cfg(target_os = "linux")]
             Backend::Epoll(sel) => {
                 let (slot, key) = insert(&io);
                 match sel.register(fd.as_raw_fd(), key as u64, EPOLL_INTEREST) {
@@ -537,15 +629,22 @@ impl Handle {
                     }
                 }
             }
-            Backend::Uring(_) | Backend::Poll(_) if pollable => Ok(Some((insert(&io).1, io))),
-            Backend::Uring(_) | Backend::Poll(_) => {
-                let pollable = match sys::file_type(fd)? {
-                    libc::S_IFIFO | libc::S_IFSOCK => true,
-                    libc::S_IFDIR => return Err(not_a_stream()),
-                    _ => sys::epoll_accepts(fd)?,
-                };
-                Ok(pollable.then(|| (insert(&io).1, io)))
+            #[cfg(any(target_os = "macos", target_os = "freebsd"))]
+            Backend::Kqueue(sel) => {
+                if !pollable && !check()? {
+                    return Ok(None);
+                }
+                let (slot, key) = insert(&io);
+                match sel.register(fd.as_raw_fd(), key as u64) {
+                    Ok(()) => Ok(Some((key, io))),
+                    Err(e) => {
+                        lock(&self.io).remove(slot);
+                        Err(e)
+                    }
+                }
             }
+            _ if pollable || check()? => Ok(Some((insert(&io).1, io))),
+            _ => Ok(None),
         }
     }
 
@@ -553,6 +652,11 @@ impl Handle {
     /// [`Registration::suspend`]). Nothing to do on io_uring, whose polls are one-shot and
     /// armed only by a waiting task.
     pub(crate) fn set_suspended(&self, key: usize, fd: RawFd, suspend: bool) {
+        #[cfg(any(target_os = "macos", target_os = "freebsd"))]
+        if let Backend::Kqueue(sel) = &self.backend {
+            sel.set_suspended(fd, key as u64, suspend);
+        }
+        #[cfg(target_os = "linux")]
         if let Backend::Epoll(sel) = &self.backend {
             // Edge-triggered with no event asked for: only EPOLLERR and EPOLLHUP, which are
             // final, can still wake the driver. Restoring queues an event if the descriptor
@@ -569,16 +673,19 @@ impl Handle {
         match &self.backend {
             // The descriptor is still open here, so EPOLL_CTL_DEL cannot fail for a reason that
             // matters; if it did, closing the descriptor removes it from the interest list.
+            #[cfg(target_os = "linux")]
             Backend::Epoll(sel) => {
                 let _ = sel.deregister(fd);
             }
+            #[cfg(any(target_os = "macos", target_os = "freebsd"))]
+            Backend::Kqueue(sel) => sel.deregister(fd),
             // An armed poll (an io_uring POLL_ADD, or a poll(2) wait in progress) holds a
             // reference to the file: remove it and wake the driver, so that its next submission
             // or wait drops the file and, for a pipe, the other end sees the close.
-            Backend::Uring(_) | Backend::Poll(_) => {
+            _ => {
                 for write in [false, true] {
                     if io.is_armed(write) {
-                        self.remove_armed(uring::poll_token(key, write));
+                        self.remove_armed(poll_token(key, write));
                     }
                 }
             }
@@ -593,9 +700,11 @@ impl Handle {
     /// Removes a registration's armed poll `token` (io_uring, poll(2)) and wakes the driver.
     fn remove_armed(&self, token: u64) {
         match &self.backend {
+            #[cfg(target_os = "linux")]
             Backend::Uring(ring) => ring.remove_poll(token),
             Backend::Poll(sel) => sel.disarm(token),
-            Backend::Epoll(_) => return,
+            #[allow(unreachable_patterns)]
+            _ => return,
         }
         self.unpark_if_remote();
     }
@@ -603,14 +712,30 @@ impl Handle {
     /// Arms a readiness poll (io_uring and poll(2); epoll registrations are always armed).
     pub(crate) fn arm(&self, fd: RawFd, key: usize, write: bool) {
         match &self.backend {
+            #[cfg(target_os = "linux")]
             Backend::Uring(ring) => ring.arm(fd, key, write),
             Backend::Poll(sel) => {
                 let events = if write { poll::WRITE_EVENTS } else { poll::READ_EVENTS };
-                sel.arm(fd, uring::poll_token(key, write), events, true);
+                sel.arm(fd, poll_token(key, write), events, true);
             }
-            Backend::Epoll(_) => return,
+            #[allow(unreachable_patterns)]
+            _ => return,
         }
         self.unpark_if_remote();
+    }
+
+    /// Whether `kind` is a native completion on this driver (see [`op::native`]): io_uring
+    /// with the opcode probed at setup.
+    pub(crate) fn completes(&self, kind: op::Native) -> bool {
+        match &self.backend {
+            #[cfg(target_os = "linux")]
+            Backend::Uring(ring) => ring.supports(uring::ops::opcode_of(kind)),
+            #[allow(unreachable_patterns)]
+            _ => {
+                let _ = kind;
+                false
+            }
+        }
     }
 
     /// Milliseconds since the driver started, rounded down: the wheel's notion of "now".
@@ -667,6 +792,7 @@ impl Drop for Driver {
         // sure the kernel is done with every buffer of an operation still in flight.
         self.handle.shut_down.store(true, Ordering::Release);
         self.handle.orphans.close();
+        #[cfg(target_os = "linux")]
         if let Backend::Uring(ring) = &self.handle.backend {
             ring.shutdown();
         }
@@ -675,6 +801,7 @@ impl Drop for Driver {
 
 /// The events every epoll registration asks for: both directions, the peer's hang-up,
 /// edge-triggered.
+#[cfg(target_os = "linux")]
 const EPOLL_INTEREST: u32 = (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32;
 
 /// A wait's timeout for epoll_wait(2) and poll(2): `-1` for none, else whole milliseconds
@@ -744,5 +871,31 @@ impl AsFd for IoSource {
 impl Drop for IoSource {
     fn drop(&mut self) {
         self.registration.deregister(self.fd.as_raw_fd());
+    }
+}
+
+/// A multishot accept kept armed on a listener: io_uring's (`uring::multishot`) on Linux;
+/// no backend here has one, so this type has no values and [`MultiAccept::new`] always says
+/// no.
+#[cfg(not(target_os = "linux"))]
+#[derive(Debug)]
+pub(crate) enum MultiAccept {}
+
+#[cfg(not(target_os = "linux"))]
+impl MultiAccept {
+    /// Never: accepts take the readiness path.
+    pub(crate) fn new(_source: &Arc<IoSource>) -> Option<Arc<MultiAccept>> {
+        None
+    }
+
+    pub(crate) fn poll_accept(
+        &self,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<OwnedFd>> {
+        match *self {}
+    }
+
+    pub(crate) fn close(&self) {
+        match *self {}
     }
 }

@@ -20,8 +20,8 @@
 //! | a registered descriptor (pipes, pidfds) | its submission entry | [`OpCode::perform`], non-blocking, retried after readiness |
 //! | anything else (regular files, paths) | its submission entry | [`OpCode::perform`] on the [blocking pool](crate::blocking) |
 //!
-//! On io_uring an operation whose opcode the kernel lacks (its [`OpCode::uring_entry`]
-//! returns `None` after asking [`Ring::supports`]) takes the readiness-backend column. An
+//! On io_uring an operation whose opcode the kernel lacks (its [`UringOp::uring_entry`](super::uring::ops::UringOp::uring_entry)
+//! returns `None` after asking `Ring::supports`) takes the readiness-backend column. An
 //! operation on no registered descriptor started outside any runtime runs on the pool too.
 //!
 //! # Dropping an operation in flight
@@ -29,12 +29,12 @@
 //! - **io_uring**: the operation value moves into the ring (see `uring.rs`) and an
 //!   `IORING_OP_ASYNC_CANCEL` is queued, unless the `Op` is [detached](Op::detached). When
 //!   the completion of the original request arrives (success, error or `-ECANCELED`), the
-//!   driver calls the operation's cancel hook, [`OpCode::cancelled`], with its result, on the
+//!   driver calls the operation's cancel hook, `UringOp::cancelled`, with its result, on the
 //!   thread that turns the driver (or at once on the dropping thread, if the completion had
 //!   already arrived), then frees the value. The default hook completes the operation and
 //!   drops its output, so what a completed operation produced is released: a descriptor
 //!   opened by an `OPENAT` the cancellation came too late for is closed. Reads of a stream
-//!   keep what they received instead ([`OpCode::abandoned`], then their cancel hook): the
+//!   keep what they received instead (`UringOp::abandoned`, then their cancel hook): the
 //!   next read of the stream returns it (see
 //!   [`registration`](super::registration#reads-abandoned-in-flight-the-stash)).
 //! - **Readiness**: no system call runs between two polls, so the value is dropped at once.
@@ -48,10 +48,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use io_uring::squeue;
-
-use super::uring::{Abandoned, Ring};
-use super::{Backend, Handle, Interest, IoSource};
+#[cfg(target_os = "linux")]
+use super::uring::{ops::UringOp, Abandoned};
+#[cfg(target_os = "linux")]
+use super::{Backend, Handle};
+use super::{Interest, IoSource};
 use crate::blocking::{self, BlockingJoinHandle};
 use crate::runtime::context;
 
@@ -84,44 +85,55 @@ pub(crate) trait OpCode: Unpin + Send + Sized + 'static {
     fn drained(&self, _out: &Self::Output) -> bool {
         false
     }
+}
 
-    /// io_uring: the submission entry (its `user_data` is set by the driver), or `None` for
-    /// the fallback path (typically: `ring` does not [support](Ring::supports) the opcode).
-    /// Every pointer in the entry must point into heap memory owned by `self` (it stays valid
-    /// when `self` moves) and every descriptor must be kept open by `self`.
-    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry>;
+/// What an operation needs besides [`OpCode`] to be submitted on this platform: on Linux
+/// its io_uring form ([`UringOp`]); nothing elsewhere (every operation takes the readiness
+/// or blocking path there). Implemented for every operation that has what it needs.
+#[cfg(target_os = "linux")]
+pub(crate) trait Submit: UringOp {}
+#[cfg(target_os = "linux")]
+impl<T: UringOp> Submit for T {}
+/// What an operation needs besides [`OpCode`] to be submitted on this platform: nothing
+/// here (no completion backend yet), so every operation qualifies.
+#[cfg(not(target_os = "linux"))]
+pub(crate) trait Submit: OpCode {}
+#[cfg(not(target_os = "linux"))]
+impl<T: OpCode> Submit for T {}
 
-    /// io_uring: turns the completion's result (`-errno`, or a count or descriptor) into the
-    /// output.
-    fn uring_complete(&mut self, res: i32) -> io::Result<Self::Output>;
+/// Operations whose native completion form behaves differently from their readiness path
+/// (the readiness path works on the caller's memory, the native one on memory the operation
+/// owns), so the caller asks which one it gets before building the operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Native {
+    /// connect(2) (`IORING_OP_CONNECT`).
+    Connect,
+    /// sendmsg(2) (`IORING_OP_SENDMSG`).
+    SendMsg,
+    /// recvmsg(2) (`IORING_OP_RECVMSG`).
+    RecvMsg,
+}
 
-    /// io_uring: the `Op` is being dropped while the operation is in the kernel. Called on
-    /// the dropping thread before the value is handed to the ring (so before the drop
-    /// returns), whatever happens to the request next. A read of a stream takes an
-    /// [`AbandonedRead`](super::registration::AbandonedRead) here, so that the next reads of
-    /// its stream wait for it and return what it received first (see
-    /// [`registration`](super::registration#reads-abandoned-in-flight-the-stash)). The default
-    /// does nothing.
-    fn abandoned(&mut self) {}
+/// Whether `kind` would be a native completion on the current runtime's driver.
+pub(crate) fn native(kind: Native) -> bool {
+    context::driver_handle().is_ok_and(|d| d.completes(kind))
+}
 
-    /// io_uring: the cancel hook, called with the completion's result when the `Op` was
-    /// dropped while the operation was in the kernel (`res` is `-ECANCELED` if the
-    /// cancellation won the race). The default completes the operation and drops its output,
-    /// which releases anything the operation produced (a descriptor, for an open).
-    fn cancelled(&mut self, res: i32) {
-        drop(self.uring_complete(res));
-    }
+/// Whether `kind` on `source` would be a native completion on the driver `source` is
+/// registered with.
+pub(crate) fn native_on(source: &IoSource, kind: Native) -> bool {
+    source.registration().driver().completes(kind)
 }
 
 /// A submitted operation. Completes with the result and the operation value (its buffers)
 /// given back; see the [module docs](self) for the paths it takes and what dropping it does.
-pub(crate) struct Op<T: OpCode> {
+pub(crate) struct Op<T: Submit> {
     state: State<T>,
     /// If dropped in flight on io_uring, let the request finish instead of cancelling it.
     detached: bool,
 }
 
-enum State<T: OpCode> {
+enum State<T: Submit> {
     /// Not polled yet.
     Start(T),
     /// The readiness path on a registered descriptor.
@@ -130,6 +142,7 @@ enum State<T: OpCode> {
         source: Arc<IoSource>,
     },
     /// Submitted to io_uring as `key`.
+    #[cfg(target_os = "linux")]
     Uring {
         op: T,
         key: usize,
@@ -140,7 +153,7 @@ enum State<T: OpCode> {
     Done,
 }
 
-impl<T: OpCode> Op<T> {
+impl<T: Submit> Op<T> {
     pub(crate) fn new(op: T) -> Op<T> {
         Op { state: State::Start(op), detached: false }
     }
@@ -153,14 +166,16 @@ impl<T: OpCode> Op<T> {
     }
 }
 
-impl<T: OpCode> Future for Op<T> {
+impl<T: Submit> Future for Op<T> {
     type Output = (io::Result<T::Output>, T);
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         loop {
             match std::mem::replace(&mut this.state, State::Done) {
+                #[allow(unused_mut)]
                 State::Start(mut op) => {
+                    #[cfg(target_os = "linux")]
                     if let Some(driver) = uring_driver(&op) {
                         if let Backend::Uring(ring) = &driver.backend {
                             if let Some(entry) = op.uring_entry(ring) {
@@ -197,6 +212,7 @@ impl<T: OpCode> Future for Op<T> {
                         }
                     };
                 }
+                #[cfg(target_os = "linux")]
                 State::Uring { mut op, key, driver } => {
                     let Backend::Uring(ring) = &driver.backend else {
                         unreachable!("an io_uring key comes from an io_uring driver")
@@ -228,22 +244,8 @@ impl<T: OpCode> Future for Op<T> {
     }
 }
 
-/// Whether an operation with this opcode and no readiness fallback of its own would be a
-/// submission: the current runtime's driver is io_uring and its kernel has the opcode.
-pub(crate) fn uring_supports(opcode: u8) -> bool {
-    context::driver_handle()
-        .is_ok_and(|d| matches!(&d.backend, Backend::Uring(ring) if ring.supports(opcode)))
-}
-
-/// Whether an operation with this opcode on `source` would be a submission: the driver
-/// `source` is registered with is io_uring and its kernel has the opcode (for operations
-/// whose fallback differs from their `perform`, such as a readiness path on the caller's
-/// memory).
-pub(crate) fn uring_supports_on(source: &IoSource, opcode: u8) -> bool {
-    matches!(&source.registration().driver().backend, Backend::Uring(ring) if ring.supports(opcode))
-}
-
 /// The io_uring driver `op` would be submitted to, if it goes to one.
+#[cfg(target_os = "linux")]
 fn uring_driver<T: OpCode>(op: &T) -> Option<Arc<Handle>> {
     match op.source() {
         Some(source) => {
@@ -254,8 +256,18 @@ fn uring_driver<T: OpCode>(op: &T) -> Option<Arc<Handle>> {
     }
 }
 
-impl<T: OpCode> Drop for Op<T> {
+impl<T: Submit> Drop for Op<T> {
     fn drop(&mut self) {
+        #[cfg(target_os = "linux")]
+        self.drop_uring();
+    }
+}
+
+impl<T: Submit> Op<T> {
+    /// The operation is in the kernel's hands on io_uring: hand it to the ring, which
+    /// cancels it (unless detached) and frees it once its completion arrives.
+    #[cfg(target_os = "linux")]
+    fn drop_uring(&mut self) {
         // Readiness: nothing in flight. Blocking: the pool job owns the value.
         let State::Uring { mut op, key, driver } = std::mem::replace(&mut self.state, State::Done) else {
             return;
@@ -270,11 +282,12 @@ impl<T: OpCode> Drop for Op<T> {
     }
 }
 
-impl<T: OpCode> fmt::Debug for Op<T> {
+impl<T: Submit> fmt::Debug for Op<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match &self.state {
             State::Start(_) => "start",
             State::Readiness { .. } => "readiness",
+            #[cfg(target_os = "linux")]
             State::Uring { .. } => "io_uring",
             State::Blocking(_) => "blocking",
             State::Done => "done",
@@ -284,24 +297,17 @@ impl<T: OpCode> fmt::Debug for Op<T> {
 }
 
 /// An operation value whose `Op` was dropped in flight, as the ring keeps it.
-struct Dropped<T: OpCode>(T);
+#[cfg(target_os = "linux")]
+struct Dropped<T: Submit>(T);
 
-impl<T: OpCode> Abandoned for Dropped<T> {
+#[cfg(target_os = "linux")]
+impl<T: Submit> Abandoned for Dropped<T> {
     fn complete(mut self: Box<Self>, res: i32) {
         self.0.cancelled(res);
     }
 }
 
-/// An io_uring completion's result as the system call would return it: `-errno` becomes the
-/// error, anything else is a count (bytes moved) or a descriptor number.
-pub(crate) fn uring_result(res: i32) -> io::Result<usize> {
-    if res < 0 {
-        Err(io::Error::from_raw_os_error(-res))
-    } else {
-        Ok(res as usize)
-    }
-}
-
+#[cfg(target_os = "linux")]
 fn shut_down() -> io::Error {
     io::Error::other("the runtime this operation belongs to has shut down")
 }

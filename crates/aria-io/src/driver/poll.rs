@@ -67,7 +67,7 @@ struct Scratch {
 }
 
 /// The events a read-direction poll asks for: data, or the peer's hang-up.
-pub(crate) const READ_EVENTS: libc::c_short = libc::POLLIN | libc::POLLRDHUP;
+pub(crate) const READ_EVENTS: libc::c_short = libc::POLLIN | crate::sys::POLL_RDHUP;
 /// The events a write-direction poll asks for.
 pub(crate) const WRITE_EVENTS: libc::c_short = libc::POLLOUT;
 

@@ -74,6 +74,30 @@ impl Ready {
     pub(crate) const WRITE_CLOSED: Ready = Ready(8);
     pub(crate) const ERROR: Ready = Ready(16);
 
+    /// What poll(2) reported (`revents`).
+    pub(crate) fn from_poll(revents: u32) -> Ready {
+        let bits = revents as libc::c_short;
+        let mut r = 0;
+        if bits & (libc::POLLIN | libc::POLLPRI) != 0 {
+            r |= Self::READABLE.0;
+        }
+        if bits & libc::POLLOUT != 0 {
+            r |= Self::WRITABLE.0;
+        }
+        if bits & (libc::POLLHUP | crate::sys::POLL_RDHUP) != 0 {
+            r |= Self::READ_CLOSED.0;
+        }
+        if bits & (libc::POLLHUP | libc::POLLERR) != 0 {
+            r |= Self::WRITE_CLOSED.0;
+        }
+        if bits & libc::POLLERR != 0 {
+            r |= Self::ERROR.0;
+        }
+        Ready(r)
+    }
+
+    /// What epoll reported (`events`).
+    #[cfg(target_os = "linux")]
     pub(crate) fn from_epoll(bits: u32) -> Ready {
         let bits = bits as libc::c_int;
         let mut r = 0;
@@ -260,6 +284,8 @@ pub(crate) struct AbandonedRead {
     source: Arc<IoSource>,
 }
 
+// Used by completion backends only (io_uring: `driver::uring::ops`).
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 impl AbandonedRead {
     /// Counts a read on `source` as abandoned in flight: later reads wait for its end.
     pub(crate) fn new(source: &Arc<IoSource>) -> AbandonedRead {
@@ -692,8 +718,7 @@ mod tests {
             // io_uring or poll(2) readiness poll: the new one must not see it (a stale
             // hang-up is sticky and would make every read of the new pipe spin).
             old.handle.dispatch(old_key as u64, super::Ready::READ_CLOSED);
-            old.handle
-                .dispatch_polled(super::super::uring::poll_token(old_key, false), super::Ready::READ_CLOSED);
+            old.handle.dispatch_polled(super::super::poll_token(old_key, false), super::Ready::READ_CLOSED);
             let mut cx = Context::from_waker(Waker::noop());
             assert!(
                 new.poll_ready(&mut cx, Interest::Readable).is_pending(),

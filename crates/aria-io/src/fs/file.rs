@@ -11,7 +11,7 @@ use super::metadata::Metadata;
 use super::ops::{ReadOp, StatTarget, StatxOp, SyncOp, TruncateOp, WriteOp};
 use super::shared::{FileRef, FileShared};
 use super::{with_path, OpenOptions};
-use crate::driver::op::{Op, OpCode};
+use crate::driver::op::{Op, Submit};
 
 /// Spare capacity below which `read_to_end` grows its buffer.
 const MIN_SPARE: usize = 32 * 1024;
@@ -367,7 +367,7 @@ impl File {
 
     /// Settles the file, then runs one operation whose value holds nothing to give back.
     /// The operation's file reference is made after settling (it counts as in flight).
-    async fn run<T: OpCode>(
+    async fn run<T: Submit>(
         &mut self,
         op: impl FnOnce(FileRef) -> T,
         verb: &'static str,

@@ -3,7 +3,8 @@ use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, SystemTime};
 
-/// Information about a file: what statx(2) reports, the same on every backend.
+/// Information about a file: what statx(2) (Linux) or fstatat(2) reports, the same on every
+/// backend.
 ///
 /// Returned by [`File::metadata`](super::File::metadata), [`metadata`](super::metadata) and
 /// [`symlink_metadata`](super::symlink_metadata).
@@ -27,31 +28,45 @@ pub struct Metadata {
     created: Option<SystemTime>,
 }
 
-fn time(ts: &libc::statx_timestamp) -> SystemTime {
-    let nanos = Duration::from_nanos(u64::from(ts.tv_nsec));
-    if ts.tv_sec >= 0 {
-        SystemTime::UNIX_EPOCH + Duration::from_secs(ts.tv_sec as u64) + nanos
+// The file type bits of a mode, as u32: `mode_t` is a u32 on Linux and FreeBSD, a u16 on
+// macOS (so the casts are no-ops on some systems).
+#[allow(clippy::unnecessary_cast)]
+const IFMT: u32 = libc::S_IFMT as u32;
+#[allow(clippy::unnecessary_cast)]
+const IFREG: u32 = libc::S_IFREG as u32;
+#[allow(clippy::unnecessary_cast)]
+const IFDIR: u32 = libc::S_IFDIR as u32;
+#[allow(clippy::unnecessary_cast)]
+const IFLNK: u32 = libc::S_IFLNK as u32;
+
+/// A time as the kernel reports it: seconds since the epoch (negative before) and
+/// nanoseconds.
+fn time((sec, nsec): (i64, u32)) -> SystemTime {
+    let nanos = Duration::from_nanos(u64::from(nsec));
+    if sec >= 0 {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(sec as u64) + nanos
     } else {
-        SystemTime::UNIX_EPOCH - Duration::from_secs(ts.tv_sec.unsigned_abs()) + nanos
+        SystemTime::UNIX_EPOCH - Duration::from_secs(sec.unsigned_abs()) + nanos
     }
 }
 
 impl Metadata {
-    pub(crate) fn from_statx(st: &libc::statx) -> Metadata {
+    /// From what a stat call reported (statx(2) on Linux, fstatat(2) elsewhere).
+    pub(crate) fn from_stat(st: &crate::sys::fs::FileStat) -> Metadata {
         Metadata {
-            mode: u32::from(st.stx_mode),
-            len: st.stx_size,
-            ino: st.stx_ino,
-            dev: libc::makedev(st.stx_dev_major, st.stx_dev_minor),
-            nlink: u64::from(st.stx_nlink),
-            uid: st.stx_uid,
-            gid: st.stx_gid,
-            blksize: u64::from(st.stx_blksize),
-            blocks: st.stx_blocks,
-            accessed: time(&st.stx_atime),
-            modified: time(&st.stx_mtime),
-            changed: time(&st.stx_ctime),
-            created: (st.stx_mask & libc::STATX_BTIME != 0).then(|| time(&st.stx_btime)),
+            mode: st.mode,
+            len: st.len,
+            ino: st.ino,
+            dev: st.dev,
+            nlink: st.nlink,
+            uid: st.uid,
+            gid: st.gid,
+            blksize: st.blksize,
+            blocks: st.blocks,
+            accessed: time(st.accessed),
+            modified: time(st.modified),
+            changed: time(st.changed),
+            created: st.created.map(time),
         }
     }
 
@@ -67,18 +82,18 @@ impl Metadata {
 
     /// Whether this is a regular file.
     pub fn is_file(&self) -> bool {
-        self.mode & libc::S_IFMT == libc::S_IFREG
+        self.mode & IFMT == IFREG
     }
 
     /// Whether this is a directory.
     pub fn is_dir(&self) -> bool {
-        self.mode & libc::S_IFMT == libc::S_IFDIR
+        self.mode & IFMT == IFDIR
     }
 
     /// Whether this is a symbolic link (only from [`symlink_metadata`](super::symlink_metadata);
     /// the other functions follow links).
     pub fn is_symlink(&self) -> bool {
-        self.mode & libc::S_IFMT == libc::S_IFLNK
+        self.mode & IFMT == IFLNK
     }
 
     /// The full `st_mode`: file type bits and permission bits.

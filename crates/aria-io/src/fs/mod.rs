@@ -70,7 +70,7 @@
 mod buffered;
 mod file;
 mod metadata;
-mod ops;
+pub(crate) mod ops;
 mod options;
 mod shared;
 

@@ -12,16 +12,10 @@ use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileExt;
 
-use io_uring::{opcode, squeue, types};
-
 use super::metadata::Metadata;
 use super::shared::FileRef;
-use crate::driver::op::{uring_result, OpCode};
-use crate::driver::uring::Ring;
+use crate::driver::op::OpCode;
 use crate::sys::fs::{self as sys, MAX_RW};
-
-/// The io_uring offset meaning "the file position" (and advance it), as read(2) does.
-const CURRENT_POSITION: u64 = u64::MAX;
 
 /// Opens `path` (openat(2) relative to the working directory, `O_CLOEXEC`).
 ///
@@ -36,18 +30,6 @@ pub(crate) struct OpenOp {
 
 impl OpCode for OpenOp {
     type Output = std::fs::File;
-    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
-        ring.supports(opcode::OpenAt::CODE).then(|| {
-            opcode::OpenAt::new(types::Fd(libc::AT_FDCWD), self.path.as_ptr())
-                .flags(self.flags | libc::O_CLOEXEC)
-                .mode(self.mode)
-                .build()
-        })
-    }
-    fn uring_complete(&mut self, res: i32) -> io::Result<std::fs::File> {
-        let fd = uring_result(res)?;
-        Ok(sys::file_from_raw(fd as i32))
-    }
     fn perform(&mut self) -> io::Result<std::fs::File> {
         sys::open(&self.path, self.flags, self.mode)
     }
@@ -62,20 +44,6 @@ pub(crate) struct ReadOp {
 
 impl OpCode for ReadOp {
     type Output = usize;
-    fn uring_entry(&mut self, _ring: &Ring) -> Option<squeue::Entry> {
-        let spare = self.buf.spare_capacity_mut();
-        let len = spare.len().min(MAX_RW) as u32;
-        // The spare capacity is heap memory owned by `self.buf`, untouched until completion.
-        let entry = opcode::Read::new(types::Fd(self.file.raw()), spare.as_mut_ptr().cast(), len)
-            .offset(self.offset.unwrap_or(CURRENT_POSITION))
-            .build();
-        Some(entry)
-    }
-    fn uring_complete(&mut self, res: i32) -> io::Result<usize> {
-        let n = uring_result(res)?;
-        crate::sys::assume_init_spare(&mut self.buf, n);
-        Ok(n)
-    }
     fn perform(&mut self) -> io::Result<usize> {
         let fd = self.file.file().as_fd();
         match self.offset {
@@ -94,7 +62,7 @@ pub(crate) struct WriteOp {
 }
 
 impl WriteOp {
-    fn data(&self) -> &[u8] {
+    pub(crate) fn data(&self) -> &[u8] {
         let data = self.buf.get(self.start..).unwrap_or_default();
         &data[..data.len().min(MAX_RW)]
     }
@@ -102,17 +70,6 @@ impl WriteOp {
 
 impl OpCode for WriteOp {
     type Output = usize;
-    fn uring_entry(&mut self, _ring: &Ring) -> Option<squeue::Entry> {
-        let data = self.data();
-        // `data` is heap memory owned by `self.buf`, untouched until completion.
-        let entry = opcode::Write::new(types::Fd(self.file.raw()), data.as_ptr(), data.len() as u32)
-            .offset(self.offset.unwrap_or(CURRENT_POSITION))
-            .build();
-        Some(entry)
-    }
-    fn uring_complete(&mut self, res: i32) -> io::Result<usize> {
-        uring_result(res)
-    }
     fn perform(&mut self) -> io::Result<usize> {
         let data = self.data();
         let mut file = self.file.file();
@@ -137,14 +94,6 @@ pub(crate) struct SyncOp {
 
 impl OpCode for SyncOp {
     type Output = ();
-    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
-        let flags = if self.data_only { types::FsyncFlags::DATASYNC } else { types::FsyncFlags::empty() };
-        ring.supports(opcode::Fsync::CODE)
-            .then(|| opcode::Fsync::new(types::Fd(self.file.raw())).flags(flags).build())
-    }
-    fn uring_complete(&mut self, res: i32) -> io::Result<()> {
-        uring_result(res).map(drop)
-    }
     fn perform(&mut self) -> io::Result<()> {
         if self.data_only {
             self.file.file().sync_data()
@@ -162,13 +111,6 @@ pub(crate) struct TruncateOp {
 
 impl OpCode for TruncateOp {
     type Output = ();
-    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
-        ring.supports(opcode::Ftruncate::CODE)
-            .then(|| opcode::Ftruncate::new(types::Fd(self.file.raw()), self.len).build())
-    }
-    fn uring_complete(&mut self, res: i32) -> io::Result<()> {
-        uring_result(res).map(drop)
-    }
     fn perform(&mut self) -> io::Result<()> {
         self.file.file().set_len(self.len)
     }
@@ -183,23 +125,11 @@ pub(crate) enum StatTarget {
     Path { path: CString, follow: bool },
 }
 
-/// statx(2) into a heap buffer.
-pub(crate) struct StatxOp {
-    pub(crate) target: StatTarget,
-    pub(crate) buf: Box<libc::statx>,
-}
-
-const EMPTY: &CStr = c"";
-
-impl StatxOp {
-    pub(crate) fn new(target: StatTarget) -> StatxOp {
-        StatxOp { target, buf: sys::statx_buf() }
-    }
-
+impl StatTarget {
     /// The arguments of the call: directory descriptor, path and flags.
-    fn args(&self) -> (i32, &CStr, i32) {
-        match &self.target {
-            StatTarget::File(file) => (file.raw(), EMPTY, libc::AT_EMPTY_PATH),
+    pub(crate) fn args(&self) -> (i32, &CStr, i32) {
+        match self {
+            StatTarget::File(file) => (file.raw(), EMPTY, sys::AT_EMPTY_PATH),
             StatTarget::Path { path, follow } => {
                 let flags = if *follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
                 (libc::AT_FDCWD, path.as_c_str(), flags)
@@ -208,32 +138,26 @@ impl StatxOp {
     }
 }
 
-const STATX_MASK: u32 = libc::STATX_BASIC_STATS | libc::STATX_BTIME;
+/// A stat into a heap buffer: statx(2) on Linux (and io_uring), fstatat(2) elsewhere.
+pub(crate) struct StatxOp {
+    pub(crate) target: StatTarget,
+    pub(crate) buf: Box<crate::sys::StatBuf>,
+}
+
+const EMPTY: &CStr = c"";
+
+impl StatxOp {
+    pub(crate) fn new(target: StatTarget) -> StatxOp {
+        StatxOp { target, buf: sys::stat_buf() }
+    }
+}
 
 impl OpCode for StatxOp {
     type Output = Metadata;
-    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
-        if !ring.supports(opcode::Statx::CODE) {
-            return None;
-        }
-        let (dirfd, path, flags) = self.args();
-        let path = path.as_ptr();
-        // The path is a static empty string or a `CString` owned by `self`; the buffer is a
-        // `Box` owned by `self`.
-        let buf: *mut libc::statx = &mut *self.buf;
-        let entry =
-            opcode::Statx::new(types::Fd(dirfd), path, buf.cast()).flags(flags).mask(STATX_MASK).build();
-        Some(entry)
-    }
-    fn uring_complete(&mut self, res: i32) -> io::Result<Metadata> {
-        uring_result(res)?;
-        Ok(Metadata::from_statx(&self.buf))
-    }
     fn perform(&mut self) -> io::Result<Metadata> {
-        let (dirfd, path, flags) = self.args();
-        let mut buf = sys::statx_buf();
-        sys::statx(dirfd, path, flags, STATX_MASK, &mut buf)?;
-        Ok(Metadata::from_statx(&buf))
+        let (dirfd, path, flags) = self.target.args();
+        sys::stat_at(dirfd, path, flags, &mut self.buf)?;
+        Ok(Metadata::from_stat(&sys::stat_fields(&self.buf)))
     }
 }
 
@@ -244,13 +168,6 @@ pub(crate) struct UnlinkOp {
 
 impl OpCode for UnlinkOp {
     type Output = ();
-    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
-        ring.supports(opcode::UnlinkAt::CODE)
-            .then(|| opcode::UnlinkAt::new(types::Fd(libc::AT_FDCWD), self.path.as_ptr()).build())
-    }
-    fn uring_complete(&mut self, res: i32) -> io::Result<()> {
-        uring_result(res).map(drop)
-    }
     fn perform(&mut self) -> io::Result<()> {
         std::fs::remove_file(OsStr::from_bytes(self.path.as_bytes()))
     }
@@ -264,15 +181,6 @@ pub(crate) struct RenameOp {
 
 impl OpCode for RenameOp {
     type Output = ();
-    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
-        ring.supports(opcode::RenameAt::CODE).then(|| {
-            let cwd = types::Fd(libc::AT_FDCWD);
-            opcode::RenameAt::new(cwd, self.from.as_ptr(), cwd, self.to.as_ptr()).build()
-        })
-    }
-    fn uring_complete(&mut self, res: i32) -> io::Result<()> {
-        uring_result(res).map(drop)
-    }
     fn perform(&mut self) -> io::Result<()> {
         std::fs::rename(OsStr::from_bytes(self.from.as_bytes()), OsStr::from_bytes(self.to.as_bytes()))
     }

@@ -63,8 +63,8 @@
 mod bidirectional;
 mod copy;
 mod lines;
-mod pipe;
-mod splice;
+pub(crate) mod pipe;
+pub(crate) mod splice;
 mod tee;
 
 pub use bidirectional::{copy_bidirectional, Duplex};

@@ -6,11 +6,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use io_uring::{opcode, squeue, types};
-
-use crate::driver::op::{uring_result, Op, OpCode};
+use crate::driver::op::{Op, OpCode};
 use crate::driver::registration::{short_read, AbandonedRead};
-use crate::driver::uring::Ring;
 use crate::driver::{Interest, IoSource};
 use crate::sys;
 
@@ -309,11 +306,13 @@ impl PipeReader {
 const READ_TO_END_SLICE: usize = 4 << 20;
 
 /// read(2) into the spare capacity of `buf`.
-struct ReadOp {
-    source: Arc<IoSource>,
-    buf: Vec<u8>,
+pub(crate) struct ReadOp {
+    pub(crate) source: Arc<IoSource>,
+    pub(crate) buf: Vec<u8>,
     /// Set when the `Op` was dropped in flight: what the completion brings is stashed.
-    abandoned: Option<AbandonedRead>,
+    // Read by completion backends only (io_uring: `driver::uring::ops`).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    pub(crate) abandoned: Option<AbandonedRead>,
 }
 
 impl OpCode for ReadOp {
@@ -331,28 +330,6 @@ impl OpCode for ReadOp {
         // The read filled `n` bytes of the spare capacity it was given; room left means it
         // came up short.
         short_read(*n, *n + (self.buf.capacity() - self.buf.len()))
-    }
-    fn uring_entry(&mut self, _ring: &Ring) -> Option<squeue::Entry> {
-        let fd = types::Fd(self.source.as_fd().as_raw_fd());
-        let spare = self.buf.spare_capacity_mut();
-        let len = u32::try_from(spare.len()).unwrap_or(u32::MAX);
-        // The spare capacity is heap memory owned by `self.buf`: it stays put when the
-        // operation value moves, and the Vec is not touched until the completion.
-        let entry = opcode::Read::new(fd, spare.as_mut_ptr().cast(), len).offset(u64::MAX).build();
-        Some(entry)
-    }
-    fn uring_complete(&mut self, res: i32) -> io::Result<usize> {
-        let n = uring_result(res)?;
-        sys::assume_init_spare(&mut self.buf, n);
-        Ok(n)
-    }
-    fn abandoned(&mut self) {
-        self.abandoned = Some(AbandonedRead::new(&self.source));
-    }
-    fn cancelled(&mut self, res: i32) {
-        if let (Ok(n), Some(abandoned)) = (self.uring_complete(res), &self.abandoned) {
-            abandoned.keep(&self.buf[self.buf.len() - n..]);
-        }
     }
 }
 
@@ -542,9 +519,9 @@ fn closed() -> io::Error {
 }
 
 /// write(2) of `buf`.
-struct WriteOp {
-    source: Arc<IoSource>,
-    buf: Vec<u8>,
+pub(crate) struct WriteOp {
+    pub(crate) source: Arc<IoSource>,
+    pub(crate) buf: Vec<u8>,
 }
 
 impl OpCode for WriteOp {
@@ -557,15 +534,6 @@ impl OpCode for WriteOp {
     }
     fn perform(&mut self) -> io::Result<usize> {
         sys::write(self.source.as_fd(), &self.buf)
-    }
-    fn uring_entry(&mut self, _ring: &Ring) -> Option<squeue::Entry> {
-        let fd = types::Fd(self.source.as_fd().as_raw_fd());
-        let len = u32::try_from(self.buf.len()).unwrap_or(u32::MAX);
-        // The bytes are heap memory owned by `self.buf`, untouched until the completion.
-        Some(opcode::Write::new(fd, self.buf.as_ptr(), len).offset(u64::MAX).build())
-    }
-    fn uring_complete(&mut self, res: i32) -> io::Result<usize> {
-        uring_result(res)
     }
 }
 

@@ -70,11 +70,9 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::{Arc, Mutex};
 
-use io_uring::{opcode, squeue, types};
-
 use crate::blocking;
-use crate::driver::op::{uring_result, OpCode};
-use crate::driver::uring::Ring;
+use crate::driver::op::OpCode;
+
 use crate::driver::{lock, IoSource};
 use crate::fs::FileRef;
 use crate::sys;
@@ -98,7 +96,7 @@ const OP_LINGER_MS: libc::c_int = 1;
 const LINGER_MS: libc::c_int = 10;
 
 /// One end of a splice, kept open by the operation for as long as the kernel may use it.
-pub(super) enum SpliceFd {
+pub(crate) enum SpliceFd {
     /// A registered pipe end.
     Pipe(Arc<IoSource>),
     /// A file, at its file position (the reference also counts as in flight on the file).
@@ -109,13 +107,13 @@ pub(super) enum SpliceFd {
 
 /// Which end of a [`MidPipe`].
 #[derive(Clone, Copy, Debug)]
-pub(super) enum MidEnd {
+pub(crate) enum MidEnd {
     Read,
     Write,
 }
 
 impl SpliceFd {
-    fn fd(&self) -> BorrowedFd<'_> {
+    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
         match self {
             SpliceFd::Pipe(source) => source.as_fd(),
             SpliceFd::File(file) => file.file().as_fd(),
@@ -128,10 +126,10 @@ impl SpliceFd {
 /// splice(2) of up to `len` bytes from `src` to `dst`; `Ok(0)` at end of input,
 /// `WouldBlock` when a pipe end is empty (source) or full (destination) before any byte
 /// moved.
-pub(super) struct SpliceOp {
-    pub(super) src: SpliceFd,
-    pub(super) dst: SpliceFd,
-    pub(super) len: usize,
+pub(crate) struct SpliceOp {
+    pub(crate) src: SpliceFd,
+    pub(crate) dst: SpliceFd,
+    pub(crate) len: usize,
 }
 
 impl OpCode for SpliceOp {
@@ -168,31 +166,12 @@ impl OpCode for SpliceOp {
         }
         Ok(moved)
     }
-
-    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
-        if !ring.supports(opcode::Splice::CODE) {
-            return None;
-        }
-        let src = types::Fd(self.src.fd().as_raw_fd());
-        let dst = types::Fd(self.dst.fd().as_raw_fd());
-        let len = u32::try_from(self.len).unwrap_or(u32::MAX);
-        // Offsets -1: the file position (which the kernel advances), and none for a pipe.
-        // Both descriptors are kept open by `self`; no user memory is involved.
-        let entry = opcode::Splice::new(src, -1, dst, -1, len)
-            .flags(libc::SPLICE_F_NONBLOCK | libc::SPLICE_F_MOVE)
-            .build();
-        Some(entry)
-    }
-
-    fn uring_complete(&mut self, res: i32) -> io::Result<usize> {
-        uring_result(res)
-    }
 }
 
 /// An intermediate pipe for copies between two descriptors neither of which is a pipe:
 /// non-blocking, close-on-exec, grown to 1 MiB where `/proc/sys/fs/pipe-max-size` allows.
 #[derive(Debug)]
-pub(super) struct MidPipe {
+pub(crate) struct MidPipe {
     read: OwnedFd,
     write: OwnedFd,
     /// Its capacity in bytes (what `F_SETPIPE_SZ` granted).
@@ -264,8 +243,8 @@ struct Shared {
     source: Arc<IoSource>,
     /// `cancelled`; held by a run for each take from the source.
     take: Mutex<bool>,
-    /// Written once, by the drop: wakes a run waiting for the source.
-    wake: OwnedFd,
+    /// Notified once, by the drop: wakes a run waiting for the source.
+    wake: sys::Notifier,
 }
 
 /// How a run ended.
@@ -295,9 +274,9 @@ impl Pump {
     /// A pump from `source` (a registered pipe), with an intermediate pipe from the cache.
     ///
     /// # Errors
-    /// pipe2(2), fcntl(2) or eventfd(2) errors (`EMFILE`...).
+    /// pipe2(2), fcntl(2), eventfd(2) or pipe(2) errors (`EMFILE`...).
     pub(super) fn new(source: Arc<IoSource>) -> io::Result<Pump> {
-        let wake = sys::eventfd()?;
+        let wake = sys::Notifier::new()?;
         let mid = Arc::new(MidPipe::take()?);
         let shared = Arc::new(Shared { source, take: Mutex::new(false), wake });
         Ok(Pump { shared, mid, running: false })
@@ -359,9 +338,7 @@ impl Drop for Pump {
         // Waits out a take in progress (a non-blocking pipe-to-pipe splice); no later take
         // starts. Then wakes the run if it waits for the source.
         *lock(&self.shared.take) = true;
-        let one: u64 = 1;
-        // Cannot fail but for a saturated counter, which wakes the run just as well.
-        let _ = sys::write(self.shared.wake.as_fd(), &one.to_ne_bytes());
+        self.shared.wake.notify();
     }
 }
 
@@ -387,7 +364,7 @@ fn run(shared: &Shared, mid: &MidPipe, file: BorrowedFd<'_>) -> Run {
                 if delivered == 0 {
                     break End::Empty;
                 }
-                match sys::poll_with_wake(source, libc::POLLIN, shared.wake.as_fd(), LINGER_MS) {
+                match sys::poll_with_wake(source, libc::POLLIN, shared.wake.fd(), LINGER_MS) {
                     Ok((false, false)) => break End::Idle,
                     // Data, a hang-up, or the drop's wake-up (seen under the lock above).
                     Ok(_) => {}

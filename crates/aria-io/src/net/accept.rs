@@ -14,8 +14,8 @@ use std::task::{ready, Context, Poll};
 
 use socket2::{SockAddr, Socket};
 
-use crate::driver::multishot::MultiAccept;
 use crate::driver::Interest;
+use crate::driver::MultiAccept;
 use crate::net::socket::Registered;
 
 /// A listening socket and the way its connections are accepted.
@@ -54,8 +54,7 @@ impl Acceptor {
     /// runtime has shut down.
     pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(Socket, SockAddr)>> {
         let Some(Multishot(multi)) = &self.multishot else {
-            let flags = libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK;
-            return self.io.poll_io(cx, Interest::Readable, |sock| sock.accept4(flags));
+            return self.io.poll_io(cx, Interest::Readable, |sock| crate::sys::accept_nonblocking(sock));
         };
         loop {
             let socket = Socket::from(ready!(multi.poll_accept(cx))?);

@@ -114,7 +114,7 @@ mod socket;
 
 mod accept;
 mod addr;
-mod ops;
+pub(crate) mod ops;
 mod tcp;
 mod udp;
 pub mod unix;

@@ -4,16 +4,13 @@
 //! stream types, for connecting, and for passing descriptors over Unix sockets.
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
-
-use io_uring::{opcode, squeue, types};
 
 use socket2::{SockAddr, Socket};
 
-use crate::driver::op::{uring_result, uring_supports, uring_supports_on, Op, OpCode};
+use crate::driver::op::{native, native_on, Native, Op, OpCode};
 use crate::driver::registration::{self, short_read, AbandonedRead};
-use crate::driver::uring::Ring;
 use crate::driver::{Interest, IoSource};
 use crate::net::socket::Registered;
 use crate::sys;
@@ -59,6 +56,8 @@ pub(crate) struct RecvOp {
     pub(crate) source: Arc<IoSource>,
     pub(crate) buf: Vec<u8>,
     /// Set when the `Op` was dropped in flight: what the completion brings is stashed.
+    // Read by completion backends only (io_uring: `driver::uring::ops`).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub(crate) abandoned: Option<AbandonedRead>,
 }
 
@@ -77,30 +76,6 @@ impl OpCode for RecvOp {
         // The read filled `n` bytes of the spare capacity it was given; room left means it
         // came up short.
         short_read(*n, *n + (self.buf.capacity() - self.buf.len()))
-    }
-    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
-        if !ring.supports(opcode::Recv::CODE) {
-            return None;
-        }
-        let fd = types::Fd(self.source.as_fd().as_raw_fd());
-        let spare = self.buf.spare_capacity_mut();
-        let len = u32::try_from(spare.len()).unwrap_or(u32::MAX);
-        // The spare capacity is heap memory owned by `self.buf`: it stays put when the
-        // operation value moves, and the Vec is not touched until the completion.
-        Some(opcode::Recv::new(fd, spare.as_mut_ptr().cast(), len).build())
-    }
-    fn uring_complete(&mut self, res: i32) -> io::Result<usize> {
-        let n = uring_result(res)?;
-        sys::assume_init_spare(&mut self.buf, n);
-        Ok(n)
-    }
-    fn abandoned(&mut self) {
-        self.abandoned = Some(AbandonedRead::new(&self.source));
-    }
-    fn cancelled(&mut self, res: i32) {
-        if let (Ok(n), Some(abandoned)) = (self.uring_complete(res), &self.abandoned) {
-            abandoned.keep(&self.buf[self.buf.len() - n..]);
-        }
     }
 }
 
@@ -122,19 +97,6 @@ impl OpCode for SendOp {
     fn perform(&mut self) -> io::Result<usize> {
         socket2::SockRef::from(&*self.source).send_with_flags(&self.buf[self.offset..], libc::MSG_NOSIGNAL)
     }
-    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
-        if !ring.supports(opcode::Send::CODE) {
-            return None;
-        }
-        let fd = types::Fd(self.source.as_fd().as_raw_fd());
-        let data = &self.buf[self.offset..];
-        let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
-        // The bytes are heap memory owned by `self.buf`, untouched until the completion.
-        Some(opcode::Send::new(fd, data.as_ptr(), len).flags(libc::MSG_NOSIGNAL).build())
-    }
-    fn uring_complete(&mut self, res: i32) -> io::Result<usize> {
-        uring_result(res)
-    }
 }
 
 /// Connects the non-blocking `socket` to `addr` and registers it: one `IORING_OP_CONNECT`
@@ -147,7 +109,7 @@ impl OpCode for SendOp {
 /// Dropping the future closes the socket (on io_uring, once the cancelled request has
 /// completed: the operation holds the descriptor until then).
 pub(crate) async fn connect(socket: Socket, addr: SockAddr) -> io::Result<Registered> {
-    if uring_supports(opcode::Connect::CODE) {
+    if native(Native::Connect) {
         let io = Registered::from_nonblocking(socket)?;
         let (res, _) = Op::new(ConnectOp { source: io.source().clone(), addr: Box::new(addr) }).await;
         return res.map(|()| io);
@@ -176,9 +138,9 @@ fn connected(sock: &socket2::SockRef<'_>) -> io::Result<()> {
 
 /// connect(2) of a registered socket to `addr` (boxed: the kernel reads it after the
 /// submission, and the operation value may move meanwhile).
-struct ConnectOp {
-    source: Arc<IoSource>,
-    addr: Box<SockAddr>,
+pub(crate) struct ConnectOp {
+    pub(crate) source: Arc<IoSource>,
+    pub(crate) addr: Box<SockAddr>,
 }
 
 impl OpCode for ConnectOp {
@@ -203,17 +165,6 @@ impl OpCode for ConnectOp {
             Err(e) => Err(e),
         }
     }
-    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
-        if !ring.supports(opcode::Connect::CODE) {
-            return None;
-        }
-        let fd = types::Fd(self.source.as_fd().as_raw_fd());
-        // The address is heap memory owned by `self`, untouched until the completion.
-        Some(opcode::Connect::new(fd, self.addr.as_ptr().cast(), self.addr.len()).build())
-    }
-    fn uring_complete(&mut self, res: i32) -> io::Result<()> {
-        uring_result(res).map(drop)
-    }
 }
 
 /// `send_with_fds` of the Unix socket types: one `IORING_OP_SENDMSG` where the ring has the
@@ -221,7 +172,7 @@ impl OpCode for ConnectOp {
 /// them when it runs the request, after the submission, and looks the descriptors up by
 /// number only then); elsewhere sendmsg(2) after readiness, on the caller's memory.
 pub(crate) async fn send_with_fds(io: &Registered, data: &[u8], fds: &[BorrowedFd<'_>]) -> io::Result<usize> {
-    if !uring_supports_on(io.source(), opcode::SendMsg::CODE) {
+    if !native_on(io.source(), Native::SendMsg) {
         return io.io(Interest::Writable, |s| sys::socket::send_with_fds(s.as_fd(), data, fds, None)).await;
     }
     let msg = sys::socket::Msg::send(data, fds)?;
@@ -248,7 +199,7 @@ pub(crate) async fn recv_with_fds(
             return Ok((n, Vec::new()));
         }
     }
-    if !uring_supports_on(io.source(), opcode::RecvMsg::CODE) {
+    if !native_on(io.source(), Native::RecvMsg) {
         let received =
             io.io(Interest::Readable, |s| sys::socket::recv_with_fds(s.as_fd(), &mut *buf, max_fds)).await?;
         return Ok((received.len, received.fds));
@@ -266,9 +217,9 @@ pub(crate) async fn recv_with_fds(
 }
 
 /// sendmsg(2) of an owned message (data and `SCM_RIGHTS`), with `MSG_NOSIGNAL`.
-struct SendMsgOp {
-    source: Arc<IoSource>,
-    msg: sys::socket::Msg,
+pub(crate) struct SendMsgOp {
+    pub(crate) source: Arc<IoSource>,
+    pub(crate) msg: sys::socket::Msg,
 }
 
 impl OpCode for SendMsgOp {
@@ -282,30 +233,21 @@ impl OpCode for SendMsgOp {
     fn perform(&mut self) -> io::Result<usize> {
         self.msg.sendmsg(self.source.as_fd())
     }
-    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
-        if !ring.supports(opcode::SendMsg::CODE) {
-            return None;
-        }
-        let fd = types::Fd(self.source.as_fd().as_raw_fd());
-        // The header, its iovec, the data, the control buffer and the descriptors it names
-        // are owned by `self.msg` at stable heap addresses until the completion.
-        let entry = opcode::SendMsg::new(fd, self.msg.as_mut_ptr()).flags(libc::MSG_NOSIGNAL as u32).build();
-        Some(entry)
-    }
-    fn uring_complete(&mut self, res: i32) -> io::Result<usize> {
-        uring_result(res)
-    }
 }
 
 /// recvmsg(2) into an owned message, with `MSG_CMSG_CLOEXEC`: the bytes (in the message)
 /// and the descriptors received.
-struct RecvMsgOp {
-    source: Arc<IoSource>,
-    msg: sys::socket::Msg,
+pub(crate) struct RecvMsgOp {
+    pub(crate) source: Arc<IoSource>,
+    pub(crate) msg: sys::socket::Msg,
     /// A stream socket: bytes of a receive dropped in flight are kept for the next read.
-    stream: bool,
+    // Read by completion backends only (io_uring: `driver::uring::ops`).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    pub(crate) stream: bool,
     /// Set when the `Op` was dropped in flight on a stream.
-    abandoned: Option<AbandonedRead>,
+    // Read by completion backends only (io_uring: `driver::uring::ops`).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    pub(crate) abandoned: Option<AbandonedRead>,
 }
 
 impl OpCode for RecvMsgOp {
@@ -319,35 +261,5 @@ impl OpCode for RecvMsgOp {
     fn perform(&mut self) -> io::Result<(usize, Vec<OwnedFd>)> {
         let n = self.msg.recvmsg(self.source.as_fd())?;
         Ok((n, self.msg.received(n)?))
-    }
-    fn uring_entry(&mut self, ring: &Ring) -> Option<squeue::Entry> {
-        if !ring.supports(opcode::RecvMsg::CODE) {
-            return None;
-        }
-        let fd = types::Fd(self.source.as_fd().as_raw_fd());
-        // The header, its iovec, the data and control buffers are owned by `self.msg` at
-        // stable heap addresses until the completion; the kernel writes the header's
-        // `msg_controllen` and `msg_flags`, read back by `received`.
-        let entry =
-            opcode::RecvMsg::new(fd, self.msg.as_mut_ptr()).flags(libc::MSG_CMSG_CLOEXEC as u32).build();
-        Some(entry)
-    }
-    fn uring_complete(&mut self, res: i32) -> io::Result<(usize, Vec<OwnedFd>)> {
-        let n = uring_result(res)?;
-        Ok((n, self.msg.received(n)?))
-    }
-    fn abandoned(&mut self) {
-        if self.stream {
-            self.abandoned = Some(AbandonedRead::new(&self.source));
-        }
-    }
-    /// Closes the descriptors the receive got (also after a truncated control message),
-    /// and keeps its bytes for the next read of a stream.
-    fn cancelled(&mut self, res: i32) {
-        let Ok(n) = uring_result(res) else { return };
-        drop(self.msg.received(n));
-        if let Some(abandoned) = &self.abandoned {
-            abandoned.keep(&self.msg.data()[..n]);
-        }
     }
 }

@@ -98,7 +98,7 @@ pub struct Child {
 /// it has been reaped.
 #[derive(Debug)]
 pub(crate) struct PendingExec {
-    pub(crate) report: Arc<sys::clone3::Report>,
+    pub(crate) report: Arc<sys::spawn::Report>,
     pub(crate) program: std::ffi::OsString,
 }
 
@@ -207,9 +207,9 @@ impl Child {
         // with it against 122-137 ms through pidfd polls (333 against 227 ms at 4,000); a
         // pidfd is woken through its own process's queue (`pidfd_poll`).
         let source = self.source();
-        let pidfd = source.as_fd();
+        let (procfd, pid) = (source.as_fd(), self.pid);
         let waited = source.registration().poll_io(cx, Interest::Readable, || {
-            sys::waitid_pidfd(pidfd)?.ok_or_else(|| io::ErrorKind::WouldBlock.into())
+            sys::try_reap(procfd, pid)?.ok_or_else(|| io::ErrorKind::WouldBlock.into())
         });
         let status = ExitStatus::from_wait(std::task::ready!(waited)?);
         self.status = Some(status);
@@ -252,7 +252,7 @@ impl Child {
             if let Poll::Ready(r) = self.poll_wait(cx) {
                 return Poll::Ready(r.map(Change::Exited));
             }
-            if let Some(info) = sys::waitid_pidfd_change(self.source().as_fd())? {
+            if let Some(info) = sys::try_wait_change(self.source().as_fd(), self.pid)? {
                 return Poll::Ready(Ok(match info.code {
                     libc::CLD_CONTINUED => Change::Continued,
                     _ => Change::Stopped(info.status),
@@ -283,7 +283,7 @@ impl Child {
         if let Some(status) = self.status {
             return self.started(status).map(Some);
         }
-        let status = sys::waitid_pidfd(self.source().as_fd())?.map(ExitStatus::from_wait);
+        let status = sys::try_reap(self.source().as_fd(), self.pid)?.map(ExitStatus::from_wait);
         self.status = status;
         status.map(|s| self.started(s)).transpose()
     }
@@ -301,7 +301,7 @@ impl Child {
                 "cannot kill a child that was already reaped",
             ));
         }
-        match sys::pidfd_send_signal(self.source().as_fd(), libc::SIGKILL) {
+        match sys::signal_process(self.source().as_fd(), self.pid, libc::SIGKILL) {
             Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
             other => other,
         }
@@ -341,7 +341,7 @@ impl Child {
         if self.status.is_some() {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "the child has already been reaped"));
         }
-        sys::pidfd_send_signal(self.source().as_fd(), signo)
+        sys::signal_process(self.source().as_fd(), self.pid, signo)
     }
 
     /// Sends `signo` to the child's whole process group (killpg(3)).
@@ -373,11 +373,11 @@ impl Drop for Child {
             return;
         }
         if self.kill_on_drop {
-            let _ = sys::pidfd_send_signal(self.source().as_fd(), libc::SIGKILL);
+            let _ = sys::signal_process(self.source().as_fd(), self.pid, libc::SIGKILL);
         }
         let Some(pidfd) = self.pidfd.take() else { return };
         let handle = pidfd.registration().driver().clone();
-        handle.orphans().push(&handle, pidfd.into_fd());
+        handle.orphans().push(&handle, sys::ProcFd::from_parts(pidfd.into_fd(), self.pid));
     }
 }
 

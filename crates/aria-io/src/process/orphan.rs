@@ -19,46 +19,46 @@
 //! a zombie, whether or not another runtime ever turns.
 
 use std::collections::VecDeque;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd};
 use std::sync::Mutex;
 
 use slab::Slab;
 
 use crate::driver::{self, lock};
-use crate::sys;
+use crate::sys::{self, ProcFd};
 
 /// Queued orphans checked by each spawn.
 const CHECKS_PER_SPAWN: usize = 4;
 
 /// Tries to reap the child; `true` if it is gone (reaped now, or waiting failed for good).
-fn try_reap(pidfd: &OwnedFd) -> bool {
-    !matches!(sys::waitid_pidfd(pidfd.as_fd()), Ok(None))
+fn try_reap(child: &ProcFd) -> bool {
+    !matches!(child.try_reap(), Ok(None))
 }
 
 /// The orphans no runtime looks after, and whether the reaper thread runs.
 struct Global {
-    pidfds: Vec<OwnedFd>,
+    pidfds: Vec<ProcFd>,
     /// Written to wake the reaper thread when the list grows; `None` until first needed.
-    wake: Option<OwnedFd>,
+    wake: Option<sys::Notifier>,
     reaper_running: bool,
 }
 
 static GLOBAL: Mutex<Global> = Mutex::new(Global { pidfds: Vec::new(), wake: None, reaper_running: false });
 
 /// Hands an unreaped child to the process-wide reaper.
-pub(crate) fn push_global(pidfd: OwnedFd) {
+pub(crate) fn push_global(pidfd: ProcFd) {
     if try_reap(&pidfd) {
         return;
     }
     let mut g = lock(&GLOBAL);
     g.pidfds.push(pidfd);
     if g.wake.is_none() {
-        // Without an eventfd the reaper still polls the list every second (see `reaper`).
-        g.wake = sys::eventfd().ok();
+        // Without a notifier the reaper still polls the list every second (see `reaper`).
+        g.wake = sys::Notifier::new().ok();
     }
     if g.reaper_running {
         if let Some(wake) = &g.wake {
-            let _ = sys::write(wake.as_fd(), &1u64.to_ne_bytes());
+            wake.notify();
         }
         return;
     }
@@ -78,10 +78,10 @@ fn reaper() {
                 g.reaper_running = false;
                 return;
             }
-            let wake = g.wake.as_ref().map(|w| w.as_raw_fd());
+            let wake = g.wake.as_ref().map(|w| w.fd().as_raw_fd());
             g.pidfds
                 .iter()
-                .map(|fd| fd.as_raw_fd())
+                .map(|child| child.as_fd().as_raw_fd())
                 .chain(wake)
                 .map(|fd| libc::pollfd { fd, events: libc::POLLIN, revents: 0 })
                 .collect()
@@ -91,8 +91,7 @@ fn reaper() {
         let _ = sys::poll_many(&mut fds, 1000);
         let g = lock(&GLOBAL);
         if let Some(wake) = &g.wake {
-            let mut buf = [0u8; 8];
-            let _ = sys::read(wake.as_fd(), &mut buf);
+            wake.drain();
         }
     }
 }
@@ -104,7 +103,7 @@ pub(crate) struct OrphanQueue {
 
 struct Orphans {
     /// The pidfd and the number of the push that queued it.
-    pidfds: Slab<(OwnedFd, u64)>,
+    pidfds: Slab<(ProcFd, u64)>,
     /// (key, push number) in the order they were queued, for [`OrphanQueue::reap_some`];
     /// entries whose orphan was reaped meanwhile (its key free, or reused by a later push)
     /// are skipped when met.
@@ -127,7 +126,7 @@ impl OrphanQueue {
     }
 
     /// Takes responsibility for reaping the child behind `pidfd`.
-    pub(crate) fn push(&self, handle: &driver::Handle, pidfd: OwnedFd) {
+    pub(crate) fn push(&self, handle: &driver::Handle, pidfd: ProcFd) {
         if try_reap(&pidfd) {
             return;
         }
@@ -188,7 +187,7 @@ impl OrphanQueue {
     /// The driver stops turning (runtime shutdown): what is still running, and whatever is
     /// orphaned later through this driver, goes to the process-wide reaper.
     pub(crate) fn close(&self) {
-        let rest: Vec<OwnedFd> = {
+        let rest: Vec<ProcFd> = {
             let mut list = lock(&self.list);
             list.closed = true;
             list.order.clear();

@@ -97,7 +97,8 @@ impl fmt::Debug for ExitStatus {
     }
 }
 
-/// The conventional name of a signal number on Linux (`"SIGKILL"` for 9), or `"unknown"`.
+/// The conventional name of a signal number on this platform (`"SIGKILL"` for 9), or
+/// `"unknown"`.
 pub fn signal_name(signo: i32) -> &'static str {
     match signo {
         libc::SIGHUP => "SIGHUP",
@@ -115,7 +116,6 @@ pub fn signal_name(signo: i32) -> &'static str {
         libc::SIGPIPE => "SIGPIPE",
         libc::SIGALRM => "SIGALRM",
         libc::SIGTERM => "SIGTERM",
-        libc::SIGSTKFLT => "SIGSTKFLT",
         libc::SIGCHLD => "SIGCHLD",
         libc::SIGCONT => "SIGCONT",
         libc::SIGSTOP => "SIGSTOP",
@@ -129,9 +129,8 @@ pub fn signal_name(signo: i32) -> &'static str {
         libc::SIGPROF => "SIGPROF",
         libc::SIGWINCH => "SIGWINCH",
         libc::SIGIO => "SIGIO",
-        libc::SIGPWR => "SIGPWR",
         libc::SIGSYS => "SIGSYS",
-        _ => "unknown",
+        other => crate::sys::os_signal_name(other).unwrap_or("unknown"),
     }
 }
 

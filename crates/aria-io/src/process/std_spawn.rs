@@ -85,7 +85,7 @@ pub(super) fn spawn(cmd: &mut Command, path: &CStr) -> io::Result<Child> {
     }
     let mut child = std_cmd.spawn()?;
     let pid = child.id() as libc::pid_t;
-    let pidfd = match sys::pidfd_open(pid) {
+    let pidfd = match sys::process_fd(pid) {
         Ok(fd) => fd,
         Err(e) => {
             let _ = child.kill();

@@ -37,7 +37,7 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 
-use crate::driver::uring::Issuer;
+use crate::driver::Issuer;
 use crate::driver::{BackendKind, Driver};
 use crate::task::JoinHandle;
 use scheduler::current_thread::CurrentThread;

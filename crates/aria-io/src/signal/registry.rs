@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::RawFd;
 use std::sync::Mutex;
 use std::task::Waker;
 
@@ -36,16 +36,17 @@ struct State {
 }
 
 pub(crate) struct SignalRegistry {
-    fd: OwnedFd,
+    /// The signalfd on Linux; nothing elsewhere (see `sys::SignalFd`).
+    sigfd: sys::SignalFd,
     state: Mutex<State>,
 }
 
 impl SignalRegistry {
     pub(crate) fn new() -> io::Result<SignalRegistry> {
         let mask = sys::empty_sigset();
-        let fd = sys::signalfd_new(&mask)?;
+        let sigfd = sys::SignalFd::new(&mask)?;
         Ok(SignalRegistry {
-            fd,
+            sigfd,
             state: Mutex::new(State {
                 mask,
                 slots: HashMap::new(),
@@ -55,17 +56,20 @@ impl SignalRegistry {
         })
     }
 
-    pub(crate) fn fd(&self) -> std::os::fd::RawFd {
-        self.fd.as_raw_fd()
+    /// The signalfd to poll, where the platform has one.
+    pub(crate) fn fd(&self) -> Option<RawFd> {
+        self.sigfd.fd()
     }
 
-    /// The fallback handler's eventfd for this driver, once a signal is listened for.
+    /// The fallback handler's notifier for this driver, once a signal is listened for (for
+    /// io_uring to re-arm its poll).
+    #[cfg(target_os = "linux")]
     pub(crate) fn fallback_fd(&self) -> Option<RawFd> {
         lock(&self.state).wake.as_ref().map(|w| w.fd())
     }
 
-    /// Starts listening for `signo`: blocks it in the calling thread, adds it to the
-    /// signalfd's mask, and installs the fallback handler for deliveries to other threads
+    /// Starts listening for `signo`: on Linux blocks it in the calling thread and adds it to
+    /// the signalfd's mask, and installs the fallback handler for deliveries to other threads
     /// (`register` adds the fallback eventfd to the driver). Returns the current generation.
     pub(crate) fn listen(
         &self,
@@ -79,12 +83,9 @@ impl SignalRegistry {
             state.wake = Some(slot);
         }
         if !state.slots.contains_key(&signo) {
-            let mut one = sys::empty_sigset();
-            sys::sigaddset(&mut one, signo)?;
-            sys::block_signals(&one)?;
             let mut mask = state.mask;
             sys::sigaddset(&mut mask, signo)?;
-            sys::signalfd_set_mask(self.fd.as_fd(), &mask)?;
+            self.sigfd.listen(signo, &mask)?;
             state.mask = mask;
             state.handler_seen.insert(signo, sighandler::generation(signo));
             sighandler::install(signo)?;
@@ -128,23 +129,12 @@ impl SignalRegistry {
         }
     }
 
-    /// Reads every pending `signalfd_siginfo` and wakes the listeners of each signal.
+    /// Reads every pending delivery of the signalfd and wakes the listeners of each signal.
     pub(crate) fn dispatch(&self) {
-        const INFO: usize = std::mem::size_of::<libc::signalfd_siginfo>();
-        let mut buf = [0u8; INFO * 16];
         let mut wakers = Vec::new();
-        loop {
-            let n = match sys::read(self.fd.as_fd(), &mut buf) {
-                Ok(n) if n >= INFO => n,
-                _ => break,
-            };
-            for chunk in buf[..n].chunks_exact(INFO) {
-                // ssi_signo is the first field, a u32 in native byte order. Recorded for every
-                // driver, this one included: the pass below turns it into the delivery.
-                let signo = u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]) as libc::c_int;
-                sighandler::broadcast(signo);
-            }
-        }
+        // Recorded for every driver, this one included: the pass below turns it into the
+        // delivery.
+        self.sigfd.read_deliveries(sighandler::broadcast);
         // Deliveries recorded since the last look: read by a signalfd (this driver's or
         // another's) or caught by the fallback handler.
         {
@@ -170,12 +160,6 @@ impl SignalRegistry {
         for w in wakers {
             w.wake();
         }
-    }
-}
-
-impl AsFd for SignalRegistry {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
     }
 }
 

@@ -68,41 +68,18 @@ use std::task::Waker;
 use std::thread::ThreadId;
 use std::time::Duration;
 
+pub(crate) mod multishot;
+pub(crate) mod ops;
+
 use io_uring::{cqueue, opcode, squeue, types, IoUring};
 use slab::Slab;
 
-use super::lock;
-
-/// Which threads may enter a ring; decides its setup flags (see the module docs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Issuer {
-    /// One thread for the ring's whole life (a thread-per-core core).
-    OneThread,
-    /// One thread at a time, which waits in the ring whenever it sleeps (a current-thread
-    /// runtime, whose `block_on` may move from thread to thread).
-    OneAtATime,
-    /// Several threads, which may sleep elsewhere while another waits in the ring (the
-    /// multi-thread runtime's workers).
-    AnyThread,
-}
+use super::{lock, poll_token, Issuer, KEY_MASK};
 
 /// Completions of operations: the low bits are the `ops` slab key.
 pub(crate) const OP_TAG: u64 = 1 << 61;
-/// Completions of readiness polls on registrations: direction bit and `io` slab key.
-pub(crate) const POLL_TAG: u64 = 1 << 60;
-/// Set for a write-readiness poll.
-pub(crate) const POLL_WRITE: u64 = 1 << 59;
-/// The user data (and the poll(2) backend's token) of registration `key`'s readiness poll
-/// for one direction.
-pub(crate) fn poll_token(key: usize, write: bool) -> u64 {
-    let dir = if write { POLL_WRITE } else { 0 };
-    POLL_TAG | dir | key as u64
-}
-
 /// Completions of cancel/remove requests themselves: ignored.
 const CANCEL_TAG: u64 = 1 << 58;
-/// The slab key bits of a `user_data`.
-pub(crate) const KEY_MASK: u64 = (1 << 58) - 1;
 
 const ENTRIES: u32 = 256;
 /// Completion queue size. At most this many requests (minus a margin) are in flight at once,

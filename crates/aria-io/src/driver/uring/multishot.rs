@@ -37,8 +37,8 @@ use std::task::{Context, Poll, Waker};
 
 use io_uring::{opcode, types};
 
-use super::uring::Multishot;
-use super::{lock, Backend, IoSource};
+use super::Multishot;
+use crate::driver::{lock, Backend, IoSource};
 
 /// Connections accepted and not taken before the request is paused.
 pub(crate) const QUEUE_LIMIT: usize = 128;

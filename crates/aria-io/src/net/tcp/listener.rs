@@ -67,7 +67,8 @@ impl TcpListener {
     }
 
     fn bind_one(addr: SocketAddr) -> io::Result<TcpListener> {
-        let socket = Socket::new(Domain::for_address(addr), Type::STREAM.nonblocking(), Some(Protocol::TCP))?;
+        let socket =
+            crate::sys::nonblocking_socket(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
         socket.set_reuse_address(true)?;
         socket.bind(&SockAddr::from(addr))?;
         socket.listen(BIND_BACKLOG)?;

@@ -62,7 +62,7 @@ impl TcpSocket {
     }
 
     fn new(domain: Domain) -> io::Result<TcpSocket> {
-        Ok(TcpSocket { inner: Socket::new(domain, Type::STREAM.nonblocking(), Some(Protocol::TCP))? })
+        Ok(TcpSocket { inner: crate::sys::nonblocking_socket(domain, Type::STREAM, Some(Protocol::TCP))? })
     }
 
     /// Allows binding an address in `TIME_WAIT` (`SO_REUSEADDR`): set it on a server's
@@ -200,7 +200,7 @@ impl TcpSocket {
     /// # References
     /// socket(7) `SO_BINDTODEVICE`
     pub fn bind_device(&self, interface: Option<&[u8]>) -> io::Result<()> {
-        self.inner.bind_device(interface)
+        crate::sys::bind_device(&self.inner, interface)
     }
 
     /// The interface the socket is bound to with [`bind_device`](TcpSocket::bind_device).
@@ -208,7 +208,7 @@ impl TcpSocket {
     /// # Errors
     /// The getsockopt(2) error.
     pub fn device(&self) -> io::Result<Option<Vec<u8>>> {
-        self.inner.device()
+        crate::sys::device(&self.inner)
     }
 
     /// Binds the socket to `addr` (port 0: any free port).

@@ -85,8 +85,11 @@ impl TcpStream {
         let mut last = None;
         for addr in resolve(&addr).await? {
             let attempt = async {
-                let socket =
-                    Socket::new(Domain::for_address(addr), Type::STREAM.nonblocking(), Some(Protocol::TCP))?;
+                let socket = crate::sys::nonblocking_socket(
+                    Domain::for_address(addr),
+                    Type::STREAM,
+                    Some(Protocol::TCP),
+                )?;
                 TcpStream::connect_socket(socket, addr).await
             };
             match attempt.await {
@@ -409,7 +412,7 @@ pub(crate) fn sock_addr(addr: SockAddr) -> io::Result<SocketAddr> {
 
 pub(crate) fn ttl(io: &Registered) -> io::Result<u32> {
     let sock = io.socket();
-    match sock.domain()? {
+    match sock.local_addr()?.domain() {
         Domain::IPV6 => sock.unicast_hops_v6(),
         _ => sock.ttl_v4(),
     }
@@ -417,7 +420,7 @@ pub(crate) fn ttl(io: &Registered) -> io::Result<u32> {
 
 pub(crate) fn set_ttl(io: &Registered, ttl: u32) -> io::Result<()> {
     let sock = io.socket();
-    match sock.domain()? {
+    match sock.local_addr()?.domain() {
         Domain::IPV6 => sock.set_unicast_hops_v6(ttl),
         _ => sock.set_ttl_v4(ttl),
     }

@@ -158,8 +158,8 @@ impl UnixStream {
     /// # References
     /// unix(7) (`SO_PEERCRED`)
     pub fn peer_cred(&self) -> io::Result<UCred> {
-        let cred = sys::socket::peer_cred(self.io.as_fd())?;
-        Ok(UCred { pid: cred.pid, uid: cred.uid, gid: cred.gid })
+        let (pid, uid, gid) = sys::peer_cred(self.io.as_fd())?;
+        Ok(UCred { pid, uid, gid })
     }
 
     /// Shuts down the read, write or both halves of the connection: after

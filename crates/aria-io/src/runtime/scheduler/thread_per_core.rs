@@ -162,7 +162,7 @@ impl ThreadPerCore {
         let n = config.cores.max(1);
         let mut schedulers = Vec::with_capacity(n);
         for _ in 0..n {
-            let driver = Driver::new(config.backend, driver::uring::Issuer::OneThread)?;
+            let driver = Driver::new(config.backend, driver::Issuer::OneThread)?;
             schedulers.push(CurrentThread::new(driver, config.event_interval));
         }
         let shared = Arc::new(Shared {

@@ -1,5 +1,6 @@
 //! The system calls of the blocking path that `std` does not offer in the shape needed
-//! (reading into a `Vec`'s spare capacity at an offset, `statx`, `openat` with exact flags),
+//! (reading into a `Vec`'s spare capacity at an offset, `openat` with exact flags, what a stat
+//! reports),
 //! and the conversion of an io_uring `openat` result into an owned descriptor.
 //!
 //! Part of the syscall layer: `crate::fs` itself contains no `unsafe`.
@@ -8,6 +9,8 @@ use std::ffi::CStr;
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, RawFd};
+
+pub(crate) use super::{stat_at, stat_fields, AT_EMPTY_PATH};
 
 /// The largest count read(2) and write(2) transfer in one call on Linux (`MAX_RW_COUNT`).
 pub(crate) const MAX_RW: usize = 0x7fff_f000;
@@ -44,25 +47,30 @@ pub(crate) fn pread_spare(fd: BorrowedFd<'_>, buf: &mut Vec<u8>, offset: u64) ->
     Ok(n)
 }
 
-/// A zeroed `statx` buffer on the heap (an io_uring `STATX` writes into it asynchronously,
-/// so it must not move).
-pub(crate) fn statx_buf() -> Box<libc::statx> {
-    // SAFETY: `statx` is plain old data (integers); all-zero is a valid value.
-    Box::new(unsafe { std::mem::zeroed() })
+/// What a stat call reported, the same on every platform (filled from `statx` on Linux,
+/// `struct stat` elsewhere: see each room's `stat_fields`). Times are (seconds since the
+/// epoch, nanoseconds).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FileStat {
+    pub(crate) mode: u32,
+    pub(crate) len: u64,
+    pub(crate) ino: u64,
+    pub(crate) dev: u64,
+    pub(crate) nlink: u64,
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
+    pub(crate) blksize: u64,
+    pub(crate) blocks: u64,
+    pub(crate) accessed: (i64, u32),
+    pub(crate) modified: (i64, u32),
+    pub(crate) changed: (i64, u32),
+    /// The creation time, where the file system records it.
+    pub(crate) created: Option<(i64, u32)>,
 }
 
-/// statx(2).
-pub(crate) fn statx(
-    dirfd: RawFd,
-    path: &CStr,
-    flags: libc::c_int,
-    mask: libc::c_uint,
-    buf: &mut libc::statx,
-) -> io::Result<()> {
-    super::cvt_retry(|| {
-        // SAFETY: `path` is NUL-terminated and `buf` a valid, writable `statx`, both alive
-        // for the whole call.
-        unsafe { libc::statx(dirfd, path.as_ptr(), flags, mask, buf) }
-    })?;
-    Ok(())
+/// A zeroed stat buffer on the heap (an io_uring `STATX` writes into it asynchronously, so
+/// it must not move).
+pub(crate) fn stat_buf() -> Box<super::StatBuf> {
+    // SAFETY: the buffer type is plain old data (integers); all-zero is a valid value.
+    Box::new(unsafe { std::mem::zeroed() })
 }

@@ -28,13 +28,109 @@ use std::ffi::{c_char, CStr, CString};
 use std::io;
 use std::mem::MaybeUninit;
 use std::os::fd::{OwnedFd, RawFd};
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 
-use super::clone3::{self, ChildCtx, CloneError, Mode, Report, Stack, Step};
 use super::cvt;
 
-pub(crate) use clone3::Mode as SpawnMode;
+pub(crate) use self::Mode as SpawnMode;
+
+/// Whether the caller waits for the child's `execve`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// `CLONE_VFORK`: return once the child has exec'd or exited.
+    Wait,
+    /// Return at once; the child runs on the stack given.
+    Detach,
+}
+
+/// The steps of the child that can fail, as recorded in [`Report::step`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    Signals = 1,
+    Session = 2,
+    ProcessGroup = 3,
+    Groups = 4,
+    Gid = 5,
+    Uid = 6,
+    Dup = 7,
+    Chdir = 8,
+    CloseRange = 9,
+    Mask = 10,
+    Exec = 11,
+    Foreground = 12,
+}
+
+impl Step {
+    fn from_u32(v: u32) -> Option<Step> {
+        Some(match v {
+            1 => Step::Signals,
+            2 => Step::Session,
+            3 => Step::ProcessGroup,
+            4 => Step::Groups,
+            5 => Step::Gid,
+            6 => Step::Uid,
+            7 => Step::Dup,
+            8 => Step::Chdir,
+            9 => Step::CloseRange,
+            10 => Step::Mask,
+            11 => Step::Exec,
+            12 => Step::Foreground,
+            _ => return None,
+        })
+    }
+
+    /// What the step does, for error messages.
+    pub(crate) fn what(self) -> &'static str {
+        match self {
+            Step::Signals => "resetting signal dispositions",
+            Step::Session => "setsid",
+            Step::ProcessGroup => "setpgid",
+            Step::Groups => "setgroups",
+            Step::Gid => "setgid",
+            Step::Uid => "setuid",
+            Step::Dup => "setting up the standard streams (dup3)",
+            Step::Chdir => "changing to the working directory",
+            Step::CloseRange => "closing inherited descriptors (close_range)",
+            Step::Mask => "setting the signal mask",
+            Step::Exec => "execve",
+            Step::Foreground => "giving the terminal to the process group (tcsetpgrp)",
+        }
+    }
+}
+
+/// What the child reports to the parent, in memory they share until `execve`.
+#[derive(Debug)]
+#[repr(C)]
+pub(crate) struct Report {
+    /// Non-zero until the kernel zeroes it (`CLONE_CHILD_CLEARTID`) when the child releases
+    /// the parent's memory: in `execve`, or when it exits. Only used in [`Mode::Detach`].
+    pub(crate) live: AtomicU32,
+    /// The failed [`Step`], or 0.
+    pub(crate) step: AtomicU32,
+    /// The `errno` of the failed step.
+    pub(crate) errno: AtomicU32,
+}
+
+impl Report {
+    #[cfg(target_os = "linux")]
+    pub(crate) fn new() -> Report {
+        Report { live: AtomicU32::new(1), step: AtomicU32::new(0), errno: AtomicU32::new(0) }
+    }
+
+    /// Whether the child may still use the parent's memory (it has neither exec'd nor exited).
+    #[cfg(target_os = "linux")]
+    pub(crate) fn child_uses_memory(&self) -> bool {
+        self.live.load(Ordering::Acquire) != 0
+    }
+
+    /// The step that failed and its error; read it once the child has exited (after the
+    /// wait that reaped it, which orders the child's writes before this read).
+    pub(crate) fn failure(&self) -> Option<(Step, io::Error)> {
+        let step = Step::from_u32(self.step.load(Ordering::Acquire))?;
+        Some((step, io::Error::from_raw_os_error(self.errno.load(Ordering::Relaxed) as i32)))
+    }
+}
 
 /// Where one of the child's six standard descriptors comes from.
 #[derive(Clone, Copy, Debug)]
@@ -86,73 +182,12 @@ pub(crate) fn step_error(step: Step, err: io::Error) -> io::Error {
     }
 }
 
-/// The image with the pointer arrays the child reads, in one heap block whose address does
-/// not change (the child context points into it).
-struct Prepared {
-    image: ExecImage,
-    argv: Vec<*const c_char>,
-    envp: Vec<*const c_char>,
-    report: Arc<Report>,
-    ctx: MaybeUninit<ChildCtx>,
-}
-
-// SAFETY: the raw pointers point into `image`'s heap buffers (or the environment's strings,
-// which glibc never frees), owned by or outliving this value wherever it goes.
-unsafe impl Send for Prepared {}
-
-impl Prepared {
-    fn new(image: ExecImage) -> Box<Prepared> {
-        let mut argv: Vec<*const c_char> = image.argv.iter().map(|s| s.as_ptr()).collect();
-        argv.push(std::ptr::null());
-        let mut envp: Vec<*const c_char> = match &image.env {
-            Some(env) => env.iter().map(|s| s.as_ptr()).collect(),
-            None => environ_snapshot(),
-        };
-        envp.push(std::ptr::null());
-        let mut p = Box::new(Prepared {
-            image,
-            argv,
-            envp,
-            report: Arc::new(Report::new()),
-            ctx: MaybeUninit::uninit(),
-        });
-        let report: *const Report = &*p.report;
-        let img = &p.image;
-        let mut ctx = ChildCtx::new(img.path.as_ptr(), p.argv.as_ptr(), p.envp.as_ptr(), report);
-        ctx.cwd = img.cwd.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
-        for (target, src) in img.fds.iter().enumerate() {
-            if let FdSource::Dup(fd) = *src {
-                debug_assert!(fd >= 6, "sources must not collide with the targets 0-5");
-                ctx.dups[target] = fd;
-            }
-        }
-        ctx.new_session = img.new_session;
-        ctx.process_group = img.process_group.unwrap_or(-1);
-        ctx.foreground_tty = img.foreground.unwrap_or(-1);
-        if let Some(groups) = &img.groups {
-            ctx.groups = groups.as_ptr();
-            ctx.ngroups = groups.len();
-        }
-        ctx.gid = img.gid.map_or(-1, i64::from);
-        ctx.uid = img.uid.map_or(-1, i64::from);
-        ctx.reset_signals = (1 << (libc::SIGPIPE - 1)) | super::tty::reset_in_children();
-        ctx.mask = 0;
-        p.ctx.write(ctx);
-        p
-    }
-
-    fn ctx(&self) -> &ChildCtx {
-        // SAFETY: written in `new`, before the box is handed out.
-        unsafe { self.ctx.assume_init_ref() }
-    }
-}
-
 /// The pointers of the current environment (`environ`), copied so that a later change of the
 /// array cannot move it under a child that still reads it. Like posix_spawn(3) and
 /// `std::process::Command`, this reads `environ` without a lock: changing the environment
 /// from another thread during a spawn (`std::env::set_var`, unsafe since the 2024 edition for
 /// this reason) is the caller's responsibility.
-fn environ_snapshot() -> Vec<*const c_char> {
+pub(crate) fn environ_snapshot() -> Vec<*const c_char> {
     unsafe extern "C" {
         static environ: *const *const c_char;
     }
@@ -171,62 +206,6 @@ fn environ_snapshot() -> Vec<*const c_char> {
     v
 }
 
-const METHOD_UNKNOWN: u8 = 0;
-const METHOD_CLONE3: u8 = 1;
-const METHOD_POSIX_SPAWN: u8 = 2;
-static METHOD: AtomicU8 = AtomicU8::new(METHOD_UNKNOWN);
-
-fn method() -> u8 {
-    match METHOD.load(Ordering::Relaxed) {
-        METHOD_UNKNOWN => {
-            let forced = std::env::var_os("ARIA_IO_SPAWN");
-            let m = if forced.as_deref() == Some("posix_spawn".as_ref())
-                || !cfg!(any(target_arch = "x86_64", target_arch = "aarch64"))
-                || !clone3::has_close_range()
-            {
-                METHOD_POSIX_SPAWN
-            } else {
-                METHOD_CLONE3
-            };
-            METHOD.store(m, Ordering::Relaxed);
-            m
-        }
-        m => m,
-    }
-}
-
-/// Stacks of detached children that may still be using them, and free stacks for reuse.
-struct StackPool {
-    in_flight: Vec<(Box<Prepared>, Stack)>,
-    free: Vec<Stack>,
-}
-
-/// How many unused stacks are kept for reuse.
-const FREE_STACKS: usize = 16;
-
-static POOL: Mutex<StackPool> = Mutex::new(StackPool { in_flight: Vec::new(), free: Vec::new() });
-
-fn pool() -> std::sync::MutexGuard<'static, StackPool> {
-    POOL.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-impl StackPool {
-    /// Frees what every child that has exec'd or exited no longer uses.
-    fn sweep(&mut self) {
-        let mut i = 0;
-        while i < self.in_flight.len() {
-            if self.in_flight[i].0.report.child_uses_memory() {
-                i += 1;
-            } else {
-                let (_, stack) = self.in_flight.swap_remove(i);
-                if self.free.len() < FREE_STACKS {
-                    self.free.push(stack);
-                }
-            }
-        }
-    }
-}
-
 /// Starts the program described by `image`.
 ///
 /// [`Mode::Wait`] returns once the child has called `execve` (every error is reported
@@ -241,70 +220,20 @@ impl StackPool {
 /// # References
 /// clone(2), posix_spawn(3), pidfd_open(2)
 pub(crate) fn spawn(image: ExecImage, mode: Mode) -> io::Result<Spawned> {
-    if method() == METHOD_CLONE3 {
-        match spawn_clone3(image, mode) {
-            Ok(spawned) => return Ok(spawned),
-            Err(Fallback::No(e)) => return Err(e),
-            Err(Fallback::Yes(image)) => return spawn_posix(&image),
-        }
+    match super::spawn_native(image, mode) {
+        Ok(spawned) => Ok(spawned),
+        Err(Fallback::No(e)) => Err(e),
+        Err(Fallback::Yes(image)) => spawn_posix(&image),
     }
-    spawn_posix(&image)
 }
 
-enum Fallback {
+/// What a platform's own spawn path (`spawn_native`) did not do.
+pub(crate) enum Fallback {
     /// clone3 is refused here: use posix_spawn with this image.
     Yes(Box<ExecImage>),
+    /// It failed: this is the error (only Linux's clone3 path has one of its own).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     No(io::Error),
-}
-
-fn spawn_clone3(image: ExecImage, mode: Mode) -> Result<Spawned, Fallback> {
-    let prepared = Prepared::new(image);
-    let stack = match mode {
-        Mode::Wait => None,
-        Mode::Detach => {
-            let mut pool = pool();
-            pool.sweep();
-            match pool.free.pop() {
-                Some(s) => Some(s),
-                None => {
-                    drop(pool);
-                    Some(Stack::new().map_err(Fallback::No)?)
-                }
-            }
-        }
-    };
-    // SAFETY: `prepared` (the context and everything it points into) and `stack` are kept
-    // alive and unchanged: for Wait until clone_exec returns, for Detach in the pool until
-    // the report says the child no longer uses them; the descriptors in `dups` are open
-    // (the caller holds them).
-    let result = unsafe { clone3::clone_exec(prepared.ctx(), mode, stack.as_ref()) };
-    match result {
-        Ok((pid, pidfd)) => {
-            let report = match stack {
-                Some(stack) => {
-                    let report = prepared.report.clone();
-                    pool().in_flight.push((prepared, stack));
-                    Some(report)
-                }
-                None => None,
-            };
-            Ok(Spawned { pid, pidfd, report })
-        }
-        Err(CloneError::Child(step, err)) => Err(Fallback::No(step_error(step, err))),
-        Err(CloneError::Clone(e)) => {
-            if let Some(stack) = stack {
-                pool().free.push(stack);
-            }
-            match e.raw_os_error() {
-                Some(libc::ENOSYS | libc::EPERM | libc::EINVAL) => {
-                    METHOD.store(METHOD_POSIX_SPAWN, Ordering::Relaxed);
-                    let Prepared { image, .. } = *prepared;
-                    Err(Fallback::Yes(Box::new(image)))
-                }
-                _ => Err(Fallback::No(e)),
-            }
-        }
-    }
 }
 
 struct Attr(libc::posix_spawnattr_t);
@@ -324,7 +253,7 @@ impl Drop for Actions {
 }
 
 /// posix_spawn functions return the error number instead of setting errno.
-fn check(rc: libc::c_int) -> io::Result<()> {
+pub(crate) fn check(rc: libc::c_int) -> io::Result<()> {
     if rc == 0 {
         Ok(())
     } else {
@@ -383,7 +312,12 @@ fn spawn_posix(image: &ExecImage) -> io::Result<Spawned> {
         check(unsafe { libc::posix_spawnattr_setpgroup(&mut attr.0, pgid) })?;
     }
     if image.new_session {
-        flags |= libc::POSIX_SPAWN_SETSID as libc::c_int;
+        flags |= super::POSIX_SPAWN_SETSID.ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::Unsupported,
+                "starting a child in a new session needs POSIX_SPAWN_SETSID",
+            )
+        })?;
     }
     let empty = super::empty_sigset();
     let mut defaults = super::empty_sigset();
@@ -398,7 +332,6 @@ fn spawn_posix(image: &ExecImage) -> io::Result<Spawned> {
     unsafe {
         check(libc::posix_spawnattr_setsigmask(&mut attr.0, &empty))?;
         check(libc::posix_spawnattr_setsigdefault(&mut attr.0, &defaults))?;
-        check(libc::posix_spawnattr_setflags(&mut attr.0, flags as libc::c_short))?;
     }
 
     let mut actions = MaybeUninit::uninit();
@@ -422,12 +355,12 @@ fn spawn_posix(image: &ExecImage) -> io::Result<Spawned> {
             check(unsafe { libc::posix_spawn_file_actions_adddup2(&mut actions.0, src, target as RawFd) })?;
         }
     }
-    // SAFETY: actions is initialised.
-    check(unsafe { libc::posix_spawn_file_actions_addclosefrom_np(&mut actions.0, 6) })?;
+    super::spawn_close_from_6(&mut actions.0, &mut flags, image)?;
     if let Some(cwd) = &image.cwd {
-        // SAFETY: actions is initialised; glibc copies the string.
-        check(unsafe { libc::posix_spawn_file_actions_addchdir_np(&mut actions.0, cwd.as_ptr()) })?;
+        super::spawn_chdir(&mut actions.0, cwd)?;
     }
+    // SAFETY: attr is initialised.
+    check(unsafe { libc::posix_spawnattr_setflags(&mut attr.0, flags as libc::c_short) })?;
 
     let mut pid: libc::pid_t = 0;
     // SAFETY: every pointer is valid for the call: the path and the NULL-terminated argv and
@@ -450,10 +383,10 @@ fn spawn_posix(image: &ExecImage) -> io::Result<Spawned> {
             return Err(e);
         }
     }
-    match super::pidfd_open(pid) {
+    match super::process_fd(pid) {
         Ok(pidfd) => Ok(Spawned { pid, pidfd, report: None }),
         Err(e) => {
-            // Without a pidfd we cannot track the child: kill and reap it now.
+            // Without a process descriptor we cannot track the child: kill and reap it now.
             super::kill_and_reap(pid);
             Err(e)
         }
@@ -494,7 +427,7 @@ fn is_not_dir(path: &CStr) -> io::Result<bool> {
     Ok(mode & libc::S_IFMT != libc::S_IFDIR)
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_env = "gnu"))]
 mod tests {
     /// glibc's version as (major, minor).
     fn glibc() -> (u32, u32) {

@@ -7,7 +7,7 @@
 
 use std::io;
 use std::mem;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 use socket2::SockAddr;
 
@@ -58,27 +58,6 @@ pub(crate) fn recv_from(
         return Ok((n, SockAddr::unix("")?));
     }
     Ok((n, addr))
-}
-
-/// The credentials of the peer of a connected Unix-domain socket, as they were when it
-/// called connect(2) or socketpair(2).
-///
-/// # References
-/// unix(7) (`SO_PEERCRED`), socket(7)
-pub(crate) fn peer_cred(fd: BorrowedFd<'_>) -> io::Result<libc::ucred> {
-    let mut cred = libc::ucred { pid: 0, uid: 0, gid: 0 };
-    let mut len = mem::size_of::<libc::ucred>() as libc::socklen_t;
-    // SAFETY: `cred` is a writable `ucred` of `len` bytes, the size SO_PEERCRED fills.
-    cvt(unsafe {
-        libc::getsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_PEERCRED,
-            (&mut cred as *mut libc::ucred).cast(),
-            &mut len,
-        )
-    })?;
-    Ok(cred)
 }
 
 /// A control buffer aligned for `cmsghdr` (an array of `u64`), large enough for one
@@ -172,7 +151,7 @@ pub(crate) fn recv_with_fds(fd: BorrowedFd<'_>, buf: &mut [u8], max_fds: usize) 
     }
     // SAFETY: recvmsg(2) writes at most `iov_len` bytes into `buf` and at most
     // `msg_controllen` bytes into `control`, both alive and exclusively borrowed for the call.
-    let n = cvt(unsafe { libc::recvmsg(fd.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) })? as usize;
+    let n = cvt(unsafe { libc::recvmsg(fd.as_raw_fd(), &mut msg, super::MSG_CMSG_CLOEXEC) })? as usize;
     take_rights(&msg, n, max_fds).map(|fds| Received { len: n, fds })
 }
 
@@ -221,6 +200,9 @@ fn take_rights(msg: &libc::msghdr, n: usize, max_fds: usize) -> io::Result<Vec<O
                 cmsg = libc::CMSG_NXTHDR(msg, cmsg);
             }
         }
+    }
+    for fd in &fds {
+        super::received_cloexec(fd.as_fd())?;
     }
     if msg.msg_flags & libc::MSG_CTRUNC != 0 {
         let arrived = fds.len();
@@ -307,6 +289,7 @@ impl Msg {
     }
 
     /// The header, for an io_uring entry: valid for as long as the message lives.
+    #[cfg(target_os = "linux")]
     pub(crate) fn as_mut_ptr(&mut self) -> *mut libc::msghdr {
         &mut *self.hdr
     }
@@ -323,7 +306,7 @@ impl Msg {
     pub(crate) fn recvmsg(&mut self, fd: BorrowedFd<'_>) -> io::Result<usize> {
         // SAFETY: the header points at the message's data and control buffers, which
         // recvmsg(2) writes within the lengths the header gives.
-        let n = cvt(unsafe { libc::recvmsg(fd.as_raw_fd(), &mut *self.hdr, libc::MSG_CMSG_CLOEXEC) })?;
+        let n = cvt(unsafe { libc::recvmsg(fd.as_raw_fd(), &mut *self.hdr, super::MSG_CMSG_CLOEXEC) })?;
         Ok(n as usize)
     }
 

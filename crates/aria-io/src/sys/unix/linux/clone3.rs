@@ -50,91 +50,7 @@ use std::io;
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-/// The steps of the child that can fail, as recorded in [`Report::step`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Step {
-    Signals = 1,
-    Session = 2,
-    ProcessGroup = 3,
-    Groups = 4,
-    Gid = 5,
-    Uid = 6,
-    Dup = 7,
-    Chdir = 8,
-    CloseRange = 9,
-    Mask = 10,
-    Exec = 11,
-    Foreground = 12,
-}
-
-impl Step {
-    fn from_u32(v: u32) -> Option<Step> {
-        Some(match v {
-            1 => Step::Signals,
-            2 => Step::Session,
-            3 => Step::ProcessGroup,
-            4 => Step::Groups,
-            5 => Step::Gid,
-            6 => Step::Uid,
-            7 => Step::Dup,
-            8 => Step::Chdir,
-            9 => Step::CloseRange,
-            10 => Step::Mask,
-            11 => Step::Exec,
-            12 => Step::Foreground,
-            _ => return None,
-        })
-    }
-
-    /// What the step does, for error messages.
-    pub(crate) fn what(self) -> &'static str {
-        match self {
-            Step::Signals => "resetting signal dispositions",
-            Step::Session => "setsid",
-            Step::ProcessGroup => "setpgid",
-            Step::Groups => "setgroups",
-            Step::Gid => "setgid",
-            Step::Uid => "setuid",
-            Step::Dup => "setting up the standard streams (dup3)",
-            Step::Chdir => "changing to the working directory",
-            Step::CloseRange => "closing inherited descriptors (close_range)",
-            Step::Mask => "setting the signal mask",
-            Step::Exec => "execve",
-            Step::Foreground => "giving the terminal to the process group (tcsetpgrp)",
-        }
-    }
-}
-
-/// What the child reports to the parent, in memory they share until `execve`.
-#[derive(Debug)]
-#[repr(C)]
-pub(crate) struct Report {
-    /// Non-zero until the kernel zeroes it (`CLONE_CHILD_CLEARTID`) when the child releases
-    /// the parent's memory: in `execve`, or when it exits. Only used in [`Mode::Detach`].
-    live: AtomicU32,
-    /// The failed [`Step`], or 0.
-    step: AtomicU32,
-    /// The `errno` of the failed step.
-    errno: AtomicU32,
-}
-
-impl Report {
-    pub(crate) fn new() -> Report {
-        Report { live: AtomicU32::new(1), step: AtomicU32::new(0), errno: AtomicU32::new(0) }
-    }
-
-    /// Whether the child may still use the parent's memory (it has neither exec'd nor exited).
-    pub(crate) fn child_uses_memory(&self) -> bool {
-        self.live.load(Ordering::Acquire) != 0
-    }
-
-    /// The step that failed and its error; read it once the child has exited (after the
-    /// wait that reaped it, which orders the child's writes before this read).
-    pub(crate) fn failure(&self) -> Option<(Step, io::Error)> {
-        let step = Step::from_u32(self.step.load(Ordering::Acquire))?;
-        Some((step, io::Error::from_raw_os_error(self.errno.load(Ordering::Relaxed) as i32)))
-    }
-}
+use super::super::spawn::{Mode, Report, Step};
 
 /// The kernel's `struct sigaction` for rt_sigaction(2) on x86_64 and aarch64: handler, flags,
 /// restorer, mask (both define `SA_RESTORER`). All zero is `SIG_DFL` with no flags.
@@ -228,15 +144,6 @@ struct CloneArgs {
 }
 
 const CLONE_CLEAR_SIGHAND: u64 = 0x1_0000_0000;
-
-/// Whether the caller waits for the child's `execve`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Mode {
-    /// `CLONE_VFORK`: return once the child has exec'd or exited.
-    Wait,
-    /// Return at once; the child runs on the stack given.
-    Detach,
-}
 
 /// A stack for a detached child: mmap'd, with a `PROT_NONE` guard page below it, so that an
 /// overflow faults instead of writing into the parent's memory.
