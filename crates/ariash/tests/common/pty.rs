@@ -46,7 +46,7 @@ fn openpty() -> (OwnedFd, OwnedFd) {
     // SAFETY: openpty writes two new descriptors; the name and termios are optional (the
     // pointers are `*mut` on the BSDs, `*const` on Linux: `*mut` fits both).
     let rc = unsafe {
-        libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null_mut(), &mut size)
+        libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null_mut(), &raw mut size)
     };
     assert_eq!(rc, 0, "openpty");
     // SAFETY: both descriptors were just created and are owned by nobody else.
