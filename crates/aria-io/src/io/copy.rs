@@ -178,7 +178,7 @@ impl<'a> Sink<'a> {
 }
 
 /// Errors on which a splice falls back to the buffered path, if nothing moved yet.
-fn unsupported(e: &io::Error) -> bool {
+pub(super) fn unsupported(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP))
 }
 

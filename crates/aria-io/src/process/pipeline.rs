@@ -401,10 +401,10 @@ impl TeeSetup {
     /// Starts the relay from the stage's pipe into `link` (a duplicate of the write end of
     /// the pipe to the next stage) and the file.
     fn start(self, link: &OwnedFd) -> io::Result<JoinHandle<io::Result<u64>>> {
-        let src = PipeReader::from_new_pipe(self.relay_end)?;
-        let dst = PipeWriter::from_owned_fd(link.try_clone()?)?;
+        let mut src = PipeReader::from_new_pipe(self.relay_end)?;
+        let mut dst = PipeWriter::from_owned_fd(link.try_clone()?)?;
         let mut file = crate::fs::File::from_std(self.file, self.path);
-        Ok(crate::spawn(async move { crate::io::tee_into_file(&src, &dst, &mut file).await }))
+        Ok(crate::spawn(async move { crate::io::tee_into_file(&mut src, &mut dst, &mut file).await }))
     }
 }
 
