@@ -165,6 +165,7 @@ pub mod hyper;
 pub mod io;
 mod loom;
 pub mod net;
+pub mod os;
 pub mod process;
 #[cfg(feature = "rayon")]
 pub mod rayon;

@@ -4,6 +4,7 @@ mod support;
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
+use aria_io::os::unix::{ChildExt, CommandExt, PipelineChildExt};
 use aria_io::process::{terminal, Stdio};
 use support::{helper, run};
 

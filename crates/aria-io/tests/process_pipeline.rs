@@ -2,6 +2,7 @@
 
 mod support;
 
+use aria_io::os::unix::PipelineChildExt;
 use aria_io::process::{Command, Pipeline, Redirect};
 use support::{emitted, helper, run};
 

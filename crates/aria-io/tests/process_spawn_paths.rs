@@ -7,6 +7,7 @@ mod support;
 use std::io::ErrorKind;
 use std::os::unix::fs::PermissionsExt;
 
+use aria_io::os::unix::CommandExt;
 use aria_io::process::{Command, SpawnError, Stdio};
 use support::{helper, run};
 

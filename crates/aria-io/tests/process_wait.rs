@@ -4,6 +4,7 @@ mod support;
 
 use std::time::Duration;
 
+use aria_io::os::unix::{ChildExt, CommandExt};
 use aria_io::process::{Command, Stdio};
 use support::{exists, helper, run, until_reaped};
 

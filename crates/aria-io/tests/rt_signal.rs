@@ -4,6 +4,7 @@
 
 mod support;
 
+use aria_io::os::unix::ChildExt;
 use aria_io::process::Stdio;
 use aria_io::signal::{signal, SignalKind};
 use futures_util::io::{AsyncBufReadExt, BufReader};

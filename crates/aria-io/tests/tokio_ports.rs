@@ -16,6 +16,7 @@ use std::time::Duration;
 use aria_io::process::{Command, ExitStatus, Stdio};
 // tokio: `use tokio::io::{AsyncBufReadExt, BufReader};` (futures-io's traits instead of
 // tokio's; a pipe's `write_all`, `read_to_end` and `close` are inherent, no import needed)
+use aria_io::os::unix::{ChildExt, CommandExt};
 use futures_util::io::{AsyncBufReadExt, BufReader};
 use futures_util::TryStreamExt;
 use support::run;

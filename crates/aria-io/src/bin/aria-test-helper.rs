@@ -26,6 +26,7 @@
 //!   delivery is read by one core's signalfd); prints `missed N` if a listener has not seen
 //!   delivery N within 10 s
 
+use aria_io::os::unix::{ChildExt, CommandExt, PipelineChildExt, PipelineExt};
 use std::io::{self, Read, Write};
 use std::process::ExitCode;
 use std::time::Duration;

@@ -10,7 +10,7 @@
 //! *completes* with a result and the buffers handed back. Two kinds of backend implement
 //! that contract:
 //!
-//! - **Readiness** backends (`epoll.rs`, `poll.rs`; kqueue later) try the non-blocking system
+//! - **Readiness** backends (`epoll.rs`, `kqueue.rs`, `poll.rs`) try the non-blocking system
 //!   call at once. On `EAGAIN` they wait until the descriptor is reported ready, then retry.
 //!   The kernel only ever touches a buffer *during* a system call made by the polling thread,
 //!   so an operation is never in flight between two polls.
@@ -57,6 +57,9 @@
 //!
 //! - `epoll::Selector`: `register(fd, token, events)`, `deregister(fd)`,
 //!   `select(&mut events, timeout)`: an edge-triggered kernel interest list.
+//! - `kqueue::Selector`: `register(fd, token)`, `set_suspended(fd, token, suspend)`,
+//!   `deregister(fd)`, `add_internal(fd, token, oneshot)`, `select(timeout, dispatch)`: the
+//!   same edge-triggered interest list on macOS and FreeBSD (`EV_CLEAR`).
 //! - `poll::Selector`: `arm(fd, token, events, oneshot)`, `disarm(token)`,
 //!   `select(timeout, dispatch)`: a table of armed polls passed whole to poll(2) at every
 //!   wait (O(registered) per wait), registrations armed on demand one direction at a time
@@ -70,9 +73,20 @@
 //!   `remove_poll(user_data)` for readiness, `poll_in(fd, token, multishot)` for the driver's
 //!   own descriptors, `turn(timeout, dispatch)` and `shutdown()`.
 //!
-//! Both are woken from other threads through the driver's eventfd, registered like any other
-//! descriptor, and both dispatch the same tokens (wake-up, signals, orphaned children,
+//! All are woken from other threads through the driver's notifier (`sys::Notifier`: an
+//! eventfd on Linux, a pipe elsewhere), registered like any other descriptor, and both dispatch the same tokens (wake-up, signals, orphaned children,
 //! registrations) through [`Handle`]'s `dispatch`.
+//!
+//! ## What each platform provides
+//!
+//! | platform | backends (the default first) | process exits | signals | wake-ups |
+//! |---|---|---|---|---|
+//! | Linux | io_uring, epoll, poll | a pidfd per child | a signalfd per driver, plus the process-wide handler for threads that do not block the signal | eventfd |
+//! | macOS, FreeBSD | kqueue, poll | a kqueue per child (`EVFILT_PROC`, `NOTE_EXIT`), polled as a descriptor | the process-wide handler (`sys::sighandler`) alone | pipe |
+//!
+//! Completion (io_uring) is Linux-only: elsewhere every operation takes the readiness or
+//! blocking-pool path, and the io_uring forms of operations (`uring::ops`) are not compiled.
+//! Every platform difference is below `crate::sys`, whose rooms provide the same names.
 //!
 //! ## Turning the driver
 //!

@@ -72,7 +72,9 @@ pub enum Overflow {
 /// A bounded, line-atomic queue fed from a stream by [`pump`](LineDrainer::pump).
 ///
 /// Cloning gives another handle to the same queue (one for the pump task, one for the
-/// taker). See the [module docs](self) for the protocol.
+/// taker): one task runs [`pump`](LineDrainer::pump), others take whole lines with
+/// [`next_line`](LineDrainer::next_line), [`try_next_line`](LineDrainer::try_next_line) or
+/// [`take_all`](LineDrainer::take_all).
 #[derive(Clone)]
 pub struct LineDrainer {
     shared: Arc<Shared>,

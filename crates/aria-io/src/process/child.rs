@@ -1,7 +1,7 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::AsFd;
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -68,11 +68,11 @@ impl ChildStreams {
 /// [`kill_on_drop`](super::Command::kill_on_drop) was set, and in every case hands it to a
 /// background reaper, so no zombie is left behind.
 pub struct Child {
-    pid: libc::pid_t,
-    pgid: Option<libc::pid_t>,
+    pub(crate) pid: libc::pid_t,
+    pub(crate) pgid: Option<libc::pid_t>,
     /// `None` only during `drop`.
     pidfd: Option<IoSource>,
-    status: Option<ExitStatus>,
+    pub(crate) status: Option<ExitStatus>,
     /// Started without waiting for its execve: how it reports a failed start.
     pending: Option<PendingExec>,
     kill_on_drop: bool,
@@ -149,7 +149,7 @@ impl Child {
 
     /// The child's process id, or `None` once it has been reaped (by a wait that returned),
     /// after which the number may belong to another process. Signal the child with
-    /// [`signal`](Child::signal), which goes through the pidfd and cannot reach a recycled
+    /// [`signal`](crate::os::unix::ChildExt::signal), which goes through the pidfd and cannot reach a recycled
     /// pid.
     pub fn id(&self) -> Option<u32> {
         self.status.is_none().then_some(self.pid as u32)
@@ -160,18 +160,7 @@ impl Child {
         self.pid
     }
 
-    /// The process group the child was put in, if [`process_group`](super::Command::process_group)
-    /// or [`new_session`](super::Command::new_session) was used.
-    pub fn pgid(&self) -> Option<i32> {
-        self.pgid
-    }
-
-    /// The pidfd: readable once the child has exited.
-    pub fn pidfd(&self) -> BorrowedFd<'_> {
-        self.source().as_fd()
-    }
-
-    fn source(&self) -> &IoSource {
+    pub(crate) fn source(&self) -> &IoSource {
         self.pidfd.as_ref().expect("the pidfd is present until the Child is dropped")
     }
 
@@ -327,34 +316,6 @@ impl Child {
                 Err(e)
             }
         })
-    }
-
-    /// Sends `signo` to the child through its pidfd, which cannot reach a recycled pid.
-    ///
-    /// # Errors
-    /// `InvalidInput` if the child was already reaped; otherwise the pidfd_send_signal(2)
-    /// error (`ESRCH` if it exited but was not reaped yet, `EINVAL` for a bad signal).
-    ///
-    /// # References
-    /// pidfd_send_signal(2)
-    pub fn signal(&self, signo: i32) -> io::Result<()> {
-        if self.status.is_some() {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "the child has already been reaped"));
-        }
-        sys::signal_process(self.source().as_fd(), self.pid, signo)
-    }
-
-    /// Sends `signo` to the child's whole process group (killpg(3)).
-    ///
-    /// # Errors
-    /// `InvalidInput` if the child was not started in a process group of its own (signalling
-    /// this process's group would hit the caller); otherwise the killpg error (`ESRCH` once
-    /// every member has exited and been reaped).
-    pub fn signal_group(&self, signo: i32) -> io::Result<()> {
-        let pgid = self.pgid.ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "the child was not started in its own process group")
-        })?;
-        sys::killpg(pgid, signo)
     }
 
     /// Waits for the child while draining every piped output stream (stdout, stderr,

@@ -38,20 +38,20 @@ fn is_input(fd: usize) -> bool {
 /// whatever characters it contains.
 pub struct Command {
     pub(super) program: OsString,
-    /// `argv[0]` when it differs from the program (see [`Command::arg0`]).
-    pub(super) arg0: Option<OsString>,
+    /// `argv[0]` when it differs from the program (see [`Command::arg0`](crate::os::unix::CommandExt::arg0)).
+    pub(crate) arg0: Option<OsString>,
     pub(super) args: Vec<OsString>,
     pub(super) env_clear: bool,
     pub(super) env: BTreeMap<OsString, Option<OsString>>,
     pub(super) cwd: Option<PathBuf>,
-    pub(super) process_group: Option<libc::pid_t>,
-    pub(super) foreground: Option<std::os::fd::RawFd>,
-    pub(super) new_session: bool,
+    pub(crate) process_group: Option<libc::pid_t>,
+    pub(crate) foreground: Option<std::os::fd::RawFd>,
+    pub(crate) new_session: bool,
     pub(super) kill_on_drop: bool,
     pub(super) wait_delay: Option<Duration>,
-    pub(super) uid: Option<u32>,
-    pub(super) gid: Option<u32>,
-    pub(super) groups: Option<Vec<u32>>,
+    pub(crate) uid: Option<u32>,
+    pub(crate) gid: Option<u32>,
+    pub(crate) groups: Option<Vec<u32>>,
     pub(super) stdio: [Option<Stdio>; STREAMS],
 }
 
@@ -132,49 +132,6 @@ impl Command {
         self
     }
 
-    /// Makes the child's process group the foreground process group of the terminal `tty`
-    /// (the caller's controlling terminal) before the child runs its program, as a job-control
-    /// shell does for a foreground job. Implies [`process_group`](Command::process_group)`(0)`
-    /// unless a group was set. Keep `tty` open until the spawn returned.
-    ///
-    /// On the clone3 path the child calls `tcsetpgrp(tty, its group)` right after `setpgid`,
-    /// with every signal (`SIGTTOU` included) still blocked; a failure is a [`SpawnError`] of
-    /// that step. On the posix_spawn path the parent calls it right after the spawn (with
-    /// `SIGTTOU` blocked), so the program may already have started. A command spawned through
-    /// `std::process::Command` (holding a `std::process::Stdio`) ignores this setting.
-    ///
-    /// # Errors
-    /// At the spawn: the tcsetpgrp error (`ENOTTY` when `tty` is not the caller's controlling
-    /// terminal, `EPERM`).
-    ///
-    /// # Platform
-    /// Linux.
-    ///
-    /// # References
-    /// tcsetpgrp(3), setpgid(2); glibc manual, "Launching Jobs"
-    pub fn foreground(&mut self, tty: std::os::fd::RawFd) -> &mut Command {
-        self.foreground = Some(tty);
-        if self.process_group.is_none() {
-            self.process_group = Some(0);
-        }
-        self
-    }
-
-    /// Puts the child in process group `pgid`, or in a new group that it leads when `pgid`
-    /// is 0 (`setpgid(0, pgid)` in the child, see setpgid(2)). Needed for
-    /// [`Child::signal_group`].
-    pub fn process_group(&mut self, pgid: i32) -> &mut Command {
-        self.process_group = Some(pgid);
-        self
-    }
-
-    /// Starts the child in a new session (setsid(2)), detached from the controlling terminal;
-    /// it leads a new process group as well.
-    pub fn new_session(&mut self, on: bool) -> &mut Command {
-        self.new_session = on;
-        self
-    }
-
     /// Sends `SIGKILL` to the child when its [`Child`] is dropped before it was reaped.
     /// Either way a dropped child is reaped in the background, never left a zombie.
     pub fn kill_on_drop(&mut self, on: bool) -> &mut Command {
@@ -228,39 +185,6 @@ impl Command {
         self.stdio(5, cfg)
     }
 
-    /// Sets `argv[0]`, the name the program sees itself called by (login shells are started
-    /// as `-sh`, multi-call binaries such as busybox dispatch on it). The program run is
-    /// still the one given to [`Command::new`].
-    pub fn arg0(&mut self, arg0: impl AsRef<OsStr>) -> &mut Command {
-        self.arg0 = Some(arg0.as_ref().to_owned());
-        self
-    }
-
-    /// Runs the child as user `uid` (setuid(2) in the child, after the groups and the gid).
-    /// Needs the privilege to do so (`CAP_SETUID`), else the spawn fails with
-    /// `PermissionDenied` naming `setuid`.
-    ///
-    /// # Platform
-    /// Needs the clone3 spawn path (see the [module docs](super#spawning)); where the system
-    /// refuses clone3, the spawn fails with `Unsupported`.
-    pub fn uid(&mut self, uid: u32) -> &mut Command {
-        self.uid = Some(uid);
-        self
-    }
-
-    /// Runs the child with group id `gid` (setgid(2) in the child). As [`uid`](Command::uid).
-    pub fn gid(&mut self, gid: u32) -> &mut Command {
-        self.gid = Some(gid);
-        self
-    }
-
-    /// Sets the child's supplementary groups (setgroups(2) in the child, before the gid and
-    /// uid change). As [`uid`](Command::uid); an empty slice drops every supplementary group.
-    pub fn groups(&mut self, groups: &[u32]) -> &mut Command {
-        self.groups = Some(groups.to_vec());
-        self
-    }
-
     /// The program name as given to [`Command::new`].
     pub fn get_program(&self) -> &OsStr {
         &self.program
@@ -307,7 +231,7 @@ impl Command {
     /// `PATH` or does not exist, `PermissionDenied` when it is not executable, an error naming
     /// the directory when the working directory does not exist, `InvalidInput` for a NUL byte
     /// in the program, an argument or the environment, `PermissionDenied` (`EPERM`) naming
-    /// the step for a [`uid`](Command::uid)/[`gid`](Command::gid) change this process may not
+    /// the step for a [`uid`](crate::os::unix::CommandExt::uid)/[`gid`](crate::os::unix::CommandExt::gid) change this process may not
     /// make, and `Other` outside a runtime. Nothing leaks: every descriptor created for the
     /// spawn is closed on error. [`SpawnError::from_io`] gives the program back.
     ///

@@ -56,8 +56,8 @@
 //!   [`Command::status`] and [`Command::output`] do not: the thread goes back to its other
 //!   tasks at once, the child's stack is reclaimed once the kernel reports that it released
 //!   the parent's memory (`CLONE_CHILD_CLEARTID`), and a failed `execve` is reported by the
-//!   future, as the same [`SpawnError`]. [`Command::uid`], [`gid`](Command::gid) and
-//!   [`groups`](Command::groups) are applied in the child.
+//!   future, as the same [`SpawnError`]. [`Command::uid`](crate::os::unix::CommandExt::uid), [`gid`](crate::os::unix::CommandExt::gid) and
+//!   [`groups`](crate::os::unix::CommandExt::groups) are applied in the child.
 //! - **posix_spawn(3)** + pidfd_open(2) where clone3 is refused (`ENOSYS`, `EPERM` or
 //!   `EINVAL`: an older kernel, or a seccomp filter as in many containers; detected at the
 //!   first spawn, so the program works in both), on other architectures, or when
@@ -86,17 +86,23 @@
 //! (the child of a `CLONE_VM` spawn shares the parent's memory and may not allocate, lock or
 //! unwind), which costs page-table copies proportional to the parent's memory and makes
 //! every lock held by another thread a possible deadlock. What it is commonly used for is
-//! built in: process groups ([`Command::process_group`]), sessions
-//! ([`Command::new_session`]), credentials ([`Command::uid`]), the working directory, the six
+//! built in: process groups ([`Command::process_group`](crate::os::unix::CommandExt::process_group)), sessions
+//! ([`Command::new_session`](crate::os::unix::CommandExt::new_session)), credentials ([`Command::uid`](crate::os::unix::CommandExt::uid)), the working directory, the six
 //! streams, and signal dispositions.
 //!
 //! # Guarantees per platform
 //!
-//! | guarantee | Linux | macOS, BSD, Windows |
-//! |---|---|---|
-//! | race-free exit and signals (a recycled pid is never hit) | pidfds | not yet supported |
-//! | exactly fds 0-5 in the child | `close_range` in the child | not yet supported |
-//! | group kill ([`Child::signal_group`], [`PipelineChild::signal_group`]) | `killpg` | not yet supported |
+//! | guarantee | Linux | macOS, FreeBSD | Windows |
+//! |---|---|---|---|
+//! | race-free exit and signals (a recycled pid is never hit) | the pidfd from the spawn (`CLONE_PIDFD`, or pidfd_open(2) right after posix_spawn); waitid(`P_PIDFD`) and pidfd_send_signal(2) | a kqueue per child watching it (`EVFILT_PROC`, `NOTE_EXIT`), then waitpid(2) on its pid: only this crate reaps its children, so until it does the pid is theirs; never `waitpid(-1)` | planned |
+//! | exactly fds 0-5 in the child | `close_range(6, ~0)` in the child (clone3), `posix_spawn_file_actions_addclosefrom_np` (posix_spawn) | `POSIX_SPAWN_CLOEXEC_DEFAULT` plus an inherit action per inherited stream (macOS), `posix_spawn_file_actions_addclosefrom_np` (FreeBSD 13.1) | planned |
+//! | group kill ([`ChildExt::signal_group`](crate::os::unix::ChildExt::signal_group), [`PipelineChildExt::signal_group`](crate::os::unix::PipelineChildExt::signal_group)) | killpg(3) | killpg(3) | planned (Job Objects) |
+//! | credentials (`uid`, `gid`, `groups`), spawning without waiting for `execve` | clone3 path only | no: `Unsupported` | no |
+//! | new session at spawn (`new_session`) | yes | macOS: `POSIX_SPAWN_SETSID`; FreeBSD: `Unsupported` | no |
+//!
+//! Process groups, sessions, terminals, credentials and signals are Unix-only API, in the
+//! extension traits of [`os::unix`](crate::os::unix); a child's pidfd is in
+//! [`os::linux`](crate::os::linux).
 //!
 //! # Coming from tokio::process
 //!
@@ -113,7 +119,7 @@
 //! | `Child::id() -> Option<u32>`, `wait`, `try_wait`, `start_kill`, `kill` (kills and reaps), `wait_with_output` | the same |
 //! | `ChildStdin`/`ChildStdout`/`ChildStderr`: `AsyncWrite`/`AsyncRead` (tokio's traits) | [`PipeWriter`](crate::io::PipeWriter)/[`PipeReader`](crate::io::PipeReader) with the `futures-io` traits, plus `AsFd`, `AsRawFd`, `into_owned_fd`, `TryInto<std::process::Stdio>`, and `shutdown()` (an alias of `close()`) on the writer |
 //! | `tokio::time::{timeout, error::Elapsed}`, `tokio::signal::{ctrl_c, unix::{signal, SignalKind}}` | the same paths under `aria_io` |
-//! | `Child::kill` sends `SIGKILL`; other signals via `nix`/`libc` on the pid | [`Child::signal`] through the pidfd, [`Child::signal_group`] |
+//! | `Child::kill` sends `SIGKILL`; other signals via `nix`/`libc` on the pid | [`Child::signal`](crate::os::unix::ChildExt::signal) through the pidfd, [`Child::signal_group`](crate::os::unix::ChildExt::signal_group) |
 //! | `Output { status, stdout, stderr }` | the same fields, plus `stddbg` and `stddato` |
 //! | — | [`Pipeline`]: `\|` and `\|*` pipes between children, redirections, pipefail |
 //! | `pre_exec` | not offered (see above) |
@@ -125,8 +131,8 @@
 //! `futures::io::AsyncReadExt` where tokio code used `tokio::io::AsyncReadExt`.
 //!
 //! # Platform
-//! Linux 5.4 or later with glibc 2.34 or later (clone3 spawn: 5.9).
-//! Other platforms come with their backends.
+//! Linux 5.4 or later with glibc 2.34 or later (clone3 spawn: 5.9); macOS 10.15 and FreeBSD
+//! 13.1 or later (compiled and linted in CI, not run). Windows is planned.
 
 mod child;
 mod command;
@@ -156,7 +162,7 @@ pub type ChildStderr = crate::io::PipeReader;
 /// Sends `signo` to every process in process group `pgid` (killpg(3)).
 ///
 /// Only signal groups you created and whose leader you have not reaped yet (for example
-/// [`PipelineChild::pgid`] before its `wait` returned): a group id whose members have all
+/// [`PipelineChild::pgid`](crate::os::unix::PipelineChildExt::pgid) before its `wait` returned): a group id whose members have all
 /// been reaped can be reused by unrelated processes.
 ///
 /// # Errors

@@ -30,6 +30,7 @@ use std::path::{Path, PathBuf};
 use super::command::STREAMS;
 use super::{Child, Command, ExitStatus};
 use crate::io::{PipeReader, PipeWriter};
+use crate::os::unix::CommandExt;
 use crate::sys;
 use crate::JoinHandle;
 
@@ -110,7 +111,7 @@ pub struct Pipeline {
     capture: bool,
     wait_delay: Option<std::time::Duration>,
     /// A terminal whose foreground group becomes the pipeline's group.
-    foreground: Option<std::os::fd::RawFd>,
+    pub(crate) foreground: Option<std::os::fd::RawFd>,
 }
 
 impl fmt::Debug for Pipeline {
@@ -189,23 +190,6 @@ impl Pipeline {
         if let Some(last) = self.stages.last_mut() {
             last.redirects.push(r);
         }
-        self
-    }
-
-    /// Makes the pipeline's process group (led by the first stage) the foreground process
-    /// group of the terminal `tty` before the first stage runs its program, as
-    /// [`Command::foreground`] does; the later stages join that group.
-    ///
-    /// # Errors
-    /// At the spawn, as [`Command::foreground`].
-    ///
-    /// # Platform
-    /// Linux.
-    ///
-    /// # References
-    /// tcsetpgrp(3); glibc manual, "Launching Jobs"
-    pub fn foreground(mut self, tty: std::os::fd::RawFd) -> Pipeline {
-        self.foreground = Some(tty);
         self
     }
 
@@ -465,7 +449,7 @@ fn apply(table: &mut [Option<Target>; STREAMS], r: &Redirect) -> io::Result<()> 
 /// A running pipeline.
 pub struct PipelineChild {
     children: Vec<Child>,
-    pgid: i32,
+    pub(crate) pgid: i32,
     stdout: Option<PipeReader>,
     wait_delay: Option<std::time::Duration>,
     /// The relays of tee stages, in stage order.
@@ -477,11 +461,6 @@ pub struct PipelineChild {
 }
 
 impl PipelineChild {
-    /// The process group shared by every stage (the first stage's pid).
-    pub fn pgid(&self) -> i32 {
-        self.pgid
-    }
-
     /// The stages' processes, in order.
     pub fn children(&self) -> &[Child] {
         &self.children
@@ -614,14 +593,6 @@ impl PipelineChild {
             return Poll::Pending;
         }
         Poll::Ready(Ok(PipelineStatus { statuses }))
-    }
-
-    /// Sends `signo` to every stage (and whatever they started in the group).
-    ///
-    /// # Errors
-    /// The killpg(3) error; `ESRCH` once every member has exited and been reaped.
-    pub fn signal_group(&self, signo: i32) -> io::Result<()> {
-        sys::killpg(self.pgid, signo)
     }
 
     /// Waits for every stage and reaps it, then for the relays of tee stages.

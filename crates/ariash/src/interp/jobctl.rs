@@ -36,6 +36,7 @@ use super::session::Session;
 use super::{runtime_error, Eval, Flow, Interp};
 use crate::ast::PipeExpr;
 use crate::watch::{Pane, Watch};
+use aria_io::os::unix::PipelineChildExt;
 
 /// The terminal descriptor: the REPL's stdin, which [`JobControl::start`] checked is its
 /// controlling terminal.

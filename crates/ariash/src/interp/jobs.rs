@@ -26,6 +26,7 @@ use super::{runtime_error, BoxFut, Eval, Flow, Interp};
 use crate::ast::{FuncDef, PipeExpr, Span};
 use crate::signals::Groups;
 use crate::value::{JobRef, Value};
+use aria_io::os::unix::PipelineChildExt;
 
 /// The status a pipeline stopped by `timeout` gets, as coreutils `timeout` gives.
 pub(crate) const TIMED_OUT: i32 = 124;

@@ -20,6 +20,7 @@ use super::{runtime_error, BoxFut, Eval, Flow, Interp};
 use crate::ast::{PipeExpr, PipeKind, PipeOp, RedirectKind, Span, Stage, WordPart};
 use crate::diag::{eprint_text, escape_controls};
 use crate::value::{JobRef, Value};
+use aria_io::os::unix::{PipelineChildExt, PipelineExt};
 
 /// The result of running a pipeline in the foreground.
 #[derive(Debug, Default)]

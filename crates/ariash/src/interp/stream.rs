@@ -18,6 +18,7 @@ use super::pipeline::{status_code, Plan};
 use super::{runtime_error, Eval, Flow, Interp};
 use crate::ast::{Block, PipeExpr, PipeKind, Span};
 use crate::value::{StreamSource, Value};
+use aria_io::os::unix::PipelineChildExt;
 
 /// How a loop over lines ended.
 enum End {
