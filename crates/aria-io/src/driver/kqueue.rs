@@ -6,8 +6,9 @@
 //!   epoll calls `EPOLLRDHUP`), on the write filter the end of writing; `EV_ERROR` an error.
 //!   Suspending a registration is `EV_DISABLE` of both filters, resuming `EV_ENABLE` (which
 //!   reports an event at once if the descriptor is ready by then).
-//! - The driver's own descriptors (the wake-up notifier, the signal notifier) are level-
-//!   triggered `EVFILT_READ` filters; orphaned children's process descriptors (each a kqueue
+//! - Other threads wake the driver with an `EVFILT_USER` event (`NOTE_TRIGGER`, `EV_CLEAR`),
+//!   no descriptor needed. The driver's own descriptors (the signal notifier) are
+//!   level-triggered `EVFILT_READ` filters; orphaned children's process descriptors (each a kqueue
 //!   watching its child: see `sys::bsd`) are `EV_ONESHOT`.
 //! - Child exits and signals reach the driver through those descriptors, not through
 //!   `EVFILT_PROC` and `EVFILT_SIGNAL` on this queue: a child's own kqueue works with the
@@ -20,7 +21,7 @@
 //!
 //! # References
 //! kqueue(2) and kevent(2) of FreeBSD and macOS (`EV_ADD`, `EV_CLEAR`, `EV_DISABLE`,
-//! `EV_ENABLE`, `EV_DELETE`, `EV_ONESHOT`, `EV_EOF`, `EV_ERROR`, `EV_RECEIPT`).
+//! `EV_ENABLE`, `EV_DELETE`, `EV_ONESHOT`, `EV_EOF`, `EV_ERROR`, `EVFILT_USER`, `NOTE_TRIGGER`).
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
@@ -29,6 +30,10 @@ use std::time::Duration;
 
 use super::registration::Ready;
 use crate::sys;
+
+/// The ident of the driver's `EVFILT_USER` wake-up event (user events have their own ident
+/// space, so 0 collides with no descriptor).
+const WAKE_IDENT: RawFd = 0;
 
 /// Events collected per kevent(2) wait.
 const EVENTS: usize = 1024;
@@ -119,6 +124,20 @@ impl Selector {
     pub(crate) fn add_internal(&self, fd: RawFd, token: u64, oneshot: bool) -> io::Result<()> {
         let flags = if oneshot { libc::EV_ADD | libc::EV_ONESHOT } else { libc::EV_ADD };
         self.apply(&[change(fd, libc::EVFILT_READ, flags, token)])
+    }
+
+    /// Adds the driver's wake-up event: `EVFILT_USER` ident 0, `EV_CLEAR`, reported under
+    /// `token` when [`wake`](Selector::wake) triggers it.
+    pub(crate) fn add_wake(&self, token: u64) -> io::Result<()> {
+        self.apply(&[change(WAKE_IDENT, libc::EVFILT_USER, libc::EV_ADD | libc::EV_CLEAR, token)])
+    }
+
+    /// Triggers the wake-up event (`NOTE_TRIGGER`), from any thread. A trigger while one is
+    /// pending is absorbed by it.
+    pub(crate) fn wake(&self) {
+        let mut ev = change(WAKE_IDENT, libc::EVFILT_USER, 0, 0);
+        ev.fflags = libc::NOTE_TRIGGER;
+        let _ = self.apply(&[ev]);
     }
 
     /// Removes one of the driver's own descriptors.

@@ -359,7 +359,12 @@ impl Driver {
             signals,
             orphans,
         });
-        handle.add_internal(handle.waker.fd().as_raw_fd(), TOKEN_WAKE)?;
+        match &handle.backend {
+            // kqueue wakes through its own EVFILT_USER event (see `kqueue.rs`).
+            #[cfg(any(target_os = "macos", target_os = "freebsd"))]
+            Backend::Kqueue(sel) => sel.add_wake(TOKEN_WAKE)?,
+            _ => handle.add_internal(handle.waker.fd().as_raw_fd(), TOKEN_WAKE)?,
+        }
         if let Some(fd) = handle.signals.fd() {
             handle.add_internal(fd, TOKEN_SIGNAL)?;
         }
@@ -442,8 +447,12 @@ impl Handle {
     /// write is outstanding.
     pub(crate) fn unpark(&self) {
         if !self.wake_pending.swap(true, Ordering::SeqCst) {
-            // A full notifier (EAGAIN) means a wake-up is pending anyway.
-            self.waker.notify();
+            match &self.backend {
+                #[cfg(any(target_os = "macos", target_os = "freebsd"))]
+                Backend::Kqueue(sel) => sel.wake(),
+                // A full notifier (EAGAIN) means a wake-up is pending anyway.
+                _ => self.waker.notify(),
+            }
         }
     }
 
@@ -474,7 +483,14 @@ impl Handle {
     fn dispatch(&self, token: u64, ready: registration::Ready) {
         match token {
             TOKEN_WAKE => {
-                self.waker.drain();
+                // kqueue's EVFILT_USER event clears itself (EV_CLEAR): nothing to drain.
+                #[cfg(any(target_os = "macos", target_os = "freebsd"))]
+                let drain = !matches!(self.backend, Backend::Kqueue(_));
+                #[cfg(not(any(target_os = "macos", target_os = "freebsd")))]
+                let drain = true;
+                if drain {
+                    self.waker.drain();
+                }
                 self.wake_pending.store(false, Ordering::SeqCst);
             }
             TOKEN_SIGNAL | TOKEN_SIGNAL_FALLBACK => self.signals.dispatch(),
