@@ -76,6 +76,16 @@ fn without_a_choice_the_runtime_picks_io_uring_where_the_kernel_allows_it() {
 }
 
 #[test]
+fn without_a_choice_the_multi_thread_runtime_picks_epoll() {
+    run(async {
+        let mut c = helper(&["backend-multi-thread"]);
+        c.env_remove("ARIA_IO_BACKEND");
+        let out = c.output().await.unwrap();
+        assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "epoll");
+    });
+}
+
+#[test]
 fn a_current_thread_runtime_on_io_uring_can_block_on_from_one_thread_then_another() {
     if !io_uring_available() {
         return;

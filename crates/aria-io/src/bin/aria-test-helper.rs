@@ -120,6 +120,13 @@ fn run(args: &[String]) -> io::Result<u8> {
             std::thread::sleep(Duration::from_millis(num(args, 2)?));
         }
         "abort" => std::process::abort(),
+        "backend-multi-thread" => match aria_io::Builder::new_multi_thread().worker_threads(1).build() {
+            Ok(rt) => println!("{}", rt.backend()),
+            Err(e) => {
+                println!("error: {e}");
+                return Ok(2);
+            }
+        },
         "backend" => match aria_io::Runtime::new() {
             Ok(rt) => println!("{}", rt.backend()),
             Err(e) => {

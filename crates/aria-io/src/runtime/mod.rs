@@ -134,7 +134,8 @@ impl Builder {
     }
 
     /// Forces the driver's backend. Without this, the environment variable
-    /// `ARIA_IO_BACKEND` (`epoll`, `uring`) decides, and without that, the runtime picks.
+    /// `ARIA_IO_BACKEND` (`epoll`, `uring`, `kqueue`, `poll`) decides, and without that, the
+    /// runtime picks (see [`BackendKind`](crate::BackendKind) for how).
     pub fn backend(&mut self, kind: BackendKind) -> &mut Builder {
         self.backend = Some(kind);
         self

@@ -65,6 +65,9 @@ pub(crate) struct Core {
     queue: Local<RawTask>,
     tick: u32,
     searching: bool,
+    /// The worker is in `park`: a task this worker's own driver turn wakes is seen when the
+    /// turn returns, so queuing it needs no wake-up of this worker (see `schedule_local`).
+    parking: bool,
     /// xorshift state for picking the first steal victim.
     rand: u32,
 }
@@ -124,6 +127,7 @@ impl MultiThread {
                 queue: local,
                 tick: 0,
                 searching: false,
+                parking: false,
                 rand: 0x9E37_79B9 ^ (index as u32 + 1).wrapping_mul(0x85EB_CA6B),
             })));
             remotes.push(Remote { steal, parker: Parker::new() });
@@ -232,8 +236,13 @@ impl Shared {
                 None => false,
             }
         };
+        // In its own park (a task woken by this worker's driver turn), this worker counts as
+        // parked, so a notification would pick it and interrupt its own driver: an eventfd
+        // write now and a read after the turn, for a queue it looks at as soon as the turn
+        // returns, when it also wakes another worker to help (`Worker::park`).
+        let parking = core.parking;
         drop(slot);
-        if stealable {
+        if stealable && !parking {
             self.notify_parked();
         }
         None

@@ -159,6 +159,8 @@ impl Worker<'_> {
             shared.notify_if_work_pending();
         }
         let parker: &Parker = &shared.remotes[self.index].parker;
+        with_core(|core| core.parking = true);
+        let _parking = ParkingFlag;
         let mut first = true;
         loop {
             // Work may already be here before the first sleep: a task woken on this worker
@@ -190,5 +192,21 @@ impl Worker<'_> {
                 return;
             }
         }
+    }
+}
+
+/// Clears [`Core::parking`](super::Core) when `park` returns (or unwinds).
+struct ParkingFlag;
+
+impl Drop for ParkingFlag {
+    fn drop(&mut self) {
+        // Never panics, not even while unwinding from a panic in `park`.
+        let _ = CONTEXT.try_with(|c| {
+            if let Ok(mut slot) = c.core.try_borrow_mut() {
+                if let Some(core) = slot.as_mut() {
+                    core.parking = false;
+                }
+            }
+        });
     }
 }
