@@ -6,3 +6,9 @@
 mod unix;
 #[cfg(unix)]
 pub(crate) use self::unix::*;
+
+// The Windows room starts with what needs no system call: command lines for CreateProcessW
+// (`windows/args.rs`), compiled and tested on every platform until the room is complete.
+#[cfg(test)]
+#[path = "windows/args.rs"]
+mod windows_args;
