@@ -142,14 +142,16 @@ pub trait ChildExt: sealed::Sealed {
     /// or [`new_session`](crate::os::unix::CommandExt::new_session) was used.
     fn pgid(&self) -> Option<i32>;
 
-    /// Sends `signo` to the child through its pidfd, which cannot reach a recycled pid.
+    /// Sends `signo` to the child, never to a recycled pid: through its pidfd on Linux; with
+    /// kill(2) on its pid on macOS and FreeBSD, where the pid stays the child's until this
+    /// crate reaps it.
     ///
     /// # Errors
-    /// `InvalidInput` if the child was already reaped; otherwise the pidfd_send_signal(2)
-    /// error (`ESRCH` if it exited but was not reaped yet, `EINVAL` for a bad signal).
+    /// `InvalidInput` if the child was already reaped; otherwise the pidfd_send_signal(2) or
+    /// kill(2) error (`ESRCH` if it exited but was not reaped yet, `EINVAL` for a bad signal).
     ///
     /// # References
-    /// pidfd_send_signal(2)
+    /// pidfd_send_signal(2), kill(2)
     fn signal(&self, signo: i32) -> io::Result<()>;
 
     /// Sends `signo` to the child's whole process group (killpg(3)).

@@ -63,8 +63,9 @@ impl ChildStreams {
 /// # Ok::<_, std::io::Error>(())
 /// ```
 ///
-/// The child is tracked by a pidfd obtained with the spawn, so waiting and signalling can
-/// never hit a recycled pid. Dropping a `Child` that was not reaped sends it `SIGKILL` if
+/// The child is tracked by a process descriptor obtained with the spawn (a pidfd on Linux; a
+/// kqueue watching it on macOS and FreeBSD, whose pid only this crate reaps), so waiting and
+/// signalling can never hit a recycled pid. Dropping a `Child` that was not reaped sends it `SIGKILL` if
 /// [`kill_on_drop`](super::Command::kill_on_drop) was set, and in every case hands it to a
 /// background reaper, so no zombie is left behind.
 pub struct Child {
@@ -149,7 +150,7 @@ impl Child {
 
     /// The child's process id, or `None` once it has been reaped (by a wait that returned),
     /// after which the number may belong to another process. Signal the child with
-    /// [`signal`](crate::os::unix::ChildExt::signal), which goes through the pidfd and cannot reach a recycled
+    /// [`signal`](crate::os::unix::ChildExt::signal), which goes through the process descriptor and cannot reach a recycled
     /// pid.
     pub fn id(&self) -> Option<u32> {
         self.status.is_none().then_some(self.pid as u32)
@@ -161,7 +162,7 @@ impl Child {
     }
 
     pub(crate) fn source(&self) -> &IoSource {
-        self.pidfd.as_ref().expect("the pidfd is present until the Child is dropped")
+        self.pidfd.as_ref().expect("the process descriptor is present until the Child is dropped")
     }
 
     /// Waits for the child to exit and reaps it. Closes the parent's ends of stdin and
@@ -172,7 +173,7 @@ impl Child {
     /// The waitid(2) error, which does not happen for a child of this process.
     ///
     /// # References
-    /// waitid(2) with `P_PIDFD` (Linux 5.4)
+    /// waitid(2) with `P_PIDFD` (Linux 5.4); waitpid(2) on macOS and FreeBSD
     pub async fn wait(&mut self) -> io::Result<ExitStatus> {
         self.stdin = None;
         self.stddati = None;
@@ -219,10 +220,11 @@ impl Child {
     /// [`wait`](Child::wait).
     ///
     /// # Platform
-    /// Linux 5.4 or later.
+    /// Every Unix: waitid(2) on the pidfd on Linux 5.4 or later, on the pid (`P_PID`) on
+    /// macOS and FreeBSD.
     ///
     /// # References
-    /// waitid(2) with `P_PIDFD`, `WSTOPPED`, `WCONTINUED`; signal(7) (`SIGCHLD`)
+    /// waitid(2) with `P_PIDFD` or `P_PID`, `WSTOPPED`, `WCONTINUED`; signal(7) (`SIGCHLD`)
     pub async fn wait_change(&mut self) -> io::Result<Change> {
         poll_fn(|cx| self.poll_wait_change(cx)).await
     }
@@ -282,6 +284,7 @@ impl Child {
     ///
     /// # Errors
     /// `InvalidInput` if the child was already reaped; otherwise the pidfd_send_signal(2)
+    /// (Linux) or kill(2) (macOS, FreeBSD)
     /// error.
     pub fn start_kill(&mut self) -> io::Result<()> {
         if self.status.is_some() {

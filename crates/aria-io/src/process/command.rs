@@ -236,10 +236,11 @@ impl Command {
     /// spawn is closed on error. [`SpawnError::from_io`] gives the program back.
     ///
     /// # Platform
-    /// Linux 5.4+ (pidfd, waitid(P_PIDFD)), glibc 2.34+. The child is started with
+    /// Linux 5.4+ (pidfd, waitid(P_PIDFD)), glibc 2.34+: the child is started with
     /// `clone3(CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_CLEAR_SIGHAND)` where the kernel
     /// (5.9+) and any seccomp filter allow it, else with posix_spawn(3) and pidfd_open(2); see
-    /// the [module docs](super#spawning).
+    /// the [module docs](super#spawning). macOS and FreeBSD: posix_spawn(3), the child
+    /// watched by a kqueue of its own (see the module's guarantees per platform).
     ///
     /// # References
     /// clone(2), posix_spawn(3), pidfd_open(2), execve(2)

@@ -506,7 +506,7 @@ impl PipelineChild {
     /// As [`Child::wait_change`] and [`wait`](PipelineChild::wait).
     ///
     /// # Platform
-    /// Linux 5.4 or later.
+    /// Every Unix (see [`Child::wait_change`]).
     ///
     /// # References
     /// waitid(2) with `WSTOPPED`, `WCONTINUED`; glibc manual, "Stopped and Terminated Jobs"

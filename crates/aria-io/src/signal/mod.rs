@@ -52,8 +52,10 @@
 //!
 //! # Platform
 //! Linux: signalfd(2), with a sigaction(2) handler (`SA_RESTART`) as the fallback and an
-//! eventfd(2) per driver to wake it. The same on both backends (on io_uring the signalfd is
-//! watched by a poll request instead of epoll).
+//! eventfd(2) per driver to wake it; the same on every backend (on io_uring the signalfd is
+//! watched by a poll request). macOS and FreeBSD: the sigaction(2) handler alone (the
+//! signal stays unblocked, so the handler sees every delivery), waking each listening
+//! driver through a pipe. Windows: planned (`ctrl_c` through `SetConsoleCtrlHandler`).
 //!
 //! # References
 //! signalfd(2), signal(7), sigaction(2), pthread_sigmask(3), eventfd(2)

@@ -195,7 +195,7 @@ impl TcpSocket {
     /// for an unknown interface.
     ///
     /// # Platform
-    /// Linux (and Android, Fuchsia) only.
+    /// Linux only: `Unsupported` on macOS and FreeBSD.
     ///
     /// # References
     /// socket(7) `SO_BINDTODEVICE`

@@ -50,8 +50,15 @@ impl SocketAddr {
     /// The abstract name `name` (Linux).
     ///
     /// # Errors
-    /// `InvalidInput` if `name` is longer than 107 bytes.
+    /// `InvalidInput` if `name` is longer than 107 bytes; `Unsupported` on systems without
+    /// abstract names (macOS, FreeBSD).
     pub fn from_abstract_name(name: impl AsRef<[u8]>) -> io::Result<SocketAddr> {
+        if !crate::sys::ABSTRACT_UNIX_NAMES {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "abstract Unix socket names are Linux-only",
+            ));
+        }
         let mut bytes = Vec::with_capacity(name.as_ref().len() + 1);
         bytes.push(0);
         bytes.extend_from_slice(name.as_ref());

@@ -358,6 +358,9 @@ impl SignalFd {
     pub(crate) fn read_deliveries(&self, _delivered: impl FnMut(libc::c_int)) {}
 }
 
+/// No abstract Unix socket names here: a name starting with NUL would be a path.
+pub(crate) const ABSTRACT_UNIX_NAMES: bool = false;
+
 /// A descriptor that other threads, and signal handlers, make readable to wake whoever polls
 /// it: a non-blocking, close-on-exec pipe (one byte per notification, drained whole).
 #[derive(Debug)]

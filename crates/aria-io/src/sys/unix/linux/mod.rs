@@ -204,6 +204,9 @@ impl SignalFd {
     }
 }
 
+/// Unix sockets can have abstract names (a leading NUL byte: unix(7)).
+pub(crate) const ABSTRACT_UNIX_NAMES: bool = true;
+
 /// A descriptor that other threads, and signal handlers, make readable to wake whoever polls
 /// it: here one eventfd (eventfd(2)), non-blocking and close-on-exec, written and read 8
 /// bytes at a time.
