@@ -13,6 +13,10 @@
 pub(crate) mod fs;
 #[cfg(feature = "hyper")]
 pub(crate) mod hyper_buf;
+#[cfg(any(test, not(target_os = "linux")))]
+pub(crate) mod pid_wait;
+#[cfg(any(test, not(target_os = "linux")))]
+pub(crate) mod pipe_notifier;
 pub(crate) mod sighandler;
 pub(crate) mod socket;
 pub(crate) mod spawn;

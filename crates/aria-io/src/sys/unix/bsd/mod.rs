@@ -134,53 +134,15 @@ pub(crate) fn process_fd(pid: libc::pid_t) -> io::Result<OwnedFd> {
     }
 }
 
-/// How a waitpid(2) status reads as waitid(2)'s `si_code`/`si_status`.
-fn wait_info(status: libc::c_int) -> WaitInfo {
-    if libc::WIFEXITED(status) {
-        WaitInfo { code: libc::CLD_EXITED, status: libc::WEXITSTATUS(status) }
-    } else if libc::WIFSIGNALED(status) {
-        let code = if libc::WCOREDUMP(status) { libc::CLD_DUMPED } else { libc::CLD_KILLED };
-        WaitInfo { code, status: libc::WTERMSIG(status) }
-    } else if libc::WIFSTOPPED(status) {
-        WaitInfo { code: libc::CLD_STOPPED, status: libc::WSTOPSIG(status) }
-    } else {
-        WaitInfo { code: libc::CLD_CONTINUED, status: libc::SIGCONT }
-    }
-}
-
-/// `waitpid(pid, WNOHANG)`: reaps child `pid` if it has exited (`Ok(None)` while it runs).
+/// `waitpid(pid, WNOHANG)`: reaps child `pid` if it has exited (`Ok(None)` while it runs);
+/// the process descriptor is not needed (see `super::pid_wait`).
 pub(crate) fn try_reap(_procfd: BorrowedFd<'_>, pid: libc::pid_t) -> io::Result<Option<WaitInfo>> {
-    let mut status = 0;
-    // SAFETY: `status` is a valid int to write; `pid` is this process's unreaped child.
-    let got = cvt_retry(|| unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) })?;
-    Ok((got != 0).then(|| wait_info(status)))
+    super::pid_wait::reap_nohang(pid)
 }
 
-/// `waitid(P_PID, pid, WSTOPPED | WCONTINUED | WNOHANG)`: the child's next stop or continue,
-/// consumed once; never reaps (no `WEXITED`). `Ok(None)` when there is none.
+/// The child's next stop or continue, consumed once; never reaps (see `super::pid_wait`).
 pub(crate) fn try_wait_change(_procfd: BorrowedFd<'_>, pid: libc::pid_t) -> io::Result<Option<WaitInfo>> {
-    // SAFETY: siginfo_t is plain old data; all-zero is a valid value.
-    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-    let res = cvt_retry(|| {
-        // SAFETY: `info` is a valid, writable siginfo_t for the call.
-        unsafe {
-            libc::waitid(
-                libc::P_PID,
-                pid as libc::id_t,
-                &mut info,
-                libc::WSTOPPED | libc::WCONTINUED | libc::WNOHANG,
-            )
-        }
-    });
-    match res {
-        Err(e) if e.raw_os_error() == Some(libc::ECHILD) => return Ok(None),
-        Err(e) => return Err(e),
-        Ok(_) => {}
-    }
-    // SAFETY: after a successful waitid the pid and status fields are initialised (zero
-    // when WNOHANG found no state change).
-    let (got, status) = unsafe { (info.si_pid(), info.si_status()) };
-    Ok((got != 0).then_some(WaitInfo { code: info.si_code, status }))
+    super::pid_wait::change_nohang(pid)
 }
 
 /// `kill(pid, sig)`: the pid is this process's unreaped child, so it names that child.
@@ -361,52 +323,7 @@ impl SignalFd {
 /// No abstract Unix socket names here: a name starting with NUL would be a path.
 pub(crate) const ABSTRACT_UNIX_NAMES: bool = false;
 
-/// A descriptor that other threads, and signal handlers, make readable to wake whoever polls
-/// it: a non-blocking, close-on-exec pipe (one byte per notification, drained whole).
-#[derive(Debug)]
-pub(crate) struct Notifier {
-    read: OwnedFd,
-    write: OwnedFd,
-}
-
-impl Notifier {
-    /// # Errors
-    /// The pipe(2) or fcntl(2) error (`EMFILE`...).
-    pub(crate) fn new() -> io::Result<Notifier> {
-        let (read, write) = pipe2(libc::O_CLOEXEC | libc::O_NONBLOCK)?;
-        Ok(Notifier { read, write })
-    }
-
-    /// The descriptor to poll: readable once notified, until drained.
-    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
-        self.read.as_fd()
-    }
-
-    /// The descriptor [`notify_raw`] writes to (the pipe's write end).
-    pub(crate) fn write_fd(&self) -> RawFd {
-        self.write.as_raw_fd()
-    }
-
-    /// Makes the descriptor readable (a full pipe, `EAGAIN`, is readable already).
-    pub(crate) fn notify(&self) {
-        notify_raw(self.write_fd());
-    }
-
-    /// Consumes every notification so far.
-    pub(crate) fn drain(&self) {
-        let mut buf = [0u8; 64];
-        while matches!(super::read(self.read.as_fd(), &mut buf), Ok(n) if n > 0) {}
-    }
-}
-
-/// Notifies the [`Notifier`] whose [`write_fd`](Notifier::write_fd) is `fd`. Async-signal-safe
-/// (one write(2)).
-pub(crate) fn notify_raw(fd: RawFd) {
-    let one = 1u8;
-    // SAFETY: write(2) is async-signal-safe; `one` is a valid 1-byte buffer; the caller
-    // keeps `fd` open (the notifiers of signal handlers are never closed).
-    unsafe { libc::write(fd, (&one as *const u8).cast(), 1) };
-}
+pub(crate) use super::pipe_notifier::{notify_raw, PipeNotifier as Notifier};
 
 /// Whether the kernel reports readiness for `fd`'s file: pipes, sockets, terminals and other
 /// character devices, and kqueues. Regular files and directories are always ready.
