@@ -108,7 +108,7 @@ where
     let spliced = {
         let (r, w): (&mut dyn Any, &mut dyn Any) = (reader, writer);
         match (Source::of(r), Sink::of(w)) {
-            (Some(Source::Pipe(src)), Some(Sink::Pipe(dst))) => Spliced::Done(splice_pipes(src, dst).await),
+            (Some(Source::Pipe(src)), Some(Sink::Pipe(dst))) => splice_pipes(src, dst, sys::splice).await,
             (Some(Source::Pipe(src)), Some(Sink::File(dst))) => {
                 pump_pipe_into_file(src.io_source(), dst).await
             }
@@ -368,18 +368,24 @@ enum Step {
 }
 
 /// Pipe to pipe, inline: splices until end of input.
-async fn splice_pipes(src: &PipeReader, dst: &Arc<IoSource>) -> io::Result<u64> {
+async fn splice_pipes(src: &PipeReader, dst: &Arc<IoSource>, splice: SpliceFn) -> Spliced {
     let _ = sys::set_pipe_size(src.as_fd(), CHUNK);
     let _ = sys::set_pipe_size(dst.as_fd(), CHUNK);
     let mut total = 0u64;
     let mut waiting = Side::Src;
     loop {
-        match pipe_step(src.io_source(), dst, &mut waiting, sys::splice).await? {
-            0 => return Ok(total),
-            n => total += n as u64,
+        match pipe_step(src.io_source(), dst, &mut waiting, splice).await {
+            Ok(0) => return Spliced::Done(Ok(total)),
+            Ok(n) => total += n as u64,
+            // No splice(2) here (not Linux): nothing moved yet, so the buffered path.
+            Err(e) if total == 0 && unsupported(&e) => return Spliced::Unsupported { carry: Vec::new() },
+            Err(e) => return Spliced::Done(Err(e)),
         }
     }
 }
+
+/// splice(2) or tee(2), as `sys` offers them.
+type SpliceFn = fn(BorrowedFd<'_>, BorrowedFd<'_>, usize) -> io::Result<usize>;
 
 /// One non-blocking transfer `f(src, dst, CHUNK)` between two registered pipes (splice(2),
 /// or tee(2), which copies without consuming), waiting for whichever side blocks: returns
@@ -390,7 +396,7 @@ pub(super) async fn pipe_step(
     src: &IoSource,
     dst: &IoSource,
     waiting: &mut Side,
-    f: fn(BorrowedFd<'_>, BorrowedFd<'_>, usize) -> io::Result<usize>,
+    f: SpliceFn,
 ) -> io::Result<usize> {
     let (src_fd, dst_fd) = (src.as_fd(), dst.as_fd());
     let attempt = |waiting: Side| -> io::Result<Step> {
@@ -424,5 +430,38 @@ pub(super) async fn pipe_step(
             Step::Moved(n) => return Ok(n),
             Step::Switch(side) => *waiting = side,
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// What splice(2) answers where the kernel has none (see `sys::splice` on the BSDs).
+    fn refused(_: BorrowedFd<'_>, _: BorrowedFd<'_>, _: usize) -> io::Result<usize> {
+        Err(io::Error::from_raw_os_error(libc::EINVAL))
+    }
+
+    /// Without splice(2), a pipe-to-pipe copy takes the buffered path with every byte.
+    #[test]
+    fn a_refused_pipe_splice_falls_back_to_the_buffer_and_loses_nothing() {
+        let rt = crate::Runtime::new().unwrap();
+        rt.block_on(async {
+            let (mut src, mut feed) = crate::io::pipe().unwrap();
+            let (mut out, mut dst) = crate::io::pipe().unwrap();
+            feed.write_all(b"through the buffer").await.unwrap();
+            drop(feed);
+            let sink = dst.io_source().unwrap().clone();
+            let Spliced::Unsupported { carry } = splice_pipes(&src, &sink, refused).await else {
+                panic!("a refused splice is no result");
+            };
+            assert!(carry.is_empty());
+            drop(sink);
+            let n = copy_buffered(&mut src, &mut dst).await.unwrap();
+            drop(dst);
+            let mut got = Vec::new();
+            out.read_to_end(&mut got).await.unwrap();
+            assert_eq!((n, &got[..]), (18, &b"through the buffer"[..]));
+        });
     }
 }
