@@ -8,7 +8,11 @@ mod unix;
 pub(crate) use self::unix::*;
 
 // The Windows room starts with what needs no system call: command lines for CreateProcessW
-// (`windows/args.rs`), compiled and tested on every platform until the room is complete.
+// (`windows/args.rs`), the environment block and the `__ARIA_FD_MAP` of streams 3-5
+// (`windows/env.rs`), compiled and tested on every platform until the room is complete.
 #[cfg(test)]
 #[path = "windows/args.rs"]
 mod windows_args;
+#[cfg(test)]
+#[path = "windows/env.rs"]
+mod windows_env;
