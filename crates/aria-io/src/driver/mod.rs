@@ -294,6 +294,38 @@ impl Backend {
         }
     }
 
+    /// Whether the backend has a wake-up of its own (kqueue's `EVFILT_USER`), so the driver
+    /// needs no notifier descriptor.
+    fn wakes_itself(&self) -> bool {
+        match self {
+            #[cfg(any(target_os = "macos", target_os = "freebsd"))]
+            Backend::Kqueue(_) => true,
+            #[allow(unreachable_patterns)]
+            _ => false,
+        }
+    }
+
+    /// Adds the backend's own wake-up (see [`wakes_itself`](Backend::wakes_itself)) under
+    /// `TOKEN_WAKE`.
+    fn add_wake(&self) -> io::Result<()> {
+        match self {
+            #[cfg(any(target_os = "macos", target_os = "freebsd"))]
+            Backend::Kqueue(sel) => sel.add_wake(TOKEN_WAKE),
+            #[allow(unreachable_patterns)]
+            _ => unreachable!("only a backend that wakes itself adds its own wake-up"),
+        }
+    }
+
+    /// Triggers the backend's own wake-up, from any thread.
+    fn wake(&self) {
+        match self {
+            #[cfg(any(target_os = "macos", target_os = "freebsd"))]
+            Backend::Kqueue(sel) => sel.wake(),
+            #[allow(unreachable_patterns)]
+            _ => unreachable!("only a backend that wakes itself is woken directly"),
+        }
+    }
+
     /// Whether registrations are polled only while a task waits, one direction at a time
     /// (io_uring's one-shot polls, poll(2)'s armed table), rather than kept in a kernel
     /// interest list (epoll).
@@ -316,8 +348,9 @@ pub(crate) struct TimerEntry {
 /// The part of the driver that other threads and I/O objects hold on to.
 pub(crate) struct Handle {
     pub(crate) backend: Backend,
-    /// Notified by `unpark` from any thread (an eventfd on Linux, a pipe elsewhere).
-    waker: sys::Notifier,
+    /// Notified by `unpark` from any thread (an eventfd on Linux, a pipe elsewhere); `None`
+    /// for a backend that wakes itself (kqueue's `EVFILT_USER`).
+    waker: Option<sys::Notifier>,
     /// Registered descriptors, indexed by their token.
     io: Mutex<Slab<Arc<ScheduledIo>>>,
     /// The generation the next registration gets (see [`split_key`]).
@@ -353,7 +386,7 @@ impl Driver {
     /// Creates the backend, the wake-up eventfd and the (empty) signalfd, all close-on-exec.
     pub(crate) fn new(choice: Option<BackendKind>, issuer: Issuer) -> io::Result<Driver> {
         let backend = Backend::select(choice, issuer)?;
-        let waker = sys::Notifier::new()?;
+        let waker = if backend.wakes_itself() { None } else { Some(sys::Notifier::new()?) };
         let signals = SignalRegistry::new()?;
         let orphans = crate::process::orphan::OrphanQueue::new();
         let handle = Arc::new(Handle {
@@ -369,11 +402,9 @@ impl Driver {
             signals,
             orphans,
         });
-        match &handle.backend {
-            // kqueue wakes through its own EVFILT_USER event (see `kqueue.rs`).
-            #[cfg(any(target_os = "macos", target_os = "freebsd"))]
-            Backend::Kqueue(sel) => sel.add_wake(TOKEN_WAKE)?,
-            _ => handle.add_internal(handle.waker.fd().as_raw_fd(), TOKEN_WAKE)?,
+        match &handle.waker {
+            Some(waker) => handle.add_internal(waker.fd().as_raw_fd(), TOKEN_WAKE)?,
+            None => handle.backend.add_wake()?,
         }
         if let Some(fd) = handle.signals.fd() {
             handle.add_internal(fd, TOKEN_SIGNAL)?;
@@ -457,11 +488,10 @@ impl Handle {
     /// write is outstanding.
     pub(crate) fn unpark(&self) {
         if !self.wake_pending.swap(true, Ordering::SeqCst) {
-            match &self.backend {
-                #[cfg(any(target_os = "macos", target_os = "freebsd"))]
-                Backend::Kqueue(sel) => sel.wake(),
+            match &self.waker {
                 // A full notifier (EAGAIN) means a wake-up is pending anyway.
-                _ => self.waker.notify(),
+                Some(waker) => waker.notify(),
+                None => self.backend.wake(),
             }
         }
     }
@@ -502,12 +532,8 @@ impl Handle {
         match token {
             TOKEN_WAKE => {
                 // kqueue's EVFILT_USER event clears itself (EV_CLEAR): nothing to drain.
-                #[cfg(any(target_os = "macos", target_os = "freebsd"))]
-                let drain = !matches!(self.backend, Backend::Kqueue(_));
-                #[cfg(not(any(target_os = "macos", target_os = "freebsd")))]
-                let drain = true;
-                if drain {
-                    self.waker.drain();
+                if let Some(waker) = &self.waker {
+                    waker.drain();
                 }
                 self.wake_pending.store(false, Ordering::SeqCst);
             }
@@ -559,7 +585,7 @@ impl Handle {
         // Multishot polls end on error or overflow: re-arm them.
         if !ev.more {
             let fd = match ud {
-                TOKEN_WAKE => Some(self.waker.fd().as_raw_fd()),
+                TOKEN_WAKE => self.waker.as_ref().map(|w| w.fd().as_raw_fd()),
                 TOKEN_SIGNAL => self.signals.fd(),
                 TOKEN_SIGNAL_FALLBACK => self.signals.fallback_fd(),
                 _ => None,

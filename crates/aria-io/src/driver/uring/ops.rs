@@ -50,6 +50,22 @@ fn assume_init_spare(buf: &mut Vec<u8>, n: usize) {
     unsafe { buf.set_len(buf.len() + n) };
 }
 
+/// A read of a stream into `buf`'s spare capacity completed with `res`: the bytes become
+/// part of `buf`.
+fn complete_spare_read(buf: &mut Vec<u8>, res: i32) -> io::Result<usize> {
+    let n = uring_result(res)?;
+    assume_init_spare(buf, n);
+    Ok(n)
+}
+
+/// The cancel hook of such a read dropped in flight: what it received is kept for the next
+/// read of its stream (see `registration`, *the stash*).
+fn keep_abandoned_read(buf: &mut Vec<u8>, res: i32, abandoned: Option<&AbandonedRead>) {
+    if let (Ok(n), Some(abandoned)) = (complete_spare_read(buf, res), abandoned) {
+        abandoned.keep(&buf[buf.len() - n..]);
+    }
+}
+
 /// The io_uring form of an operation.
 pub(crate) trait UringOp: OpCode {
     /// The submission entry (its `user_data` is set by the driver), or `None` for the
@@ -94,17 +110,13 @@ impl UringOp for crate::net::ops::RecvOp {
         Some(opcode::Recv::new(fd, spare.as_mut_ptr().cast(), len).build())
     }
     fn uring_complete(&mut self, res: i32) -> io::Result<usize> {
-        let n = uring_result(res)?;
-        assume_init_spare(&mut self.buf, n);
-        Ok(n)
+        complete_spare_read(&mut self.buf, res)
     }
     fn abandoned(&mut self) {
         self.abandoned = Some(AbandonedRead::new(&self.source));
     }
     fn cancelled(&mut self, res: i32) {
-        if let (Ok(n), Some(abandoned)) = (self.uring_complete(res), &self.abandoned) {
-            abandoned.keep(&self.buf[self.buf.len() - n..]);
-        }
+        keep_abandoned_read(&mut self.buf, res, self.abandoned.as_ref());
     }
 }
 
@@ -311,17 +323,13 @@ impl UringOp for crate::io::pipe::ReadOp {
         Some(entry)
     }
     fn uring_complete(&mut self, res: i32) -> io::Result<usize> {
-        let n = uring_result(res)?;
-        assume_init_spare(&mut self.buf, n);
-        Ok(n)
+        complete_spare_read(&mut self.buf, res)
     }
     fn abandoned(&mut self) {
         self.abandoned = Some(AbandonedRead::new(&self.source));
     }
     fn cancelled(&mut self, res: i32) {
-        if let (Ok(n), Some(abandoned)) = (self.uring_complete(res), &self.abandoned) {
-            abandoned.keep(&self.buf[self.buf.len() - n..]);
-        }
+        keep_abandoned_read(&mut self.buf, res, self.abandoned.as_ref());
     }
 }
 

@@ -224,6 +224,33 @@ pub(crate) struct WaitInfo {
     pub(crate) status: libc::c_int,
 }
 
+/// waitid(2) with `WNOHANG` added to `options`, on `id` of kind `idtype` (`P_PID`, or
+/// `P_PIDFD` on Linux): the state change it reports, `Ok(None)` when there is none yet.
+/// Retries `EINTR`.
+pub(crate) fn waitid_nohang(
+    idtype: libc::idtype_t,
+    id: libc::id_t,
+    options: libc::c_int,
+) -> io::Result<Option<WaitInfo>> {
+    // SAFETY: siginfo_t is plain old data; all-zero is a valid value.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `info` is a valid, writable siginfo_t for the call.
+    cvt_retry(|| unsafe { libc::waitid(idtype, id, &mut info, options | libc::WNOHANG) })?;
+    // SAFETY: after a successful waitid the pid and status fields are initialised (zero
+    // when WNOHANG found no state change).
+    let (pid, status) = unsafe { (info.si_pid(), info.si_status()) };
+    Ok((pid != 0).then_some(WaitInfo { code: info.si_code, status }))
+}
+
+/// A stop-or-continue wait's answer: `ECHILD` means no candidate (a zombie is none without
+/// `WEXITED`; its exit is reported by the exit wait), so no change.
+pub(crate) fn no_change_on_echild(res: io::Result<Option<WaitInfo>>) -> io::Result<Option<WaitInfo>> {
+    match res {
+        Err(e) if e.raw_os_error() == Some(libc::ECHILD) => Ok(None),
+        res => res,
+    }
+}
+
 /// A child's process descriptor: a descriptor that becomes readable when the child exits
 /// (a pidfd on Linux, a kqueue watching the child on macOS and FreeBSD: see each room's
 /// `process_fd`), with the pid it stands for. Only this crate reaps its children, so until

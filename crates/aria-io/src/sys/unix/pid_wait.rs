@@ -8,7 +8,7 @@
 
 use std::io;
 
-use super::{cvt_retry, WaitInfo};
+use super::{cvt_retry, no_change_on_echild, waitid_nohang, WaitInfo};
 
 /// How a waitpid(2) status reads as waitid(2)'s `si_code`/`si_status`.
 pub(crate) fn wait_info(status: libc::c_int) -> WaitInfo {
@@ -35,28 +35,7 @@ pub(crate) fn reap_nohang(pid: libc::pid_t) -> io::Result<Option<WaitInfo>> {
 /// `waitid(P_PID, pid, WSTOPPED | WCONTINUED | WNOHANG)`: the child's next stop or continue,
 /// consumed once; never reaps (no `WEXITED`). `Ok(None)` when there is none.
 pub(crate) fn change_nohang(pid: libc::pid_t) -> io::Result<Option<WaitInfo>> {
-    // SAFETY: siginfo_t is plain old data; all-zero is a valid value.
-    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-    let res = cvt_retry(|| {
-        // SAFETY: `info` is a valid, writable siginfo_t for the call.
-        unsafe {
-            libc::waitid(
-                libc::P_PID,
-                pid as libc::id_t,
-                &mut info,
-                libc::WSTOPPED | libc::WCONTINUED | libc::WNOHANG,
-            )
-        }
-    });
-    match res {
-        Err(e) if e.raw_os_error() == Some(libc::ECHILD) => return Ok(None),
-        Err(e) => return Err(e),
-        Ok(_) => {}
-    }
-    // SAFETY: after a successful waitid the pid and status fields are initialised (zero
-    // when WNOHANG found no state change).
-    let (got, status) = unsafe { (info.si_pid(), info.si_status()) };
-    Ok((got != 0).then_some(WaitInfo { code: info.si_code, status }))
+    no_change_on_echild(waitid_nohang(libc::P_PID, pid as libc::id_t, libc::WSTOPPED | libc::WCONTINUED))
 }
 
 #[cfg(test)]

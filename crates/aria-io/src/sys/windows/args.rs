@@ -75,6 +75,16 @@ pub(crate) fn make_command_line(
 fn append_arg(cmd: &mut Vec<u16>, arg: &[u16], force_quotes: bool) -> io::Result<()> {
     ensure_no_nul(arg, "an argument")?;
     let quote = force_quotes || arg.is_empty() || arg.iter().any(|&c| c == SPACE || c == TAB);
+    escape(cmd, arg, quote, BACKSLASH, false);
+    Ok(())
+}
+
+/// Appends `arg`, in quotes if `quote`: a run of backslashes before a quote (or before the
+/// closing quote) is doubled, then the quote is escaped with `quote_escape` (a backslash
+/// for the MSVCRT, a second quote for cmd.exe); with `guard_percent`, `%` and `\r` are
+/// preceded by `%%cd:~,`, a zero-length substring of `%cd%`, which keeps cmd.exe from
+/// reading what follows as a variable to expand.
+fn escape(cmd: &mut Vec<u16>, arg: &[u16], quote: bool, quote_escape: u16, guard_percent: bool) {
     if quote {
         cmd.push(QUOTE);
     }
@@ -84,19 +94,20 @@ fn append_arg(cmd: &mut Vec<u16>, arg: &[u16], force_quotes: bool) -> io::Result
             run += 1;
         } else {
             if c == QUOTE {
-                // 2n + 1 backslashes before a literal quote: n pairs, then the escape.
-                backslashes(cmd, run + 1);
+                backslashes(cmd, run);
+                cmd.push(quote_escape);
+            } else if guard_percent && (c == u16::from(b'%') || c == u16::from(b'\r')) {
+                cmd.extend("%%cd:~,".encode_utf16());
             }
             run = 0;
         }
         cmd.push(c);
     }
     if quote {
-        // 2n backslashes before the closing quote, which then is not escaped.
+        // Before the closing quote the run is doubled, so the quote is not escaped.
         backslashes(cmd, run);
         cmd.push(QUOTE);
     }
-    Ok(())
 }
 
 /// The command line that runs batch file `script` with `args` through cmd.exe (see the
@@ -147,31 +158,7 @@ fn append_bat_arg(cmd: &mut Vec<u16>, arg: &[u16], force_quotes: bool) -> io::Re
         || arg.is_empty()
         || arg.last() == Some(&BACKSLASH)
         || char::decode_utf16(arg.iter().copied()).any(|c| c.is_ok_and(needs_quotes));
-    if quote {
-        cmd.push(QUOTE);
-    }
-    let mut run = 0;
-    for &c in arg {
-        if c == BACKSLASH {
-            run += 1;
-        } else {
-            if c == QUOTE {
-                // Backslashes before a quote doubled, the quote doubled (cmd.exe's escape).
-                backslashes(cmd, run);
-                cmd.push(QUOTE);
-            } else if c == u16::from(b'%') || c == u16::from(b'\r') {
-                // `%%cd:~,%`: a zero-length substring of %cd%, which keeps cmd.exe from
-                // reading what follows as a variable to expand.
-                cmd.extend("%%cd:~,".encode_utf16());
-            }
-            run = 0;
-        }
-        cmd.push(c);
-    }
-    if quote {
-        backslashes(cmd, run);
-        cmd.push(QUOTE);
-    }
+    escape(cmd, arg, quote, QUOTE, true);
     Ok(())
 }
 
@@ -190,11 +177,10 @@ pub(crate) fn is_batch_file(program: &[u16]) -> bool {
         }
     }
     let Some(ext) = name.len().checked_sub(4).map(|i| &name[i..]) else { return false };
-    let lower: Vec<u16> = ext
-        .iter()
-        .map(|&c| if (u16::from(b'A')..=u16::from(b'Z')).contains(&c) { c + 32 } else { c })
-        .collect();
-    lower == ".bat".encode_utf16().collect::<Vec<_>>() || lower == ".cmd".encode_utf16().collect::<Vec<_>>()
+    let is = |want: &str| {
+        ext.iter().zip(want.bytes()).all(|(&c, w)| c < 128 && (c as u8).eq_ignore_ascii_case(&w))
+    };
+    is(".bat") || is(".cmd")
 }
 
 #[cfg(test)]

@@ -32,7 +32,10 @@ fn fold(c: u16) -> u16 {
     }
 }
 
-/// The environment block of `vars` (name, value), in UTF-16.
+/// A variable: (name, value), in UTF-16.
+pub(crate) type Var = (Vec<u16>, Vec<u16>);
+
+/// The environment block of `vars`, in UTF-16.
 ///
 /// Names are compared without regard to case, by code unit after folding ASCII letters
 /// (Windows folds more of Unicode; names outside ASCII are rare and keep their order among
@@ -42,14 +45,15 @@ fn fold(c: u16) -> u16 {
 /// # Errors
 /// `InvalidInput` naming the variable: an empty name, a NUL in a name or value, or `=` in a
 /// name past its first character.
-pub(crate) fn env_block(vars: &[(Vec<u16>, Vec<u16>)]) -> io::Result<Vec<u16>> {
+pub(crate) fn env_block(vars: &[Var]) -> io::Result<Vec<u16>> {
     let invalid = |name: &[u16], why: &str| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("environment variable `{}`: {why}", String::from_utf16_lossy(name)),
         )
     };
-    let mut sorted: Vec<&(Vec<u16>, Vec<u16>)> = Vec::with_capacity(vars.len());
+    // (the name case-folded, the variable)
+    let mut sorted: Vec<(Vec<u16>, &Var)> = Vec::with_capacity(vars.len());
     for var in vars {
         let (name, value) = var;
         if name.is_empty() {
@@ -61,14 +65,19 @@ pub(crate) fn env_block(vars: &[(Vec<u16>, Vec<u16>)]) -> io::Result<Vec<u16>> {
         if name[1..].contains(&u16::from(b'=')) {
             return Err(invalid(name, "the name contains `=`"));
         }
-        let key = |n: &[u16]| n.iter().map(|&c| fold(c)).collect::<Vec<u16>>();
-        match sorted.iter().position(|(n, _)| key(n) == key(name)) {
-            Some(i) => sorted[i] = var,
-            None => sorted.push(var),
-        }
+        sorted.push((name.iter().map(|&c| fold(c)).collect(), var));
     }
-    sorted.sort_by(|(a, _), (b, _)| a.iter().map(|&c| fold(c)).cmp(b.iter().map(|&c| fold(c))));
-    let mut block = Vec::with_capacity(sorted.iter().map(|(n, v)| n.len() + v.len() + 2).sum::<usize>() + 2);
+    // Stable: among names equal but for case, the given order stays, and the last is kept.
+    sorted.sort_by(|(a, _), (b, _)| a.cmp(b));
+    sorted.dedup_by(|later, earlier| {
+        let same = later.0 == earlier.0;
+        if same {
+            earlier.1 = later.1;
+        }
+        same
+    });
+    let sorted = sorted.into_iter().map(|(_, var)| var);
+    let mut block = Vec::with_capacity(vars.iter().map(|(n, v)| n.len() + v.len() + 2).sum::<usize>() + 2);
     for (name, value) in sorted {
         block.extend_from_slice(name);
         block.push(u16::from(b'='));

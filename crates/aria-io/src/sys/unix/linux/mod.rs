@@ -357,58 +357,14 @@ fn pidfd_send_signal(pidfd: BorrowedFd<'_>, sig: libc::c_int) -> io::Result<()> 
 /// `waitid(P_PIDFD, pidfd, WEXITED | WNOHANG)`: reaps the child if it has exited.
 /// Returns `Ok(None)` while it is still running. Linux 5.4+.
 fn waitid_pidfd(pidfd: BorrowedFd<'_>) -> io::Result<Option<WaitInfo>> {
-    // SAFETY: siginfo_t is plain old data; all-zero is a valid value.
-    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-    cvt_retry(|| {
-        // SAFETY: `info` is a valid, writable siginfo_t for the call.
-        unsafe {
-            libc::waitid(
-                libc::P_PIDFD,
-                pidfd.as_raw_fd() as libc::id_t,
-                &mut info,
-                libc::WEXITED | libc::WNOHANG,
-            )
-        }
-    })?;
-    // SAFETY: after a successful waitid the pid and status fields are initialised (zero
-    // when WNOHANG found no state change).
-    let (pid, status) = unsafe { (info.si_pid(), info.si_status()) };
-    if pid == 0 {
-        return Ok(None);
-    }
-    Ok(Some(WaitInfo { code: info.si_code, status }))
+    super::waitid_nohang(libc::P_PIDFD, pidfd.as_raw_fd() as libc::id_t, libc::WEXITED)
 }
 
 /// `waitid(P_PIDFD, pidfd, WSTOPPED | WCONTINUED | WNOHANG)`: the child's next stop or
 /// continue, consumed once. Never reaps (no `WEXITED`). `Ok(None)` when there is none.
 fn waitid_pidfd_change(pidfd: BorrowedFd<'_>) -> io::Result<Option<WaitInfo>> {
-    // SAFETY: siginfo_t is plain old data; all-zero is a valid value.
-    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-    let res = cvt_retry(|| {
-        // SAFETY: `info` is a valid, writable siginfo_t for the call.
-        unsafe {
-            libc::waitid(
-                libc::P_PIDFD,
-                pidfd.as_raw_fd() as libc::id_t,
-                &mut info,
-                libc::WSTOPPED | libc::WCONTINUED | libc::WNOHANG,
-            )
-        }
-    });
-    match res {
-        // A zombie (exited, not reaped yet) is no candidate without WEXITED: the kernel
-        // answers ECHILD. Its exit is reported by the pidfd.
-        Err(e) if e.raw_os_error() == Some(libc::ECHILD) => return Ok(None),
-        Err(e) => return Err(e),
-        Ok(_) => {}
-    }
-    // SAFETY: after a successful waitid the pid and status fields are initialised (zero
-    // when WNOHANG found no state change).
-    let (pid, status) = unsafe { (info.si_pid(), info.si_status()) };
-    if pid == 0 {
-        return Ok(None);
-    }
-    Ok(Some(WaitInfo { code: info.si_code, status }))
+    let fd = pidfd.as_raw_fd() as libc::id_t;
+    super::no_change_on_echild(super::waitid_nohang(libc::P_PIDFD, fd, libc::WSTOPPED | libc::WCONTINUED))
 }
 
 /// `waitid(P_PIDFD, pidfd, WEXITED)`: waits for the child to exit and reaps it. Only for a
